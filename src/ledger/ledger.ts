@@ -1,0 +1,156 @@
+/**
+ * The ledger service: one writer per process that owns the order of commands and the hash
+ * chain, with group commit. Concurrent `submit` calls queue; the writer takes up to
+ * `limits.ledgerBatchMax` queued commands at a time and commits them in one database
+ * transaction, so a hot account is read once and written once per batch however many
+ * transfers touch it. Writers in other processes are ordered by the journal-head row lock.
+ */
+import { ClearpegError } from '../errors.ts';
+import { limits } from '../limits.ts';
+import { validateCommand } from './command.ts';
+import { type PlannedCommand, planBatch } from './plan.ts';
+import { type LedgerStore, references } from './ports.ts';
+import type { Command, Outcome, Uuid } from './types.ts';
+import { uuidv7 } from './uuid.ts';
+
+/** Options of a ledger; the defaults are production's. */
+export interface LedgerOptions {
+  /** Commands per database transaction. */
+  readonly batchMax?: number;
+  /** The clock, in microseconds since the Unix epoch. */
+  readonly clockUs?: () => bigint;
+  /** Ids for the records the writer makes itself. */
+  readonly newId?: () => Uuid;
+}
+
+interface Waiting {
+  readonly commands: readonly PlannedCommand[];
+  readonly resolve: (outcomes: Outcome[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Microseconds since the Unix epoch from the system clock.
+ * @example systemClockUs() > 1_700_000_000_000_000n
+ */
+export function systemClockUs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+}
+
+/** The ledger: submit commands, get one outcome per command, in order. */
+export class Ledger {
+  private readonly queue: Waiting[] = [];
+  private queued = 0;
+  private draining = false;
+  private readonly batchMax: number;
+  private readonly clockUs: () => bigint;
+  private readonly newId: () => Uuid;
+
+  constructor(
+    readonly store: LedgerStore,
+    options: LedgerOptions = {},
+  ) {
+    this.batchMax = options.batchMax ?? limits.ledgerBatchMax;
+    if (!(this.batchMax >= 1 && this.batchMax <= limits.ledgerBatchMax))
+      throw new RangeError(`batchMax must be 1..${limits.ledgerBatchMax}`);
+    this.clockUs = options.clockUs ?? systemClockUs;
+    this.newId = options.newId ?? (() => uuidv7());
+  }
+
+  /**
+   * Applies commands; each is atomic on its own, and the outcomes come back in order.
+   * A malformed command refuses the whole call (a `LedgerError` naming the field) before
+   * anything is queued; a refusal by the ledger's state is a `failed` outcome.
+   * @example const [outcome] = await ledger.submit([{ type: 'transfer', id, asset: 'USD', postings }])
+   */
+  async submit(commands: readonly Command[]): Promise<Outcome[]> {
+    commands.forEach((command, index) => {
+      try {
+        validateCommand(command);
+      } catch (error) {
+        if (error instanceof ClearpegError && commands.length > 1) {
+          throw Object.assign(error, {
+            message: `commands.${index}.${error.message}`,
+            field: `commands.${index}.${error.field}`,
+          });
+        }
+        throw error;
+      }
+    });
+    return this.enqueue(commands);
+  }
+
+  /**
+   * Voids every pending transfer whose timeout has passed; returns how many it expired.
+   * @example await ledger.expireDue()
+   */
+  async expireDue(): Promise<number> {
+    const due = await this.store.duePendingIds(this.clockUs(), limits.expirySweepMax);
+    if (due.length === 0) return 0;
+    const outcomes = await this.enqueue(
+      due.map((pendingId) => ({ type: 'expirePending', id: this.newId(), pendingId })),
+    );
+    return outcomes.filter((outcome) => outcome.status === 'committed').length;
+  }
+
+  private enqueue(commands: readonly PlannedCommand[]): Promise<Outcome[]> {
+    if (commands.length === 0) return Promise.resolve([]);
+    if (this.queued + commands.length > limits.ledgerQueueMax) {
+      return Promise.reject(
+        new ClearpegError(
+          'ledger-busy',
+          `the ledger's queue is full (${limits.ledgerQueueMax} commands): retry with the same ids`,
+        ),
+      );
+    }
+    const chunks: Array<Promise<Outcome[]>> = [];
+    for (let from = 0; from < commands.length; from += this.batchMax) {
+      const slice = commands.slice(from, from + this.batchMax);
+      chunks.push(
+        new Promise<Outcome[]>((resolve, reject) =>
+          this.queue.push({ commands: slice, resolve, reject }),
+        ),
+      );
+      this.queued += slice.length;
+    }
+    void this.drain();
+    return Promise.all(chunks).then((parts) => parts.flat());
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: Waiting[] = [];
+        let size = 0;
+        while (this.queue.length > 0 && size + this.queue[0]!.commands.length <= this.batchMax) {
+          const next = this.queue.shift()!;
+          batch.push(next);
+          size += next.commands.length;
+        }
+        this.queued -= size;
+        await this.commit(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    const commands =
+      batch.length === 1 ? batch[0]!.commands : batch.flatMap((waiting) => waiting.commands);
+    try {
+      const plan = await this.store.writeBatch(references(commands), (state) =>
+        planBatch(state, commands, { nowUs: this.clockUs(), newId: this.newId }),
+      );
+      let at = 0;
+      for (const waiting of batch) {
+        waiting.resolve(plan.outcomes.slice(at, at + waiting.commands.length));
+        at += waiting.commands.length;
+      }
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}

@@ -1,0 +1,513 @@
+/**
+ * The pure core of the writer: given the state it needs and a batch of commands, compute
+ * each command's outcome, the journal records, and the new values of every touched account
+ * and pending transfer. No I/O: the store loads the state, calls `planBatch`, and writes the
+ * plan in one database transaction, or nothing.
+ *
+ * Commands apply in order; each is all-or-nothing (an undo log restores the accounts a
+ * refused transaction touched). The input state is never mutated: accounts and pending
+ * transfers are copied on first touch, so a failed commit leaves the caller's cache valid.
+ */
+import { assert } from '../errors.ts';
+import { amountMax, type Micro } from '../money/money.ts';
+import { LedgerError, ledgerCode, refusal } from './errors.ts';
+import { canonicalBytes, chainHash, commandHash, type RecordContent } from './journal.ts';
+import {
+  type Account,
+  accountFlag,
+  type Command,
+  type JournalHead,
+  type JournalRecord,
+  type Metadata,
+  nilUuid,
+  type Outcome,
+  type Pending,
+  type PendingStatus,
+  type Posting,
+  type PriorOutcome,
+  type RecordKind,
+  type Refusal,
+  recordKind,
+  type Uuid,
+} from './types.ts';
+
+/** The writer's own command: void a pending transfer whose timeout passed. */
+export interface ExpirePending {
+  readonly type: 'expirePending';
+  readonly id: Uuid;
+  readonly pendingId: Uuid;
+}
+
+/** What the planner may be asked to do. */
+export type PlannedCommand = Command | ExpirePending;
+
+/** The state a batch reads; the store prefetches every id the batch references. */
+export interface PlanState {
+  readonly head: JournalHead;
+  account(id: Uuid): Account | undefined;
+  accountIdByCode(code: string): Uuid | undefined;
+  pending(id: Uuid): Pending | undefined;
+  prior(id: Uuid): PriorOutcome | undefined;
+}
+
+/** A pending transfer created by the batch. */
+export interface PendingCreated extends Pending {
+  readonly seq: bigint;
+}
+
+/** A pending transfer the batch resolved. */
+export interface PendingResolved {
+  readonly id: Uuid;
+  readonly status: Exclude<PendingStatus, 'pending'>;
+  readonly seq: bigint;
+}
+
+/** A refused command, to be recorded so that its id stays failed. */
+export interface Failure {
+  readonly id: Uuid;
+  readonly inputHash: Uint8Array;
+  readonly error: Refusal;
+}
+
+/** Everything a batch changes. */
+export interface BatchPlan {
+  readonly outcomes: Outcome[];
+  readonly records: JournalRecord[];
+  /** Touched accounts with their new values; the originals are in `before`. */
+  readonly accounts: Account[];
+  /** For each touched account that existed before the batch, its values then (for compare-and-set). */
+  readonly before: Map<Uuid, Account>;
+  readonly pendingsCreated: PendingCreated[];
+  readonly pendingsResolved: PendingResolved[];
+  readonly failures: Failure[];
+  readonly head: JournalHead;
+}
+
+const emptyMetadata: Metadata = Object.freeze({});
+const zeroHash = new Uint8Array(32);
+
+/** Options that make planning deterministic in tests. */
+export interface PlanOptions {
+  /** Microseconds since the epoch; record timestamps are max(now, previous + 1). */
+  readonly nowUs: bigint;
+  /** Fresh ids for records the writer makes itself (expiries). */
+  readonly newId: () => Uuid;
+}
+
+/**
+ * Plans one batch.
+ * @example const plan = planBatch(state, [transfer], { nowUs, newId: uuidv7 })
+ */
+export function planBatch(
+  state: PlanState,
+  commands: readonly PlannedCommand[],
+  options: PlanOptions,
+): BatchPlan {
+  return new Planner(state, options).run(commands);
+}
+
+type Sum = 'debitsPending' | 'debitsPosted' | 'creditsPending' | 'creditsPosted';
+
+class Planner {
+  private readonly accounts = new Map<Uuid, Account>();
+  private readonly before = new Map<Uuid, Account>();
+  private readonly createdCodes = new Map<string, Uuid>();
+  private readonly pendings = new Map<Uuid, Pending>();
+  private readonly decided = new Map<Uuid, PriorOutcome>();
+  private readonly undo: Array<[Account, bigint, bigint, bigint, bigint, number]> = [];
+  private readonly plan: BatchPlan;
+  private head: JournalHead;
+
+  constructor(
+    private readonly state: PlanState,
+    private readonly options: PlanOptions,
+  ) {
+    this.head = state.head;
+    this.plan = {
+      outcomes: [],
+      records: [],
+      accounts: [],
+      before: this.before,
+      pendingsCreated: [],
+      pendingsResolved: [],
+      failures: [],
+      head: state.head,
+    };
+  }
+
+  run(commands: readonly PlannedCommand[]): BatchPlan {
+    for (const command of commands) this.plan.outcomes.push(this.one(command));
+    for (const account of this.accounts.values()) this.plan.accounts.push(account);
+    return { ...this.plan, head: this.head };
+  }
+
+  private one(command: PlannedCommand): Outcome {
+    const inputHash = command.type === 'expirePending' ? zeroHash : commandHash(command);
+    const prior = this.decided.get(command.id) ?? this.state.prior(command.id);
+    if (prior !== undefined) {
+      if (Buffer.from(prior.inputHash).equals(Buffer.from(inputHash))) return prior.outcome;
+      const error = refusal(
+        ledgerCode.idConflict,
+        'id',
+        'an id names one command: this id was used for a different command',
+        command.id,
+      );
+      return { id: command.id, status: 'failed', error: error.toRefusal() };
+    }
+    const recordsFrom = this.plan.records.length;
+    let outcome: Outcome;
+    try {
+      const record = this.apply(command);
+      outcome = {
+        id: command.id,
+        status: 'committed',
+        seq: record.seq,
+        timestampUs: record.timestampUs,
+      };
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      this.rollback();
+      assert(
+        this.plan.records.length <= recordsFrom + 1,
+        'a refused command appends at most an expiry',
+      );
+      outcome = { id: command.id, status: 'failed', error: error.toRefusal() };
+      this.plan.failures.push({ id: command.id, inputHash, error: outcome.error });
+    }
+    this.undo.length = 0;
+    this.decided.set(command.id, { inputHash, outcome });
+    if (outcome.status === 'committed') this.setInputHash(inputHash);
+    return outcome;
+  }
+
+  private setInputHash(inputHash: Uint8Array): void {
+    const last = this.plan.records.length - 1;
+    this.plan.records[last] = { ...this.plan.records[last]!, inputHash };
+  }
+
+  private apply(command: PlannedCommand): JournalRecord {
+    switch (command.type) {
+      case 'createAccount':
+        return this.createAccount(command);
+      case 'setAccountFlags':
+        return this.setAccountFlags(command);
+      case 'transfer':
+        return this.transfer(command);
+      case 'postPending':
+      case 'voidPending':
+      case 'expirePending':
+        return this.resolve(command);
+    }
+  }
+
+  private createAccount(command: Extract<Command, { type: 'createAccount' }>): JournalRecord {
+    if (
+      this.createdCodes.has(command.code) ||
+      this.state.accountIdByCode(command.code) !== undefined
+    ) {
+      throw refusal(
+        ledgerCode.accountCodeExists,
+        'code',
+        'must not be the code of an existing account',
+        command.code,
+      );
+    }
+    const account: Account = {
+      id: command.id,
+      code: command.code,
+      asset: command.asset,
+      flags: command.flags,
+      debitsPending: 0n,
+      debitsPosted: 0n,
+      creditsPending: 0n,
+      creditsPosted: 0n,
+    };
+    this.accounts.set(account.id, account);
+    this.createdCodes.set(account.code, account.id);
+    return this.append({
+      kind: recordKind.accountCreated,
+      id: command.id,
+      asset: command.asset,
+      code: command.code,
+      flags: command.flags,
+    });
+  }
+
+  private setAccountFlags(command: Extract<Command, { type: 'setAccountFlags' }>): JournalRecord {
+    const account = this.touch(command.accountId, 'accountId');
+    if ((account.flags & ~accountFlag.closed) !== (command.flags & ~accountFlag.closed)) {
+      throw refusal(
+        ledgerCode.flagsImmutable,
+        'flags',
+        'only the closed flag of an account may change',
+        `account ${account.code}`,
+      );
+    }
+    account.flags = command.flags;
+    return this.append({
+      kind: recordKind.accountFlagsSet,
+      id: command.id,
+      asset: account.asset,
+      accountId: account.id,
+      flags: command.flags,
+    });
+  }
+
+  private transfer(command: Extract<Command, { type: 'transfer' }>): JournalRecord {
+    const pending = command.pendingTimeoutSeconds !== undefined;
+    command.postings.forEach((posting, index) => {
+      const debit = this.posting(posting.debit, `postings.${index}.debit`, command.asset);
+      const credit = this.posting(posting.credit, `postings.${index}.credit`, command.asset);
+      this.add(
+        debit,
+        pending ? 'debitsPending' : 'debitsPosted',
+        posting.amount,
+        `postings.${index}.amount`,
+      );
+      this.add(
+        credit,
+        pending ? 'creditsPending' : 'creditsPosted',
+        posting.amount,
+        `postings.${index}.amount`,
+      );
+    });
+    const kind = pending ? recordKind.transferPending : recordKind.transferPosted;
+    const record = this.append({
+      kind,
+      id: command.id,
+      asset: command.asset,
+      timeoutSeconds: command.pendingTimeoutSeconds ?? 0,
+      postings: command.postings,
+      metadata: command.metadata ?? emptyMetadata,
+    });
+    if (pending) {
+      const created: PendingCreated = {
+        id: command.id,
+        asset: command.asset,
+        postings: command.postings,
+        expiresAtUs: record.timestampUs + BigInt(command.pendingTimeoutSeconds!) * 1_000_000n,
+        status: 'pending',
+        seq: record.seq,
+      };
+      this.pendings.set(created.id, { ...created });
+      this.plan.pendingsCreated.push(created);
+    }
+    return record;
+  }
+
+  private resolve(
+    command: Extract<PlannedCommand, { type: 'postPending' | 'voidPending' | 'expirePending' }>,
+  ): JournalRecord {
+    const pending = this.pendings.get(command.pendingId) ?? this.state.pending(command.pendingId);
+    if (pending === undefined)
+      throw refusal(
+        ledgerCode.pendingNotFound,
+        'pendingId',
+        'must be a pending transfer',
+        command.pendingId,
+      );
+    if (pending.status === 'posted')
+      throw refusal(
+        ledgerCode.pendingAlreadyPosted,
+        'pendingId',
+        'the pending transfer was already posted',
+        command.pendingId,
+      );
+    if (pending.status === 'voided')
+      throw refusal(
+        ledgerCode.pendingAlreadyVoided,
+        'pendingId',
+        'the pending transfer was already voided',
+        command.pendingId,
+      );
+    const due = pending.expiresAtUs !== null && pending.expiresAtUs <= this.options.nowUs;
+    if (pending.status === 'expired' || (due && command.type !== 'expirePending')) {
+      // Expire it now (a committed record even though this command fails), then refuse.
+      if (pending.status === 'pending')
+        this.settle(pending, {
+          type: 'expirePending',
+          id: this.options.newId(),
+          pendingId: pending.id,
+        });
+      this.undo.length = 0;
+      throw refusal(
+        ledgerCode.pendingExpired,
+        'pendingId',
+        'the pending transfer timed out',
+        command.pendingId,
+      );
+    }
+    return this.settle(pending, command);
+  }
+
+  private settle(
+    pending: Pending,
+    command: Extract<PlannedCommand, { type: 'postPending' | 'voidPending' | 'expirePending' }>,
+  ): JournalRecord {
+    const posting = command.type === 'postPending';
+    if (
+      posting &&
+      command.amounts !== undefined &&
+      command.amounts.length !== pending.postings.length
+    ) {
+      throw refusal(
+        ledgerCode.amountsLengthMismatch,
+        'amounts',
+        `must have one amount per posting of the pending transfer (${pending.postings.length})`,
+      );
+    }
+    const applied: Posting[] = pending.postings.map((p, index) => {
+      const amount = posting ? (command.amounts?.[index] ?? p.amount) : p.amount;
+      if (amount > p.amount)
+        throw refusal(
+          ledgerCode.postExceedsPending,
+          `amounts.${index}`,
+          'must not exceed the amount reserved by the pending transfer',
+          `${amount} > ${p.amount}`,
+        );
+      const debit =
+        posting && amount > 0n
+          ? this.posting(p.debit, `pending.postings.${index}.debit`, pending.asset)
+          : this.touch(p.debit, `pending.postings.${index}.debit`);
+      const credit =
+        posting && amount > 0n
+          ? this.posting(p.credit, `pending.postings.${index}.credit`, pending.asset)
+          : this.touch(p.credit, `pending.postings.${index}.credit`);
+      this.add(debit, 'debitsPending', -p.amount, `amounts.${index}`);
+      this.add(credit, 'creditsPending', -p.amount, `amounts.${index}`);
+      if (posting) {
+        this.add(debit, 'debitsPosted', amount, `amounts.${index}`);
+        this.add(credit, 'creditsPosted', amount, `amounts.${index}`);
+      }
+      return { debit: p.debit, credit: p.credit, amount: amount as Micro };
+    });
+    const kind: RecordKind = posting
+      ? recordKind.pendingPosted
+      : command.type === 'voidPending'
+        ? recordKind.pendingVoided
+        : recordKind.pendingExpired;
+    const metadata =
+      command.type === 'expirePending' ? emptyMetadata : (command.metadata ?? emptyMetadata);
+    const record = this.append({
+      kind,
+      id: command.id,
+      asset: pending.asset,
+      pendingId: pending.id,
+      postings: applied,
+      metadata,
+    });
+    const status = posting ? 'posted' : command.type === 'voidPending' ? 'voided' : 'expired';
+    this.pendings.set(pending.id, { ...pending, status });
+    this.plan.pendingsResolved.push({ id: pending.id, status, seq: record.seq });
+    return record;
+  }
+
+  /** The working copy of an account a posting moves money on: it must exist, hold the asset, be open. */
+  private posting(id: Uuid, field: string, asset: string): Account {
+    const account = this.touch(id, field);
+    if (account.asset !== asset)
+      throw refusal(
+        ledgerCode.assetMismatch,
+        field,
+        `must be an account of the transaction's asset ${asset}`,
+        `${account.code} holds ${account.asset}`,
+      );
+    if ((account.flags & accountFlag.closed) !== 0)
+      throw refusal(ledgerCode.accountClosed, field, 'must not be a closed account', account.code);
+    return account;
+  }
+
+  /** The working copy of an account, copied from the state on first touch, logged for undo. */
+  private touch(id: Uuid, field: string): Account {
+    let account = this.accounts.get(id);
+    if (account === undefined) {
+      const stored = this.state.account(id);
+      if (stored === undefined)
+        throw refusal(ledgerCode.accountNotFound, field, 'must be an existing account', id);
+      this.before.set(id, stored);
+      account = { ...stored };
+      this.accounts.set(id, account);
+    }
+    this.undo.push([
+      account,
+      account.debitsPending,
+      account.debitsPosted,
+      account.creditsPending,
+      account.creditsPosted,
+      account.flags,
+    ]);
+    return account;
+  }
+
+  /** Restores every account the current command touched (the log holds only its entries). */
+  private rollback(): void {
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      const [account, dp, dpo, cp, cpo, flags] = this.undo[i]!;
+      Object.assign(account, {
+        debitsPending: dp,
+        debitsPosted: dpo,
+        creditsPending: cp,
+        creditsPosted: cpo,
+        flags,
+      });
+    }
+    this.undo.length = 0;
+  }
+
+  /** Adds to one running sum and checks the account's limits. */
+  private add(account: Account, sum: Sum, amount: bigint, field: string): void {
+    const value = account[sum] + amount;
+    assert(value >= 0n, 'a running sum never goes negative');
+    if (value > amountMax)
+      throw refusal(
+        ledgerCode.balanceOverflow,
+        field,
+        'running sums must stay at most 2^128 - 1 micro-units',
+        account.code,
+      );
+    account[sum] = value;
+    if (amount <= 0n) return;
+    const debitShortfall = account.debitsPending + account.debitsPosted - account.creditsPosted;
+    if ((account.flags & accountFlag.debitsMustNotExceedCredits) !== 0 && debitShortfall > 0n) {
+      throw refusal(
+        ledgerCode.debitsExceedCredits,
+        field,
+        `debits must not exceed credits on ${account.code}`,
+        `short by ${debitShortfall} micro-units`,
+      );
+    }
+    const creditShortfall = account.creditsPending + account.creditsPosted - account.debitsPosted;
+    if ((account.flags & accountFlag.creditsMustNotExceedDebits) !== 0 && creditShortfall > 0n) {
+      throw refusal(
+        ledgerCode.creditsExceedDebits,
+        field,
+        `credits must not exceed debits on ${account.code}`,
+        `short by ${creditShortfall} micro-units`,
+      );
+    }
+  }
+
+  private append(
+    fields: Partial<RecordContent> & Pick<RecordContent, 'kind' | 'id' | 'asset'>,
+  ): JournalRecord {
+    const timestampUs =
+      this.options.nowUs > this.head.timestampUs ? this.options.nowUs : this.head.timestampUs + 1n;
+    const content: RecordContent = {
+      seq: this.head.seq + 1n,
+      timestampUs,
+      code: '',
+      flags: 0,
+      accountId: nilUuid,
+      pendingId: nilUuid,
+      timeoutSeconds: 0,
+      postings: [],
+      metadata: emptyMetadata,
+      ...fields,
+    };
+    const hash = chainHash(this.head.hash, canonicalBytes(content));
+    const record: JournalRecord = { ...content, inputHash: zeroHash, hash };
+    this.plan.records.push(record);
+    this.head = { seq: record.seq, hash, timestampUs };
+    return record;
+  }
+}

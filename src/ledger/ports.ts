@@ -1,0 +1,76 @@
+/**
+ * What the ledger needs from storage. Declared here, by the code that uses it; implemented in
+ * `src/storage/ledger-store.ts` for PostgreSQL and PGlite alike.
+ */
+import type { BatchPlan, PlannedCommand, PlanState } from './plan.ts';
+import type { Account, JournalHead, JournalRecord, Pending, Uuid } from './types.ts';
+
+/** The ids a batch references, so the store can load exactly that state. */
+export interface BatchReferences {
+  readonly commandIds: Uuid[];
+  readonly accountIds: Uuid[];
+  readonly accountCodes: string[];
+  readonly pendingIds: Uuid[];
+}
+
+/** Storage for the ledger: one writer path and the reads. */
+export interface LedgerStore {
+  /**
+   * Runs one batch atomically: takes the journal-head lock (which orders every writer),
+   * loads the referenced state, calls `plan` and writes its result, then commits. Returns
+   * the plan that was committed. Throws (and writes nothing) if anything fails.
+   */
+  writeBatch(
+    references: BatchReferences,
+    plan: (state: PlanState) => BatchPlan,
+  ): Promise<BatchPlan>;
+  head(): Promise<JournalHead>;
+  accountById(id: Uuid): Promise<Account | undefined>;
+  accountByCode(code: string): Promise<Account | undefined>;
+  /** Accounts ordered by code, after `afterCode`, at most `limit`. */
+  accounts(options: { afterCode?: string; limit: number }): Promise<Account[]>;
+  /** The committed record of a command id, if any. */
+  recordById(id: Uuid): Promise<JournalRecord | undefined>;
+  /** Committed records with seq > `afterSeq`, in seq order, at most `limit`. */
+  records(afterSeq: bigint, limit: number): Promise<JournalRecord[]>;
+  /** Every pending transfer (any status) with seq > `afterSeq`, in seq order, at most `limit`. */
+  pendings(afterSeq: bigint, limit: number): Promise<Array<Pending & { seq: bigint }>>;
+  /** Pending transfers whose timeout passed by `nowUs`, oldest first. */
+  duePendingIds(nowUs: bigint, limit: number): Promise<Uuid[]>;
+}
+
+/**
+ * Every id a batch of commands references.
+ * @example references([{ type: 'voidPending', id, pendingId }]).pendingIds // [pendingId]
+ */
+export function references(commands: readonly PlannedCommand[]): BatchReferences {
+  const commandIds = new Set<Uuid>();
+  const accountIds = new Set<Uuid>();
+  const accountCodes = new Set<string>();
+  const pendingIds = new Set<Uuid>();
+  for (const command of commands) {
+    commandIds.add(command.id);
+    switch (command.type) {
+      case 'createAccount':
+        accountCodes.add(command.code);
+        break;
+      case 'setAccountFlags':
+        accountIds.add(command.accountId);
+        break;
+      case 'transfer':
+        for (const posting of command.postings) {
+          accountIds.add(posting.debit);
+          accountIds.add(posting.credit);
+        }
+        break;
+      default:
+        pendingIds.add(command.pendingId);
+    }
+  }
+  return {
+    commandIds: [...commandIds],
+    accountIds: [...accountIds],
+    accountCodes: [...accountCodes],
+    pendingIds: [...pendingIds],
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * UUIDv7 (RFC 9562 §5.7): 48 bits of Unix milliseconds, then random bits, so ids sort by
+ * creation time and index well. Ids made by one process are strictly increasing: within one
+ * millisecond the 12-bit `rand_a` field is used as a counter (RFC 9562 §6.2, method 1), and
+ * when it overflows the timestamp is advanced by one millisecond.
+ */
+import { getRandomValues } from 'node:crypto';
+
+const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A new UUIDv7 in canonical lowercase form.
+ * @example uuidv7() // '019ab0c4-5e1a-7000-8f3e-2d1c0b9a8f7e'
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    counter = 0;
+  } else if (++counter > 0xfff) {
+    lastMs += 1;
+    counter = 0;
+  }
+  const bytes = getRandomValues(new Uint8Array(16));
+  let ms = lastMs;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  return formatUuid(bytes);
+}
+
+/**
+ * Canonical text of 16 bytes.
+ * @example formatUuid(new Uint8Array(16)) === '00000000-0000-0000-0000-000000000000'
+ */
+export function formatUuid(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += hex[bytes[i]!];
+  }
+  return out;
+}
+
+/**
+ * Whether `text` is a UUID in canonical lowercase form (any version).
+ * @example isUuid('00000000-0000-0000-0000-000000000000') === true
+ */
+export function isUuid(text: unknown): text is string {
+  return typeof text === 'string' && text.length === 36 && canonical.test(text);
+}
+
+/**
+ * Writes the 16 bytes of a canonical UUID into `target` at `offset`.
+ * @example writeUuid('00000000-0000-0000-0000-000000000001', buf, 0)
+ */
+export function writeUuid(uuid: string, target: Uint8Array, offset: number): void {
+  let j = 0;
+  for (let i = 0; i < 16; i++) {
+    if (j === 8 || j === 13 || j === 18 || j === 23) j++;
+    target[offset + i] = (nibble(uuid.charCodeAt(j)) << 4) | nibble(uuid.charCodeAt(j + 1));
+    j += 2;
+  }
+}
+
+/** The value of one lowercase hex digit (the caller has validated the text). */
+function nibble(charCode: number): number {
+  return charCode <= 57 ? charCode - 48 : charCode - 87;
+}

@@ -1,0 +1,269 @@
+/**
+ * Verification: replay the whole journal, check every link of the hash chain, rebuild every
+ * balance and pending transfer from the records alone, and compare with what is stored.
+ * The first broken link is named by its sequence number.
+ */
+import { amountMax } from '../money/money.ts';
+import { type BrokenLink, ChainVerifier, genesisHead, hex } from './journal.ts';
+import type { LedgerStore } from './ports.ts';
+import {
+  type Account,
+  accountFlag,
+  type JournalHead,
+  type JournalRecord,
+  type Pending,
+  type PendingStatus,
+  recordKind,
+  type Uuid,
+} from './types.ts';
+
+/** What verification found. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** Records checked. */
+  readonly records: bigint;
+  readonly accounts: number;
+  /** The head as recomputed (equal to the stored head when ok). */
+  readonly head: JournalHead;
+  readonly broken?: BrokenLink;
+}
+
+/** Rebuilds accounts and pending transfers from journal records alone. */
+export class Replayer {
+  readonly accounts = new Map<Uuid, Account & { createdSeq: bigint }>();
+  readonly pendings = new Map<Uuid, Pending & { seq: bigint }>();
+
+  /** Applies one record; returns a reason if the record cannot apply to the state so far. */
+  apply(record: JournalRecord): string | undefined {
+    switch (record.kind) {
+      case recordKind.accountCreated:
+        if (this.accounts.has(record.id)) return `account ${record.id} is created twice`;
+        this.accounts.set(record.id, {
+          id: record.id,
+          code: record.code,
+          asset: record.asset,
+          flags: record.flags,
+          debitsPending: 0n,
+          debitsPosted: 0n,
+          creditsPending: 0n,
+          creditsPosted: 0n,
+          createdSeq: record.seq,
+        });
+        return undefined;
+      case recordKind.accountFlagsSet: {
+        const account = this.accounts.get(record.accountId);
+        if (account === undefined) return `account ${record.accountId} does not exist`;
+        account.flags = record.flags;
+        return undefined;
+      }
+      case recordKind.transferPosted:
+      case recordKind.transferPending: {
+        const pending = record.kind === recordKind.transferPending;
+        for (const p of record.postings) {
+          const reason = this.move(
+            p.debit,
+            p.credit,
+            record.asset,
+            pending ? 'Pending' : 'Posted',
+            p.amount,
+          );
+          if (reason) return reason;
+        }
+        if (pending)
+          this.pendings.set(record.id, {
+            id: record.id,
+            asset: record.asset,
+            postings: record.postings,
+            expiresAtUs: record.timestampUs + BigInt(record.timeoutSeconds) * 1_000_000n,
+            status: 'pending',
+            seq: record.seq,
+          });
+        return this.checkLimits(record);
+      }
+      default:
+        return this.resolve(record);
+    }
+  }
+
+  private resolve(record: JournalRecord): string | undefined {
+    const pending = this.pendings.get(record.pendingId);
+    if (pending === undefined || pending.status !== 'pending')
+      return `pending transfer ${record.pendingId} is not pending`;
+    if (record.postings.length !== pending.postings.length)
+      return 'postings do not match the pending transfer';
+    for (const [index, p] of pending.postings.entries()) {
+      const applied = record.postings[index]!;
+      if (applied.debit !== p.debit || applied.credit !== p.credit || applied.amount > p.amount)
+        return `posting ${index} does not match the pending transfer`;
+      const reason = this.move(p.debit, p.credit, pending.asset, 'Pending', -p.amount);
+      if (reason) return reason;
+      if (record.kind === recordKind.pendingPosted)
+        this.move(p.debit, p.credit, pending.asset, 'Posted', applied.amount);
+      else if (applied.amount !== p.amount) return `posting ${index} releases a different amount`;
+    }
+    const status: PendingStatus =
+      record.kind === recordKind.pendingPosted
+        ? 'posted'
+        : record.kind === recordKind.pendingVoided
+          ? 'voided'
+          : 'expired';
+    pending.status = status;
+    return this.checkLimits(record);
+  }
+
+  private move(
+    debitId: Uuid,
+    creditId: Uuid,
+    asset: string,
+    sum: 'Pending' | 'Posted',
+    amount: bigint,
+  ): string | undefined {
+    const debit = this.accounts.get(debitId);
+    const credit = this.accounts.get(creditId);
+    if (debit === undefined || credit === undefined)
+      return `account ${debit === undefined ? debitId : creditId} does not exist`;
+    if (debit.asset !== asset || credit.asset !== asset) return 'a posting crosses assets';
+    debit[`debits${sum}`] += amount;
+    credit[`credits${sum}`] += amount;
+    return undefined;
+  }
+
+  private checkLimits(record: JournalRecord): string | undefined {
+    for (const p of record.postings) {
+      for (const id of [p.debit, p.credit]) {
+        const a = this.accounts.get(id)!;
+        if (
+          [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted].some(
+            (v) => v < 0n || v > amountMax,
+          )
+        )
+          return `a running sum of ${a.code} leaves 0..2^128-1`;
+        if (
+          (a.flags & accountFlag.debitsMustNotExceedCredits) !== 0 &&
+          a.debitsPending + a.debitsPosted > a.creditsPosted
+        )
+          return `${a.code}: debits exceed credits`;
+        if (
+          (a.flags & accountFlag.creditsMustNotExceedDebits) !== 0 &&
+          a.creditsPending + a.creditsPosted > a.debitsPosted
+        )
+          return `${a.code}: credits exceed debits`;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Records read per page during verification. */
+const pageSize = 10_000;
+
+/**
+ * Replays the journal of `store` and compares the result with the stored balances, pending
+ * transfers and head.
+ * @example const report = await verifyLedger(store); if (!report.ok) console.log(report.broken)
+ */
+export async function verifyLedger(store: LedgerStore): Promise<VerifyReport> {
+  const head = await store.head();
+  const chain = new ChainVerifier(genesisHead);
+  const replay = new Replayer();
+  let count = 0n;
+  const fail = (broken: BrokenLink): VerifyReport => ({
+    ok: false,
+    records: count,
+    accounts: replay.accounts.size,
+    head: chain.head,
+    broken,
+  });
+  for (let after = 0n; ; ) {
+    const page = await store.records(after, pageSize);
+    for (const record of page) {
+      if (!chain.push(record)) return fail(chain.broken!);
+      const reason = replay.apply(record);
+      if (reason !== undefined)
+        return fail({ seq: record.seq, reason: 'invalid-record', detail: reason });
+      count++;
+    }
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!.seq;
+  }
+  const broken = chain.finish(head) ?? (await compareState(store, replay));
+  return broken
+    ? fail(broken)
+    : { ok: true, records: count, accounts: replay.accounts.size, head: chain.head };
+}
+
+async function compareState(store: LedgerStore, replay: Replayer): Promise<BrokenLink | undefined> {
+  let stored = 0;
+  for (let afterCode: string | undefined; ; ) {
+    const page = await store.accounts({
+      ...(afterCode === undefined ? {} : { afterCode }),
+      limit: pageSize,
+    });
+    for (const account of page) {
+      stored++;
+      const expected = replay.accounts.get(account.id);
+      if (expected === undefined)
+        return {
+          seq: 0n,
+          reason: 'balance-mismatch',
+          detail: `stored account ${account.code} has no creation record`,
+        };
+      const fields = [
+        'code',
+        'asset',
+        'flags',
+        'debitsPending',
+        'debitsPosted',
+        'creditsPending',
+        'creditsPosted',
+      ] as const;
+      const differs = fields.find((field) => expected[field] !== account[field]);
+      if (differs !== undefined) {
+        return {
+          seq: expected.createdSeq,
+          reason: 'balance-mismatch',
+          detail: `account ${account.code} (created at seq ${expected.createdSeq}): stored ${differs} ${account[differs]}, the journal gives ${expected[differs]}`,
+        };
+      }
+    }
+    if (page.length < pageSize) break;
+    afterCode = page[page.length - 1]!.code;
+  }
+  if (stored !== replay.accounts.size)
+    return {
+      seq: 0n,
+      reason: 'balance-mismatch',
+      detail: `the journal creates ${replay.accounts.size} accounts, ${stored} are stored`,
+    };
+  let pendings = 0;
+  for (let after = 0n; ; ) {
+    const page = await store.pendings(after, pageSize);
+    for (const pending of page) {
+      pendings++;
+      const expected = replay.pendings.get(pending.id);
+      if (
+        expected === undefined ||
+        expected.status !== pending.status ||
+        expected.seq !== pending.seq ||
+        expected.expiresAtUs !== pending.expiresAtUs
+      ) {
+        return {
+          seq: pending.seq,
+          reason: 'balance-mismatch',
+          detail: `pending transfer ${pending.id}: stored ${pending.status}, the journal gives ${expected?.status ?? 'nothing'}`,
+        };
+      }
+    }
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!.seq;
+  }
+  if (pendings !== replay.pendings.size)
+    return {
+      seq: 0n,
+      reason: 'balance-mismatch',
+      detail: `the journal has ${replay.pendings.size} pending transfers, ${pendings} are stored`,
+    };
+  return undefined;
+}
+
+export { hex };

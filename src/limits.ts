@@ -1,0 +1,26 @@
+/**
+ * Every limit in one place, each with its reason (TigerBeetle style: put a limit on
+ * everything). Changing one is a design decision: say why in the commit.
+ */
+export const limits = {
+  /** Commands in one ledger write batch: TigerBeetle's batch size, so the benchmark compares like with like; keeps one database transaction under ~100 ms. */
+  ledgerBatchMax: 8190,
+  /** Commands waiting for the writer before `submit` refuses more (back-pressure instead of unbounded memory): 16 full batches. */
+  ledgerQueueMax: 8190 * 16,
+  /** Postings in one transaction: the largest flow (a redemption with fee) needs 2; room for batched settlements without letting one transaction dominate a batch. */
+  postingsMax: 64,
+  /** Metadata entries on one transaction: references (request id, tx hash, block), not documents. */
+  metadataEntriesMax: 16,
+  /** Bytes of a metadata key. */
+  metadataKeyBytesMax: 64,
+  /** Bytes of a metadata value: fits a 0x-prefixed 32-byte hash, a bank reference or an ISO timestamp with room to spare. */
+  metadataValueBytesMax: 256,
+  /** Bytes of an account code such as `customers:<uuid>:fiat`. */
+  accountCodeBytesMax: 128,
+  /** A pending transaction's timeout: at most 30 days; a reservation older than that is a bug in the workflow that made it. */
+  pendingTimeoutSecondsMax: 30 * 24 * 3600,
+  /** Accounts the writer keeps cached between batches; past this it starts over (the cache only saves reads). */
+  accountCacheMax: 1_000_000,
+  /** Expired pending transactions voided per sweep batch. */
+  expirySweepMax: 8190,
+} as const;

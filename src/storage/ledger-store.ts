@@ -1,0 +1,520 @@
+/**
+ * The ledger's store on PostgreSQL (and PGlite, through the same port).
+ *
+ * One batch is one database transaction:
+ *   1. lock the journal head row (`FOR UPDATE`): every writer, in any process, queues here,
+ *      so the order of records and the hash chain have one owner at a time;
+ *   2. load the referenced accounts, pending transfers and prior outcomes of the ids;
+ *   3. plan (pure, in memory);
+ *   4. write: the records with one COPY, every touched account with one UPDATE (a
+ *      compare-and-set on its previous sums), pending transfers, failures, and the new head.
+ * Accounts read under the lock are cached between batches and trusted only while the head
+ * is still the one this store wrote last; any other writer moves the head and empties it.
+ */
+import { assert } from '../errors.ts';
+import type { BatchPlan, PlanState } from '../ledger/plan.ts';
+import type { BatchReferences, LedgerStore } from '../ledger/ports.ts';
+import {
+  type Account,
+  type JournalHead,
+  type JournalRecord,
+  type Metadata,
+  type Outcome,
+  type Pending,
+  type PendingStatus,
+  type PriorOutcome,
+  type RecordKind,
+  type Refusal,
+  recordKind,
+  type Uuid,
+} from '../ledger/types.ts';
+import { limits } from '../limits.ts';
+import type { Micro } from '../money/money.ts';
+import { copyText, type SqlDatabase, type SqlExecutor } from './sql.ts';
+
+/** Attempts of one batch when another writer changed an account under us (should not happen: the head lock orders writers). */
+const staleRetriesMax = 3;
+
+class StaleState extends Error {
+  override name = 'StaleState';
+}
+
+type AccountRow = {
+  id: string;
+  code: string;
+  asset: string;
+  flags: number;
+  debits_pending: string;
+  debits_posted: string;
+  credits_pending: string;
+  credits_posted: string;
+};
+
+type RecordRow = {
+  seq: string;
+  id: string;
+  kind: number;
+  timestamp_us: string;
+  asset: string;
+  code: string;
+  flags: number;
+  account_id: string;
+  pending_id: string;
+  timeout_seconds: number;
+  debit_ids: string[];
+  credit_ids: string[];
+  amounts: string[];
+  metadata: Metadata;
+  input_hash: Uint8Array;
+  hash: Uint8Array;
+};
+
+const accountColumns =
+  'id, code, asset, flags, debits_pending, debits_posted, credits_pending, credits_posted';
+const recordColumns = `seq::text, id, kind, timestamp_us::text, asset, code, flags, account_id, pending_id, timeout_seconds,
+  debit_ids::text[], credit_ids::text[], amounts::text[], metadata, input_hash, hash`;
+const journalCopyColumns = [
+  'seq',
+  'id',
+  'kind',
+  'timestamp_us',
+  'asset',
+  'code',
+  'flags',
+  'account_id',
+  'pending_id',
+  'timeout_seconds',
+  'debit_ids',
+  'credit_ids',
+  'amounts',
+  'metadata',
+  'input_hash',
+  'hash',
+];
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    code: row.code,
+    asset: row.asset,
+    flags: row.flags,
+    debitsPending: BigInt(row.debits_pending),
+    debitsPosted: BigInt(row.debits_posted),
+    creditsPending: BigInt(row.credits_pending),
+    creditsPosted: BigInt(row.credits_posted),
+  };
+}
+
+function toRecord(row: RecordRow): JournalRecord {
+  return {
+    seq: BigInt(row.seq),
+    kind: row.kind as RecordKind,
+    id: row.id,
+    timestampUs: BigInt(row.timestamp_us),
+    asset: row.asset,
+    code: row.code,
+    flags: row.flags,
+    accountId: row.account_id,
+    pendingId: row.pending_id,
+    timeoutSeconds: row.timeout_seconds,
+    postings: row.amounts.map((amount, i) => ({
+      debit: row.debit_ids[i]!,
+      credit: row.credit_ids[i]!,
+      amount: BigInt(amount) as Micro,
+    })),
+    metadata: row.metadata,
+    inputHash: new Uint8Array(row.input_hash),
+    hash: new Uint8Array(row.hash),
+  };
+}
+
+function hexBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** One journal record as a line of COPY text. */
+function copyLine(r: JournalRecord): string {
+  let debits = '';
+  let credits = '';
+  let amounts = '';
+  for (const p of r.postings) {
+    debits += (debits ? ',' : '') + p.debit;
+    credits += (credits ? ',' : '') + p.credit;
+    amounts += (amounts ? ',' : '') + p.amount;
+  }
+  const metadata =
+    Object.keys(r.metadata).length === 0 ? '{}' : copyText(JSON.stringify(r.metadata));
+  return `${r.seq}\t${r.id}\t${r.kind}\t${r.timestampUs}\t${copyText(r.asset)}\t${copyText(r.code)}\t${r.flags}\t${r.accountId}\t${r.pendingId}\t${r.timeoutSeconds}\t{${debits}}\t{${credits}}\t{${amounts}}\t${metadata}\t\\\\x${hexBytes(r.inputHash)}\t\\\\x${hexBytes(r.hash)}\n`;
+}
+
+const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided', 'expired'];
+
+/** The ledger store over any `SqlDatabase`. */
+export class SqlLedgerStore implements LedgerStore {
+  private cacheSeq = -1n;
+  private readonly cache = new Map<Uuid, Account>();
+
+  constructor(readonly db: SqlDatabase) {}
+
+  /** See `LedgerStore.writeBatch`. */
+  async writeBatch(
+    references: BatchReferences,
+    plan: (state: PlanState) => BatchPlan,
+  ): Promise<BatchPlan> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.db.transaction((tx) => this.writeOnce(tx, references, plan));
+        this.remember(result);
+        return result;
+      } catch (error) {
+        this.forget();
+        if (!(error instanceof StaleState) || attempt >= staleRetriesMax) throw error;
+      }
+    }
+  }
+
+  private remember(plan: BatchPlan): void {
+    if (this.cache.size + plan.accounts.length > limits.accountCacheMax) this.cache.clear();
+    for (const account of plan.accounts) this.cache.set(account.id, account);
+    this.cacheSeq = plan.head.seq;
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.cacheSeq = -1n;
+  }
+
+  private async writeOnce(
+    tx: SqlExecutor,
+    refs: BatchReferences,
+    plan: (state: PlanState) => BatchPlan,
+  ): Promise<BatchPlan> {
+    const head = await lockHead(tx);
+    if (head.seq !== this.cacheSeq) {
+      this.cache.clear();
+      this.cacheSeq = head.seq;
+    }
+    const pendings = await loadPendings(tx, refs.pendingIds);
+    const wanted = new Set(refs.accountIds);
+    for (const pending of pendings.values())
+      for (const p of pending.postings) wanted.add(p.debit).add(p.credit);
+    const missing = [...wanted].filter((id) => !this.cache.has(id));
+    if (missing.length > 0) {
+      const { rows } = await tx.query<AccountRow>(
+        `SELECT ${accountColumns} FROM ledger_accounts WHERE id = ANY($1::uuid[])`,
+        [missing],
+      );
+      for (const row of rows) this.cache.set(row.id, toAccount(row));
+    }
+    const codes = new Map<string, Uuid>();
+    if (refs.accountCodes.length > 0) {
+      const { rows } = await tx.query<{ id: string; code: string }>(
+        'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])',
+        [refs.accountCodes],
+      );
+      for (const row of rows) codes.set(row.code, row.id);
+    }
+    const priors = await loadPriors(tx, refs.commandIds);
+    const result = plan({
+      head,
+      account: (id) => this.cache.get(id),
+      accountIdByCode: (code) => codes.get(code),
+      pending: (id) => pendings.get(id),
+      prior: (id) => priors.get(id),
+    });
+    await this.write(tx, head, result);
+    return result;
+  }
+
+  private async write(tx: SqlExecutor, head: JournalHead, plan: BatchPlan): Promise<void> {
+    if (plan.records.length > 0) {
+      let text = '';
+      for (const record of plan.records) text += copyLine(record);
+      const copied = await tx.copyFrom('ledger_journal', journalCopyColumns, text);
+      assert(copied === plan.records.length, 'every record was copied');
+    }
+    await writeAccounts(tx, plan);
+    await writePendings(tx, plan);
+    if (plan.failures.length > 0) {
+      await tx.query(
+        `INSERT INTO ledger_failures (id, input_hash, error, failed_at_us)
+         SELECT id, decode(h, 'hex'), e::jsonb, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f(id, h, e)`,
+        [
+          plan.failures.map((f) => f.id),
+          plan.failures.map((f) => hexBytes(f.inputHash)),
+          plan.failures.map((f) => JSON.stringify(f.error)),
+          plan.head.timestampUs,
+        ],
+      );
+    }
+    if (plan.head.seq !== head.seq) {
+      const { affectedRows } = await tx.query(
+        'UPDATE ledger_head SET seq = $1, hash = $2, timestamp_us = $3 WHERE seq = $4',
+        [plan.head.seq, plan.head.hash, plan.head.timestampUs, head.seq],
+      );
+      if (affectedRows !== 1) throw new StaleState('the journal head moved');
+    }
+  }
+
+  /** See `LedgerStore.head`. */
+  async head(): Promise<JournalHead> {
+    return readHead(this.db, '');
+  }
+
+  /** See `LedgerStore.accountById`. */
+  async accountById(id: Uuid): Promise<Account | undefined> {
+    const { rows } = await this.db.query<AccountRow>(
+      `SELECT ${accountColumns} FROM ledger_accounts WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && toAccount(rows[0]);
+  }
+
+  /** See `LedgerStore.accountByCode`. */
+  async accountByCode(code: string): Promise<Account | undefined> {
+    const { rows } = await this.db.query<AccountRow>(
+      `SELECT ${accountColumns} FROM ledger_accounts WHERE code = $1`,
+      [code],
+    );
+    return rows[0] && toAccount(rows[0]);
+  }
+
+  /** See `LedgerStore.accounts`. */
+  async accounts(options: { afterCode?: string; limit: number }): Promise<Account[]> {
+    const { rows } = await this.db.query<AccountRow>(
+      `SELECT ${accountColumns} FROM ledger_accounts WHERE code COLLATE "C" > $1 ORDER BY code COLLATE "C" LIMIT $2`,
+      [options.afterCode ?? '', options.limit],
+    );
+    return rows.map(toAccount);
+  }
+
+  /** See `LedgerStore.recordById`. */
+  async recordById(id: Uuid): Promise<JournalRecord | undefined> {
+    const { rows } = await this.db.query<RecordRow>(
+      `SELECT ${recordColumns} FROM ledger_journal WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  /** See `LedgerStore.records`. */
+  async records(afterSeq: bigint, limit: number): Promise<JournalRecord[]> {
+    const { rows } = await this.db.query<RecordRow>(
+      `SELECT ${recordColumns} FROM ledger_journal j WHERE j.seq > $1 ORDER BY j.seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** See `LedgerStore.pendings`. */
+  async pendings(afterSeq: bigint, limit: number): Promise<Array<Pending & { seq: bigint }>> {
+    const { rows } = await this.db.query<PendingRow>(
+      `${pendingSelect} WHERE p.seq > $1 ORDER BY p.seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map(toPending);
+  }
+
+  /** See `LedgerStore.duePendingIds`. */
+  async duePendingIds(nowUs: bigint, limit: number): Promise<Uuid[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM ledger_pending WHERE status = 'pending' AND expires_at_us <= $1 ORDER BY expires_at_us LIMIT $2`,
+      [nowUs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+}
+
+type PendingRow = {
+  id: string;
+  seq: string;
+  status: PendingStatus;
+  expires_at_us: string;
+  asset: string;
+  debit_ids: string[];
+  credit_ids: string[];
+  amounts: string[];
+};
+
+const pendingSelect = `SELECT p.id, p.seq::text, p.status, p.expires_at_us::text, j.asset,
+  j.debit_ids::text[], j.credit_ids::text[], j.amounts::text[]
+  FROM ledger_pending p JOIN ledger_journal j ON j.seq = p.seq`;
+
+function toPending(row: PendingRow): Pending & { seq: bigint } {
+  assert(pendingStatuses.includes(row.status), 'a stored pending status is known');
+  return {
+    id: row.id,
+    seq: BigInt(row.seq),
+    asset: row.asset,
+    status: row.status,
+    expiresAtUs: BigInt(row.expires_at_us),
+    postings: row.amounts.map((amount, i) => ({
+      debit: row.debit_ids[i]!,
+      credit: row.credit_ids[i]!,
+      amount: BigInt(amount) as Micro,
+    })),
+  };
+}
+
+async function readHead(tx: SqlExecutor, lock: '' | 'FOR UPDATE'): Promise<JournalHead> {
+  const { rows } = await tx.query<{ seq: string; hash: Uint8Array; timestamp_us: string }>(
+    `SELECT seq::text, hash, timestamp_us::text FROM ledger_head ${lock}`,
+  );
+  const row = rows[0];
+  assert(row !== undefined, 'the ledger head row exists (run the migrations)');
+  return {
+    seq: BigInt(row.seq),
+    hash: new Uint8Array(row.hash),
+    timestampUs: BigInt(row.timestamp_us),
+  };
+}
+
+function lockHead(tx: SqlExecutor): Promise<JournalHead> {
+  return readHead(tx, 'FOR UPDATE');
+}
+
+async function loadPendings(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uuid, Pending>> {
+  const pendings = new Map<Uuid, Pending>();
+  if (ids.length === 0) return pendings;
+  const { rows } = await tx.query<PendingRow>(`${pendingSelect} WHERE p.id = ANY($1::uuid[])`, [
+    ids,
+  ]);
+  for (const row of rows) pendings.set(row.id, toPending(row));
+  return pendings;
+}
+
+async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uuid, PriorOutcome>> {
+  const priors = new Map<Uuid, PriorOutcome>();
+  const committed = await tx.query<{
+    id: string;
+    seq: string;
+    timestamp_us: string;
+    input_hash: Uint8Array;
+  }>(
+    'SELECT id, seq::text, timestamp_us::text, input_hash FROM ledger_journal WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  for (const row of committed.rows) {
+    const outcome: Outcome = {
+      id: row.id,
+      status: 'committed',
+      seq: BigInt(row.seq),
+      timestampUs: BigInt(row.timestamp_us),
+    };
+    priors.set(row.id, { inputHash: new Uint8Array(row.input_hash), outcome });
+  }
+  const failed = await tx.query<{ id: string; input_hash: Uint8Array; error: Refusal }>(
+    'SELECT id, input_hash, error FROM ledger_failures WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  for (const row of failed.rows) {
+    priors.set(row.id, {
+      inputHash: new Uint8Array(row.input_hash),
+      outcome: { id: row.id, status: 'failed', error: row.error },
+    });
+  }
+  return priors;
+}
+
+function sameSums(a: Account, b: Account): boolean {
+  return (
+    a.flags === b.flags &&
+    a.debitsPending === b.debitsPending &&
+    a.debitsPosted === b.debitsPosted &&
+    a.creditsPending === b.creditsPending &&
+    a.creditsPosted === b.creditsPosted
+  );
+}
+
+async function writeAccounts(tx: SqlExecutor, plan: BatchPlan): Promise<void> {
+  const createdSeq = new Map<Uuid, bigint>();
+  for (const record of plan.records)
+    if (record.kind === recordKind.accountCreated) createdSeq.set(record.id, record.seq);
+  const created = plan.accounts.filter((a) => !plan.before.has(a.id));
+  const changed = plan.accounts.filter(
+    (a) => plan.before.has(a.id) && !sameSums(a, plan.before.get(a.id)!),
+  );
+  if (created.length > 0) {
+    assert(
+      created.every((a) => createdSeq.has(a.id)),
+      'every new account has a creation record',
+    );
+    await tx.query(
+      `INSERT INTO ledger_accounts (id, code, asset, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_seq)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::bigint[])`,
+      [
+        ids(created),
+        created.map((a) => a.code),
+        created.map((a) => a.asset),
+        created.map((a) => String(a.flags)),
+        ...sums(created),
+        created.map((a) => String(createdSeq.get(a.id))),
+      ],
+    );
+  }
+  if (changed.length > 0) {
+    const before = changed.map((a) => plan.before.get(a.id)!);
+    const { affectedRows } = await tx.query(
+      `UPDATE ledger_accounts a SET flags = v.flags, debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
+       FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[],
+                   $7::int[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])
+         AS v(id, flags, dp, dpo, cp, cpo, flags0, dp0, dpo0, cp0, cpo0)
+       WHERE a.id = v.id AND a.flags = v.flags0 AND a.debits_pending = v.dp0 AND a.debits_posted = v.dpo0
+         AND a.credits_pending = v.cp0 AND a.credits_posted = v.cpo0`,
+      [
+        ids(changed),
+        changed.map((a) => String(a.flags)),
+        ...sums(changed),
+        before.map((a) => String(a.flags)),
+        ...sums(before),
+      ],
+    );
+    if (affectedRows !== changed.length)
+      throw new StaleState(`${changed.length - affectedRows} accounts changed under the writer`);
+  }
+}
+
+function ids(accounts: readonly Account[]): string[] {
+  return accounts.map((a) => a.id);
+}
+
+function sums(accounts: readonly Account[]): [string[], string[], string[], string[]] {
+  return [
+    accounts.map((a) => String(a.debitsPending)),
+    accounts.map((a) => String(a.debitsPosted)),
+    accounts.map((a) => String(a.creditsPending)),
+    accounts.map((a) => String(a.creditsPosted)),
+  ];
+}
+
+async function writePendings(tx: SqlExecutor, plan: BatchPlan): Promise<void> {
+  const created = plan.pendingsCreated;
+  if (created.length > 0) {
+    await tx.query(
+      `INSERT INTO ledger_pending (id, seq, expires_at_us, status)
+       SELECT id, seq, expires, 'pending' FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS p(id, seq, expires)`,
+      [
+        created.map((p) => p.id),
+        created.map((p) => String(p.seq)),
+        created.map((p) => String(p.expiresAtUs)),
+      ],
+    );
+  }
+  const resolved = plan.pendingsResolved;
+  if (resolved.length > 0) {
+    const { affectedRows } = await tx.query(
+      `UPDATE ledger_pending p SET status = v.status, resolved_seq = v.seq
+       FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS v(id, status, seq)
+       WHERE p.id = v.id AND p.status = 'pending'`,
+      [
+        resolved.map((r) => r.id),
+        resolved.map((r) => r.status),
+        resolved.map((r) => String(r.seq)),
+      ],
+    );
+    if (affectedRows !== resolved.length)
+      throw new StaleState('a pending transfer was resolved under the writer');
+  }
+}
+
+export { recordKind };

@@ -1,0 +1,270 @@
+/**
+ * The embedded store: PGlite (PostgreSQL 18 in wasm) in a worker thread, behind a proxy.
+ *
+ * Durability — what PGlite 0.5.16 does (read in node_modules/@electric-sql/pglite/dist,
+ * sources from its source maps: src/pglite.ts, src/fs/nodefs.ts, release/pglite.js):
+ *
+ * 1. `PGlite.defaultStartParams` (src/pglite.ts) starts `postgres --single` with `-F`,
+ *    i.e. fsync=off: PostgreSQL then never even asks for a sync.
+ * 2. Even with fsync on, nothing reaches the disk. The data directory is Emscripten's NODEFS
+ *    mounted at /pglite/data (src/fs/nodefs.ts); writes go straight to `fs.writeSync`, but
+ *    - `fdatasync()` (the WAL flush at every commit, wal_sync_method=fdatasync) is the wasm
+ *      import `__syscall_fdatasync`, which only validates the fd and returns 0;
+ *    - `fsync()` (checkpoints: data files, pg_control, directories, new WAL segments) is the
+ *      import `fd_sync`, which calls `stream.stream_ops.fsync` if present, and
+ *      `NODEFS.stream_ops` has no `fsync`.
+ *
+ * What we do (./durable-fs.ts, ./worker.ts), so that PostgreSQL's own, complete sync
+ * discipline — WAL before commit acknowledgement, data files and pg_control at checkpoint,
+ * directories after renames — reaches the OS:
+ *
+ * - start without `-F` and with `-c fsync=on synchronous_commit=on full_page_writes=on
+ *   wal_sync_method=fdatasync` (command-line settings override postgresql.conf);
+ * - `DurableNodeFS extends NodeFS`: its `init()` wraps the `instantiateWasm` option PGlite
+ *   passes to Emscripten and replaces `imports.env.__syscall_fdatasync` before the module is
+ *   instantiated with one that calls `fs.fdatasyncSync` on the host fd (`stream.nfd`); a
+ *   preRun installs `NODEFS.stream_ops.fsync` calling `fs.fsyncSync`. Errors come back to
+ *   PostgreSQL as errno, which makes it PANIC (data_sync_retry=off), as on a real server;
+ * - the worker refuses to start unless both hooks were installed and `SHOW fsync` is on,
+ *   and counts the syncs (durability.test.ts checks ≥ 1 fdatasync per commit);
+ * - a fresh data directory is built by PGlite from a tarball without any fsync, so the worker
+ *   fsyncs the whole tree once (`syncTree`) before the first query is accepted;
+ * - ./lock.ts keeps a second process off the directory (PGlite's postmaster.pid cannot).
+ *
+ * Why this is sound: it is PostgreSQL's crash-safety argument unchanged — a commit is
+ * acknowledged only after its WAL record is fdatasync'ed; pages are written back only after
+ * their WAL; a checkpoint fsyncs every dirtied file and only then records itself in
+ * pg_control; full-page writes cover torn pages. The store's own replies add nothing: the
+ * worker answers after `COMMIT` returns, and the hook runs synchronously inside it.
+ *
+ * Limits: Node's fsync on macOS is not F_FULLFSYNC (a drive cache may still lose it);
+ * checkpoints happen only when max_wal_size of WAL accumulates and on close (no
+ * checkpointer in single-user mode), so crash recovery may replay up to that much WAL;
+ * a power loss during the very first open of a directory may leave it half-initialised
+ * (no acknowledged data can be in it: delete it and start again); the lock is per host.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Worker } from 'node:worker_threads';
+import {
+  type SqlDatabase,
+  SqlError,
+  type SqlExecutor,
+  type SqlParam,
+  type SqlResult,
+} from '../sql.ts';
+import type { SyncCounts } from './durable-fs.ts';
+import { lockDataDir } from './lock.ts';
+import type { Op, Reply, WireError, WireResult, WorkerOptions } from './worker.ts';
+
+/** Where the store lives; `durable` (default true) makes commits survive a power loss. */
+export interface PgliteOptions {
+  readonly dataDir: string | 'memory';
+  readonly durable?: boolean;
+}
+
+/** The PGlite store: the port, plus the sync counters that prove durability is engaged. */
+export interface PgliteDatabase extends SqlDatabase {
+  /** OS-level syncs done for PostgreSQL so far (zeros unless durable). */
+  syncCounts(): Promise<SyncCounts>;
+}
+
+/**
+ * The worker is TypeScript. A Worker's `execArgv: ['--import', 'tsx']` does not work on
+ * Node 20 (its entry still fails with ERR_UNKNOWN_FILE_EXTENSION), so a small script
+ * registers tsx in the worker first; this works however the parent loaded tsx.
+ */
+const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`;
+
+/** Plain identifiers only: COPY cannot take the table and columns as parameters. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/** Opens (creating if needed) a PGlite store in its own worker thread. */
+export async function openPglite(options: PgliteOptions): Promise<PgliteDatabase> {
+  const memory = options.dataDir === 'memory';
+  const workerData: WorkerOptions = {
+    dataDir: options.dataDir,
+    durable: !memory && (options.durable ?? true),
+  };
+  const release = memory ? () => {} : lockDataDir(options.dataDir);
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData, execArgv: [] });
+  try {
+    await started(worker);
+  } catch (error) {
+    await worker.terminate();
+    release();
+    throw error;
+  }
+  return new PgliteProxy(worker, release);
+}
+
+function started(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: Reply) => {
+      if (reply.kind === 'ready') done(undefined);
+      else if (reply.kind === 'failed') done(toSqlError(reply.error));
+    };
+    const onExit = (code: number) => done(new Error(`PGlite worker exited (code ${code})`));
+    const done = (error: Error | undefined) => {
+      worker.off('message', onMessage).off('error', done).off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    worker.on('message', onMessage).on('error', done).on('exit', onExit);
+  });
+}
+
+function toSqlError(error: WireError): SqlError {
+  return new SqlError(error.message, error.code, error.detail, error.constraint);
+}
+
+function copySql(table: string, columns: readonly string[]): string {
+  for (const name of [...table.split('.'), ...columns]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`COPY: not a plain identifier: ${name}`);
+  }
+  return `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Marks the async context of a transaction body while the transaction is open. */
+interface TxScope {
+  active: boolean;
+}
+
+class PgliteProxy implements PgliteDatabase {
+  readonly backend = 'pglite';
+  readonly #worker: Worker;
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #scope = new AsyncLocalStorage<TxScope>();
+  #nextId = 1;
+  /** The FIFO: each exclusive section starts when the previous one settled. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #failure: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(worker: Worker, release: () => void) {
+    this.#worker = worker;
+    worker.on('message', (reply: Reply) => this.#onReply(reply));
+    worker.on('error', (error) => this.#fail(error));
+    worker.on('exit', (code) => {
+      release();
+      this.#fail(new Error(`PGlite worker exited (code ${code})`));
+    });
+    worker.unref(); // referenced only while a request is in flight
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []) {
+    return this.#exclusive(() => this.#query<Row>(sql, params));
+  }
+
+  copyFrom(table: string, columns: readonly string[], data: string) {
+    return this.#exclusive(() => this.#copy(table, columns, data));
+  }
+
+  exec(sql: string) {
+    return this.#exclusive(() => this.#exec(sql));
+  }
+
+  syncCounts() {
+    return this.#exclusive(async () => (await this.#send({ op: 'syncCounts' })) as SyncCounts);
+  }
+
+  transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      await this.#command('BEGIN ISOLATION LEVEL READ COMMITTED');
+      const scope: TxScope = { active: true };
+      const open = <R>(step: () => Promise<R>): Promise<R> =>
+        scope.active ? step() : Promise.reject(new Error('this transaction has already ended'));
+      const tx: SqlExecutor = {
+        query: <Row>(sql: string, params: readonly SqlParam[] = []) =>
+          open(() => this.#query<Row>(sql, params)),
+        copyFrom: (table, columns, data) => open(() => this.#copy(table, columns, data)),
+        exec: (sql) => open(() => this.#exec(sql)),
+      };
+      try {
+        const value = await this.#scope.run(scope, () => body(tx));
+        scope.active = false;
+        if ((await this.#command('COMMIT')) !== 'COMMIT') {
+          throw new SqlError('COMMIT rolled back: the transaction had failed', '25P02');
+        }
+        return value;
+      } catch (error) {
+        scope.active = false;
+        // One connection: if even ROLLBACK fails its state is unknown, so stop using it.
+        await this.#command('ROLLBACK').catch((failure: Error) => this.#fail(failure));
+        throw error;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#exclusive(() => this.#send({ op: 'close' })).then(
+      () => this.#worker.terminate().then(() => undefined),
+      (error: Error) => this.#worker.terminate().then(() => Promise.reject(error)),
+    );
+    return this.#closed;
+  }
+
+  #exclusive<T>(section: () => Promise<T>): Promise<T> {
+    if (this.#scope.getStore()?.active) {
+      const message = 'database used inside its own transaction body (deadlock): use tx';
+      return Promise.reject(new Error(message));
+    }
+    if (this.#closed) return Promise.reject(new Error('PGlite store is closed'));
+    const result = this.#tail.then(() => section());
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #query<Row>(sql: string, params: readonly SqlParam[]): Promise<SqlResult<Row>> {
+    const { rows, affectedRows } = (await this.#send({ op: 'query', sql, params })) as WireResult;
+    return { rows: rows as Row[], affectedRows };
+  }
+
+  async #command(sql: string): Promise<string | undefined> {
+    return ((await this.#send({ op: 'query', sql, params: [] })) as WireResult).command;
+  }
+
+  async #exec(sql: string): Promise<void> {
+    await this.#send({ op: 'exec', sql });
+  }
+
+  async #copy(table: string, columns: readonly string[], data: string): Promise<number> {
+    return (await this.#send({ op: 'copy', sql: copySql(table, columns), data })) as number;
+  }
+
+  #send(op: Op): Promise<unknown> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiters.set(id, { resolve, reject });
+      if (this.#waiters.size === 1) this.#worker.ref();
+      this.#worker.postMessage({ ...op, id });
+    });
+  }
+
+  #onReply(reply: Reply): void {
+    if (reply.kind !== 'reply') return;
+    const waiter = this.#waiters.get(reply.id);
+    this.#waiters.delete(reply.id);
+    if (this.#waiters.size === 0) this.#worker.unref();
+    if (!('error' in reply)) {
+      waiter?.resolve(reply.value);
+      return;
+    }
+    const error = toSqlError(reply.error);
+    waiter?.reject(error);
+    if (reply.error.fatal) this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const waiter of this.#waiters.values()) waiter.reject(this.#failure);
+    this.#waiters.clear();
+    void this.#worker.terminate();
+  }
+}

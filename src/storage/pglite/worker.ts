@@ -1,0 +1,164 @@
+/**
+ * The worker thread that owns the PGlite instance. It runs requests one at a time, in the
+ * order they arrive; the proxy in ./pglite.ts decides that order (FIFO, transactions whole).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { SqlParam } from '../sql.ts';
+import { DurableNodeFS, type SyncCounts, syncTree } from './durable-fs.ts';
+
+/** What the proxy asks the worker to do. */
+export type Op =
+  | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlParam[] }
+  | { readonly op: 'copy'; readonly sql: string; readonly data: string }
+  | { readonly op: 'exec'; readonly sql: string }
+  | { readonly op: 'syncCounts' }
+  | { readonly op: 'close' };
+
+/** An operation with the id its reply will carry. */
+export type Request = Op & { readonly id: number };
+
+/** A PostgreSQL (or other) error as it crosses the thread boundary. */
+export interface WireError {
+  readonly message: string;
+  readonly code?: string;
+  readonly detail?: string;
+  readonly constraint?: string;
+  /** The worker cannot go on (wasm trap or exit); the proxy must stop using it. */
+  readonly fatal?: boolean;
+}
+
+/** The result of a `query` request; `command` is the tag, e.g. `COMMIT` or `ROLLBACK`. */
+export interface WireResult {
+  readonly rows: Record<string, unknown>[];
+  readonly affectedRows: number;
+  readonly command: string | undefined;
+}
+
+/** What the worker answers: `ready`/`failed` once at start, then one reply per request. */
+export type Reply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'failed'; readonly error: WireError }
+  | { readonly kind: 'reply'; readonly id: number; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly id: number; readonly error: WireError };
+
+/** The worker's start options. */
+export interface WorkerOptions {
+  readonly dataDir: string | 'memory';
+  readonly durable: boolean;
+}
+
+/** Parameters for PostgreSQL itself, on top of PGlite's defaults. */
+const SESSION_PARAMS = ['TimeZone=UTC', 'DateStyle=ISO, MDY'].flatMap((s) => ['-c', s]);
+/**
+ * Checkpoint once this much WAL accumulates. There is no checkpointer process in PGlite's
+ * single-user mode, so checkpoint_timeout never fires; this bounds crash-recovery replay
+ * and disk use instead (PostgreSQL's default is 1GB).
+ */
+const MAX_WAL_SIZE = '256MB';
+/** Settings a durable store relies on; command-line `-c` beats postgresql.conf. */
+const DURABLE_PARAMS = [
+  'fsync=on',
+  'synchronous_commit=on',
+  'full_page_writes=on',
+  'wal_sync_method=fdatasync',
+  `max_wal_size=${MAX_WAL_SIZE}`,
+].flatMap((setting) => ['-c', setting]);
+
+/** The normal form of sql.ts: exact numbers and timestamps as PostgreSQL's text. */
+const PARSERS = {
+  [types.INT8]: (text: string) => text,
+  [types.NUMERIC]: (text: string) => text,
+  [types.DATE]: (text: string) => text,
+  [types.TIMESTAMP]: (text: string) => text,
+  [types.TIMESTAMPTZ]: (text: string) => text,
+};
+
+async function open(options: WorkerOptions): Promise<{ pg: PGlite; hooks?: DurableNodeFS }> {
+  if (options.dataDir === 'memory') {
+    return { pg: await PGlite.create({ parsers: PARSERS, startParams: startParams(false) }) };
+  }
+  if (!options.durable) {
+    const pg = await PGlite.create({
+      dataDir: options.dataDir,
+      parsers: PARSERS,
+      startParams: startParams(false),
+    });
+    return { pg };
+  }
+  const fresh = !fs.existsSync(path.join(options.dataDir, 'PG_VERSION'));
+  const hooks = new DurableNodeFS(options.dataDir);
+  const pg = await PGlite.create({ fs: hooks, parsers: PARSERS, startParams: startParams(true) });
+  if (!hooks.engaged) throw new Error('PGlite durability hooks were not installed');
+  const { rows } = await pg.query<{ fsync: string }>('SHOW fsync');
+  if (rows[0]?.fsync !== 'on') throw new Error('PGlite started with fsync off');
+  if (fresh) syncTree(options.dataDir);
+  return { pg, hooks };
+}
+
+function startParams(durable: boolean): string[] {
+  if (!durable) return [...PGlite.defaultStartParams, ...SESSION_PARAMS];
+  // `-F` in PGlite's defaults means "fsync off"; a durable store must not pass it.
+  const defaults = PGlite.defaultStartParams.filter((param) => param !== '-F');
+  return [...defaults, ...SESSION_PARAMS, ...DURABLE_PARAMS];
+}
+
+/** Error names after which PGlite is unusable: a wasm trap, or the wasm program exiting. */
+const FATAL_ERRORS = new Set(['RuntimeError', 'ExitStatus']);
+
+function toWire(error: unknown): WireError {
+  const fatal = FATAL_ERRORS.has((error as Error | undefined)?.name ?? '');
+  if (!(error instanceof Error)) return { message: String(error), fatal };
+  const { code, detail, constraint } = error as Error & Record<string, unknown>;
+  return {
+    message: error.message,
+    code: typeof code === 'string' ? code : undefined,
+    detail: typeof detail === 'string' ? detail : undefined,
+    constraint: typeof constraint === 'string' ? constraint : undefined,
+    fatal,
+  };
+}
+
+async function run(pg: PGlite, hooks: DurableNodeFS | undefined, request: Request) {
+  switch (request.op) {
+    case 'query': {
+      const result = await pg.query<Record<string, unknown>>(request.sql, [...request.params]);
+      const { rows, affectedRows = 0, command } = result;
+      return { rows, affectedRows, command } satisfies WireResult;
+    }
+    case 'copy': {
+      const blob = new Blob([request.data]);
+      return (await pg.query(request.sql, [], { blob })).affectedRows ?? 0;
+    }
+    case 'exec':
+      await pg.exec(request.sql);
+      return undefined;
+    case 'syncCounts':
+      return (hooks?.counts ?? { fsync: 0, fdatasync: 0 }) satisfies SyncCounts;
+    case 'close':
+      await pg.close();
+      return undefined;
+  }
+}
+
+const port = parentPort!;
+try {
+  const { pg, hooks } = await open(workerData as WorkerOptions);
+  let queue: Promise<unknown> = Promise.resolve();
+  port.on('message', (request: Request) => {
+    queue = queue.then(async () => {
+      try {
+        const value = await run(pg, hooks, request);
+        port.postMessage({ kind: 'reply', id: request.id, value } satisfies Reply);
+      } catch (error) {
+        port.postMessage({ kind: 'reply', id: request.id, error: toWire(error) } satisfies Reply);
+      }
+    });
+  });
+  port.postMessage({ kind: 'ready' } satisfies Reply);
+} catch (error) {
+  port.postMessage({ kind: 'failed', error: toWire(error) } satisfies Reply);
+  port.close();
+}

@@ -1,0 +1,227 @@
+/**
+ * The server store: node-postgres (`pg.Pool`) over TCP, COPY through pg-copy-streams.
+ * Values are put into the normal form of ../sql.ts by per-pool type parsers.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFromStream } from 'pg-copy-streams';
+import {
+  type SqlDatabase,
+  SqlError,
+  type SqlExecutor,
+  type SqlParam,
+  type SqlResult,
+} from '../sql.ts';
+
+/** Where and how to connect. `searchPath` is set on every connection (tests: one schema each). */
+export interface PostgresOptions {
+  readonly url: string;
+  readonly max?: number;
+  readonly searchPath?: string;
+}
+
+/** node-postgres' own default pool size. */
+const DEFAULT_POOL_SIZE = 10;
+
+/** Plain identifiers only: COPY cannot take the table and columns as parameters. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/** Command tags whose row count `affectedRows` reports (as PGlite does). */
+const COUNTED_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE']);
+
+const { builtins } = pg.types;
+const identity = (text: string) => text;
+/** text[]: pg-types' parser for it keeps the elements as strings (and nulls as null). */
+const TEXT_ARRAY: number = 1009;
+const textArray = pg.types.getTypeParser(TEXT_ARRAY);
+/** Array type oids (pg-types has no names for them) whose elements stay text. */
+const TEXT_ARRAYS = {
+  int8: 1016,
+  numeric: 1231, // pg-types would parse these as floats
+  timestamp: 1115,
+  timestamptz: 1185,
+  date: 1182,
+};
+/** The normal form of sql.ts: exact numbers and timestamps as PostgreSQL's text. */
+const PARSERS = new Map<number, (text: string) => unknown>([
+  [builtins.INT8, identity],
+  [builtins.NUMERIC, identity],
+  [builtins.DATE, identity],
+  [builtins.TIMESTAMP, identity],
+  [builtins.TIMESTAMPTZ, identity],
+  ...Object.values(TEXT_ARRAYS).map((oid) => [oid, textArray] as const),
+]);
+
+const types: pg.CustomTypesConfig = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown =>
+    (format !== 'binary' && PARSERS.get(oid)) || pg.types.getTypeParser(oid, format),
+};
+
+/** Opens a pool and checks that the server answers. */
+export async function openPostgres(options: PostgresOptions): Promise<SqlDatabase> {
+  const settings = ['TimeZone=UTC', 'DateStyle=ISO, MDY'];
+  if (options.searchPath !== undefined) settings.push(`search_path=${options.searchPath}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? DEFAULT_POOL_SIZE,
+    types,
+    options: settings.map((setting) => `-c ${escapeOption(setting)}`).join(' '),
+  });
+  pool.on('error', () => {}); // an idle client died; the pool replaces it on next use
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end();
+    throw toSqlError(error);
+  }
+  return new PostgresDatabase(pool);
+}
+
+/** Escapes a value for the libpq `options` startup parameter (spaces and backslashes). */
+function escapeOption(value: string): string {
+  return value.replace(/[\\ ]/g, (c) => `\\${c}`);
+}
+
+function toSqlError(error: unknown): unknown {
+  if (!(error instanceof pg.DatabaseError)) return error;
+  return new SqlError(error.message, error.code, error.detail, error.constraint);
+}
+
+function copySql(table: string, columns: readonly string[]): string {
+  for (const name of [...table.split('.'), ...columns]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`COPY: not a plain identifier: ${name}`);
+  }
+  return `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+async function query<Row>(
+  on: Queryable,
+  sql: string,
+  params: readonly SqlParam[] = [],
+): Promise<SqlResult<Row>> {
+  try {
+    const result = await on.query(sql, [...params]);
+    const counted = COUNTED_COMMANDS.has(result.command);
+    return { rows: result.rows as Row[], affectedRows: counted ? (result.rowCount ?? 0) : 0 };
+  } catch (error) {
+    throw toSqlError(error);
+  }
+}
+
+async function copy(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  data: string,
+) {
+  const stream = client.query(copyFromStream(copySql(table, columns)));
+  try {
+    await pipeline(Readable.from([data]), stream);
+  } catch (error) {
+    throw toSqlError(error);
+  }
+  return stream.rowCount;
+}
+
+/** Runs a statement without parameters; returns its command tag (e.g. `ROLLBACK`). */
+async function exec(on: Queryable, sql: string): Promise<string> {
+  try {
+    return (await on.query(sql)).command;
+  } catch (error) {
+    throw toSqlError(error);
+  }
+}
+
+/** Marks the async context of a transaction body while the transaction is open. */
+interface TxScope {
+  active: boolean;
+}
+
+class PostgresDatabase implements SqlDatabase {
+  readonly backend = 'postgres';
+  readonly #pool: pg.Pool;
+  readonly #scope = new AsyncLocalStorage<TxScope>();
+  /** Calls in progress: `close` waits for them (pg's `pool.end` would strand queued ones). */
+  readonly #running = new Set<Promise<unknown>>();
+  #closed: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]) {
+    return this.#run(() => query<Row>(this.#pool, sql, params));
+  }
+
+  copyFrom(table: string, columns: readonly string[], data: string) {
+    return this.#run(async () => {
+      const client = await this.#pool.connect();
+      try {
+        return await copy(client, table, columns, data);
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  exec(sql: string) {
+    return this.#run(async () => void (await exec(this.#pool, sql)));
+  }
+
+  transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#run(() => this.#transaction(body));
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= Promise.allSettled(this.#running).then(() => this.#pool.end());
+    return this.#closed;
+  }
+
+  #run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#scope.getStore()?.active) {
+      return Promise.reject(new Error('database used inside its own transaction body: use tx'));
+    }
+    if (this.#closed) return Promise.reject(new Error('PostgreSQL store is closed'));
+    const running = call();
+    this.#running.add(running);
+    const forget = () => this.#running.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  async #transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    const scope: TxScope = { active: true };
+    const open = <R>(step: () => Promise<R>): Promise<R> =>
+      scope.active ? step() : Promise.reject(new Error('this transaction has already ended'));
+    const tx: SqlExecutor = {
+      query: <Row>(sql: string, params?: readonly SqlParam[]) =>
+        open(() => query<Row>(client, sql, params)),
+      copyFrom: (table, columns, data) => open(() => copy(client, table, columns, data)),
+      exec: (sql) => open(async () => void (await exec(client, sql))),
+    };
+    try {
+      await exec(client, 'BEGIN ISOLATION LEVEL READ COMMITTED');
+      const value = await this.#scope.run(scope, () => body(tx));
+      scope.active = false;
+      if ((await exec(client, 'COMMIT')) !== 'COMMIT') {
+        throw new SqlError('COMMIT rolled back: the transaction had failed', '25P02');
+      }
+      client.release();
+      return value;
+    } catch (error) {
+      scope.active = false;
+      try {
+        await client.query('ROLLBACK');
+        client.release();
+      } catch (rollbackError) {
+        client.release(rollbackError as Error); // destroys the connection
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Conformance tests for the `SqlDatabase` port (./sql.ts), run against every adapter.
+ * @example defineSqlSuite('pglite', () => openPglite({ dataDir: 'memory' }))
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { copyText, type SqlDatabase, SqlError, sqlState } from './sql.ts';
+
+/** Concurrent transactions in the counter tests; more than a pool's default 10 connections. */
+const CONCURRENT_TRANSACTIONS = 40;
+
+const UUID_A = '0b5e8c55-3f7e-4d0c-9a53-6f1f3c1b2a01';
+const UUID_B = 'f0e1d2c3-b4a5-4968-8776-655443322110';
+
+type Check = (db: SqlDatabase, t: TestContext) => Promise<void>;
+
+/** Defines the suite; `open` returns undefined when the backend is unavailable (tests skip). */
+export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | undefined>): void {
+  describe(`SqlDatabase conformance: ${name}`, () => {
+    let db: SqlDatabase | undefined;
+    before(async () => {
+      db = await open();
+    });
+    after(async () => {
+      await db?.close();
+    });
+    const test = (title: string, check: Check, only?: SqlDatabase['backend']) =>
+      it(title, async (t) => {
+        if (!db) return t.skip(`${name} is unavailable`);
+        if (only && db.backend !== only) return t.skip(`${only} only`);
+        await check(db, t);
+      });
+
+    test('returns every type of the table in sql.ts in the normal form', async (db) => {
+      await db.exec(`CREATE TABLE suite_types (
+        i2 int2, i4 int4, i8 int8, num numeric, bin bytea, id uuid, txt text,
+        ts timestamptz, flag bool, doc json, docb jsonb, tags text[], ids uuid[])`);
+      const tags = ['a', 'b,c', 'd"e', 'f\\g', '', 'NULL', '{x}', 'ünï'];
+      const bytes = new Uint8Array([0, 1, 127, 128, 255]);
+      await db.query(
+        `INSERT INTO suite_types VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          -32768,
+          2147483647,
+          9223372036854775807n,
+          '-123456789012345678901234567890.000000001',
+          bytes,
+          UUID_A.toUpperCase(),
+          'héllo\t"w"\n\\',
+          '2024-02-29T23:59:59.123456+02:00',
+          true,
+          '{"a":[1,{"b":null}]}',
+          '{"z":1,"a":"x"}',
+          tags,
+          [UUID_A, UUID_B],
+        ],
+      );
+      await db.query('INSERT INTO suite_types (i2) VALUES (NULL)');
+      const { rows } = await db.query('SELECT * FROM suite_types ORDER BY i2 NULLS LAST');
+      const [row, empty] = rows;
+      assert.ok(row && empty);
+      assert.ok(row.bin instanceof Uint8Array, 'bytea is a Uint8Array');
+      assert.deepEqual([...row.bin], [...bytes]);
+      assert.deepEqual(
+        { ...row, bin: null },
+        {
+          i2: -32768,
+          i4: 2147483647,
+          i8: '9223372036854775807',
+          num: '-123456789012345678901234567890.000000001',
+          bin: null,
+          id: UUID_A,
+          txt: 'héllo\t"w"\n\\',
+          ts: '2024-02-29 21:59:59.123456+00',
+          flag: true,
+          doc: { a: [1, { b: null }] },
+          docb: { a: 'x', z: 1 },
+          tags,
+          ids: [UUID_A, UUID_B],
+        },
+      );
+      assert.ok(
+        Object.values(empty).every((value) => value === null),
+        'nulls are null',
+      );
+    });
+
+    test('keeps numeric scale, int8 beyond 2^53 and arrays of exact numbers as text', async (db) => {
+      const { rows } = await db.query(
+        `SELECT 1.50::numeric AS scale, 0::numeric AS zero,
+        $1::int8 + 1 AS next, '{1,NULL,9007199254740993}'::int8[] AS i8s,
+        '{0.1,2.50}'::numeric[] AS nums, false AS no, 7::int2 AS small`,
+        [9007199254740993n],
+      );
+      assert.deepEqual(rows, [
+        {
+          scale: '1.50',
+          zero: '0',
+          next: '9007199254740994',
+          i8s: ['1', null, '9007199254740993'],
+          nums: ['0.1', '2.50'],
+          no: false,
+          small: 7,
+        },
+      ]);
+    });
+
+    test('takes array parameters: uuid[], numeric[], text[] and empty arrays', async (db) => {
+      await db.exec('CREATE TABLE suite_arrays (id uuid PRIMARY KEY, amount numeric)');
+      await db.query('INSERT INTO suite_arrays VALUES ($1, 1.5), ($2, 2.25)', [UUID_A, UUID_B]);
+      const found = await db.query<{ n: number }>(
+        'SELECT count(*)::int4 AS n FROM suite_arrays WHERE id = ANY($1::uuid[])',
+        [[UUID_B, '00000000-0000-4000-8000-000000000000']],
+      );
+      assert.deepEqual(found.rows, [{ n: 1 }]);
+      const decimals = ['0.1', '0.2', '99999999999999999999.7'];
+      const sum = await db.query('SELECT sum(x)::text AS total FROM unnest($1::numeric[]) x', [
+        decimals,
+      ]);
+      assert.deepEqual(sum.rows, [{ total: '100000000000000000000.0' }]);
+      const texts = ['a"b', 'c\\d', 'e,f', '{g}', ' ', '', 'NULL', 'é'];
+      const echo = await db.query('SELECT $1::text[] AS texts, cardinality($2::text[]) AS n', [
+        texts,
+        [],
+      ]);
+      assert.deepEqual(echo.rows, [{ texts, n: 0 }]);
+    });
+
+    test('reports affected rows for writes and 0 for a SELECT', async (db) => {
+      await db.exec('CREATE TABLE suite_affected (n int4)');
+      const insert = await db.query('INSERT INTO suite_affected SELECT generate_series(1, 3)');
+      assert.equal(insert.affectedRows, 3);
+      assert.equal(
+        (await db.query('UPDATE suite_affected SET n = n + 1 WHERE n > 1')).affectedRows,
+        2,
+      );
+      const select = await db.query('SELECT * FROM suite_affected');
+      assert.deepEqual([select.rows.length, select.affectedRows], [3, 0]);
+      assert.equal((await db.query('DELETE FROM suite_affected')).affectedRows, 3);
+    });
+
+    test('copies rows with tabs, newlines, backslashes, \\N text and nulls', async (db) => {
+      await db.exec('CREATE TABLE suite_copy (id int4, body text, note text)');
+      const bodies = [
+        'plain',
+        'tab\there',
+        'line\nbreak',
+        'cr\rlf\r\n',
+        'back\\slash',
+        '\\N',
+        '',
+        'ünï',
+      ];
+      const lines = bodies.map((body, id) => `${id}\t${copyText(body)}\t${id % 2 ? '\\N' : 'x'}\n`);
+      assert.equal(await db.copyFrom('suite_copy', ['id', 'body', 'note'], lines.join('')), 8);
+      const { rows } = await db.query('SELECT id, body, note FROM suite_copy ORDER BY id');
+      assert.deepEqual(
+        rows,
+        bodies.map((body, id) => ({ id, body, note: id % 2 ? null : 'x' })),
+      );
+      assert.equal(await db.copyFrom('suite_copy', ['id'], ''), 0);
+    });
+
+    test('rejects COPY into a name that is not a plain identifier', async (db) => {
+      await assert.rejects(db.copyFrom('suite_copy; DROP TABLE x', ['id'], ''));
+    });
+
+    test('runs scripts of several statements', async (db) => {
+      await db.exec('CREATE TABLE suite_exec (n int4); INSERT INTO suite_exec VALUES (1), (2);');
+      assert.deepEqual((await db.query('SELECT sum(n)::int4 AS s FROM suite_exec')).rows, [
+        { s: 3 },
+      ]);
+    });
+
+    test('commits a transaction and returns the body result', async (db) => {
+      await db.exec('CREATE TABLE suite_commit (n int4)');
+      const result = await db.transaction(async (tx) => {
+        await tx.query('INSERT INTO suite_commit VALUES (1)');
+        await tx.copyFrom('suite_commit', ['n'], '2\n3\n');
+        await tx.exec('INSERT INTO suite_commit VALUES (4)');
+        return (await tx.query('SELECT count(*)::int4 AS n FROM suite_commit')).rows[0];
+      });
+      assert.deepEqual(result, { n: 4 });
+      assert.deepEqual((await db.query('SELECT count(*)::int4 AS n FROM suite_commit')).rows, [
+        { n: 4 },
+      ]);
+    });
+
+    test('rolls back when the body throws, DDL and COPY included', async (db) => {
+      const failure = new Error('body failed');
+      const attempt = db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE suite_rollback (n int4)');
+        await tx.copyFrom('suite_rollback', ['n'], '1\n');
+        throw failure;
+      });
+      await assert.rejects(attempt, (error) => error === failure);
+      const { rows } = await db.query("SELECT to_regclass('suite_rollback') IS NULL AS gone");
+      assert.deepEqual(rows, [{ gone: true }]);
+    });
+
+    test('rolls back on a unique violation and reports SqlError 23505', async (db) => {
+      await db.exec('CREATE TABLE suite_unique (id int4 CONSTRAINT suite_unique_pk PRIMARY KEY)');
+      await db.query('INSERT INTO suite_unique VALUES (1)');
+      const attempt = db.transaction(async (tx) => {
+        await tx.query('INSERT INTO suite_unique VALUES (2)');
+        await tx.query('INSERT INTO suite_unique VALUES ($1)', [1]);
+      });
+      await assert.rejects(attempt, (error) => {
+        assert.ok(error instanceof SqlError);
+        assert.equal(error.code, sqlState.uniqueViolation);
+        assert.equal(error.constraint, 'suite_unique_pk');
+        assert.match(error.detail ?? '', /\(id\)=\(1\)/);
+        return true;
+      });
+      const { rows } = await db.query('SELECT id FROM suite_unique ORDER BY id');
+      assert.deepEqual(rows, [{ id: 1 }]);
+    });
+
+    test('refuses to commit a transaction whose error the body swallowed', async (db) => {
+      await db.exec('CREATE TABLE suite_swallow (id int4 PRIMARY KEY)');
+      const attempt = db.transaction(async (tx) => {
+        await tx.query('INSERT INTO suite_swallow VALUES (1)');
+        await tx.query('INSERT INTO suite_swallow VALUES (1)').catch(() => undefined);
+        return 'looks fine';
+      });
+      await assert.rejects(attempt, (error) => error instanceof SqlError && error.code === '25P02');
+      assert.deepEqual((await db.query('SELECT * FROM suite_swallow')).rows, []);
+    });
+
+    test('reports SQL errors outside transactions as SqlError with the SQLSTATE', async (db) => {
+      await assert.rejects(db.query('SELEC 1'), (error) => {
+        return error instanceof SqlError && error.code === '42601';
+      });
+      await assert.rejects(db.exec('SELECT 1/0'), (error) => {
+        return error instanceof SqlError && error.code === '22012';
+      });
+    });
+
+    test('rejects the transaction executor after the end and the database inside a body', async (db) => {
+      let leaked: Parameters<Parameters<SqlDatabase['transaction']>[0]>[0] | undefined;
+      await db.transaction(async (tx) => {
+        leaked = tx;
+        await assert.rejects(db.query('SELECT 1'), /inside its own transaction/);
+      });
+      await assert.rejects(leaked!.query('SELECT 1'), /already ended/);
+    });
+
+    test('does not lose updates: concurrent SELECT … FOR UPDATE transactions', async (db) => {
+      await db.exec(
+        'CREATE TABLE suite_lock (id int4 PRIMARY KEY, n int8); INSERT INTO suite_lock VALUES (1, 0)',
+      );
+      await Promise.all(
+        Array.from({ length: CONCURRENT_TRANSACTIONS }, () =>
+          db.transaction(async (tx) => {
+            const { rows } = await tx.query<{ n: string }>(
+              'SELECT n FROM suite_lock WHERE id = 1 FOR UPDATE',
+            );
+            await new Promise((resolve) => setImmediate(resolve));
+            await tx.query('UPDATE suite_lock SET n = $1 WHERE id = 1', [BigInt(rows[0]!.n) + 1n]);
+          }),
+        ),
+      );
+      const { rows } = await db.query('SELECT n FROM suite_lock');
+      assert.deepEqual(rows, [{ n: String(CONCURRENT_TRANSACTIONS) }]);
+    });
+
+    test(
+      'serializes: concurrent transactions and plain calls run one at a time, FIFO',
+      async (db) => {
+        await db.exec('CREATE TABLE suite_serial (n int8); INSERT INTO suite_serial VALUES (0)');
+        const seen: string[] = [];
+        await Promise.all(
+          Array.from({ length: CONCURRENT_TRANSACTIONS }, () => [
+            db.transaction(async (tx) => {
+              const { rows } = await tx.query<{ n: string }>('SELECT n FROM suite_serial');
+              await new Promise((resolve) => setImmediate(resolve));
+              await tx.query('UPDATE suite_serial SET n = $1', [BigInt(rows[0]!.n) + 1n]);
+            }),
+            db.query<{ n: string }>('SELECT n FROM suite_serial').then(({ rows }) => {
+              seen.push(rows[0]!.n);
+            }),
+          ]).flat(),
+        );
+        const { rows } = await db.query('SELECT n FROM suite_serial');
+        assert.deepEqual(rows, [{ n: String(CONCURRENT_TRANSACTIONS) }]);
+        const expected = Array.from({ length: CONCURRENT_TRANSACTIONS }, (_, i) => String(i + 1));
+        assert.deepEqual(
+          seen,
+          expected,
+          'each plain read ran right after the transaction before it',
+        );
+      },
+      'pglite',
+    );
+
+    test('lets pending work finish on close', async (db) => {
+      const pending = db.query('SELECT 42 AS answer, pg_sleep(0.1)');
+      await db.close();
+      assert.equal((await pending).rows[0]?.answer, 42);
+      await assert.rejects(db.query('SELECT 1'));
+    });
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The one port every store is written against: a PostgreSQL session.
+ *
+ * Two adapters implement it (PGlite in a worker thread, node-postgres over TCP) and one
+ * shared test suite runs against both. Values cross the port in one normal form so that no
+ * store code branches on the backend:
+ *
+ * | PostgreSQL type            | JavaScript value                                   |
+ * |----------------------------|----------------------------------------------------|
+ * | int2, int4                 | `number`                                           |
+ * | int8, numeric              | `string` (exact decimal text; parse with `BigInt`) |
+ * | bytea                      | `Uint8Array` (a `Buffer` counts)                   |
+ * | uuid, text                 | `string`                                           |
+ * | timestamptz                | `string` (PostgreSQL's text output)                |
+ * | bool                       | `boolean`                                          |
+ * | json, jsonb                | parsed JSON                                        |
+ * | arrays of text and uuid    | `string[]`                                         |
+ *
+ * Parameters: `string`, `number` (integers only), `bigint` (sent as decimal text),
+ * `boolean`, `null`, `Uint8Array` (bytea) and arrays of strings (sent as array literals;
+ * cast them in SQL, e.g. `$1::uuid[]`). Select `x::text` where you need another type as text.
+ */
+
+/** A SQL parameter value. */
+export type SqlParam = string | number | bigint | boolean | null | Uint8Array | readonly string[];
+
+/** Rows and the count of rows a statement touched. */
+export interface SqlResult<Row> {
+  readonly rows: Row[];
+  /** Rows inserted, updated, deleted or copied; 0 for a plain SELECT. */
+  readonly affectedRows: number;
+}
+
+/** One session: what a transaction body or a plain caller may do. */
+export interface SqlExecutor {
+  /** Runs one statement with `$1…$n` parameters. */
+  query<Row = Record<string, unknown>>(
+    sql: string,
+    params?: readonly SqlParam[],
+  ): Promise<SqlResult<Row>>;
+  /**
+   * Loads rows with `COPY table (columns) FROM STDIN` in PostgreSQL's text format: one row
+   * a line, columns separated by a tab, `\N` for null. Returns the number of rows copied.
+   */
+  copyFrom(table: string, columns: readonly string[], data: string): Promise<number>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A database: sessions, transactions, and its life cycle. */
+export interface SqlDatabase extends SqlExecutor {
+  /** Which adapter this is, for messages and benchmarks only; store code never branches on it. */
+  readonly backend: 'pglite' | 'postgres';
+  /**
+   * Runs `body` in one transaction (READ COMMITTED) on one session: committed when `body`
+   * resolves, rolled back when it throws. A commit that resolves is durable.
+   */
+  transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Closes every session; pending work finishes first. */
+  close(): Promise<void>;
+}
+
+/** An error raised by PostgreSQL, with its SQLSTATE code. */
+export class SqlError extends Error {
+  override readonly name = 'SqlError';
+  constructor(
+    message: string,
+    /** The SQLSTATE code, e.g. `23505` for a unique violation. */
+    readonly code: string | undefined,
+    readonly detail?: string,
+    readonly constraint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** SQLSTATE codes the stores act on. */
+export const sqlState = {
+  uniqueViolation: '23505',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+/**
+ * Escapes one value for a text-format COPY line (PostgreSQL docs, COPY, "Text Format").
+ * @example copyText('a\tb') === 'a\\tb'
+ */
+export function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
+    : value;
+}
