@@ -7,6 +7,8 @@ export const limits = {
   ledgerBatchMax: 8190,
   /** Commands waiting for the writer before `submit` refuses more (back-pressure instead of unbounded memory): 16 full batches. */
   ledgerQueueMax: 8190 * 16,
+  /** Batches the writer hands to the store at once: the next is planned while the previous is written (2 cores: one plans, one writes). */
+  ledgerPipelineDepth: 2,
   /** Postings in one transaction: the largest flow (a redemption with fee) needs 2; room for batched settlements without letting one transaction dominate a batch. */
   postingsMax: 64,
   /** Metadata entries on one transaction: references (request id, tx hash, block), not documents. */

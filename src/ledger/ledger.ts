@@ -8,7 +8,7 @@
 import { ClearpegError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { validateCommand } from './command.ts';
-import { type PlannedCommand, planBatch } from './plan.ts';
+import { type PlannedCommand, planBatchAsync } from './plan.ts';
 import { type LedgerStore, references } from './ports.ts';
 import type { Command, Outcome, Uuid } from './types.ts';
 import { uuidv7 } from './uuid.ts';
@@ -41,7 +41,8 @@ export function systemClockUs(): bigint {
 export class Ledger {
   private readonly queue: Waiting[] = [];
   private queued = 0;
-  private draining = false;
+  /** Batches handed to the store and not finished. */
+  private writing = 0;
   private readonly batchMax: number;
   private readonly clockUs: () => bigint;
   private readonly newId: () => Uuid;
@@ -113,27 +114,26 @@ export class Ledger {
       );
       this.queued += slice.length;
     }
-    void this.drain();
+    this.drain();
     return Promise.all(chunks).then((parts) => parts.flat());
   }
 
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch: Waiting[] = [];
-        let size = 0;
-        while (this.queue.length > 0 && size + this.queue[0]!.commands.length <= this.batchMax) {
-          const next = this.queue.shift()!;
-          batch.push(next);
-          size += next.commands.length;
-        }
-        this.queued -= size;
-        await this.commit(batch);
+  /** Starts batches while fewer than `limits.ledgerPipelineDepth` are being written. */
+  private drain(): void {
+    while (this.queue.length > 0 && this.writing < limits.ledgerPipelineDepth) {
+      const batch: Waiting[] = [];
+      let size = 0;
+      while (this.queue.length > 0 && size + this.queue[0]!.commands.length <= this.batchMax) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        size += next.commands.length;
       }
-    } finally {
-      this.draining = false;
+      this.queued -= size;
+      this.writing++;
+      void this.commit(batch).finally(() => {
+        this.writing--;
+        this.drain();
+      });
     }
   }
 
@@ -142,7 +142,7 @@ export class Ledger {
       batch.length === 1 ? batch[0]!.commands : batch.flatMap((waiting) => waiting.commands);
     try {
       const plan = await this.store.writeBatch(references(commands), (state) =>
-        planBatch(state, commands, { nowUs: this.clockUs(), newId: this.newId }),
+        planBatchAsync(state, commands, { nowUs: this.clockUs(), newId: this.newId }),
       );
       let at = 0;
       for (const waiting of batch) {

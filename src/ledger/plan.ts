@@ -11,7 +11,7 @@
 import { assert } from '../errors.ts';
 import { amountMax, type Micro } from '../money/money.ts';
 import { LedgerError, ledgerCode, refusal } from './errors.ts';
-import { canonicalBytes, chainHash, commandHash, type RecordContent } from './journal.ts';
+import { commandHash, type RecordContent, recordHash, storesCommandHash } from './journal.ts';
 import {
   type Account,
   accountFlag,
@@ -84,6 +84,15 @@ export interface BatchPlan {
 }
 
 const emptyMetadata: Metadata = Object.freeze({});
+const noPostings: readonly Posting[] = Object.freeze([]);
+
+/** The fields of a record its maker sets; the planner fills in seq, timestamp and hashes. */
+type RecordFields = Partial<RecordContent> & Pick<RecordContent, 'kind' | 'id' | 'asset'>;
+
+/** The hash of a command as submitted; the writer's own expiries have none (zeros). */
+function hashOfCommand(command: PlannedCommand): Uint8Array {
+  return command.type === 'expirePending' ? zeroHash : commandHash(command);
+}
 const zeroHash = new Uint8Array(32);
 
 /** Options that make planning deterministic in tests. */
@@ -103,7 +112,31 @@ export function planBatch(
   commands: readonly PlannedCommand[],
   options: PlanOptions,
 ): BatchPlan {
-  return new Planner(state, options).run(commands);
+  const planner = new Planner(state, options);
+  for (const command of commands) planner.step(command);
+  return planner.finish();
+}
+
+/** Commands planned between two yields to the event loop in `planBatchAsync`. */
+const commandsPerSlice = 512;
+
+/**
+ * Plans one batch like `planBatch`, yielding to the event loop every few hundred commands so
+ * that a large batch never holds up I/O (the previous batch's database round trips).
+ * @example const plan = await planBatchAsync(state, commands, { nowUs, newId: uuidv7 })
+ */
+export async function planBatchAsync(
+  state: PlanState,
+  commands: readonly PlannedCommand[],
+  options: PlanOptions,
+): Promise<BatchPlan> {
+  const planner = new Planner(state, options);
+  for (let i = 0; i < commands.length; i++) {
+    if (i > 0 && i % commandsPerSlice === 0)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    planner.step(commands[i]!);
+  }
+  return planner.finish();
 }
 
 type Sum = 'debitsPending' | 'debitsPosted' | 'creditsPending' | 'creditsPosted';
@@ -113,8 +146,13 @@ class Planner {
   private readonly before = new Map<Uuid, Account>();
   private readonly createdCodes = new Map<string, Uuid>();
   private readonly pendings = new Map<Uuid, Pending>();
-  private readonly decided = new Map<Uuid, PriorOutcome>();
-  private readonly undo: Array<[Account, bigint, bigint, bigint, bigint, number]> = [];
+  /** Commands decided earlier in this batch (a repeated id returns the first outcome). */
+  private readonly decided = new Map<Uuid, { command: PlannedCommand; outcome: Outcome }>();
+  /** The command being applied, and its hash once computed (most commands never need it). */
+  private current: PlannedCommand | undefined;
+  private currentHash: Uint8Array | undefined;
+  /** Undo log of the current command: account, then its four sums and flags, flat. */
+  private readonly undo: Array<Account | bigint | number> = [];
   private readonly plan: BatchPlan;
   private head: JournalHead;
 
@@ -135,17 +173,30 @@ class Planner {
     };
   }
 
-  run(commands: readonly PlannedCommand[]): BatchPlan {
-    for (const command of commands) this.plan.outcomes.push(this.one(command));
+  step(command: PlannedCommand): void {
+    this.plan.outcomes.push(this.one(command));
+  }
+
+  finish(): BatchPlan {
     for (const account of this.accounts.values()) this.plan.accounts.push(account);
     return { ...this.plan, head: this.head };
   }
 
+  private hashOf(): Uint8Array {
+    this.currentHash ??= hashOfCommand(this.current!);
+    return this.currentHash;
+  }
+
   private one(command: PlannedCommand): Outcome {
-    const inputHash = command.type === 'expirePending' ? zeroHash : commandHash(command);
-    const prior = this.decided.get(command.id) ?? this.state.prior(command.id);
+    this.current = command;
+    this.currentHash = undefined;
+    const earlier = this.decided.get(command.id);
+    const prior =
+      earlier === undefined
+        ? this.state.prior(command.id)
+        : { inputHash: hashOfCommand(earlier.command), outcome: earlier.outcome };
     if (prior !== undefined) {
-      if (Buffer.from(prior.inputHash).equals(Buffer.from(inputHash))) return prior.outcome;
+      if (Buffer.from(prior.inputHash).equals(Buffer.from(this.hashOf()))) return prior.outcome;
       const error = refusal(
         ledgerCode.idConflict,
         'id',
@@ -172,17 +223,11 @@ class Planner {
         'a refused command appends at most an expiry',
       );
       outcome = { id: command.id, status: 'failed', error: error.toRefusal() };
-      this.plan.failures.push({ id: command.id, inputHash, error: outcome.error });
+      this.plan.failures.push({ id: command.id, inputHash: this.hashOf(), error: outcome.error });
     }
     this.undo.length = 0;
-    this.decided.set(command.id, { inputHash, outcome });
-    if (outcome.status === 'committed') this.setInputHash(inputHash);
+    this.decided.set(command.id, { command, outcome });
     return outcome;
-  }
-
-  private setInputHash(inputHash: Uint8Array): void {
-    const last = this.plan.records.length - 1;
-    this.plan.records[last] = { ...this.plan.records[last]!, inputHash };
   }
 
   private apply(command: PlannedCommand): JournalRecord {
@@ -388,14 +433,17 @@ class Planner {
         : recordKind.pendingExpired;
     const metadata =
       command.type === 'expirePending' ? emptyMetadata : (command.metadata ?? emptyMetadata);
-    const record = this.append({
-      kind,
-      id: command.id,
-      asset: pending.asset,
-      pendingId: pending.id,
-      postings: applied,
-      metadata,
-    });
+    const record = this.append(
+      {
+        kind,
+        id: command.id,
+        asset: pending.asset,
+        pendingId: pending.id,
+        postings: applied,
+        metadata,
+      },
+      command.type !== 'expirePending',
+    );
     const status = posting ? 'posted' : command.type === 'voidPending' ? 'voided' : 'expired';
     this.pendings.set(pending.id, { ...pending, status });
     this.plan.pendingsResolved.push({ id: pending.id, status, seq: record.seq });
@@ -425,33 +473,41 @@ class Planner {
       if (stored === undefined)
         throw refusal(ledgerCode.accountNotFound, field, 'must be an existing account', id);
       this.before.set(id, stored);
-      account = { ...stored };
+      account = {
+        id: stored.id,
+        code: stored.code,
+        asset: stored.asset,
+        flags: stored.flags,
+        debitsPending: stored.debitsPending,
+        debitsPosted: stored.debitsPosted,
+        creditsPending: stored.creditsPending,
+        creditsPosted: stored.creditsPosted,
+      };
       this.accounts.set(id, account);
     }
-    this.undo.push([
+    this.undo.push(
       account,
       account.debitsPending,
       account.debitsPosted,
       account.creditsPending,
       account.creditsPosted,
       account.flags,
-    ]);
+    );
     return account;
   }
 
   /** Restores every account the current command touched (the log holds only its entries). */
   private rollback(): void {
-    for (let i = this.undo.length - 1; i >= 0; i--) {
-      const [account, dp, dpo, cp, cpo, flags] = this.undo[i]!;
-      Object.assign(account, {
-        debitsPending: dp,
-        debitsPosted: dpo,
-        creditsPending: cp,
-        creditsPosted: cpo,
-        flags,
-      });
+    const log = this.undo;
+    for (let i = log.length - 6; i >= 0; i -= 6) {
+      const account = log[i] as Account;
+      account.debitsPending = log[i + 1] as bigint;
+      account.debitsPosted = log[i + 2] as bigint;
+      account.creditsPending = log[i + 3] as bigint;
+      account.creditsPosted = log[i + 4] as bigint;
+      account.flags = log[i + 5] as number;
     }
-    this.undo.length = 0;
+    log.length = 0;
   }
 
   /** Adds to one running sum and checks the account's limits. */
@@ -487,27 +543,29 @@ class Planner {
     }
   }
 
-  private append(
-    fields: Partial<RecordContent> & Pick<RecordContent, 'kind' | 'id' | 'asset'>,
-  ): JournalRecord {
+  private append(fields: RecordFields, ownCommand = true): JournalRecord {
     const timestampUs =
       this.options.nowUs > this.head.timestampUs ? this.options.nowUs : this.head.timestampUs + 1n;
-    const content: RecordContent = {
+    const record: { -readonly [K in keyof JournalRecord]: JournalRecord[K] } = {
       seq: this.head.seq + 1n,
+      kind: fields.kind,
+      id: fields.id,
       timestampUs,
-      code: '',
-      flags: 0,
-      accountId: nilUuid,
-      pendingId: nilUuid,
-      timeoutSeconds: 0,
-      postings: [],
-      metadata: emptyMetadata,
-      ...fields,
+      asset: fields.asset,
+      code: fields.code ?? '',
+      flags: fields.flags ?? 0,
+      accountId: fields.accountId ?? nilUuid,
+      pendingId: fields.pendingId ?? nilUuid,
+      timeoutSeconds: fields.timeoutSeconds ?? 0,
+      postings: fields.postings ?? noPostings,
+      metadata: fields.metadata ?? emptyMetadata,
+      inputHash: null,
+      hash: zeroHash,
     };
-    const hash = chainHash(this.head.hash, canonicalBytes(content));
-    const record: JournalRecord = { ...content, inputHash: zeroHash, hash };
+    record.hash = recordHash(this.head.hash, record);
+    if (storesCommandHash(record.kind)) record.inputHash = ownCommand ? this.hashOf() : zeroHash;
     this.plan.records.push(record);
-    this.head = { seq: record.seq, hash, timestampUs };
+    this.head = { seq: record.seq, hash: record.hash, timestampUs };
     return record;
   }
 }

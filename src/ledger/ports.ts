@@ -13,6 +13,9 @@ export interface BatchReferences {
   readonly pendingIds: Uuid[];
 }
 
+/** Plans a batch on the state given (it may be called more than once: it must be pure). */
+export type Planning = (state: PlanState) => Promise<BatchPlan>;
+
 /** Storage for the ledger: one writer path and the reads. */
 export interface LedgerStore {
   /**
@@ -20,10 +23,7 @@ export interface LedgerStore {
    * loads the referenced state, calls `plan` and writes its result, then commits. Returns
    * the plan that was committed. Throws (and writes nothing) if anything fails.
    */
-  writeBatch(
-    references: BatchReferences,
-    plan: (state: PlanState) => BatchPlan,
-  ): Promise<BatchPlan>;
+  writeBatch(references: BatchReferences, plan: Planning): Promise<BatchPlan>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;

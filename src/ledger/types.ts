@@ -123,8 +123,12 @@ export interface JournalRecord {
   /** Transfers: the postings; post: the amounts posted; void/expire: the amounts released. */
   readonly postings: readonly Posting[];
   readonly metadata: Metadata;
-  /** SHA-256 of the command as submitted: tells a retry from a conflicting reuse of an id. */
-  readonly inputHash: Uint8Array;
+  /**
+   * SHA-256 of the command as submitted, which tells a retry from a conflicting reuse of an
+   * id; null where the record is its own command and the hash is derived from it
+   * (`storesCommandHash` in journal.ts).
+   */
+  readonly inputHash: Uint8Array | null;
   /** SHA-256(previous hash ‖ canonical bytes of this record). */
   readonly hash: Uint8Array;
 }

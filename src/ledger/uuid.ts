@@ -6,7 +6,6 @@
  */
 import { getRandomValues } from 'node:crypto';
 
-const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 let lastMs = 0;
@@ -54,7 +53,16 @@ export function formatUuid(bytes: Uint8Array): string {
  * @example isUuid('00000000-0000-0000-0000-000000000000') === true
  */
 export function isUuid(text: unknown): text is string {
-  return typeof text === 'string' && text.length === 36 && canonical.test(text);
+  if (typeof text !== 'string' || text.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = text.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false; // '-'
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
+      return false; // not 0-9 or a-f
+    }
+  }
+  return true;
 }
 
 /**
@@ -73,4 +81,23 @@ export function writeUuid(uuid: string, target: Uint8Array, offset: number): voi
 /** The value of one lowercase hex digit (the caller has validated the text). */
 function nibble(charCode: number): number {
   return charCode <= 57 ? charCode - 48 : charCode - 87;
+}
+
+/** Parsed bytes of ids that recur (accounts): at most this many are kept. */
+const recurringMax = 1 << 20;
+const recurring = new Map<string, Uint8Array>();
+
+/**
+ * Writes the 16 bytes of a UUID that recurs (an account id), parsing it once per process.
+ * @example writeRecurringUuid(accountId, buf, 0)
+ */
+export function writeRecurringUuid(uuid: string, target: Uint8Array, offset: number): void {
+  let bytes = recurring.get(uuid);
+  if (bytes === undefined) {
+    bytes = new Uint8Array(16);
+    writeUuid(uuid, bytes, 0);
+    if (recurring.size >= recurringMax) recurring.clear();
+    recurring.set(uuid, bytes);
+  }
+  for (let i = 0; i < 16; i++) target[offset + i] = bytes[i]!;
 }

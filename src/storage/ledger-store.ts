@@ -12,8 +12,9 @@
  * is still the one this store wrote last; any other writer moves the head and empties it.
  */
 import { assert } from '../errors.ts';
+import { derivedCommandHash } from '../ledger/journal.ts';
 import type { BatchPlan, PlanState } from '../ledger/plan.ts';
-import type { BatchReferences, LedgerStore } from '../ledger/ports.ts';
+import type { BatchReferences, LedgerStore, Planning } from '../ledger/ports.ts';
 import {
   type Account,
   type JournalHead,
@@ -30,13 +31,29 @@ import {
 } from '../ledger/types.ts';
 import { limits } from '../limits.ts';
 import type { Micro } from '../money/money.ts';
-import { copyText, type SqlDatabase, type SqlExecutor } from './sql.ts';
+import { BinaryCopyWriter } from './copy-binary.ts';
+import { type SqlDatabase, SqlError, type SqlExecutor, sqlState } from './sql.ts';
 
 /** Attempts of one batch when another writer changed an account under us (should not happen: the head lock orders writers). */
 const staleRetriesMax = 3;
 
 class StaleState extends Error {
   override name = 'StaleState';
+}
+
+/** A batch planned ahead on the head its predecessor will leave. */
+interface Speculation {
+  readonly plan: BatchPlan;
+  readonly base: JournalHead;
+}
+
+function sameHead(a: JournalHead, b: JournalHead): boolean {
+  return a.seq === b.seq && Buffer.from(a.hash).equals(Buffer.from(b.hash));
+}
+
+/** The optimistic attempt met an id that was used before: plan again knowing its outcome. */
+class SeenId extends Error {
+  override name = 'SeenId';
 }
 
 type AccountRow = {
@@ -65,7 +82,7 @@ type RecordRow = {
   credit_ids: string[];
   amounts: string[];
   metadata: Metadata;
-  input_hash: Uint8Array;
+  input_hash: Uint8Array | null;
   hash: Uint8Array;
 };
 
@@ -123,7 +140,7 @@ function toRecord(row: RecordRow): JournalRecord {
       amount: BigInt(amount) as Micro,
     })),
     metadata: row.metadata,
-    inputHash: new Uint8Array(row.input_hash),
+    inputHash: row.input_hash === null ? null : new Uint8Array(row.input_hash),
     hash: new Uint8Array(row.hash),
   };
 }
@@ -132,19 +149,70 @@ function hexBytes(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** One journal record as a line of COPY text. */
-function copyLine(r: JournalRecord): string {
-  let debits = '';
-  let credits = '';
-  let amounts = '';
-  for (const p of r.postings) {
-    debits += (debits ? ',' : '') + p.debit;
-    credits += (credits ? ',' : '') + p.credit;
-    amounts += (amounts ? ',' : '') + p.amount;
+/** One payload buffer, reused: batches are written one at a time. */
+const journalWriter = new BinaryCopyWriter();
+
+/**
+ * The records as one binary COPY payload, in `journalCopyColumns` order. The bytes are valid
+ * until the next call (the store awaits each COPY before it builds the next).
+ */
+function journalCopy(records: readonly JournalRecord[]): Uint8Array {
+  const w = journalWriter.reset();
+  for (const r of records) {
+    w.row(journalCopyColumns.length);
+    w.int8(r.seq);
+    w.uuid(r.id);
+    w.int2(r.kind);
+    w.int8(r.timestampUs);
+    w.text(r.asset);
+    w.text(r.code);
+    w.int4(r.flags);
+    w.uuid(r.accountId, true);
+    w.uuid(r.pendingId, true);
+    w.int4(r.timeoutSeconds);
+    w.uuidArray(r.postings.map((p) => p.debit));
+    w.uuidArray(r.postings.map((p) => p.credit));
+    w.numericArray(r.postings.map((p) => p.amount));
+    w.jsonb(Object.keys(r.metadata).length === 0 ? '{}' : JSON.stringify(r.metadata));
+    if (r.inputHash === null) w.null();
+    else w.bytea(r.inputHash);
+    w.bytea(r.hash);
   }
-  const metadata =
-    Object.keys(r.metadata).length === 0 ? '{}' : copyText(JSON.stringify(r.metadata));
-  return `${r.seq}\t${r.id}\t${r.kind}\t${r.timestampUs}\t${copyText(r.asset)}\t${copyText(r.code)}\t${r.flags}\t${r.accountId}\t${r.pendingId}\t${r.timeoutSeconds}\t{${debits}}\t{${credits}}\t{${amounts}}\t${metadata}\t\\\\x${hexBytes(r.inputHash)}\t\\\\x${hexBytes(r.hash)}\n`;
+  return w.finish();
+}
+
+/** Turns a unique violation on a command id into `SeenId`. */
+async function seenIdOnDuplicate<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const duplicateId =
+      error instanceof SqlError &&
+      error.code === sqlState.uniqueViolation &&
+      (error.constraint === 'ledger_journal_id_key' || error.constraint === 'ledger_failures_pkey');
+    throw duplicateId ? new SeenId(error.message) : error;
+  }
+}
+
+/**
+ * After an optimistic write: no id committed now had failed before, and no id that failed
+ * now was committed before (the unique indexes caught the other cases).
+ */
+async function checkIdsUnused(tx: SqlExecutor, head: JournalHead, plan: BatchPlan): Promise<void> {
+  if (plan.head.seq > head.seq) {
+    const { rows } = await tx.query(
+      'SELECT 1 FROM ledger_journal j JOIN ledger_failures f ON f.id = j.id WHERE j.seq > $1 LIMIT 1',
+      [head.seq],
+    );
+    if (rows.length > 0) throw new SeenId('an id committed now failed before');
+  }
+  if (plan.failures.length > 0) {
+    const { rows } = await tx.query(
+      'SELECT 1 FROM ledger_journal WHERE id = ANY($1::uuid[]) LIMIT 1',
+      [plan.failures.map((f) => f.id)],
+    );
+    if (rows.length > 0) throw new SeenId('an id that failed now was committed before');
+  }
 }
 
 const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided', 'expired'];
@@ -153,24 +221,91 @@ const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided'
 export class SqlLedgerStore implements LedgerStore {
   private cacheSeq = -1n;
   private readonly cache = new Map<Uuid, Account>();
+  /** The batch being written: its plan once made, and its end. */
+  private inFlight: { planned: Promise<BatchPlan | undefined>; done: Promise<unknown> } | undefined;
 
   constructor(readonly db: SqlDatabase) {}
 
-  /** See `LedgerStore.writeBatch`. */
-  async writeBatch(
+  /**
+   * See `LedgerStore.writeBatch`. Batches are written one after the other, in call order,
+   * but a batch is planned while the one before it is still being written (pipelining): it is
+   * planned on the state that batch will leave, and written only if, under the head lock, the
+   * head is exactly the one that batch committed; otherwise it is planned again.
+   *
+   * Optimistic about ids: the first attempt does not look up earlier outcomes of the batch's
+   * ids (almost every id is new); the journal's unique index and `checkIdsUnused` catch any
+   * id seen before, and the batch is then planned again, knowing them.
+   */
+  writeBatch(references: BatchReferences, plan: Planning): Promise<BatchPlan> {
+    const previous = this.inFlight;
+    let planned!: (value: BatchPlan | undefined) => void;
+    const mine = {
+      planned: new Promise<BatchPlan | undefined>((resolve) => {
+        planned = resolve;
+      }),
+      done: Promise.resolve() as Promise<unknown>,
+    };
+    const work = this.write_(previous, references, plan, planned);
+    mine.done = work.catch(() => undefined);
+    this.inFlight = mine;
+    return work.finally(() => {
+      planned(undefined);
+      if (this.inFlight === mine) this.inFlight = undefined;
+    });
+  }
+
+  private async write_(
+    previous: typeof this.inFlight,
     references: BatchReferences,
-    plan: (state: PlanState) => BatchPlan,
+    plan: Planning,
+    planned: (value: BatchPlan) => void,
   ): Promise<BatchPlan> {
+    let speculative: Speculation | undefined;
+    if (previous !== undefined) {
+      const before = await previous.planned;
+      if (before !== undefined) speculative = await this.speculate(before, references, plan);
+      await previous.done;
+    }
+    let knowPriors = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.db.transaction((tx) => this.writeOnce(tx, references, plan));
+        const result = await this.db.transaction((tx) =>
+          this.writeOnce(tx, references, plan, knowPriors, speculative, planned),
+        );
         this.remember(result);
         return result;
       } catch (error) {
         this.forget();
-        if (!(error instanceof StaleState) || attempt >= staleRetriesMax) throw error;
+        speculative = undefined;
+        const retry = error instanceof SeenId ? !knowPriors : error instanceof StaleState;
+        if (!retry || attempt >= staleRetriesMax) throw error;
+        if (error instanceof SeenId) knowPriors = true;
       }
     }
+  }
+
+  /**
+   * Plans a batch on the state the previous batch will leave, when everything it needs is in
+   * memory (no pending transfers, no account codes, every account known); else undefined.
+   */
+  private async speculate(
+    previous: BatchPlan,
+    refs: BatchReferences,
+    plan: Planning,
+  ): Promise<Speculation | undefined> {
+    if (refs.pendingIds.length > 0 || refs.accountCodes.length > 0 || this.cacheSeq < 0n)
+      return undefined;
+    const after = new Map<Uuid, Account>();
+    for (const account of previous.accounts) after.set(account.id, account);
+    for (const id of refs.accountIds) if (!after.has(id) && !this.cache.has(id)) return undefined;
+    const planned = await plan({
+      head: previous.head,
+      account: (id) => after.get(id) ?? this.cache.get(id),
+      accountIdByCode: () => undefined,
+      pending: () => undefined,
+      prior: () => undefined,
+    });
+    return { plan: planned, base: previous.head };
   }
 
   private remember(plan: BatchPlan): void {
@@ -187,13 +322,34 @@ export class SqlLedgerStore implements LedgerStore {
   private async writeOnce(
     tx: SqlExecutor,
     refs: BatchReferences,
-    plan: (state: PlanState) => BatchPlan,
+    plan: Planning,
+    knowPriors: boolean,
+    speculative: Speculation | undefined,
+    planned: (value: BatchPlan) => void,
   ): Promise<BatchPlan> {
     const head = await lockHead(tx);
     if (head.seq !== this.cacheSeq) {
       this.cache.clear();
       this.cacheSeq = head.seq;
     }
+    // The speculative plan holds if the previous batch committed and nobody wrote since.
+    const holds = speculative !== undefined && !knowPriors && sameHead(speculative.base, head);
+    const result = holds
+      ? speculative.plan
+      : await plan(await this.load(tx, head, refs, knowPriors));
+    planned(result);
+    await this.write(tx, head, result);
+    if (!knowPriors) await checkIdsUnused(tx, head, result);
+    return result;
+  }
+
+  /** Loads the state a batch references (accounts not cached, pending transfers, codes, priors). */
+  private async load(
+    tx: SqlExecutor,
+    head: JournalHead,
+    refs: BatchReferences,
+    knowPriors: boolean,
+  ): Promise<PlanState> {
     const pendings = await loadPendings(tx, refs.pendingIds);
     const wanted = new Set(refs.accountIds);
     for (const pending of pendings.values())
@@ -214,37 +370,39 @@ export class SqlLedgerStore implements LedgerStore {
       );
       for (const row of rows) codes.set(row.code, row.id);
     }
-    const priors = await loadPriors(tx, refs.commandIds);
-    const result = plan({
+    const priors = knowPriors
+      ? await loadPriors(tx, refs.commandIds)
+      : new Map<Uuid, PriorOutcome>();
+    return {
       head,
       account: (id) => this.cache.get(id),
       accountIdByCode: (code) => codes.get(code),
       pending: (id) => pendings.get(id),
       prior: (id) => priors.get(id),
-    });
-    await this.write(tx, head, result);
-    return result;
+    };
   }
 
   private async write(tx: SqlExecutor, head: JournalHead, plan: BatchPlan): Promise<void> {
     if (plan.records.length > 0) {
-      let text = '';
-      for (const record of plan.records) text += copyLine(record);
-      const copied = await tx.copyFrom('ledger_journal', journalCopyColumns, text);
+      const copied = await seenIdOnDuplicate(
+        tx.copyFrom('ledger_journal', journalCopyColumns, journalCopy(plan.records)),
+      );
       assert(copied === plan.records.length, 'every record was copied');
     }
     await writeAccounts(tx, plan);
     await writePendings(tx, plan);
     if (plan.failures.length > 0) {
-      await tx.query(
-        `INSERT INTO ledger_failures (id, input_hash, error, failed_at_us)
-         SELECT id, decode(h, 'hex'), e::jsonb, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f(id, h, e)`,
-        [
-          plan.failures.map((f) => f.id),
-          plan.failures.map((f) => hexBytes(f.inputHash)),
-          plan.failures.map((f) => JSON.stringify(f.error)),
-          plan.head.timestampUs,
-        ],
+      await seenIdOnDuplicate(
+        tx.query(
+          `INSERT INTO ledger_failures (id, input_hash, error, failed_at_us)
+           SELECT id, decode(h, 'hex'), e::jsonb, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f(id, h, e)`,
+          [
+            plan.failures.map((f) => f.id),
+            plan.failures.map((f) => hexBytes(f.inputHash)),
+            plan.failures.map((f) => JSON.stringify(f.error)),
+            plan.head.timestampUs,
+          ],
+        ),
       );
     }
     if (plan.head.seq !== head.seq) {
@@ -385,23 +543,19 @@ async function loadPendings(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<
 
 async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uuid, PriorOutcome>> {
   const priors = new Map<Uuid, PriorOutcome>();
-  const committed = await tx.query<{
-    id: string;
-    seq: string;
-    timestamp_us: string;
-    input_hash: Uint8Array;
-  }>(
-    'SELECT id, seq::text, timestamp_us::text, input_hash FROM ledger_journal WHERE id = ANY($1::uuid[])',
+  const committed = await tx.query<RecordRow>(
+    `SELECT ${recordColumns} FROM ledger_journal WHERE id = ANY($1::uuid[])`,
     [ids],
   );
   for (const row of committed.rows) {
+    const record = toRecord(row);
     const outcome: Outcome = {
-      id: row.id,
+      id: record.id,
       status: 'committed',
-      seq: BigInt(row.seq),
-      timestampUs: BigInt(row.timestamp_us),
+      seq: record.seq,
+      timestampUs: record.timestampUs,
     };
-    priors.set(row.id, { inputHash: new Uint8Array(row.input_hash), outcome });
+    priors.set(record.id, { inputHash: record.inputHash ?? derivedCommandHash(record), outcome });
   }
   const failed = await tx.query<{ id: string; input_hash: Uint8Array; error: Refusal }>(
     'SELECT id, input_hash, error FROM ledger_failures WHERE id = ANY($1::uuid[])',
@@ -446,44 +600,49 @@ async function writeAccounts(tx: SqlExecutor, plan: BatchPlan): Promise<void> {
         ids(created),
         created.map((a) => a.code),
         created.map((a) => a.asset),
-        created.map((a) => String(a.flags)),
+        literal(created.map((a) => a.flags)),
         ...sums(created),
-        created.map((a) => String(createdSeq.get(a.id))),
+        literal(created.map((a) => createdSeq.get(a.id)!)),
       ],
     );
   }
   if (changed.length > 0) {
-    const before = changed.map((a) => plan.before.get(a.id)!);
-    const { affectedRows } = await tx.query(
-      `UPDATE ledger_accounts a SET flags = v.flags, debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
-       FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[],
-                   $7::int[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])
-         AS v(id, flags, dp, dpo, cp, cpo, flags0, dp0, dpo0, cp0, cpo0)
-       WHERE a.id = v.id AND a.flags = v.flags0 AND a.debits_pending = v.dp0 AND a.debits_posted = v.dpo0
-         AND a.credits_pending = v.cp0 AND a.credits_posted = v.cpo0`,
-      [
-        ids(changed),
-        changed.map((a) => String(a.flags)),
-        ...sums(changed),
-        before.map((a) => String(a.flags)),
-        ...sums(before),
-      ],
+    // Absolute values: the planner computed them from balances read under the head lock,
+    // which every writer holds while it writes (the CHECK constraints guard the flags again).
+    await tx.query(
+      `UPDATE ledger_accounts a SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
+       FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[]) AS v(id, dp, dpo, cp, cpo)
+       WHERE a.id = v.id`,
+      [ids(changed), ...sums(changed)],
     );
-    if (affectedRows !== changed.length)
-      throw new StaleState(`${changed.length - affectedRows} accounts changed under the writer`);
+    const reflagged = changed.filter((a) => a.flags !== plan.before.get(a.id)!.flags);
+    if (reflagged.length > 0) {
+      await tx.query(
+        'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
+        [ids(reflagged), literal(reflagged.map((a) => a.flags))],
+      );
+    }
   }
 }
 
-function ids(accounts: readonly Account[]): string[] {
-  return accounts.map((a) => a.id);
+/**
+ * An array literal of values that need no quoting (uuids, integers), sent as one string
+ * parameter and cast in SQL: thousands of elements without the driver's per-element escaping.
+ */
+function literal(values: ReadonlyArray<string | bigint | number>): string {
+  return `{${values.join(',')}}`;
 }
 
-function sums(accounts: readonly Account[]): [string[], string[], string[], string[]] {
+function ids(accounts: readonly Account[]): string {
+  return literal(accounts.map((a) => a.id));
+}
+
+function sums(accounts: readonly Account[]): [string, string, string, string] {
   return [
-    accounts.map((a) => String(a.debitsPending)),
-    accounts.map((a) => String(a.debitsPosted)),
-    accounts.map((a) => String(a.creditsPending)),
-    accounts.map((a) => String(a.creditsPosted)),
+    literal(accounts.map((a) => a.debitsPending)),
+    literal(accounts.map((a) => a.debitsPosted)),
+    literal(accounts.map((a) => a.creditsPending)),
+    literal(accounts.map((a) => a.creditsPosted)),
   ];
 }
 
@@ -494,9 +653,9 @@ async function writePendings(tx: SqlExecutor, plan: BatchPlan): Promise<void> {
       `INSERT INTO ledger_pending (id, seq, expires_at_us, status)
        SELECT id, seq, expires, 'pending' FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS p(id, seq, expires)`,
       [
-        created.map((p) => p.id),
-        created.map((p) => String(p.seq)),
-        created.map((p) => String(p.expiresAtUs)),
+        literal(created.map((p) => p.id)),
+        literal(created.map((p) => p.seq)),
+        literal(created.map((p) => p.expiresAtUs!)),
       ],
     );
   }
@@ -507,9 +666,9 @@ async function writePendings(tx: SqlExecutor, plan: BatchPlan): Promise<void> {
        FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS v(id, status, seq)
        WHERE p.id = v.id AND p.status = 'pending'`,
       [
-        resolved.map((r) => r.id),
+        literal(resolved.map((r) => r.id)),
         resolved.map((r) => r.status),
-        resolved.map((r) => String(r.seq)),
+        literal(resolved.map((r) => r.seq)),
       ],
     );
     if (affectedRows !== resolved.length)

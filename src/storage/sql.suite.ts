@@ -14,6 +14,24 @@ const UUID_B = 'f0e1d2c3-b4a5-4968-8776-655443322110';
 
 type Check = (db: SqlDatabase, t: TestContext) => Promise<void>;
 
+/** A binary-format COPY payload of (int4, text) rows (PostgreSQL docs, COPY, "Binary Format"). */
+function binaryCopy(rows: readonly (readonly [number, string | null])[]): Uint8Array {
+  const int = (bytes: 2 | 4, value: number) => {
+    const buffer = Buffer.alloc(bytes);
+    if (bytes === 2) buffer.writeInt16BE(value);
+    else buffer.writeInt32BE(value);
+    return buffer;
+  };
+  const chunks = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+  for (const [id, text] of rows) {
+    chunks.push(int(2, 2), int(4, 4), int(4, id));
+    const bytes = text === null ? undefined : Buffer.from(text);
+    chunks.push(int(4, bytes ? bytes.length : -1), ...(bytes ? [bytes] : []));
+  }
+  chunks.push(int(2, -1));
+  return new Uint8Array(Buffer.concat(chunks)); // not a Buffer: the port takes any Uint8Array
+}
+
 /** Defines the suite; `open` returns undefined when the backend is unavailable (tests skip). */
 export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | undefined>): void {
   describe(`SqlDatabase conformance: ${name}`, () => {
@@ -161,6 +179,19 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
       assert.equal(await db.copyFrom('suite_copy', ['id'], ''), 0);
     });
 
+    test('copies rows in the binary format from a plain Uint8Array', async (db) => {
+      await db.exec('CREATE TABLE suite_copy_binary (id int4, body text)');
+      const rows = [
+        { id: 1, body: 'tab\tnewline\n' },
+        { id: 2, body: null },
+        { id: 3, body: 'ünï' },
+      ];
+      const data = binaryCopy(rows.map(({ id, body }) => [id, body]));
+      assert.equal(await db.copyFrom('suite_copy_binary', ['id', 'body'], data), 3);
+      const copied = await db.query('SELECT id, body FROM suite_copy_binary ORDER BY id');
+      assert.deepEqual(copied.rows, rows);
+    });
+
     test('rejects COPY into a name that is not a plain identifier', async (db) => {
       await assert.rejects(db.copyFrom('suite_copy; DROP TABLE x', ['id'], ''));
     });
@@ -225,6 +256,15 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
       });
       await assert.rejects(attempt, (error) => error instanceof SqlError && error.code === '25P02');
       assert.deepEqual((await db.query('SELECT * FROM suite_swallow')).rows, []);
+    });
+
+    test('keeps a transaction aborted after its first statement failed', async (db) => {
+      const attempt = db.transaction(async (tx) => {
+        await assert.rejects(tx.query('SELEC 1'), (error) => (error as SqlError).code === '42601');
+        await assert.rejects(tx.query('SELECT 1'), (error) => (error as SqlError).code === '25P02');
+      });
+      await assert.rejects(attempt, (error) => error instanceof SqlError && error.code === '25P02');
+      assert.equal(await db.transaction(async () => 'no statements'), 'no statements');
     });
 
     test('reports SQL errors outside transactions as SqlError with the SQLSTATE', async (db) => {

@@ -39,10 +39,11 @@ export interface SqlExecutor {
     params?: readonly SqlParam[],
   ): Promise<SqlResult<Row>>;
   /**
-   * Loads rows with `COPY table (columns) FROM STDIN` in PostgreSQL's text format: one row
-   * a line, columns separated by a tab, `\N` for null. Returns the number of rows copied.
+   * Loads rows with `COPY table (columns) FROM STDIN`: a string is PostgreSQL's text format
+   * (one row a line, columns separated by a tab, `\N` for null); bytes are the binary format
+   * (see copy-binary.ts). Returns the number of rows copied.
    */
-  copyFrom(table: string, columns: readonly string[], data: string): Promise<number>;
+  copyFrom(table: string, columns: readonly string[], data: string | Uint8Array): Promise<number>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

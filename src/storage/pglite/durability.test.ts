@@ -49,7 +49,7 @@ describe('durable PGlite store', () => {
         const lost = [...acked].filter((id) => !present.has(id));
         const invented = [...present].filter((id) => !sent.has(id));
         assert.deepEqual({ lost, invented }, { lost: [], invented: [] });
-        assert.equal(acked.size, KILL_AFTER_ACKS * round);
+        assert.ok(acked.size >= KILL_AFTER_ACKS * round, 'each round acknowledged enough');
         const tally = await db.query<{ n: string }>('SELECT n FROM tally');
         assert.deepEqual(tally.rows, [{ n: String(present.size) }], 'tally matches the rows');
         const check = await db.query("SELECT count(*)::int4 AS n FROM acked WHERE payload <> ''");

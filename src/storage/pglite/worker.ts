@@ -9,11 +9,23 @@ import { PGlite, types } from '@electric-sql/pglite';
 import type { SqlParam } from '../sql.ts';
 import { DurableNodeFS, type SyncCounts, syncTree } from './durable-fs.ts';
 
-/** What the proxy asks the worker to do. */
-export type Op =
+/**
+ * A statement inside a transaction: `begin` opens the transaction first (saving a round
+ * trip), `continue` requires it to be open (so nothing silently runs in autocommit).
+ */
+export type TxStep = 'begin' | 'continue';
+
+/** A statement the proxy sends, on its own (no `tx`) or inside a transaction. */
+export type Statement = (
   | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlParam[] }
-  | { readonly op: 'copy'; readonly sql: string; readonly data: string }
+  | { readonly op: 'copy'; readonly sql: string; readonly data: string | Uint8Array }
   | { readonly op: 'exec'; readonly sql: string }
+) & { readonly tx?: TxStep };
+
+/** What the proxy asks the worker to do; `end` answers the command tag (`ROLLBACK`…). */
+export type Op =
+  | Statement
+  | { readonly op: 'end'; readonly sql: 'COMMIT' | 'ROLLBACK' }
   | { readonly op: 'syncCounts' }
   | { readonly op: 'close' };
 
@@ -30,11 +42,10 @@ export interface WireError {
   readonly fatal?: boolean;
 }
 
-/** The result of a `query` request; `command` is the tag, e.g. `COMMIT` or `ROLLBACK`. */
+/** The result of a `query` request. */
 export interface WireResult {
   readonly rows: Record<string, unknown>[];
   readonly affectedRows: number;
-  readonly command: string | undefined;
 }
 
 /** What the worker answers: `ready`/`failed` once at start, then one reply per request. */
@@ -121,20 +132,33 @@ function toWire(error: unknown): WireError {
   };
 }
 
+/** Opens the transaction, or checks that it is still open (the body may not end it). */
+async function enter(pg: PGlite, step: TxStep | undefined): Promise<void> {
+  if (step === 'begin') await pg.exec('BEGIN ISOLATION LEVEL READ COMMITTED');
+  if (step && !pg.isInTransaction()) throw new Error('the transaction is no longer open');
+}
+
 async function run(pg: PGlite, hooks: DurableNodeFS | undefined, request: Request) {
   switch (request.op) {
     case 'query': {
+      await enter(pg, request.tx);
       const result = await pg.query<Record<string, unknown>>(request.sql, [...request.params]);
-      const { rows, affectedRows = 0, command } = result;
-      return { rows, affectedRows, command } satisfies WireResult;
+      return { rows: result.rows, affectedRows: result.affectedRows ?? 0 } satisfies WireResult;
     }
     case 'copy': {
+      await enter(pg, request.tx);
       const blob = new Blob([request.data]);
       return (await pg.query(request.sql, [], { blob })).affectedRows ?? 0;
     }
     case 'exec':
+      await enter(pg, request.tx);
       await pg.exec(request.sql);
       return undefined;
+    case 'end': {
+      if (request.sql === 'ROLLBACK' && !pg.isInTransaction()) return 'ROLLBACK';
+      await enter(pg, 'continue');
+      return (await pg.exec(request.sql)).at(-1)?.command;
+    }
     case 'syncCounts':
       return (hooks?.counts ?? { fsync: 0, fdatasync: 0 }) satisfies SyncCounts;
     case 'close':

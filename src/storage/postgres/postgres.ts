@@ -1,6 +1,8 @@
 /**
  * The server store: node-postgres (`pg.Pool`) over TCP, COPY through pg-copy-streams.
- * Values are put into the normal form of ../sql.ts by per-pool type parsers.
+ * Values are put into the normal form of ../sql.ts by per-pool type parsers; every session
+ * runs with TimeZone=UTC (as PGlite does) so timestamptz text is the same on both.
+ * A COMMIT that fails with a connection error has an unknown outcome, as with any client.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
@@ -89,11 +91,11 @@ function toSqlError(error: unknown): unknown {
   return new SqlError(error.message, error.code, error.detail, error.constraint);
 }
 
-function copySql(table: string, columns: readonly string[]): string {
+function copySql(table: string, columns: readonly string[], binary: boolean): string {
   for (const name of [...table.split('.'), ...columns]) {
     if (!IDENTIFIER.test(name)) throw new Error(`COPY: not a plain identifier: ${name}`);
   }
-  return `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
+  return `COPY ${table} (${columns.join(', ')}) FROM STDIN${binary ? ' WITH (FORMAT binary)' : ''}`;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -116,9 +118,9 @@ async function copy(
   client: pg.PoolClient,
   table: string,
   columns: readonly string[],
-  data: string,
+  data: string | Uint8Array,
 ) {
-  const stream = client.query(copyFromStream(copySql(table, columns)));
+  const stream = client.query(copyFromStream(copySql(table, columns, typeof data !== 'string')));
   try {
     await pipeline(Readable.from([data]), stream);
   } catch (error) {
@@ -157,7 +159,7 @@ class PostgresDatabase implements SqlDatabase {
     return this.#run(() => query<Row>(this.#pool, sql, params));
   }
 
-  copyFrom(table: string, columns: readonly string[], data: string) {
+  copyFrom(table: string, columns: readonly string[], data: string | Uint8Array) {
     return this.#run(async () => {
       const client = await this.#pool.connect();
       try {
