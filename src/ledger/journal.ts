@@ -17,7 +17,7 @@ import type {
   RecordKind,
 } from './types.ts';
 import { nilUuid, recordKind } from './types.ts';
-import { writeRecurringUuid, writeUuid } from './uuid.ts';
+import { formatUuid, writeRecurringUuid, writeUuid } from './uuid.ts';
 
 /** The encoding's version byte. */
 export const journalVersion = 1;
@@ -27,6 +27,7 @@ export const genesisHash = new Uint8Array(32);
 export const genesisHead: JournalHead = { seq: 0n, hash: genesisHash, timestampUs: 0n };
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 /** Bytes of the fixed part: version, kind, seq, id, timestamp, flags, accountId, pendingId, timeout, counts. */
 const fixedBytes = 1 + 1 + 8 + 16 + 8 + 4 + 16 + 16 + 4 + 2 + 2;
 const postingBytes = 16 + 16 + 16;
@@ -189,6 +190,105 @@ const encoder = new Encoder();
  */
 export function canonicalBytes(record: RecordContent): Uint8Array {
   return encoder.copy(record);
+}
+
+/** Reads the big-endian fields of an encoding, refusing to read past its end. */
+class Reader {
+  at = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private take(n: number): number {
+    if (this.at + n > this.bytes.length)
+      throw new Error(`journal record: truncated at byte ${this.at}`);
+    this.at += n;
+    return this.at - n;
+  }
+
+  u8(): number {
+    return this.bytes[this.take(1)]!;
+  }
+
+  u16(): number {
+    return this.view.getUint16(this.take(2));
+  }
+
+  u32(): number {
+    return this.view.getUint32(this.take(4));
+  }
+
+  u64(): bigint {
+    return this.view.getBigUint64(this.take(8));
+  }
+
+  uuid(): string {
+    const from = this.take(16);
+    return formatUuid(this.bytes.subarray(from, from + 16));
+  }
+
+  text(): string {
+    const length = this.u16();
+    const from = this.take(length);
+    return utf8Decoder.decode(this.bytes.subarray(from, from + length));
+  }
+}
+
+/**
+ * Decodes canonical bytes back into a record's content (the inverse of `canonicalBytes`);
+ * throws on anything that is not exactly one well-formed v1 record.
+ * @example decodeRecord(canonicalBytes(record)) // deep-equals record
+ */
+export function decodeRecord(bytes: Uint8Array): RecordContent {
+  const r = new Reader(bytes);
+  const version = r.u8();
+  if (version !== journalVersion)
+    throw new Error(`journal record: version ${version} is not ${journalVersion}`);
+  const kind = r.u8();
+  if (kind < 1 || kind > 7) throw new Error(`journal record: unknown kind ${kind}`);
+  const seq = r.u64();
+  const id = r.uuid();
+  const timestampUs = r.u64();
+  const asset = r.text();
+  const code = r.text();
+  const flags = r.u32();
+  const accountId = r.uuid();
+  const pendingId = r.uuid();
+  const timeoutSeconds = r.u32();
+  const postings: Posting[] = Array.from({ length: r.u16() }, () => {
+    const debit = r.uuid();
+    const credit = r.uuid();
+    const amount = (r.u64() << 64n) | r.u64();
+    return { debit, credit, amount: amount as Posting['amount'] };
+  });
+  const metadata: Record<string, string> = {};
+  let previousKey: Uint8Array | undefined;
+  for (let n = r.u16(); n > 0; n--) {
+    const key = r.text();
+    const keyBytes = utf8.encode(key);
+    if (previousKey !== undefined && Buffer.compare(previousKey, keyBytes) >= 0)
+      throw new Error('journal record: metadata keys are not in strictly increasing byte order');
+    previousKey = keyBytes;
+    metadata[key] = r.text();
+  }
+  if (r.at !== bytes.length)
+    throw new Error(`journal record: ${bytes.length - r.at} bytes after the record`);
+  return {
+    seq,
+    kind: kind as RecordKind,
+    id,
+    timestampUs,
+    asset,
+    code,
+    flags,
+    accountId,
+    pendingId,
+    timeoutSeconds,
+    postings,
+    metadata,
+  };
 }
 
 /**

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Runs the test suite with Node's own runner. Node 20 needs the files listed explicitly (a
+// folder finds nothing and passes), so this lists every `*.test.ts` under src/.
+//   npm test                 every test (the PostgreSQL ones skip, saying so, without a server)
+//   npm run test:postgres    only the PostgreSQL half, then how many of its tests ran and skipped
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const onlyPostgres = process.argv.includes('--only-postgres');
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+function find(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : find(path);
+    return entry.name.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+let files = find(join(root, 'src')).sort();
+if (onlyPostgres) files = files.filter((f) => f.endsWith('.postgres.test.ts'));
+if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('test: no test files found');
+  process.exit(1);
+}
+const tap = join(tmpdir(), `clearpeg-test-${process.pid}.tap`);
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=2',
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tap}`,
+  ...files,
+];
+const { status } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+const summary = readFileSync(tap, 'utf8');
+rmSync(tap, { force: true });
+const count = (name) => Number(summary.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+const [pass, fail, skipped] = [count('pass'), count('fail'), count('skipped')];
+if (onlyPostgres) console.log(`postgres: ${pass + fail} tests ran, ${skipped} skipped`);
+console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
+process.exit(status === 0 && fail === 0 && pass > 0 ? 0 : 1);

@@ -1,0 +1,127 @@
+/**
+ * `clearpeg ledger verify|head|accounts|transaction`: the ledger from the command line.
+ * Every read takes `--json`.
+ */
+import { parseArgs } from 'node:util';
+import { accountView, headView, recordView } from '../api/views.ts';
+import { toJson } from '../json.ts';
+import { isUuid } from '../ledger/uuid.ts';
+import { verifyLedger } from '../ledger/verify.ts';
+import { SqlLedgerStore } from '../storage/ledger-store.ts';
+import { describeDatabase, openDatabase } from '../storage/open.ts';
+import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
+
+async function withStore<T>(
+  context: CommandContext,
+  body: (store: SqlLedgerStore) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase(context.config);
+  try {
+    return await body(new SqlLedgerStore(db));
+  } finally {
+    await db.close();
+  }
+}
+
+/** Parses options, turning parseArgs' errors into usage errors. */
+function options(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { json: { type: 'boolean' }, after: { type: 'string' }, limit: { type: 'string' } },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export const ledgerVerify: Command = {
+  name: 'ledger verify',
+  summary: 'replay the journal: check every hash link and every balance',
+  usage: 'clearpeg ledger verify [--json]',
+  async run(args, context) {
+    const { values } = options(args);
+    const report = await withStore(context, (store) => verifyLedger(store));
+    if (values.json) {
+      context.out(toJson(report));
+    } else if (report.ok) {
+      context.out(
+        `ok: ${report.records} records, ${report.accounts} accounts; head ${report.head.seq} ${toJson(report.head.hash).replaceAll('"', '')} (${describeDatabase(context.config)})`,
+      );
+    } else {
+      context.out(
+        `BROKEN at seq ${report.broken!.seq}: ${report.broken!.reason}: ${report.broken!.detail}`,
+      );
+    }
+    return report.ok ? exitCode.ok : exitCode.failed;
+  },
+};
+
+export const ledgerHead: Command = {
+  name: 'ledger head',
+  summary: 'the journal head (sequence number and hash)',
+  usage: 'clearpeg ledger head [--json]',
+  async run(args, context) {
+    const { values } = options(args);
+    const head = headView(await withStore(context, (store) => store.head()));
+    context.out(
+      values.json
+        ? JSON.stringify(head)
+        : `seq ${head.seq} hash ${head.hash}${head.timestamp ? ` at ${head.timestamp}` : ''}`,
+    );
+    return exitCode.ok;
+  },
+};
+
+export const ledgerAccounts: Command = {
+  name: 'ledger accounts',
+  summary: 'list accounts with their balances',
+  usage: 'clearpeg ledger accounts [--after CODE] [--limit N] [--json]',
+  async run(args, context) {
+    const { values } = options(args);
+    const limit = Number(values.limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new UsageError('--limit: must be a whole number from 1 to 10000');
+    const accounts = await withStore(context, (store) =>
+      store.accounts({
+        ...(values.after === undefined ? {} : { afterCode: String(values.after) }),
+        limit,
+      }),
+    );
+    if (values.json) {
+      context.out(JSON.stringify(accounts.map(accountView)));
+      return exitCode.ok;
+    }
+    for (const a of accounts.map(accountView)) {
+      context.out(
+        `${a.code.padEnd(40)} ${a.asset.padEnd(5)} debits ${a.debitsPosted.padStart(22)} (+${a.debitsPending} pending)  credits ${a.creditsPosted.padStart(22)} (+${a.creditsPending} pending)`,
+      );
+    }
+    if (accounts.length === 0) context.out('no accounts');
+    return exitCode.ok;
+  },
+};
+
+export const ledgerTransaction: Command = {
+  name: 'ledger transaction',
+  summary: 'one journal record by its id',
+  usage: 'clearpeg ledger transaction ID [--json]',
+  async run(args, context) {
+    const { values, positionals } = options(args);
+    const id = positionals[0];
+    if (!isUuid(id))
+      throw new UsageError('ID: give the transaction id, a lowercase canonical UUID');
+    const record = await withStore(context, (store) => store.recordById(id));
+    if (record === undefined) {
+      context.err(`transaction ${id} was not found`);
+      return exitCode.failed;
+    }
+    context.out(
+      values.json
+        ? JSON.stringify(recordView(record))
+        : JSON.stringify(recordView(record), null, 2),
+    );
+    return exitCode.ok;
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * The `clearpeg` command: `clearpeg <noun> <verb> [options]`. One command per file; this file
+ * only finds the command and maps errors to exit codes.
+ */
+import { loadConfig } from '../config.ts';
+import { ClearpegError } from '../errors.ts';
+import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
+import { ledgerAccounts, ledgerHead, ledgerTransaction, ledgerVerify } from './ledger.ts';
+import { serveCommand } from './serve.ts';
+import { version } from './version.ts';
+
+const commands: readonly Command[] = [
+  serveCommand,
+  ledgerVerify,
+  ledgerHead,
+  ledgerAccounts,
+  ledgerTransaction,
+];
+
+function help(out: (line: string) => void): void {
+  out(`clearpeg ${version}: a fully reserved stablecoin issuer that nobody has to trust\n`);
+  out('usage: clearpeg <command> [options]\n');
+  for (const command of commands) out(`  ${command.name.padEnd(22)} ${command.summary}`);
+  out(
+    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT.',
+  );
+}
+
+/**
+ * Runs the CLI with `argv` (without node and the script); returns the exit code.
+ * @example await main(['ledger', 'verify', '--json'])
+ */
+export async function main(
+  argv: readonly string[],
+  io: Pick<CommandContext, 'out' | 'err'> = {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+  },
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    help(io.out);
+    return argv.length === 0 ? exitCode.usage : exitCode.ok;
+  }
+  if (argv[0] === '--version') {
+    io.out(version);
+    return exitCode.ok;
+  }
+  const command = commands.find((c) => {
+    const words = c.name.split(' ');
+    return words.every((word, i) => argv[i] === word);
+  });
+  if (command === undefined) {
+    io.err(`clearpeg: unknown command "${argv.slice(0, 2).join(' ')}" (try: clearpeg help)`);
+    return exitCode.usage;
+  }
+  const args = argv.slice(command.name.split(' ').length);
+  try {
+    return await command.run(args, { config: loadConfig(), ...io });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`clearpeg ${command.name}: ${error.message}\nusage: ${command.usage}`);
+      return exitCode.usage;
+    }
+    if (error instanceof ClearpegError) {
+      io.err(`clearpeg ${command.name}: ${error.message}`);
+      return exitCode.failed;
+    }
+    io.err(`clearpeg ${command.name}: ${(error as Error).stack ?? error}`);
+    return exitCode.error;
+  }
+}
