@@ -9,6 +9,7 @@
  * transfers are copied on first touch, so a failed commit leaves the caller's cache valid.
  */
 import { assert } from '../errors.ts';
+import { limits } from '../limits.ts';
 import { amountMax, type Micro } from '../money/money.ts';
 import { LedgerError, ledgerCode, refusal } from './errors.ts';
 import { commandHash, type RecordContent, recordHash, storesCommandHash } from './journal.ts';
@@ -84,7 +85,21 @@ export interface BatchPlan {
 }
 
 const emptyMetadata: Metadata = Object.freeze({});
+/** The flags that limit an account's sums. */
+const limitFlags = accountFlag.debitsMustNotExceedCredits | accountFlag.creditsMustNotExceedDebits;
 const noPostings: readonly Posting[] = Object.freeze([]);
+
+/** Field names by posting index, made once: the hot path never builds a string. */
+const fieldNames = (name: (index: number) => string): string[] =>
+  Array.from({ length: limits.postingsMax }, (_, index) => name(index));
+const fieldName = {
+  debit: fieldNames((i) => `postings.${i}.debit`),
+  credit: fieldNames((i) => `postings.${i}.credit`),
+  amount: fieldNames((i) => `postings.${i}.amount`),
+  pendingDebit: fieldNames((i) => `pending.postings.${i}.debit`),
+  pendingCredit: fieldNames((i) => `pending.postings.${i}.credit`),
+  amounts: fieldNames((i) => `amounts.${i}`),
+};
 
 /** The fields of a record its maker sets; the planner fills in seq, timestamp and hashes. */
 type RecordFields = Partial<RecordContent> & Pick<RecordContent, 'kind' | 'id' | 'asset'>;
@@ -147,7 +162,9 @@ class Planner {
   private readonly createdCodes = new Map<string, Uuid>();
   private readonly pendings = new Map<Uuid, Pending>();
   /** Commands decided earlier in this batch (a repeated id returns the first outcome). */
-  private readonly decided = new Map<Uuid, { command: PlannedCommand; outcome: Outcome }>();
+  private readonly decided = new Map<Uuid, number>();
+  /** The commands planned so far, by outcome index. */
+  private readonly seen: PlannedCommand[] = [];
   /** The command being applied, and its hash once computed (most commands never need it). */
   private current: PlannedCommand | undefined;
   private currentHash: Uint8Array | undefined;
@@ -174,7 +191,9 @@ class Planner {
   }
 
   step(command: PlannedCommand): void {
-    this.plan.outcomes.push(this.one(command));
+    const outcome = this.one(command);
+    this.seen.push(command);
+    this.plan.outcomes.push(outcome);
   }
 
   finish(): BatchPlan {
@@ -194,7 +213,7 @@ class Planner {
     const prior =
       earlier === undefined
         ? this.state.prior(command.id)
-        : { inputHash: hashOfCommand(earlier.command), outcome: earlier.outcome };
+        : { inputHash: hashOfCommand(this.seen[earlier]!), outcome: this.plan.outcomes[earlier]! };
     if (prior !== undefined) {
       if (Buffer.from(prior.inputHash).equals(Buffer.from(this.hashOf()))) return prior.outcome;
       const error = refusal(
@@ -226,7 +245,7 @@ class Planner {
       this.plan.failures.push({ id: command.id, inputHash: this.hashOf(), error: outcome.error });
     }
     this.undo.length = 0;
-    this.decided.set(command.id, { command, outcome });
+    this.decided.set(command.id, this.seen.length);
     return outcome;
   }
 
@@ -300,22 +319,23 @@ class Planner {
 
   private transfer(command: Extract<Command, { type: 'transfer' }>): JournalRecord {
     const pending = command.pendingTimeoutSeconds !== undefined;
-    command.postings.forEach((posting, index) => {
-      const debit = this.posting(posting.debit, `postings.${index}.debit`, command.asset);
-      const credit = this.posting(posting.credit, `postings.${index}.credit`, command.asset);
+    for (let index = 0; index < command.postings.length; index++) {
+      const posting = command.postings[index]!;
+      const debit = this.posting(posting.debit, fieldName.debit[index]!, command.asset);
+      const credit = this.posting(posting.credit, fieldName.credit[index]!, command.asset);
       this.add(
         debit,
         pending ? 'debitsPending' : 'debitsPosted',
         posting.amount,
-        `postings.${index}.amount`,
+        fieldName.amount[index]!,
       );
       this.add(
         credit,
         pending ? 'creditsPending' : 'creditsPosted',
         posting.amount,
-        `postings.${index}.amount`,
+        fieldName.amount[index]!,
       );
-    });
+    }
     const kind = pending ? recordKind.transferPending : recordKind.transferPosted;
     const record = this.append({
       kind,
@@ -406,23 +426,23 @@ class Planner {
       if (amount > p.amount)
         throw refusal(
           ledgerCode.postExceedsPending,
-          `amounts.${index}`,
+          fieldName.amounts[index]!,
           'must not exceed the amount reserved by the pending transfer',
           `${amount} > ${p.amount}`,
         );
       const debit =
         posting && amount > 0n
-          ? this.posting(p.debit, `pending.postings.${index}.debit`, pending.asset)
-          : this.touch(p.debit, `pending.postings.${index}.debit`);
+          ? this.posting(p.debit, fieldName.pendingDebit[index]!, pending.asset)
+          : this.touch(p.debit, fieldName.pendingDebit[index]!);
       const credit =
         posting && amount > 0n
-          ? this.posting(p.credit, `pending.postings.${index}.credit`, pending.asset)
-          : this.touch(p.credit, `pending.postings.${index}.credit`);
-      this.add(debit, 'debitsPending', -p.amount, `amounts.${index}`);
-      this.add(credit, 'creditsPending', -p.amount, `amounts.${index}`);
+          ? this.posting(p.credit, fieldName.pendingCredit[index]!, pending.asset)
+          : this.touch(p.credit, fieldName.pendingCredit[index]!);
+      this.add(debit, 'debitsPending', -p.amount, fieldName.amounts[index]!);
+      this.add(credit, 'creditsPending', -p.amount, fieldName.amounts[index]!);
       if (posting) {
-        this.add(debit, 'debitsPosted', amount, `amounts.${index}`);
-        this.add(credit, 'creditsPosted', amount, `amounts.${index}`);
+        this.add(debit, 'debitsPosted', amount, fieldName.amounts[index]!);
+        this.add(credit, 'creditsPosted', amount, fieldName.amounts[index]!);
       }
       return { debit: p.debit, credit: p.credit, amount: amount as Micro };
     });
@@ -522,24 +542,26 @@ class Planner {
         account.code,
       );
     account[sum] = value;
-    if (amount <= 0n) return;
-    const debitShortfall = account.debitsPending + account.debitsPosted - account.creditsPosted;
-    if ((account.flags & accountFlag.debitsMustNotExceedCredits) !== 0 && debitShortfall > 0n) {
-      throw refusal(
-        ledgerCode.debitsExceedCredits,
-        field,
-        `debits must not exceed credits on ${account.code}`,
-        `short by ${debitShortfall} micro-units`,
-      );
+    if (amount <= 0n || (account.flags & limitFlags) === 0) return;
+    if ((account.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
+      const shortfall = account.debitsPending + account.debitsPosted - account.creditsPosted;
+      if (shortfall > 0n)
+        throw refusal(
+          ledgerCode.debitsExceedCredits,
+          field,
+          `debits must not exceed credits on ${account.code}`,
+          `short by ${shortfall} micro-units`,
+        );
     }
-    const creditShortfall = account.creditsPending + account.creditsPosted - account.debitsPosted;
-    if ((account.flags & accountFlag.creditsMustNotExceedDebits) !== 0 && creditShortfall > 0n) {
-      throw refusal(
-        ledgerCode.creditsExceedDebits,
-        field,
-        `credits must not exceed debits on ${account.code}`,
-        `short by ${creditShortfall} micro-units`,
-      );
+    if ((account.flags & accountFlag.creditsMustNotExceedDebits) !== 0) {
+      const shortfall = account.creditsPending + account.creditsPosted - account.debitsPosted;
+      if (shortfall > 0n)
+        throw refusal(
+          ledgerCode.creditsExceedDebits,
+          field,
+          `credits must not exceed debits on ${account.code}`,
+          `short by ${shortfall} micro-units`,
+        );
     }
   }
 

@@ -83,6 +83,8 @@ function nibble(charCode: number): number {
   return charCode <= 57 ? charCode - 48 : charCode - 87;
 }
 
+const nil = '00000000-0000-0000-0000-000000000000';
+
 /** Parsed bytes of ids that recur (accounts): at most this many are kept. */
 const recurringMax = 1 << 20;
 const recurring = new Map<string, Uint8Array>();
@@ -92,6 +94,10 @@ const recurring = new Map<string, Uint8Array>();
  * @example writeRecurringUuid(accountId, buf, 0)
  */
 export function writeRecurringUuid(uuid: string, target: Uint8Array, offset: number): void {
+  if (uuid === nil) {
+    target.fill(0, offset, offset + 16);
+    return;
+  }
   let bytes = recurring.get(uuid);
   if (bytes === undefined) {
     bytes = new Uint8Array(16);

@@ -95,9 +95,7 @@ export class BinaryCopyWriter {
   /** A non-negative integer as numeric. */
   numeric(value: bigint): void {
     assert(value >= 0n, 'numeric values written here are non-negative integers');
-    const digits: number[] = [];
-    for (let v = value; v > 0n; v /= 10000n) digits.push(Number(v % 10000n));
-    digits.reverse();
+    const digits = base10000(value);
     let used = digits.length;
     while (used > 0 && digits[used - 1] === 0) used--; // trailing zero digits are implied by the weight
     this.length(8 + 2 * used);
@@ -166,6 +164,19 @@ export class BinaryCopyWriter {
     this.buffer = grown;
     this.view = new DataView(grown.buffer);
   }
+}
+
+const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Base-10000 digits, most significant first (none for zero); plain numbers below 2^53. */
+function base10000(value: bigint): number[] {
+  const digits: number[] = [];
+  if (value <= safeMax) {
+    for (let v = Number(value); v > 0; v = Math.floor(v / 10000)) digits.push(v % 10000);
+  } else {
+    for (let v = value; v > 0n; v /= 10000n) digits.push(Number(v % 10000n));
+  }
+  return digits.reverse();
 }
 
 const empty = new Uint8Array(0);
