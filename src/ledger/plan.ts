@@ -171,13 +171,18 @@ class Planner {
   /** Undo log of the current command: account, then its four sums and flags, flat. */
   private readonly undo: Array<Account | bigint | number> = [];
   private readonly plan: BatchPlan;
-  private head: JournalHead;
+  /** The head so far, as three fields (a record is appended per command: no object each time). */
+  private headSeq: bigint;
+  private headHash: Uint8Array;
+  private headTimestampUs: bigint;
 
   constructor(
     private readonly state: PlanState,
     private readonly options: PlanOptions,
   ) {
-    this.head = state.head;
+    this.headSeq = state.head.seq;
+    this.headHash = state.head.hash;
+    this.headTimestampUs = state.head.timestampUs;
     this.plan = {
       outcomes: [],
       records: [],
@@ -198,7 +203,10 @@ class Planner {
 
   finish(): BatchPlan {
     for (const account of this.accounts.values()) this.plan.accounts.push(account);
-    return { ...this.plan, head: this.head };
+    return {
+      ...this.plan,
+      head: { seq: this.headSeq, hash: this.headHash, timestampUs: this.headTimestampUs },
+    };
   }
 
   private hashOf(): Uint8Array {
@@ -319,10 +327,69 @@ class Planner {
 
   private transfer(command: Extract<Command, { type: 'transfer' }>): JournalRecord {
     const pending = command.pendingTimeoutSeconds !== undefined;
-    for (let index = 0; index < command.postings.length; index++) {
-      const posting = command.postings[index]!;
-      const debit = this.posting(posting.debit, fieldName.debit[index]!, command.asset);
-      const credit = this.posting(posting.credit, fieldName.credit[index]!, command.asset);
+    if (command.postings.length === 1) this.single(command.postings[0]!, command.asset, pending);
+    else this.several(command.postings, command.asset, pending);
+    return this.transferRecord(command, pending);
+  }
+
+  /**
+   * One posting (most transfers): every check first, then both sums change; nothing to undo.
+   * Adding debits can only break the debit account's debit limit, adding credits the credit
+   * account's credit limit.
+   */
+  private single(posting: Posting, asset: string, pending: boolean): void {
+    const debit = this.posting(posting.debit, fieldName.debit[0]!, asset, false);
+    const credit = this.posting(posting.credit, fieldName.credit[0]!, asset, false);
+    const amount = posting.amount;
+    const debitValue = (pending ? debit.debitsPending : debit.debitsPosted) + amount;
+    const creditValue = (pending ? credit.creditsPending : credit.creditsPosted) + amount;
+    if (debitValue > amountMax || creditValue > amountMax) {
+      throw refusal(
+        ledgerCode.balanceOverflow,
+        fieldName.amount[0]!,
+        'running sums must stay at most 2^128 - 1 micro-units',
+        (debitValue > amountMax ? debit : credit).code,
+      );
+    }
+    if ((debit.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
+      const shortfall =
+        (pending ? debitValue + debit.debitsPosted : debit.debitsPending + debitValue) -
+        debit.creditsPosted;
+      if (shortfall > 0n)
+        throw refusal(
+          ledgerCode.debitsExceedCredits,
+          fieldName.amount[0]!,
+          `debits must not exceed credits on ${debit.code}`,
+          `short by ${shortfall} micro-units`,
+        );
+    }
+    if ((credit.flags & accountFlag.creditsMustNotExceedDebits) !== 0) {
+      const shortfall =
+        (pending ? creditValue + credit.creditsPosted : credit.creditsPending + creditValue) -
+        credit.debitsPosted;
+      if (shortfall > 0n)
+        throw refusal(
+          ledgerCode.creditsExceedDebits,
+          fieldName.amount[0]!,
+          `credits must not exceed debits on ${credit.code}`,
+          `short by ${shortfall} micro-units`,
+        );
+    }
+    if (pending) {
+      debit.debitsPending = debitValue;
+      credit.creditsPending = creditValue;
+    } else {
+      debit.debitsPosted = debitValue;
+      credit.creditsPosted = creditValue;
+    }
+  }
+
+  /** Several postings: each applied in turn, the undo log restoring all if one is refused. */
+  private several(postings: readonly Posting[], asset: string, pending: boolean): void {
+    for (let index = 0; index < postings.length; index++) {
+      const posting = postings[index]!;
+      const debit = this.posting(posting.debit, fieldName.debit[index]!, asset);
+      const credit = this.posting(posting.credit, fieldName.credit[index]!, asset);
       this.add(
         debit,
         pending ? 'debitsPending' : 'debitsPosted',
@@ -336,15 +403,26 @@ class Planner {
         fieldName.amount[index]!,
       );
     }
+  }
+
+  private transferRecord(
+    command: Extract<Command, { type: 'transfer' }>,
+    pending: boolean,
+  ): JournalRecord {
     const kind = pending ? recordKind.transferPending : recordKind.transferPosted;
-    const record = this.append({
+    const record = this.push(
       kind,
-      id: command.id,
-      asset: command.asset,
-      timeoutSeconds: command.pendingTimeoutSeconds ?? 0,
-      postings: command.postings,
-      metadata: command.metadata ?? emptyMetadata,
-    });
+      command.id,
+      command.asset,
+      '',
+      0,
+      nilUuid,
+      nilUuid,
+      command.pendingTimeoutSeconds ?? 0,
+      command.postings,
+      command.metadata ?? emptyMetadata,
+      true,
+    );
     if (pending) {
       const created: PendingCreated = {
         id: command.id,
@@ -471,8 +549,8 @@ class Planner {
   }
 
   /** The working copy of an account a posting moves money on: it must exist, hold the asset, be open. */
-  private posting(id: Uuid, field: string, asset: string): Account {
-    const account = this.touch(id, field);
+  private posting(id: Uuid, field: string, asset: string, logUndo = true): Account {
+    const account = this.touch(id, field, logUndo);
     if (account.asset !== asset)
       throw refusal(
         ledgerCode.assetMismatch,
@@ -486,7 +564,7 @@ class Planner {
   }
 
   /** The working copy of an account, copied from the state on first touch, logged for undo. */
-  private touch(id: Uuid, field: string): Account {
+  private touch(id: Uuid, field: string, logUndo = true): Account {
     let account = this.accounts.get(id);
     if (account === undefined) {
       const stored = this.state.account(id);
@@ -505,14 +583,15 @@ class Planner {
       };
       this.accounts.set(id, account);
     }
-    this.undo.push(
-      account,
-      account.debitsPending,
-      account.debitsPosted,
-      account.creditsPending,
-      account.creditsPosted,
-      account.flags,
-    );
+    if (logUndo)
+      this.undo.push(
+        account,
+        account.debitsPending,
+        account.debitsPosted,
+        account.creditsPending,
+        account.creditsPosted,
+        account.flags,
+      );
     return account;
   }
 
@@ -533,7 +612,7 @@ class Planner {
   /** Adds to one running sum and checks the account's limits. */
   private add(account: Account, sum: Sum, amount: bigint, field: string): void {
     const value = account[sum] + amount;
-    assert(value >= 0n, 'a running sum never goes negative');
+    if (amount < 0n) assert(value >= 0n, 'a running sum never goes negative');
     if (value > amountMax)
       throw refusal(
         ledgerCode.balanceOverflow,
@@ -566,28 +645,59 @@ class Planner {
   }
 
   private append(fields: RecordFields, ownCommand = true): JournalRecord {
-    const timestampUs =
-      this.options.nowUs > this.head.timestampUs ? this.options.nowUs : this.head.timestampUs + 1n;
+    return this.push(
+      fields.kind,
+      fields.id,
+      fields.asset,
+      fields.code ?? '',
+      fields.flags ?? 0,
+      fields.accountId ?? nilUuid,
+      fields.pendingId ?? nilUuid,
+      fields.timeoutSeconds ?? 0,
+      fields.postings ?? noPostings,
+      fields.metadata ?? emptyMetadata,
+      ownCommand,
+    );
+  }
+
+  /** Appends a record: the next seq and timestamp, its hash, and its command hash if stored. */
+  private push(
+    kind: RecordKind,
+    id: Uuid,
+    asset: string,
+    code: string,
+    flags: number,
+    accountId: Uuid,
+    pendingId: Uuid,
+    timeoutSeconds: number,
+    postings: readonly Posting[],
+    metadata: Metadata,
+    ownCommand: boolean,
+  ): JournalRecord {
+    const nowUs = this.options.nowUs;
+    const timestampUs = nowUs > this.headTimestampUs ? nowUs : this.headTimestampUs + 1n;
     const record: { -readonly [K in keyof JournalRecord]: JournalRecord[K] } = {
-      seq: this.head.seq + 1n,
-      kind: fields.kind,
-      id: fields.id,
+      seq: this.headSeq + 1n,
+      kind,
+      id,
       timestampUs,
-      asset: fields.asset,
-      code: fields.code ?? '',
-      flags: fields.flags ?? 0,
-      accountId: fields.accountId ?? nilUuid,
-      pendingId: fields.pendingId ?? nilUuid,
-      timeoutSeconds: fields.timeoutSeconds ?? 0,
-      postings: fields.postings ?? noPostings,
-      metadata: fields.metadata ?? emptyMetadata,
+      asset,
+      code,
+      flags,
+      accountId,
+      pendingId,
+      timeoutSeconds,
+      postings,
+      metadata,
       inputHash: null,
       hash: zeroHash,
     };
-    record.hash = recordHash(this.head.hash, record);
-    if (storesCommandHash(record.kind)) record.inputHash = ownCommand ? this.hashOf() : zeroHash;
+    record.hash = recordHash(this.headHash, record);
+    if (storesCommandHash(kind)) record.inputHash = ownCommand ? this.hashOf() : zeroHash;
     this.plan.records.push(record);
-    this.head = { seq: record.seq, hash: record.hash, timestampUs };
+    this.headSeq = record.seq;
+    this.headHash = record.hash;
+    this.headTimestampUs = timestampUs;
     return record;
   }
 }

@@ -7,6 +7,10 @@
  * PostgreSQL's src/backend/utils/adt): big-endian integers, uuid as 16 bytes, numeric as
  * base-10000 digits, jsonb as a version byte and JSON text, one-dimensional arrays with a
  * header of dimensions and the element type's oid.
+ *
+ * `row(fields, bytesMax)` reserves room for the whole row once; the field writers then write
+ * without checking (this is the writer's hot loop), and `row` checks the previous row stayed
+ * within what it reserved.
  */
 import { assert } from '../errors.ts';
 import { writeRecurringUuid, writeUuid } from '../ledger/uuid.ts';
@@ -15,15 +19,23 @@ const signature = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0
 /** Type oids of array elements (pg_type.oid). */
 export const oid = { uuid: 2950, numeric: 1700, text: 25, int8: 20 } as const;
 const utf8 = new TextEncoder();
+const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Bytes a numeric of at most 2^128 takes: length word, 8-byte header, 10 base-10000 digits. */
+export const numericBytesMax = 4 + 8 + 2 * 10;
+/** Bytes a uuid field takes: length word and 16 bytes. */
+export const uuidBytes = 4 + 16;
 
 /**
  * Builds one binary COPY payload.
- * @example const w = new BinaryCopyWriter(); w.row(2); w.int8(1n); w.text('a'); w.finish()
+ * @example const w = new BinaryCopyWriter(); w.row(2, 64); w.int8(1n); w.text('a'); w.finish()
  */
 export class BinaryCopyWriter {
   private buffer = new Uint8Array(1 << 20);
   private view = new DataView(this.buffer.buffer);
   private at = 0;
+  /** Where the current row must end at the latest. */
+  private rowEnd = 0;
 
   constructor() {
     this.reset();
@@ -34,12 +46,15 @@ export class BinaryCopyWriter {
     this.buffer.set(signature, 0);
     this.buffer.fill(0, signature.length, signature.length + 8); // flags, header extension
     this.at = signature.length + 8;
+    this.rowEnd = this.at;
     return this;
   }
 
-  /** Starts a row of `fields` values. */
-  row(fields: number): void {
-    this.ensure(2);
+  /** Starts a row of `fields` values taking at most `bytesMax` bytes (field lengths included). */
+  row(fields: number, bytesMax: number): void {
+    assert(this.at <= this.rowEnd, 'a COPY row stayed within the bytes it reserved');
+    this.ensure(2 + bytesMax + 2);
+    this.rowEnd = this.at + 2 + bytesMax;
     this.view.setInt16(this.at, fields);
     this.at += 2;
   }
@@ -63,7 +78,13 @@ export class BinaryCopyWriter {
 
   int8(value: bigint): void {
     this.length(8);
-    this.view.setBigInt64(this.at, value);
+    if (value >= 0n && value <= safeMax) {
+      const n = Number(value);
+      this.view.setUint32(this.at, Math.floor(n / 2 ** 32));
+      this.view.setUint32(this.at + 4, n >>> 0);
+    } else {
+      this.view.setBigInt64(this.at, value);
+    }
     this.at += 8;
   }
 
@@ -75,6 +96,7 @@ export class BinaryCopyWriter {
     this.at += 16;
   }
 
+  /** Text; reserve 3 bytes per character for it. */
   text(value: string): void {
     this.bytes(asciiOrUtf8(value));
   }
@@ -83,7 +105,7 @@ export class BinaryCopyWriter {
     this.bytes(value);
   }
 
-  /** jsonb: version 1, then the JSON text. */
+  /** jsonb: version 1, then the JSON text; reserve 1 + 3 bytes per character for it. */
   jsonb(json: string): void {
     const body = asciiOrUtf8(json);
     this.length(body.length + 1);
@@ -92,56 +114,68 @@ export class BinaryCopyWriter {
     this.at += body.length;
   }
 
-  /** A non-negative integer as numeric. */
+  /** A non-negative integer as numeric; at most `numericBytesMax` bytes. */
   numeric(value: bigint): void {
     assert(value >= 0n, 'numeric values written here are non-negative integers');
     const digits = base10000(value);
     let used = digits.length;
     while (used > 0 && digits[used - 1] === 0) used--; // trailing zero digits are implied by the weight
     this.length(8 + 2 * used);
-    this.view.setInt16(this.at, used);
-    this.view.setInt16(this.at + 2, digits.length - 1); // weight; 0 for zero is fine with no digits
-    this.view.setUint16(this.at + 4, 0); // sign: positive
-    this.view.setInt16(this.at + 6, 0); // display scale
+    const view = this.view;
+    view.setInt16(this.at, used);
+    view.setInt16(this.at + 2, digits.length - 1); // weight; 0 for zero is fine with no digits
+    view.setUint16(this.at + 4, 0); // sign: positive
+    view.setInt16(this.at + 6, 0); // display scale
     this.at += 8;
-    for (let i = 0; i < used; i++, this.at += 2) this.view.setInt16(this.at, digits[i]!);
+    for (let i = 0; i < used; i++, this.at += 2) view.setInt16(this.at, digits[i]!);
   }
 
-  /** A one-dimensional array of uuids. */
-  uuidArray(values: readonly string[]): void {
-    this.arrayHeader(values.length, oid.uuid, values.length * 20);
-    for (const value of values) this.uuid(value, true);
+  /**
+   * A one-dimensional array of the uuids `pick` gives for each item (account ids: recurring);
+   * at most 24 + `uuidBytes` per item.
+   */
+  uuidArray<T>(items: readonly T[], pick: (item: T) => string): void {
+    this.arrayHeader(items.length, oid.uuid);
+    for (const item of items) this.uuid(pick(item), true);
+    this.closeArray();
   }
 
-  /** A one-dimensional array of non-negative integer numerics. */
-  numericArray(values: readonly bigint[]): void {
-    // Each element: 4-byte length, 8-byte header, at most 10 base-10000 digits (2^128 < 10^40).
-    const start = this.at;
-    this.arrayHeader(values.length, oid.numeric, values.length * 32);
-    for (const value of values) this.numeric(value);
-    this.view.setInt32(start, this.at - start - 4); // the real byte length of the array value
+  /** A one-dimensional array of non-negative integer numerics; at most 24 + `numericBytesMax` per item. */
+  numericArray<T>(items: readonly T[], pick: (item: T) => bigint): void {
+    this.arrayHeader(items.length, oid.numeric);
+    for (const item of items) this.numeric(pick(item));
+    this.closeArray();
   }
 
-  /** The finished payload (the buffer's bytes up to the trailer). */
+  /** The finished payload (the buffer's bytes up to the trailer), valid until the next reset. */
   finish(): Uint8Array {
+    assert(this.at <= this.rowEnd, 'a COPY row stayed within the bytes it reserved');
     this.ensure(2);
     this.view.setInt16(this.at, -1);
     this.at += 2;
     return this.buffer.subarray(0, this.at);
   }
 
-  private arrayHeader(count: number, elementOid: number, elementsBound: number): void {
-    const headerBytes = count === 0 ? 12 : 20;
-    this.length(headerBytes + elementsBound); // corrected by numericArray for variable elements
-    this.ensure(headerBytes + elementsBound + 64);
-    this.view.setInt32(this.at, count === 0 ? 0 : 1); // dimensions
-    this.view.setInt32(this.at + 4, 0); // no nulls
-    this.view.setInt32(this.at + 8, elementOid);
+  /** Where the open array's length word is. */
+  private arrayStart = 0;
+
+  private arrayHeader(count: number, elementOid: number): void {
+    this.arrayStart = this.at;
+    this.at += 4; // the length word, written by closeArray
+    const view = this.view;
+    view.setInt32(this.at, count === 0 ? 0 : 1); // dimensions
+    view.setInt32(this.at + 4, 0); // no nulls
+    view.setInt32(this.at + 8, elementOid);
+    this.at += 12;
     if (count > 0) {
-      this.view.setInt32(this.at + 12, count);
-      this.view.setInt32(this.at + 16, 1); // lower bound
+      view.setInt32(this.at, count);
+      view.setInt32(this.at + 4, 1); // lower bound
+      this.at += 8;
     }
-    this.at += headerBytes;
+  }
+
+  private closeArray(): void {
+    this.view.setInt32(this.arrayStart, this.at - this.arrayStart - 4);
   }
 
   private bytes(value: Uint8Array): void {
@@ -150,9 +184,8 @@ export class BinaryCopyWriter {
     this.at += value.length;
   }
 
-  /** Writes a field's length word and makes room for the field. */
+  /** Writes a field's length word (room was reserved by `row`). */
   private length(bytes: number): void {
-    this.ensure(4 + Math.max(bytes, 0));
     this.view.setInt32(this.at, bytes);
     this.at += 4;
   }
@@ -165,8 +198,6 @@ export class BinaryCopyWriter {
     this.view = new DataView(grown.buffer);
   }
 }
-
-const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Base-10000 digits, most significant first (none for zero); plain numbers below 2^53. */
 function base10000(value: bigint): number[] {
@@ -182,7 +213,7 @@ function base10000(value: bigint): number[] {
 const empty = new Uint8Array(0);
 const ascii = new Map<string, Uint8Array>();
 
-/** UTF-8 bytes; short ASCII strings (asset codes, `{}`) are encoded once and reused. */
+/** UTF-8 bytes; short strings (asset codes, `{}`) are encoded once and reused. */
 function asciiOrUtf8(text: string): Uint8Array {
   if (text.length === 0) return empty;
   if (text.length > 16) return utf8.encode(text);

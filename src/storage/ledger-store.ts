@@ -23,6 +23,7 @@ import {
   type Outcome,
   type Pending,
   type PendingStatus,
+  type Posting,
   type PriorOutcome,
   type RecordKind,
   type Refusal,
@@ -31,7 +32,7 @@ import {
 } from '../ledger/types.ts';
 import { limits } from '../limits.ts';
 import type { Micro } from '../money/money.ts';
-import { BinaryCopyWriter } from './copy-binary.ts';
+import { BinaryCopyWriter, numericBytesMax, uuidBytes } from './copy-binary.ts';
 import { type SqlDatabase, SqlError, type SqlExecutor, sqlState } from './sql.ts';
 
 /** Attempts of one batch when another writer changed an account under us (should not happen: the head lock orders writers). */
@@ -159,7 +160,25 @@ const journalWriter = new BinaryCopyWriter();
 function journalCopy(records: readonly JournalRecord[]): Uint8Array {
   const w = journalWriter.reset();
   for (const r of records) {
-    w.row(journalCopyColumns.length);
+    const json = Object.keys(r.metadata).length === 0 ? '{}' : JSON.stringify(r.metadata);
+    const bytesMax =
+      16 * 4 +
+      8 +
+      16 +
+      2 +
+      8 +
+      3 * (r.asset.length + r.code.length) +
+      4 +
+      16 +
+      16 +
+      4 +
+      3 * 24 +
+      r.postings.length * (2 * uuidBytes + numericBytesMax) +
+      1 +
+      3 * json.length +
+      32 +
+      32;
+    w.row(journalCopyColumns.length, bytesMax);
     w.int8(r.seq);
     w.uuid(r.id);
     w.int2(r.kind);
@@ -170,16 +189,20 @@ function journalCopy(records: readonly JournalRecord[]): Uint8Array {
     w.uuid(r.accountId, true);
     w.uuid(r.pendingId, true);
     w.int4(r.timeoutSeconds);
-    w.uuidArray(r.postings.map((p) => p.debit));
-    w.uuidArray(r.postings.map((p) => p.credit));
-    w.numericArray(r.postings.map((p) => p.amount));
-    w.jsonb(Object.keys(r.metadata).length === 0 ? '{}' : JSON.stringify(r.metadata));
+    w.uuidArray(r.postings, debitOf);
+    w.uuidArray(r.postings, creditOf);
+    w.numericArray(r.postings, amountOf);
+    w.jsonb(json);
     if (r.inputHash === null) w.null();
     else w.bytea(r.inputHash);
     w.bytea(r.hash);
   }
   return w.finish();
 }
+
+const debitOf = (p: Posting) => p.debit;
+const creditOf = (p: Posting) => p.credit;
+const amountOf = (p: Posting) => p.amount;
 
 /** Turns a unique violation on a command id into `SeenId`. */
 async function seenIdOnDuplicate<T>(work: Promise<T>): Promise<T> {
