@@ -40,12 +40,15 @@ export function uuidv7(nowMs: number = Date.now()): string {
  * @example formatUuid(new Uint8Array(16)) === '00000000-0000-0000-0000-000000000000'
  */
 export function formatUuid(bytes: Uint8Array): string {
-  let out = '';
+  // Joined from parts rather than concatenated: V8 then makes one flat string, not a rope
+  // that every later character access would have to flatten first.
+  const parts: string[] = new Array(20);
+  let p = 0;
   for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
-    out += hex[bytes[i]!];
+    if (i === 4 || i === 6 || i === 8 || i === 10) parts[p++] = '-';
+    parts[p++] = hex[bytes[i]!]!;
   }
-  return out;
+  return parts.join('');
 }
 
 /**
