@@ -20,6 +20,7 @@ import {
   type JournalHead,
   type JournalRecord,
   type Metadata,
+  nilUuid,
   type Outcome,
   type Pending,
   type PendingStatus,
@@ -91,8 +92,10 @@ type RecordRow = {
 
 const accountColumns =
   'id, code, asset, flags, debits_pending, debits_posted, credits_pending, credits_posted';
-const recordColumns = `seq::text, id, kind, timestamp_us::text, asset, code, flags, account_id, pending_id, timeout_seconds,
-  debit_ids::text[], credit_ids::text[], amounts::text[], metadata, input_hash, hash`;
+const recordColumns = `seq::text, id, kind, timestamp_us::text, asset, coalesce(code, '') AS code,
+  coalesce(flags, 0) AS flags, coalesce(account_id, '${nilUuid}') AS account_id,
+  coalesce(pending_id, '${nilUuid}') AS pending_id, coalesce(timeout_seconds, 0) AS timeout_seconds,
+  debit_ids::text[], credit_ids::text[], amounts::text[], coalesce(metadata, '{}') AS metadata, input_hash, hash`;
 const journalCopyColumns = [
   'seq',
   'id',
@@ -186,15 +189,22 @@ function journalCopy(records: readonly JournalRecord[]): Uint8Array {
     w.int2(r.kind);
     w.int8(r.timestampUs);
     w.text(r.asset);
-    w.text(r.code);
-    w.int4(r.flags);
-    w.uuid(r.accountId, true);
-    w.uuid(r.pendingId, true);
-    w.int4(r.timeoutSeconds);
+    // Fields the kind does not use are NULL (see the migration): less to parse and store.
+    if (r.code === '') w.null();
+    else w.text(r.code);
+    if (r.flags === 0) w.null();
+    else w.int4(r.flags);
+    if (r.accountId === nilUuid) w.null();
+    else w.uuid(r.accountId, true);
+    if (r.pendingId === nilUuid) w.null();
+    else w.uuid(r.pendingId, true);
+    if (r.timeoutSeconds === 0) w.null();
+    else w.int4(r.timeoutSeconds);
     w.uuidArray(r.postings, debitOf);
     w.uuidArray(r.postings, creditOf);
     w.numericArray(r.postings, amountOf);
-    w.jsonb(json);
+    if (json === '{}') w.null();
+    else w.jsonb(json);
     if (r.inputHash === null) w.null();
     else w.bytea(r.inputHash);
     w.bytea(r.hash);

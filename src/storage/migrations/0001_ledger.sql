@@ -21,22 +21,24 @@ CREATE TABLE ledger_accounts (
     CHECK (flags & 2 = 0 OR credits_pending + credits_posted <= debits_posted)
 ) WITH (fillfactor = 50);
 
--- One row per journal record; the columns are the record's fields (docs/formats.md).
+-- One row per journal record; the columns are the record's fields (docs/formats.md). A field
+-- the record's kind does not use is NULL here (the canonical encoding writes it empty: '', 0,
+-- the nil UUID, no metadata), which keeps the common row, a transfer, small.
 CREATE TABLE ledger_journal (
   seq bigint PRIMARY KEY CHECK (seq >= 1),
   id uuid NOT NULL UNIQUE,
   kind smallint NOT NULL CHECK (kind BETWEEN 1 AND 7),
   timestamp_us bigint NOT NULL,
   asset text NOT NULL,
-  code text NOT NULL,
-  flags integer NOT NULL,
-  account_id uuid NOT NULL,
-  pending_id uuid NOT NULL,
-  timeout_seconds integer NOT NULL,
+  code text,
+  flags integer,
+  account_id uuid,
+  pending_id uuid,
+  timeout_seconds integer,
   debit_ids uuid[] NOT NULL,
   credit_ids uuid[] NOT NULL,
   amounts numeric(39,0)[] NOT NULL,
-  metadata jsonb NOT NULL,
+  metadata jsonb,
   -- The command's hash, for posts, voids and expiries only: the other kinds are recorded
   -- exactly as submitted and their command hash is derived from the record.
   input_hash bytea CHECK ((input_hash IS NOT NULL) = (kind IN (5, 6, 7))),
