@@ -7,7 +7,7 @@
  */
 import { limits } from '../limits.ts';
 import { amountMax, type Micro, parseAmount } from '../money/money.ts';
-import { LedgerError, refusal } from './errors.ts';
+import { refusal } from './errors.ts';
 import {
   accountFlag,
   accountFlagsAll,
@@ -422,5 +422,3 @@ function decodeEntries(value: unknown): EntryLine[] {
     };
   });
 }
-
-export { LedgerError };

@@ -133,7 +133,7 @@ export function planBatch(
 }
 
 /** Commands planned between two yields to the event loop in `planBatchAsync`. */
-const commandsPerSlice = 512;
+const commandsPerSlice = 128;
 
 /**
  * Plans one batch like `planBatch`, yielding to the event loop every few hundred commands so

@@ -4,7 +4,7 @@
  * The first broken link is named by its sequence number.
  */
 import { amountMax } from '../money/money.ts';
-import { type BrokenLink, ChainVerifier, genesisHead, hex } from './journal.ts';
+import { type BrokenLink, ChainVerifier, genesisHead } from './journal.ts';
 import type { LedgerStore } from './ports.ts';
 import {
   type Account,
@@ -265,5 +265,3 @@ async function compareState(store: LedgerStore, replay: Replayer): Promise<Broke
     };
   return undefined;
 }
-
-export { hex };

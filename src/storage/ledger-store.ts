@@ -774,15 +774,3 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
   }
   return steps;
 }
-
-export { recordKind };
-
-/** For the benchmark of the writer's phases (tmp tooling); not part of the API. */
-export const __journalCopy = journalCopy;
-/** For the benchmark of the writer's phases (tmp tooling); not part of the API. */
-export const __accountParams = (plan: BatchPlan) => {
-  const changed = plan.accounts.filter(
-    (a) => plan.before.has(a.id) && !sameSums(a, plan.before.get(a.id)!),
-  );
-  return [ids(changed), ...changedSums(changed, plan.before)];
-};
