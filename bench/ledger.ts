@@ -30,15 +30,15 @@ import { postgresUnavailable, testDatabaseUrl } from '../src/storage/testing.ts'
 
 const quick = process.env.BENCH_QUICK === '1';
 const accountCount = quick ? 1_000 : 10_000;
-const transferCount = quick ? 40_000 : 1_000_000;
-const secondsMax = quick ? 4 : 30;
+const transferCount = quick ? 20_000 : 1_000_000;
+const secondsMax = quick ? 1.5 : 30;
 const batchSizes = [1, 128, 1024, 8190];
 const distributions = ['uniform', 'zipfian', 'hot'] as const;
 type Distribution = (typeof distributions)[number];
 const naiveConnections = 8;
 /** `BENCH_FILTER=hot.b8190` runs only the configurations whose name contains it. */
 const filter = process.env.BENCH_FILTER;
-const naiveTransfers = quick ? 4_000 : 40_000;
+const naiveTransfers = quick ? 2_000 : 40_000;
 /** Mean transfer: $100 (exponentially distributed, at least one micro-unit). */
 const meanAmountMicro = 100_000_000;
 
