@@ -384,13 +384,21 @@ export class SqlLedgerStore implements LedgerStore {
     const after = new Map<Uuid, Account>();
     for (const account of previous.accounts) after.set(account.id, account);
     for (const id of refs.accountIds) if (!after.has(id) && !this.cache.has(id)) return undefined;
+    // The cache may be emptied while this plans (it yields): a plan that met a missing
+    // account is thrown away rather than trusted to say the account does not exist.
+    let missed = false;
     const planned = await plan({
       head: previous.head,
-      account: (id) => after.get(id) ?? this.cache.get(id),
+      account: (id) => {
+        const account = after.get(id) ?? this.cache.get(id);
+        if (account === undefined) missed = true;
+        return account;
+      },
       accountIdByCode: () => undefined,
       pending: () => undefined,
       prior: () => undefined,
     });
+    if (missed) return undefined;
     return { plan: planned, base: previous.head, steps: prepareWrites(previous.head, planned) };
   }
 

@@ -592,6 +592,50 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.equal(sinkSum, account.debitsPosted);
     });
 
+    test('pipelined batches: an id repeated from the batch before returns its first outcome', async (h) => {
+      const a = await h.account('a');
+      const b = await h.account('b', { flags: accountFlag.debitsMustNotExceedCredits });
+      const first: Command[] = Array.from({ length: 300 }, (_, i) => ({
+        type: 'transfer',
+        id: uuidv7(),
+        asset: 'USD',
+        postings: [{ debit: a, credit: b, amount: usd(`${i + 1}`) }],
+      }));
+      const repeat = first[123]!;
+      const conflicting: Command = {
+        type: 'transfer',
+        id: first[7]!.id,
+        asset: 'USD',
+        postings: [{ debit: a, credit: b, amount: usd('999') }],
+      };
+      const second: Command[] = [
+        {
+          type: 'transfer',
+          id: uuidv7(),
+          asset: 'USD',
+          postings: [{ debit: b, credit: a, amount: usd('1') }],
+        },
+        repeat,
+        conflicting,
+        {
+          type: 'transfer',
+          id: uuidv7(),
+          asset: 'USD',
+          postings: [{ debit: a, credit: b, amount: usd('0.5') }],
+        },
+      ];
+      // Submitted together: the second batch is planned while the first is written.
+      const [one, two] = await Promise.all([h.ledger.submit(first), h.ledger.submit(second)]);
+      assert.ok(one.every((o) => o.status === 'committed'));
+      assert.deepEqual(two[1], one[123]);
+      failedWith(two[2]!, 'id-conflict', 'id');
+      committed(two[0]!);
+      committed(two[3]!);
+      const paid = ((300n * 301n) / 2n) * 1_000_000n;
+      assert.equal((await h.store.accountById(b))!.creditsPosted, paid + 500_000n);
+      assert.equal((await h.store.accountById(b))!.debitsPosted, 1_000_000n);
+    });
+
     test('verify names the sequence number of a flipped byte and of a deleted row', async (h) => {
       const a = await h.account('a');
       const b = await h.account('b');
