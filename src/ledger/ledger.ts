@@ -29,12 +29,16 @@ interface Waiting {
   readonly reject: (error: unknown) => void;
 }
 
+/** The wall clock at start-up, in microseconds, minus the monotonic clock then. */
+const clockOffsetUs = BigInt(Date.now()) * 1000n - process.hrtime.bigint() / 1000n;
+
 /**
- * Microseconds since the Unix epoch from the system clock.
+ * Microseconds since the Unix epoch: the wall clock read once at start-up, advanced by the
+ * monotonic clock (so ledger time never runs backwards when the wall clock is adjusted).
  * @example systemClockUs() > 1_700_000_000_000_000n
  */
 export function systemClockUs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  return clockOffsetUs + process.hrtime.bigint() / 1000n;
 }
 
 /** The ledger: submit commands, get one outcome per command, in order. */

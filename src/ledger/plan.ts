@@ -101,6 +101,51 @@ const fieldName = {
   amounts: fieldNames((i) => `amounts.${i}`),
 };
 
+/** Refuses a running sum past 2^128 - 1. */
+function checkOverflow(account: Account, value: bigint, field: string): void {
+  if (value > amountMax)
+    throw refusal(
+      ledgerCode.balanceOverflow,
+      field,
+      'running sums must stay at most 2^128 - 1 micro-units',
+      account.code,
+    );
+}
+
+/**
+ * Refuses what would break an account's flags, given its total debits and total credits
+ * (pending and posted) after the change. Only posted sums count as funds: pending credits do
+ * not make money available.
+ */
+function checkLimits(
+  account: Account,
+  debitsTotal: bigint,
+  creditsTotal: bigint,
+  field: string,
+): void {
+  if ((account.flags & limitFlags) === 0) return;
+  if ((account.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
+    const shortfall = debitsTotal - account.creditsPosted;
+    if (shortfall > 0n)
+      throw refusal(
+        ledgerCode.debitsExceedCredits,
+        field,
+        `debits must not exceed credits on ${account.code}`,
+        `short by ${shortfall} micro-units`,
+      );
+  }
+  if ((account.flags & accountFlag.creditsMustNotExceedDebits) !== 0) {
+    const shortfall = creditsTotal - account.debitsPosted;
+    if (shortfall > 0n)
+      throw refusal(
+        ledgerCode.creditsExceedDebits,
+        field,
+        `credits must not exceed debits on ${account.code}`,
+        `short by ${shortfall} micro-units`,
+      );
+  }
+}
+
 /** The fields of a record its maker sets; the planner fills in seq, timestamp and hashes. */
 type RecordFields = Partial<RecordContent> & Pick<RecordContent, 'kind' | 'id' | 'asset'>;
 
@@ -343,37 +388,25 @@ class Planner {
     const amount = posting.amount;
     const debitValue = (pending ? debit.debitsPending : debit.debitsPosted) + amount;
     const creditValue = (pending ? credit.creditsPending : credit.creditsPosted) + amount;
-    if (debitValue > amountMax || creditValue > amountMax) {
-      throw refusal(
-        ledgerCode.balanceOverflow,
-        fieldName.amount[0]!,
-        'running sums must stay at most 2^128 - 1 micro-units',
-        (debitValue > amountMax ? debit : credit).code,
+    const field = fieldName.amount[0]!;
+    checkOverflow(debit, debitValue, field);
+    checkOverflow(credit, creditValue, field);
+    // Adding debits can only break the debit account's debit limit, credits the credit account's.
+    if ((debit.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
+      checkLimits(
+        debit,
+        pending ? debitValue + debit.debitsPosted : debit.debitsPending + debitValue,
+        0n,
+        field,
       );
     }
-    if ((debit.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
-      const shortfall =
-        (pending ? debitValue + debit.debitsPosted : debit.debitsPending + debitValue) -
-        debit.creditsPosted;
-      if (shortfall > 0n)
-        throw refusal(
-          ledgerCode.debitsExceedCredits,
-          fieldName.amount[0]!,
-          `debits must not exceed credits on ${debit.code}`,
-          `short by ${shortfall} micro-units`,
-        );
-    }
     if ((credit.flags & accountFlag.creditsMustNotExceedDebits) !== 0) {
-      const shortfall =
-        (pending ? creditValue + credit.creditsPosted : credit.creditsPending + creditValue) -
-        credit.debitsPosted;
-      if (shortfall > 0n)
-        throw refusal(
-          ledgerCode.creditsExceedDebits,
-          fieldName.amount[0]!,
-          `credits must not exceed debits on ${credit.code}`,
-          `short by ${shortfall} micro-units`,
-        );
+      checkLimits(
+        credit,
+        0n,
+        pending ? creditValue + credit.creditsPosted : credit.creditsPending + creditValue,
+        field,
+      );
     }
     if (pending) {
       debit.debitsPending = debitValue;
@@ -613,35 +646,15 @@ class Planner {
   private add(account: Account, sum: Sum, amount: bigint, field: string): void {
     const value = account[sum] + amount;
     if (amount < 0n) assert(value >= 0n, 'a running sum never goes negative');
-    if (value > amountMax)
-      throw refusal(
-        ledgerCode.balanceOverflow,
-        field,
-        'running sums must stay at most 2^128 - 1 micro-units',
-        account.code,
-      );
+    checkOverflow(account, value, field);
     account[sum] = value;
-    if (amount <= 0n || (account.flags & limitFlags) === 0) return;
-    if ((account.flags & accountFlag.debitsMustNotExceedCredits) !== 0) {
-      const shortfall = account.debitsPending + account.debitsPosted - account.creditsPosted;
-      if (shortfall > 0n)
-        throw refusal(
-          ledgerCode.debitsExceedCredits,
-          field,
-          `debits must not exceed credits on ${account.code}`,
-          `short by ${shortfall} micro-units`,
-        );
-    }
-    if ((account.flags & accountFlag.creditsMustNotExceedDebits) !== 0) {
-      const shortfall = account.creditsPending + account.creditsPosted - account.debitsPosted;
-      if (shortfall > 0n)
-        throw refusal(
-          ledgerCode.creditsExceedDebits,
-          field,
-          `credits must not exceed debits on ${account.code}`,
-          `short by ${shortfall} micro-units`,
-        );
-    }
+    if (amount > 0n)
+      checkLimits(
+        account,
+        account.debitsPending + account.debitsPosted,
+        account.creditsPending + account.creditsPosted,
+        field,
+      );
   }
 
   private append(fields: RecordFields, ownCommand = true): JournalRecord {
