@@ -651,10 +651,28 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
   const createdSeq = new Map<Uuid, bigint>();
   for (const record of plan.records)
     if (record.kind === recordKind.accountCreated) createdSeq.set(record.id, record.seq);
-  const created = plan.accounts.filter((a) => !plan.before.has(a.id));
-  const changed = plan.accounts.filter(
-    (a) => plan.before.has(a.id) && !sameSums(a, plan.before.get(a.id)!),
-  );
+  // One pass, one lookup per account: new accounts, and the changed sums of the others.
+  const created: Account[] = [];
+  const changed: Account[] = [];
+  const reflagged: Account[] = [];
+  const dp: Array<bigint | string> = [];
+  const dpo: Array<bigint | string> = [];
+  const cp: Array<bigint | string> = [];
+  const cpo: Array<bigint | string> = [];
+  for (const a of plan.accounts) {
+    const b = plan.before.get(a.id);
+    if (b === undefined) {
+      created.push(a);
+      continue;
+    }
+    if (a.flags !== b.flags) reflagged.push(a);
+    if (sameSums(a, b)) continue;
+    changed.push(a);
+    dp.push(a.debitsPending === b.debitsPending ? 'NULL' : a.debitsPending);
+    dpo.push(a.debitsPosted === b.debitsPosted ? 'NULL' : a.debitsPosted);
+    cp.push(a.creditsPending === b.creditsPending ? 'NULL' : a.creditsPending);
+    cpo.push(a.creditsPosted === b.creditsPosted ? 'NULL' : a.creditsPosted);
+  }
   if (created.length > 0) {
     assert(
       created.every((a) => createdSeq.has(a.id)),
@@ -680,7 +698,7 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
     // Absolute values: the planner computed them from balances read under the head lock,
     // which every writer holds while it writes (the CHECK constraints guard the flags again).
     // A sum that did not change is sent as NULL and kept (most accounts change one sum).
-    const params = [ids(changed), ...changedSums(changed, plan.before)];
+    const params = [ids(changed), literal(dp), literal(dpo), literal(cp), literal(cpo)];
     steps.push(async (tx) => {
       await tx.query(
         `UPDATE ledger_accounts a SET debits_pending = coalesce(v.dp, a.debits_pending),
@@ -691,16 +709,15 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
         params,
       );
     });
-    const reflagged = changed.filter((a) => a.flags !== plan.before.get(a.id)!.flags);
-    if (reflagged.length > 0) {
-      const flags = [ids(reflagged), literal(reflagged.map((a) => a.flags))];
-      steps.push(async (tx) => {
-        await tx.query(
-          'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
-          flags,
-        );
-      });
-    }
+  }
+  if (reflagged.length > 0) {
+    const flags = [ids(reflagged), literal(reflagged.map((a) => a.flags))];
+    steps.push(async (tx) => {
+      await tx.query(
+        'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
+        flags,
+      );
+    });
   }
   return steps;
 }
@@ -711,25 +728,6 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
  */
 function literal(values: ReadonlyArray<string | bigint | number>): string {
   return `{${values.join(',')}}`;
-}
-
-/** The four sums as array literals, NULL where a sum is what it was before. */
-function changedSums(
-  accounts: readonly Account[],
-  before: ReadonlyMap<Uuid, Account>,
-): [string, string, string, string] {
-  const dp: Array<bigint | string> = [];
-  const dpo: Array<bigint | string> = [];
-  const cp: Array<bigint | string> = [];
-  const cpo: Array<bigint | string> = [];
-  for (const a of accounts) {
-    const b = before.get(a.id)!;
-    dp.push(a.debitsPending === b.debitsPending ? 'NULL' : a.debitsPending);
-    dpo.push(a.debitsPosted === b.debitsPosted ? 'NULL' : a.debitsPosted);
-    cp.push(a.creditsPending === b.creditsPending ? 'NULL' : a.creditsPending);
-    cpo.push(a.creditsPosted === b.creditsPosted ? 'NULL' : a.creditsPosted);
-  }
-  return [literal(dp), literal(dpo), literal(cp), literal(cpo)];
 }
 
 function ids(accounts: readonly Account[]): string {
