@@ -10,22 +10,15 @@ import {
   hex,
   type RecordContent,
   recordHash,
+  unusedFields,
 } from '../src/ledger/journal.ts';
-import { nilUuid, recordKind } from '../src/ledger/types.ts';
+import { recordKind } from '../src/ledger/types.ts';
 import type { Micro } from '../src/money/money.ts';
 
 const cash = '01900000-0000-7000-8000-000000000001';
 const alice = '01900000-0000-7000-8000-000000000002';
 const supply = '01900000-0000-7000-8000-000000000003';
-const base = {
-  code: '',
-  flags: 0,
-  accountId: nilUuid,
-  pendingId: nilUuid,
-  timeoutSeconds: 0,
-  postings: [],
-  metadata: {},
-};
+const base = unusedFields;
 const t0 = 1_767_225_600_000_000n; // 2026-01-01T00:00:00Z
 const records: RecordContent[] = [
   {

@@ -14,8 +14,9 @@ import {
   hex,
   type RecordContent,
   recordHash,
+  unusedFields,
 } from './journal.ts';
-import { type JournalRecord, nilUuid, recordKind } from './types.ts';
+import { type JournalRecord, recordKind } from './types.ts';
 
 interface Vector {
   record: Record<string, unknown>;
@@ -178,18 +179,7 @@ describe('command hashes', () => {
       },
     ];
     const metadata = { b: '2', a: '1' };
-    const base = {
-      seq: 9n,
-      timestampUs: 123n,
-      id,
-      code: '',
-      flags: 0,
-      accountId: nilUuid,
-      pendingId: nilUuid,
-      timeoutSeconds: 0,
-      postings: [],
-      metadata: {},
-    };
+    const base = { ...unusedFields, seq: 9n, timestampUs: 123n, id };
     assert.deepEqual(
       derivedCommandHash({
         ...base,

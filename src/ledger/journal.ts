@@ -6,7 +6,7 @@
  * (zero, nil UUID, empty string or list), so a decoder needs no table of layouts. Integers
  * are big-endian; strings are a u16 byte length then UTF-8; amounts are u128.
  */
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { assert } from '../errors.ts';
 import type {
   Command,
@@ -17,7 +17,7 @@ import type {
   RecordKind,
 } from './types.ts';
 import { nilUuid, recordKind } from './types.ts';
-import { formatUuid, writeRecurringUuid, writeUuid } from './uuid.ts';
+import { formatUuid, writeUuid } from './uuid.ts';
 
 /** The encoding's version byte. */
 export const journalVersion = 1;
@@ -38,6 +38,20 @@ assert(commandDomain.length <= 32, 'the command domain tag fits the scratch pref
 /** The fields that make up a record's canonical bytes (everything but the hashes). */
 export type RecordContent = Omit<JournalRecord, 'hash' | 'inputHash'>;
 
+/**
+ * The value of each field a record's kind does not use: encoded empty (docs/formats.md).
+ * @example const record: RecordContent = { ...unusedFields, seq, kind, id, timestampUs, asset }
+ */
+export const unusedFields = Object.freeze({
+  code: '',
+  flags: 0,
+  accountId: nilUuid,
+  pendingId: nilUuid,
+  timeoutSeconds: 0,
+  postings: Object.freeze([]) as readonly Posting[],
+  metadata: Object.freeze({}) as Metadata,
+});
+
 const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Room in front of the record in the scratch buffer for the previous hash or a domain tag. */
@@ -47,7 +61,7 @@ const prefixBytes = 32;
  * Encodes records into one reused buffer and hashes them there: the writer encodes every
  * record it commits, so this path allocates nothing but the 32-byte digest.
  */
-export class Encoder {
+class Encoder {
   private buffer = new Uint8Array(1 << 16);
   private view = new DataView(this.buffer.buffer);
 
@@ -77,17 +91,17 @@ export class Encoder {
     at = this.string(at, record.code);
     view.setUint32(at, record.flags);
     at += 4;
-    writeRecurringUuid(record.accountId, out, at);
+    writeUuid(record.accountId, out, at);
     at += 16;
-    writeRecurringUuid(record.pendingId, out, at);
+    writeUuid(record.pendingId, out, at);
     at += 16;
     view.setUint32(at, record.timeoutSeconds);
     at += 4;
     view.setUint16(at, record.postings.length);
     at += 2;
     for (const posting of record.postings) {
-      writeRecurringUuid(posting.debit, out, at);
-      writeRecurringUuid(posting.credit, out, at + 16);
+      writeUuid(posting.debit, out, at);
+      writeUuid(posting.credit, out, at + 16);
       this.u128(at + 32, posting.amount);
       at += postingBytes;
     }
@@ -301,14 +315,6 @@ export function recordHash(previous: Uint8Array, record: RecordContent): Uint8Ar
 }
 
 /**
- * SHA-256(previous ‖ bytes), for callers that hold the bytes already.
- * @example chainHash(genesisHash, canonicalBytes(first))
- */
-export function chainHash(previous: Uint8Array, bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(previous).update(bytes).digest();
-}
-
-/**
  * The hash that identifies a command's content for idempotency: the canonical encoding of the
  * command as submitted (seq and timestamp zero), under its own domain prefix. Not chained.
  * @example commandHash(command).length === 32
@@ -341,23 +347,9 @@ export function derivedCommandHash(record: RecordContent): Uint8Array {
   return encoder.hash(commandDomain, { ...record, seq: 0n, timestampUs: 0n });
 }
 
-const emptyMetadata: Metadata = Object.freeze({});
-
 /** The record-shaped content of a command as submitted (for its hash). */
 function commandContent(command: Command): RecordContent {
-  const base = {
-    seq: 0n,
-    id: command.id,
-    timestampUs: 0n,
-    asset: '',
-    code: '',
-    flags: 0,
-    accountId: nilUuid,
-    pendingId: nilUuid,
-    timeoutSeconds: 0,
-    postings: [] as readonly Posting[],
-    metadata: emptyMetadata,
-  };
+  const base = { ...unusedFields, seq: 0n, id: command.id, timestampUs: 0n, asset: '' };
   switch (command.type) {
     case 'createAccount':
       return {
@@ -384,7 +376,7 @@ function commandContent(command: Command): RecordContent {
         asset: command.asset,
         timeoutSeconds: command.pendingTimeoutSeconds ?? 0,
         postings: command.postings,
-        metadata: command.metadata ?? emptyMetadata,
+        metadata: command.metadata ?? unusedFields.metadata,
       };
     case 'postPending':
       return {
@@ -397,14 +389,14 @@ function commandContent(command: Command): RecordContent {
           credit: nilUuid,
           amount,
         })),
-        metadata: command.metadata ?? emptyMetadata,
+        metadata: command.metadata ?? unusedFields.metadata,
       };
     case 'voidPending':
       return {
         ...base,
         kind: recordKind.pendingVoided,
         pendingId: command.pendingId,
-        metadata: command.metadata ?? emptyMetadata,
+        metadata: command.metadata ?? unusedFields.metadata,
       };
   }
 }

@@ -12,7 +12,13 @@ import { assert } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { amountMax, type Micro } from '../money/money.ts';
 import { LedgerError, ledgerCode, refusal } from './errors.ts';
-import { commandHash, type RecordContent, recordHash, storesCommandHash } from './journal.ts';
+import {
+  commandHash,
+  type RecordContent,
+  recordHash,
+  storesCommandHash,
+  unusedFields,
+} from './journal.ts';
 import {
   type Account,
   accountFlag,
@@ -84,10 +90,8 @@ export interface BatchPlan {
   readonly head: JournalHead;
 }
 
-const emptyMetadata: Metadata = Object.freeze({});
 /** The flags that limit an account's sums. */
 const limitFlags = accountFlag.debitsMustNotExceedCredits | accountFlag.creditsMustNotExceedDebits;
-const noPostings: readonly Posting[] = Object.freeze([]);
 
 /** Field names by posting index, made once: the hot path never builds a string. */
 const fieldNames = (name: (index: number) => string): string[] =>
@@ -453,7 +457,7 @@ class Planner {
       nilUuid,
       command.pendingTimeoutSeconds ?? 0,
       command.postings,
-      command.metadata ?? emptyMetadata,
+      command.metadata ?? unusedFields.metadata,
       true,
     );
     if (pending) {
@@ -563,7 +567,9 @@ class Planner {
         ? recordKind.pendingVoided
         : recordKind.pendingExpired;
     const metadata =
-      command.type === 'expirePending' ? emptyMetadata : (command.metadata ?? emptyMetadata);
+      command.type === 'expirePending'
+        ? unusedFields.metadata
+        : (command.metadata ?? unusedFields.metadata);
     const record = this.append(
       {
         kind,
@@ -658,17 +664,18 @@ class Planner {
   }
 
   private append(fields: RecordFields, ownCommand = true): JournalRecord {
+    const f = { ...unusedFields, ...fields };
     return this.push(
-      fields.kind,
-      fields.id,
-      fields.asset,
-      fields.code ?? '',
-      fields.flags ?? 0,
-      fields.accountId ?? nilUuid,
-      fields.pendingId ?? nilUuid,
-      fields.timeoutSeconds ?? 0,
-      fields.postings ?? noPostings,
-      fields.metadata ?? emptyMetadata,
+      f.kind,
+      f.id,
+      f.asset,
+      f.code,
+      f.flags,
+      f.accountId,
+      f.pendingId,
+      f.timeoutSeconds,
+      f.postings,
+      f.metadata,
       ownCommand,
     );
   }

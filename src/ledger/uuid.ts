@@ -86,16 +86,3 @@ export function writeUuid(uuid: string, target: Uint8Array, offset: number): voi
 const hexValue = new Uint8Array(128);
 for (let c = 0; c < 10; c++) hexValue[48 + c] = c;
 for (let c = 0; c < 6; c++) hexValue[97 + c] = 10 + c;
-
-const nil = '00000000-0000-0000-0000-000000000000';
-
-/**
- * Writes the 16 bytes of a UUID that recurs (an account id), with the nil UUID as a fast case.
- * (A cache of parsed ids was tried: with thousands of accounts its lookups missed the CPU
- * cache and cost more than parsing the 36 characters again.)
- * @example writeRecurringUuid(accountId, buf, 0)
- */
-export function writeRecurringUuid(uuid: string, target: Uint8Array, offset: number): void {
-  if (uuid === nil) target.fill(0, offset, offset + 16);
-  else writeUuid(uuid, target, offset);
-}

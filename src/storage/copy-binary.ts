@@ -13,7 +13,7 @@
  * within what it reserved.
  */
 import { assert } from '../errors.ts';
-import { writeRecurringUuid, writeUuid } from '../ledger/uuid.ts';
+import { writeUuid } from '../ledger/uuid.ts';
 
 const signature = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
 /** Type oids of array elements (pg_type.oid). */
@@ -88,11 +88,9 @@ export class BinaryCopyWriter {
     this.at += 8;
   }
 
-  /** A uuid; `recurring` ones (account ids) are parsed once per process. */
-  uuid(value: string, recurring = false): void {
+  uuid(value: string): void {
     this.length(16);
-    if (recurring) writeRecurringUuid(value, this.buffer, this.at);
-    else writeUuid(value, this.buffer, this.at);
+    writeUuid(value, this.buffer, this.at);
     this.at += 16;
   }
 
@@ -131,12 +129,12 @@ export class BinaryCopyWriter {
   }
 
   /**
-   * A one-dimensional array of the uuids `pick` gives for each item (account ids: recurring);
+   * A one-dimensional array of the uuids `pick` gives for each item;
    * at most 24 + `uuidBytes` per item.
    */
   uuidArray<T>(items: readonly T[], pick: (item: T) => string): void {
     this.arrayHeader(items.length, oid.uuid);
-    for (const item of items) this.uuid(pick(item), true);
+    for (const item of items) this.uuid(pick(item));
     this.closeArray();
   }
 

@@ -195,9 +195,9 @@ function journalCopy(records: readonly JournalRecord[]): Uint8Array {
     if (r.flags === 0) w.null();
     else w.int4(r.flags);
     if (r.accountId === nilUuid) w.null();
-    else w.uuid(r.accountId, true);
+    else w.uuid(r.accountId);
     if (r.pendingId === nilUuid) w.null();
-    else w.uuid(r.pendingId, true);
+    else w.uuid(r.pendingId);
     if (r.timeoutSeconds === 0) w.null();
     else w.int4(r.timeoutSeconds);
     w.uuidArray(r.postings, debitOf);

@@ -5,15 +5,13 @@
  * (A SIGKILL keeps the OS page cache; that the syncs reach the disk is durability.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { toJson } from '../json.ts';
 import { verifyLedger } from '../ledger/verify.ts';
+import { writeUntilKilled } from './crash.ts';
 import { SqlLedgerStore } from './ledger-store.ts';
 import { openPglite } from './pglite/pglite.ts';
 
@@ -24,27 +22,7 @@ const rounds = 2;
 const scratch = mkdtempSync(join(tmpdir(), 'clearpeg-ledger-crash-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function writeUntilKilled(
-  dataDir: string,
-  sent: Set<string>,
-  acked: Set<string>,
-): Promise<void> {
-  const writer = fileURLToPath(new URL('./ledger-crash-writer.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', (_, signal) => resolve(signal)));
-  let acks = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const [kind, id] = line.split(' ');
-    if (kind === 'send') sent.add(id!);
-    if (kind === 'ack') {
-      acked.add(id!);
-      if (++acks === killAfterAcks) child.kill('SIGKILL');
-    }
-  }
-  assert.equal(await exited, 'SIGKILL', 'the writer ran until it was killed');
-}
+const writer = new URL('./ledger-crash-writer.ts', import.meta.url);
 
 describe('the embedded ledger under SIGKILL', () => {
   it('keeps every acknowledged transfer, invents none, and verifies after restart', {
@@ -54,7 +32,7 @@ describe('the embedded ledger under SIGKILL', () => {
     const sent = new Set<string>();
     const acked = new Set<string>();
     for (let round = 1; round <= rounds; round++) {
-      await writeUntilKilled(dataDir, sent, acked);
+      await writeUntilKilled(writer, dataDir, killAfterAcks, sent, acked, String);
       const db = await openPglite({ dataDir });
       try {
         const store = new SqlLedgerStore(db);

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { writeUntilKilled as runUntilKilled } from '../crash.ts';
 import { openPglite } from './pglite.ts';
 
 /** Acknowledged commits after which the writer is killed, in each round. */
@@ -18,21 +16,10 @@ const COMMITS = 20;
 const scratch = mkdtempSync(join(tmpdir(), 'clearpeg-durability-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs crash-writer.ts on `dataDir` and SIGKILLs it after `acks` acknowledgements. */
-async function writeUntilKilled(dataDir: string, sent: Set<number>, acked: Set<number>) {
-  const writer = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', (_, signal) => resolve(signal)));
-  let acksThisRound = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const [kind, id] = line.split(' ');
-    if (kind === 'send') sent.add(Number(id));
-    if (kind === 'ack') acked.add(Number(id));
-    if (kind === 'ack' && ++acksThisRound === KILL_AFTER_ACKS) child.kill('SIGKILL');
-  }
-  assert.equal(await exited, 'SIGKILL', 'the writer ran until it was killed');
+/** Runs crash-writer.ts on `dataDir` and SIGKILLs it after KILL_AFTER_ACKS acknowledgements. */
+function writeUntilKilled(dataDir: string, sent: Set<number>, acked: Set<number>) {
+  const writer = new URL('./crash-writer.ts', import.meta.url);
+  return runUntilKilled(writer, dataDir, KILL_AFTER_ACKS, sent, acked, Number);
 }
 
 describe('durable PGlite store', () => {
