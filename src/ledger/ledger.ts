@@ -9,7 +9,7 @@ import { ClearpegError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { validateCommand } from './command.ts';
 import { type PlannedCommand, planBatchAsync } from './plan.ts';
-import { type LedgerStore, references } from './ports.ts';
+import type { LedgerStore } from './ports.ts';
 import type { Command, Outcome, Uuid } from './types.ts';
 import { uuidv7 } from './uuid.ts';
 
@@ -145,7 +145,7 @@ export class Ledger {
     const commands =
       batch.length === 1 ? batch[0]!.commands : batch.flatMap((waiting) => waiting.commands);
     try {
-      const plan = await this.store.writeBatch(references(commands), (state) =>
+      const plan = await this.store.writeBatch(commands, (state) =>
         planBatchAsync(state, commands, { nowUs: this.clockUs(), newId: this.newId }),
       );
       let at = 0;

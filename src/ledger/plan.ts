@@ -80,10 +80,12 @@ export interface Failure {
 export interface BatchPlan {
   readonly outcomes: Outcome[];
   readonly records: JournalRecord[];
-  /** Touched accounts with their new values; the originals are in `before`. */
+  /** Touched accounts with their new values, in the order first touched. */
   readonly accounts: Account[];
-  /** For each touched account that existed before the batch, its values then (for compare-and-set). */
-  readonly before: Map<Uuid, Account>;
+  /** Each of `accounts`' values before the batch, at the same index (undefined: created by it). */
+  readonly before: Array<Account | undefined>;
+  /** Where in `accounts` each touched account is. */
+  readonly accountIndex: ReadonlyMap<Uuid, number>;
   readonly pendingsCreated: PendingCreated[];
   readonly pendingsResolved: PendingResolved[];
   readonly failures: Failure[];
@@ -206,8 +208,10 @@ export async function planBatchAsync(
 type Sum = 'debitsPending' | 'debitsPosted' | 'creditsPending' | 'creditsPosted';
 
 class Planner {
-  private readonly accounts = new Map<Uuid, Account>();
-  private readonly before = new Map<Uuid, Account>();
+  /** Touched accounts (working copies), their values before the batch, and where each is. */
+  private readonly accounts: Account[] = [];
+  private readonly before: Array<Account | undefined> = [];
+  private readonly accountIndex = new Map<Uuid, number>();
   private readonly createdCodes = new Map<string, Uuid>();
   private readonly pendings = new Map<Uuid, Pending>();
   /** Commands decided earlier in this batch (a repeated id returns the first outcome). */
@@ -235,8 +239,9 @@ class Planner {
     this.plan = {
       outcomes: [],
       records: [],
-      accounts: [],
+      accounts: this.accounts,
       before: this.before,
+      accountIndex: this.accountIndex,
       pendingsCreated: [],
       pendingsResolved: [],
       failures: [],
@@ -251,7 +256,6 @@ class Planner {
   }
 
   finish(): BatchPlan {
-    for (const account of this.accounts.values()) this.plan.accounts.push(account);
     return {
       ...this.plan,
       head: { seq: this.headSeq, hash: this.headHash, timestampUs: this.headTimestampUs },
@@ -343,7 +347,9 @@ class Planner {
       creditsPending: 0n,
       creditsPosted: 0n,
     };
-    this.accounts.set(account.id, account);
+    this.accountIndex.set(account.id, this.accounts.length);
+    this.accounts.push(account);
+    this.before.push(undefined);
     this.createdCodes.set(account.code, account.id);
     return this.append({
       kind: recordKind.accountCreated,
@@ -604,12 +610,14 @@ class Planner {
 
   /** The working copy of an account, copied from the state on first touch, logged for undo. */
   private touch(id: Uuid, field: string, logUndo = true): Account {
-    let account = this.accounts.get(id);
-    if (account === undefined) {
+    const index = this.accountIndex.get(id);
+    let account: Account;
+    if (index !== undefined) {
+      account = this.accounts[index]!;
+    } else {
       const stored = this.state.account(id);
       if (stored === undefined)
         throw refusal(ledgerCode.accountNotFound, field, 'must be an existing account', id);
-      this.before.set(id, stored);
       account = {
         id: stored.id,
         code: stored.code,
@@ -620,7 +628,9 @@ class Planner {
         creditsPending: stored.creditsPending,
         creditsPosted: stored.creditsPosted,
       };
-      this.accounts.set(id, account);
+      this.accountIndex.set(id, this.accounts.length);
+      this.accounts.push(account);
+      this.before.push(stored);
     }
     if (logUndo)
       this.undo.push(

@@ -20,10 +20,11 @@ export type Planning = (state: PlanState) => Promise<BatchPlan>;
 export interface LedgerStore {
   /**
    * Runs one batch atomically: takes the journal-head lock (which orders every writer),
-   * loads the referenced state, calls `plan` and writes its result, then commits. Returns
-   * the plan that was committed. Throws (and writes nothing) if anything fails.
+   * loads the state the commands reference (see `references`), calls `plan` and writes its
+   * result, then commits. Returns the plan that was committed. Throws (and writes nothing)
+   * if anything fails.
    */
-  writeBatch(references: BatchReferences, plan: Planning): Promise<BatchPlan>;
+  writeBatch(commands: readonly PlannedCommand[], plan: Planning): Promise<BatchPlan>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;
@@ -73,4 +74,16 @@ export function references(commands: readonly PlannedCommand[]): BatchReferences
     accountCodes: [...accountCodes],
     pendingIds: [...pendingIds],
   };
+}
+
+/**
+ * Whether a batch references accounts by id and nothing else (transfers and flag changes):
+ * no pending transfer, no account code. A store that holds every account it names can plan
+ * such a batch without reading anything.
+ * @example referencesOnlyAccountIds([{ type: 'transfer', id, asset, postings }]) === true
+ */
+export function referencesOnlyAccountIds(commands: readonly PlannedCommand[]): boolean {
+  for (const command of commands)
+    if (command.type !== 'transfer' && command.type !== 'setAccountFlags') return false;
+  return true;
 }

@@ -14,10 +14,11 @@
  */
 import { assert } from '../errors.ts';
 import { writeUuid } from '../ledger/uuid.ts';
+import type { SqlArray, SqlArrayType } from './sql.ts';
 
 const signature = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
 /** Type oids of array elements (pg_type.oid). */
-export const oid = { uuid: 2950, numeric: 1700, text: 25, int8: 20 } as const;
+export const oid = { uuid: 2950, numeric: 1700, text: 25, int8: 20, int4: 23 } as const;
 const utf8 = new TextEncoder();
 const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -39,6 +40,11 @@ export class BinaryCopyWriter {
 
   constructor() {
     this.reset();
+  }
+
+  /** Bytes written so far. */
+  offset(): number {
+    return this.at;
   }
 
   /** Starts a new payload, keeping the buffer (one writer can serve batch after batch). */
@@ -112,17 +118,18 @@ export class BinaryCopyWriter {
     this.at += body.length;
   }
 
-  /** A non-negative integer as numeric; at most `numericBytesMax` bytes. */
+  /** An integer as numeric (magnitude at most 2^128); at most `numericBytesMax` bytes. */
   numeric(value: bigint): void {
-    assert(value >= 0n, 'numeric values written here are non-negative integers');
-    const digits = base10000(value);
+    const negative = value < 0n;
+    const digits = base10000(negative ? -value : value);
+    assert(digits.length <= 10, 'a numeric written here is at most 2^128 in magnitude');
     let used = digits.length;
     while (used > 0 && digits[used - 1] === 0) used--; // trailing zero digits are implied by the weight
     this.length(8 + 2 * used);
     const view = this.view;
     view.setInt16(this.at, used);
     view.setInt16(this.at + 2, digits.length - 1); // weight; 0 for zero is fine with no digits
-    view.setUint16(this.at + 4, 0); // sign: positive
+    view.setUint16(this.at + 4, negative ? 0x4000 : 0); // sign
     view.setInt16(this.at + 6, 0); // display scale
     this.at += 8;
     for (let i = 0; i < used; i++, this.at += 2) view.setInt16(this.at, digits[i]!);
@@ -138,10 +145,34 @@ export class BinaryCopyWriter {
     this.closeArray();
   }
 
-  /** A one-dimensional array of non-negative integer numerics; at most 24 + `numericBytesMax` per item. */
+  /** A one-dimensional array of integer numerics; at most 24 + `numericBytesMax` per item. */
   numericArray<T>(items: readonly T[], pick: (item: T) => bigint): void {
     this.arrayHeader(items.length, oid.numeric);
     for (const item of items) this.numeric(pick(item));
+    this.closeArray();
+  }
+
+  /**
+   * A one-dimensional array of `type` whose elements may be NULL; at most
+   * `arrayBytesMax(type, count)` bytes. Integers are bigints or safe integers; uuids are
+   * canonical text.
+   */
+  array(type: SqlArrayType, values: SqlArray['values']): void {
+    this.arrayHeader(values.length, oid[type]);
+    let nulls = false;
+    for (const value of values) {
+      if (value === null) {
+        nulls = true;
+        this.null();
+      } else if (type === 'uuid') this.uuid(value as string);
+      else if (type === 'int4') this.int4(value as number);
+      else {
+        const integer = typeof value === 'bigint' ? value : BigInt(value);
+        if (type === 'int8') this.int8(integer);
+        else this.numeric(integer);
+      }
+    }
+    if (nulls) this.view.setInt32(this.arrayStart + 8, 1); // the has-nulls flag
     this.closeArray();
   }
 
@@ -195,6 +226,39 @@ export class BinaryCopyWriter {
     this.buffer = grown;
     this.view = new DataView(grown.buffer);
   }
+}
+
+/** The most bytes one array element of each type takes, its length word included. */
+const elementBytesMax: Record<SqlArrayType, number> = {
+  uuid: uuidBytes,
+  numeric: numericBytesMax,
+  int8: 4 + 8,
+  int4: 4 + 4,
+};
+
+/** Writes array parameters: one at a time, each copied out. */
+const parameterWriter = new BinaryCopyWriter();
+
+/**
+ * An array in PostgreSQL's binary send format (`array_send`), for a binary query parameter.
+ * @example binaryArray(new SqlArray('numeric', [1n, null])) // bytes array_recv reads as {1,NULL}
+ */
+export function binaryArray(array: SqlArray): Buffer {
+  const w = parameterWriter.reset();
+  w.row(1, arrayBytesMax(array.type, array.values.length));
+  const from = w.offset();
+  w.array(array.type, array.values);
+  const end = w.offset();
+  // Without the field's length word: a parameter's length travels in the Bind message.
+  return Buffer.from(w.finish().subarray(from + 4, end));
+}
+
+/**
+ * The most bytes an array field of `count` elements of `type` takes, its length word included.
+ * @example arrayBytesMax('uuid', 1) === 4 + 20 + 20
+ */
+export function arrayBytesMax(type: SqlArrayType, count: number): number {
+  return 4 + 20 + count * elementBytesMax[type];
 }
 
 /** Base-10000 digits, most significant first (none for zero); plain numbers below 2^53. */

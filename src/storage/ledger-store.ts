@@ -13,8 +13,13 @@
  */
 import { assert } from '../errors.ts';
 import { derivedCommandHash } from '../ledger/journal.ts';
-import type { BatchPlan, PlanState } from '../ledger/plan.ts';
-import type { BatchReferences, LedgerStore, Planning } from '../ledger/ports.ts';
+import type { BatchPlan, PlannedCommand, PlanState } from '../ledger/plan.ts';
+import {
+  type LedgerStore,
+  type Planning,
+  references,
+  referencesOnlyAccountIds,
+} from '../ledger/ports.ts';
 import {
   type Account,
   type JournalHead,
@@ -34,7 +39,14 @@ import {
 import { limits } from '../limits.ts';
 import type { Micro } from '../money/money.ts';
 import { BinaryCopyWriter, numericBytesMax, uuidBytes } from './copy-binary.ts';
-import { type SqlDatabase, SqlError, type SqlExecutor, sqlState } from './sql.ts';
+import {
+  SqlArray,
+  type SqlArrayType,
+  type SqlDatabase,
+  SqlError,
+  type SqlExecutor,
+  sqlState,
+} from './sql.ts';
 
 /** Attempts of one batch when another writer changed an account under us (should not happen: the head lock orders writers). */
 const staleRetriesMax = 3;
@@ -239,7 +251,7 @@ function prepareWrites(base: JournalHead, plan: BatchPlan): WriteStep[] {
   steps.push(...prepareAccounts(plan), ...preparePendings(plan));
   if (plan.failures.length > 0) {
     const params = [
-      literal(plan.failures.map((f) => f.id)),
+      column('uuid', plan.failures, (f) => f.id),
       plan.failures.map((f) => hexBytes(f.inputHash)),
       plan.failures.map((f) => JSON.stringify(f.error)),
       plan.head.timestampUs,
@@ -322,7 +334,7 @@ export class SqlLedgerStore implements LedgerStore {
    * ids (almost every id is new); the journal's unique index and `checkIdsUnused` catch any
    * id seen before, and the batch is then planned again, knowing them.
    */
-  writeBatch(references: BatchReferences, plan: Planning): Promise<BatchPlan> {
+  writeBatch(commands: readonly PlannedCommand[], plan: Planning): Promise<BatchPlan> {
     const previous = this.inFlight;
     let planned!: (value: BatchPlan | undefined) => void;
     const mine = {
@@ -331,7 +343,7 @@ export class SqlLedgerStore implements LedgerStore {
       }),
       done: Promise.resolve() as Promise<unknown>,
     };
-    const work = this.write_(previous, references, plan, planned);
+    const work = this.write_(previous, commands, plan, planned);
     mine.done = work.catch(() => undefined);
     this.inFlight = mine;
     return work.finally(() => {
@@ -342,21 +354,21 @@ export class SqlLedgerStore implements LedgerStore {
 
   private async write_(
     previous: typeof this.inFlight,
-    references: BatchReferences,
+    commands: readonly PlannedCommand[],
     plan: Planning,
     planned: (value: BatchPlan) => void,
   ): Promise<BatchPlan> {
     let speculative: Speculation | undefined;
     if (previous !== undefined) {
       const before = await previous.planned;
-      if (before !== undefined) speculative = await this.speculate(before, references, plan);
+      if (before !== undefined) speculative = await this.speculate(before, commands, plan);
       await previous.done;
     }
     let knowPriors = false;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.db.transaction((tx) =>
-          this.writeOnce(tx, references, plan, knowPriors, speculative, planned),
+          this.writeOnce(tx, commands, plan, knowPriors, speculative, planned),
         );
         this.remember(result);
         return result;
@@ -376,21 +388,18 @@ export class SqlLedgerStore implements LedgerStore {
    */
   private async speculate(
     previous: BatchPlan,
-    refs: BatchReferences,
+    commands: readonly PlannedCommand[],
     plan: Planning,
   ): Promise<Speculation | undefined> {
-    if (refs.pendingIds.length > 0 || refs.accountCodes.length > 0 || this.cacheSeq < 0n)
-      return undefined;
-    const after = new Map<Uuid, Account>();
-    for (const account of previous.accounts) after.set(account.id, account);
-    for (const id of refs.accountIds) if (!after.has(id) && !this.cache.has(id)) return undefined;
-    // The cache may be emptied while this plans (it yields): a plan that met a missing
-    // account is thrown away rather than trusted to say the account does not exist.
+    if (this.cacheSeq < 0n || !referencesOnlyAccountIds(commands)) return undefined;
+    // An account not in memory (or a cache emptied while this plans: it yields) makes the
+    // plan useless: it is thrown away rather than trusted to say the account does not exist.
     let missed = false;
     const planned = await plan({
       head: previous.head,
       account: (id) => {
-        const account = after.get(id) ?? this.cache.get(id);
+        const index = previous.accountIndex.get(id);
+        const account = index === undefined ? this.cache.get(id) : previous.accounts[index];
         if (account === undefined) missed = true;
         return account;
       },
@@ -415,7 +424,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   private async writeOnce(
     tx: SqlExecutor,
-    refs: BatchReferences,
+    commands: readonly PlannedCommand[],
     plan: Planning,
     knowPriors: boolean,
     speculative: Speculation | undefined,
@@ -430,7 +439,7 @@ export class SqlLedgerStore implements LedgerStore {
     const holds = speculative !== undefined && !knowPriors && sameHead(speculative.base, head);
     const result = holds
       ? speculative.plan
-      : await plan(await this.load(tx, head, refs, knowPriors));
+      : await plan(await this.load(tx, head, commands, knowPriors));
     planned(result);
     await this.write(tx, holds ? speculative.steps : prepareWrites(head, result));
     if (!knowPriors) await checkIdsUnused(tx, head, result);
@@ -441,9 +450,10 @@ export class SqlLedgerStore implements LedgerStore {
   private async load(
     tx: SqlExecutor,
     head: JournalHead,
-    refs: BatchReferences,
+    commands: readonly PlannedCommand[],
     knowPriors: boolean,
   ): Promise<PlanState> {
+    const refs = references(commands);
     const pendings = await loadPendings(tx, refs.pendingIds);
     const wanted = new Set(refs.accountIds);
     for (const pending of pendings.values())
@@ -636,55 +646,52 @@ async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uu
   return priors;
 }
 
-function sameSums(a: Account, b: Account): boolean {
-  return (
-    a.flags === b.flags &&
-    a.debitsPending === b.debitsPending &&
-    a.debitsPosted === b.debitsPosted &&
-    a.creditsPending === b.creditsPending &&
-    a.creditsPosted === b.creditsPosted
-  );
-}
-
 function prepareAccounts(plan: BatchPlan): WriteStep[] {
   const steps: WriteStep[] = [];
-  const createdSeq = new Map<Uuid, bigint>();
-  for (const record of plan.records)
-    if (record.kind === recordKind.accountCreated) createdSeq.set(record.id, record.seq);
-  // One pass, one lookup per account: new accounts, and the changed sums of the others.
+  // One pass: new accounts, and the changed sums of the others.
   const created: Account[] = [];
-  const changed: Account[] = [];
+  const changed: Uuid[] = [];
   const reflagged: Account[] = [];
-  const dp: Array<bigint | string> = [];
-  const dpo: Array<bigint | string> = [];
-  const cp: Array<bigint | string> = [];
-  const cpo: Array<bigint | string> = [];
-  for (const a of plan.accounts) {
-    const b = plan.before.get(a.id);
+  // A sum that did not change is NULL, and kept (most accounts change one sum).
+  const dp: Array<bigint | null> = [];
+  const dpo: Array<bigint | null> = [];
+  const cp: Array<bigint | null> = [];
+  const cpo: Array<bigint | null> = [];
+  const { accounts, before } = plan;
+  for (let i = 0; i < accounts.length; i++) {
+    const a = accounts[i]!;
+    const b = before[i];
     if (b === undefined) {
       created.push(a);
       continue;
     }
     if (a.flags !== b.flags) reflagged.push(a);
-    if (sameSums(a, b)) continue;
-    changed.push(a);
-    dp.push(a.debitsPending === b.debitsPending ? 'NULL' : a.debitsPending);
-    dpo.push(a.debitsPosted === b.debitsPosted ? 'NULL' : a.debitsPosted);
-    cp.push(a.creditsPending === b.creditsPending ? 'NULL' : a.creditsPending);
-    cpo.push(a.creditsPosted === b.creditsPosted ? 'NULL' : a.creditsPosted);
+    const dpChanged = a.debitsPending !== b.debitsPending;
+    const dpoChanged = a.debitsPosted !== b.debitsPosted;
+    const cpChanged = a.creditsPending !== b.creditsPending;
+    const cpoChanged = a.creditsPosted !== b.creditsPosted;
+    if (!(dpChanged || dpoChanged || cpChanged || cpoChanged)) continue;
+    changed.push(a.id);
+    dp.push(dpChanged ? a.debitsPending : null);
+    dpo.push(dpoChanged ? a.debitsPosted : null);
+    cp.push(cpChanged ? a.creditsPending : null);
+    cpo.push(cpoChanged ? a.creditsPosted : null);
   }
   if (created.length > 0) {
+    const createdSeq = new Map<Uuid, bigint>();
+    for (const record of plan.records)
+      if (record.kind === recordKind.accountCreated) createdSeq.set(record.id, record.seq);
     assert(
       created.every((a) => createdSeq.has(a.id)),
       'every new account has a creation record',
     );
     const params = [
-      ids(created),
+      column('uuid', created, (a) => a.id),
       created.map((a) => a.code),
       created.map((a) => a.asset),
-      literal(created.map((a) => a.flags)),
+      column('int4', created, (a) => a.flags),
       ...sums(created),
-      literal(created.map((a) => createdSeq.get(a.id)!)),
+      column('int8', created, (a) => createdSeq.get(a.id)!),
     ];
     steps.push(async (tx) => {
       await tx.query(
@@ -697,8 +704,13 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
   if (changed.length > 0) {
     // Absolute values: the planner computed them from balances read under the head lock,
     // which every writer holds while it writes (the CHECK constraints guard the flags again).
-    // A sum that did not change is sent as NULL and kept (most accounts change one sum).
-    const params = [ids(changed), literal(dp), literal(dpo), literal(cp), literal(cpo)];
+    const params = [
+      new SqlArray('uuid', changed),
+      new SqlArray('numeric', dp),
+      new SqlArray('numeric', dpo),
+      new SqlArray('numeric', cp),
+      new SqlArray('numeric', cpo),
+    ];
     steps.push(async (tx) => {
       await tx.query(
         `UPDATE ledger_accounts a SET debits_pending = coalesce(v.dp, a.debits_pending),
@@ -711,7 +723,10 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
     });
   }
   if (reflagged.length > 0) {
-    const flags = [ids(reflagged), literal(reflagged.map((a) => a.flags))];
+    const flags = [
+      column('uuid', reflagged, (a) => a.id),
+      column('int4', reflagged, (a) => a.flags),
+    ];
     steps.push(async (tx) => {
       await tx.query(
         'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
@@ -722,24 +737,21 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
   return steps;
 }
 
-/**
- * An array literal of values that need no quoting (uuids, integers), sent as one string
- * parameter and cast in SQL: thousands of elements without the driver's per-element escaping.
- */
-function literal(values: ReadonlyArray<string | bigint | number>): string {
-  return `{${values.join(',')}}`;
+/** One column of `items` as an array parameter. */
+function column<T>(
+  type: SqlArrayType,
+  items: readonly T[],
+  pick: (item: T) => SqlArray['values'][number],
+): SqlArray {
+  return new SqlArray(type, items.map(pick));
 }
 
-function ids(accounts: readonly Account[]): string {
-  return literal(accounts.map((a) => a.id));
-}
-
-function sums(accounts: readonly Account[]): [string, string, string, string] {
+function sums(accounts: readonly Account[]): SqlArray[] {
   return [
-    literal(accounts.map((a) => a.debitsPending)),
-    literal(accounts.map((a) => a.debitsPosted)),
-    literal(accounts.map((a) => a.creditsPending)),
-    literal(accounts.map((a) => a.creditsPosted)),
+    column('numeric', accounts, (a) => a.debitsPending),
+    column('numeric', accounts, (a) => a.debitsPosted),
+    column('numeric', accounts, (a) => a.creditsPending),
+    column('numeric', accounts, (a) => a.creditsPosted),
   ];
 }
 
@@ -748,9 +760,9 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
   const created = plan.pendingsCreated;
   if (created.length > 0) {
     const params = [
-      literal(created.map((p) => p.id)),
-      literal(created.map((p) => p.seq)),
-      literal(created.map((p) => p.expiresAtUs!)),
+      column('uuid', created, (p) => p.id),
+      column('int8', created, (p) => p.seq),
+      column('int8', created, (p) => p.expiresAtUs!),
     ];
     steps.push(async (tx) => {
       await tx.query(
@@ -763,9 +775,9 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
   const resolved = plan.pendingsResolved;
   if (resolved.length > 0) {
     const params = [
-      literal(resolved.map((r) => r.id)),
+      column('uuid', resolved, (r) => r.id),
       resolved.map((r) => r.status),
-      literal(resolved.map((r) => r.seq)),
+      column('int8', resolved, (r) => r.seq),
     ];
     steps.push(async (tx) => {
       const { affectedRows } = await tx.query(

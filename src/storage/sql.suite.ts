@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { copyText, type SqlDatabase, SqlError, sqlState } from './sql.ts';
+import { copyText, SqlArray, type SqlDatabase, SqlError, sqlState } from './sql.ts';
 
 /** Concurrent transactions in the counter tests; more than a pool's default 10 connections. */
 const CONCURRENT_TRANSACTIONS = 40;
@@ -142,6 +142,41 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
         [],
       ]);
       assert.deepEqual(echo.rows, [{ texts, n: 0 }]);
+    });
+
+    test('takes SqlArray parameters of every element type, with NULLs, in a transaction too', async (db) => {
+      const max = 2n ** 128n - 1n;
+      const numerics = [
+        0n,
+        1n,
+        9999n,
+        10000n,
+        100000000n,
+        2n ** 53n + 1n,
+        max,
+        -max,
+        -10000n,
+        null,
+      ];
+      const params = [
+        new SqlArray('uuid', [UUID_A, null, UUID_B]),
+        new SqlArray('numeric', numerics),
+        new SqlArray('int8', [-(2n ** 63n), 2n ** 63n - 1n, 0n, null]),
+        new SqlArray('int4', [-(2 ** 31), 2 ** 31 - 1, 0, null]),
+        new SqlArray('numeric', []),
+      ];
+      const sql = `SELECT $1::uuid[]::text[] AS uuids, $2::numeric[]::text[] AS numerics,
+        $3::int8[]::text[] AS int8s, $4::int4[]::text[] AS int4s, cardinality($5::numeric[]) AS empty`;
+      const expected = {
+        uuids: [UUID_A, null, UUID_B],
+        numerics: numerics.map((n) => (n === null ? null : String(n))),
+        int8s: [String(-(2n ** 63n)), String(2n ** 63n - 1n), '0', null],
+        int4s: [String(-(2 ** 31)), String(2 ** 31 - 1), '0', null],
+        empty: 0,
+      };
+      assert.deepEqual((await db.query(sql, params)).rows, [expected]);
+      const inTx = await db.transaction(async (tx) => (await tx.query(sql, params)).rows);
+      assert.deepEqual(inTx, [expected]);
     });
 
     test('reports affected rows for writes and 0 for a SELECT', async (db) => {

@@ -17,12 +17,43 @@
  * | arrays of text and uuid    | `string[]`                                         |
  *
  * Parameters: `string`, `number` (integers only), `bigint` (sent as decimal text),
- * `boolean`, `null`, `Uint8Array` (bytea) and arrays of strings (sent as array literals;
- * cast them in SQL, e.g. `$1::uuid[]`). Select `x::text` where you need another type as text.
+ * `boolean`, `null`, `Uint8Array` (bytea), arrays of strings (sent as array literals; cast
+ * them in SQL, e.g. `$1::uuid[]`) and `SqlArray` (bulk arrays of uuids and integers, which
+ * each adapter sends in the form its server parses fastest). Select `x::text` where you need
+ * another type as text.
  */
 
+/** Element types of a `SqlArray`. */
+export type SqlArrayType = 'uuid' | 'numeric' | 'int8' | 'int4';
+
+/**
+ * A one-dimensional array parameter of uuids (canonical text) or integers, elements possibly
+ * NULL; cast it in SQL to its type (`$1::numeric[]`). PostgreSQL receives it in binary (no
+ * text to parse on either side), PGlite as an array literal.
+ * @example new SqlArray('numeric', [1n, null, 3n])
+ */
+export class SqlArray {
+  constructor(
+    readonly type: SqlArrayType,
+    readonly values: ReadonlyArray<string | bigint | number | null>,
+  ) {}
+
+  /** The array literal, e.g. `{1,NULL,3}` (its elements need no quoting). */
+  toLiteral(): string {
+    return `{${this.values.map((value) => (value === null ? 'NULL' : value)).join(',')}}`;
+  }
+}
+
 /** A SQL parameter value. */
-export type SqlParam = string | number | bigint | boolean | null | Uint8Array | readonly string[];
+export type SqlParam =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | readonly string[]
+  | SqlArray;
 
 /** Rows and the count of rows a statement touched. */
 export interface SqlResult<Row> {

@@ -55,6 +55,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import {
+  SqlArray,
   type SqlDatabase,
   SqlError,
   type SqlExecutor,
@@ -63,7 +64,15 @@ import {
 } from '../sql.ts';
 import type { SyncCounts } from './durable-fs.ts';
 import { lockDataDir } from './lock.ts';
-import type { Op, Reply, Statement, WireError, WireResult, WorkerOptions } from './worker.ts';
+import type {
+  Op,
+  Reply,
+  Statement,
+  WireError,
+  WireParam,
+  WireResult,
+  WorkerOptions,
+} from './worker.ts';
 
 /**
  * Where the store lives: a directory, or `'memory'` (tests; nothing is kept). `durable`
@@ -202,7 +211,7 @@ class PgliteProxy implements PgliteDatabase {
       };
       const tx: SqlExecutor = {
         query: <Row>(sql: string, params: readonly SqlParam[] = []) =>
-          step({ op: 'query', sql, params }).then(toResult<Row>),
+          step({ op: 'query', sql, params: wireParams(params) }).then(toResult<Row>),
         copyFrom: async (table, columns, data) =>
           step<number>({ op: 'copy', sql: copySql(table, columns, data), data }),
         exec: (sql) => step<void>({ op: 'exec', sql }),
@@ -245,7 +254,7 @@ class PgliteProxy implements PgliteDatabase {
   }
 
   async #query<Row>(sql: string, params: readonly SqlParam[]): Promise<SqlResult<Row>> {
-    return toResult(await this.#send({ op: 'query', sql, params }));
+    return toResult(await this.#send({ op: 'query', sql, params: wireParams(params) }));
   }
 
   async #exec(sql: string): Promise<void> {
@@ -290,4 +299,9 @@ class PgliteProxy implements PgliteDatabase {
     this.#waiters.clear();
     void this.#worker.terminate();
   }
+}
+
+/** Parameters as they cross to the worker: a `SqlArray` becomes its literal (PGlite sends text). */
+function wireParams(params: readonly SqlParam[]): WireParam[] {
+  return params.map((param) => (param instanceof SqlArray ? param.toLiteral() : param));
 }

@@ -6,8 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { SqlParam } from '../sql.ts';
+import type { SqlArray, SqlParam } from '../sql.ts';
 import { DurableNodeFS, type SyncCounts, syncTree } from './durable-fs.ts';
+
+/** A parameter as sent to the worker (`SqlArray`s arrive as literals). */
+export type WireParam = Exclude<SqlParam, SqlArray>;
 
 /**
  * A statement inside a transaction: `begin` opens the transaction first (saving a round
@@ -17,7 +20,7 @@ export type TxStep = 'begin' | 'continue';
 
 /** A statement the proxy sends, on its own (no `tx`) or inside a transaction. */
 export type Statement = (
-  | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlParam[] }
+  | { readonly op: 'query'; readonly sql: string; readonly params: readonly WireParam[] }
   | { readonly op: 'copy'; readonly sql: string; readonly data: string | Uint8Array }
   | { readonly op: 'exec'; readonly sql: string }
 ) & { readonly tx?: TxStep };

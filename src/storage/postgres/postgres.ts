@@ -1,5 +1,7 @@
 /**
  * The server store: node-postgres (`pg.Pool`) over TCP, COPY through pg-copy-streams.
+ * A `SqlArray` parameter is sent in binary (node-postgres sends a Buffer parameter in binary
+ * format; the cast in the SQL gives it its type).
  * Values are put into the normal form of ../sql.ts by per-pool type parsers; every session
  * runs with TimeZone=UTC (as PGlite does) so timestamptz text is the same on both.
  * A COMMIT that fails with a connection error has an unknown outcome, as with any client.
@@ -9,7 +11,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStream } from 'pg-copy-streams';
+import { binaryArray } from '../copy-binary.ts';
 import {
+  SqlArray,
   type SqlDatabase,
   SqlError,
   type SqlExecutor,
@@ -106,7 +110,8 @@ async function query<Row>(
   params: readonly SqlParam[] = [],
 ): Promise<SqlResult<Row>> {
   try {
-    const result = await on.query(sql, [...params]);
+    const values = params.map((param) => (param instanceof SqlArray ? binaryArray(param) : param));
+    const result = await on.query(sql, values);
     const counted = COUNTED_COMMANDS.has(result.command);
     return { rows: result.rows as Row[], affectedRows: counted ? (result.rowCount ?? 0) : 0 };
   } catch (error) {
