@@ -74,7 +74,7 @@ class Encoder {
         record.asset.length * 3 +
         record.code.length * 3 +
         record.postings.length * postingBytes +
-        metadataBound(record.metadata),
+        (record.metadata === unusedFields.metadata ? 0 : metadataBound(record.metadata)),
     );
     const out = this.buffer;
     const view = this.view;
@@ -91,9 +91,9 @@ class Encoder {
     at = this.string(at, record.code);
     view.setUint32(at, record.flags);
     at += 4;
-    writeUuid(record.accountId, out, at);
+    this.uuid(at, record.accountId);
     at += 16;
-    writeUuid(record.pendingId, out, at);
+    this.uuid(at, record.pendingId);
     at += 16;
     view.setUint32(at, record.timeoutSeconds);
     at += 4;
@@ -105,16 +105,24 @@ class Encoder {
       this.u128(at + 32, posting.amount);
       at += postingBytes;
     }
-    const keys = Object.keys(record.metadata);
-    view.setUint16(at, keys.length);
+    if (record.metadata === unusedFields.metadata) {
+      view.setUint16(at, 0);
+      return at + 2;
+    }
+    const entries = sortedMetadata(record.metadata);
+    view.setUint16(at, entries.length);
     at += 2;
-    if (keys.length > 0) {
-      for (const [key, value] of sortedMetadata(record.metadata)) {
-        at = this.bytes(at, key);
-        at = this.bytes(at, value);
-      }
+    for (const [key, value] of entries) {
+      at = this.bytes(at, key);
+      at = this.bytes(at, value);
     }
     return at;
+  }
+
+  /** A uuid; the nil uuid (an unused field of most records) without parsing it. */
+  private uuid(at: number, uuid: string): void {
+    if (uuid === nilUuid) this.buffer.fill(0, at, at + 16);
+    else writeUuid(uuid, this.buffer, at);
   }
 
   /** SHA-256(prefix ‖ canonical bytes), the prefix being a previous hash or a domain tag. */

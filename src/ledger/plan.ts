@@ -214,8 +214,14 @@ class Planner {
   private readonly accountIndex = new Map<Uuid, number>();
   private readonly createdCodes = new Map<string, Uuid>();
   private readonly pendings = new Map<Uuid, Pending>();
-  /** Commands decided earlier in this batch (a repeated id returns the first outcome). */
-  private readonly decided = new Map<Uuid, number>();
+  /**
+   * Where each id was first decided in this batch (a repeated id returns the first outcome).
+   * Made only once ids stop arriving in increasing order: until then (UUIDv7 ids from one
+   * client usually increase) every id is greater than all before it, so none repeats.
+   */
+  private decided: Map<Uuid, number> | undefined;
+  /** The greatest id so far, while ids arrive in increasing order. */
+  private lastId = '';
   /** The commands planned so far, by outcome index. */
   private readonly seen: PlannedCommand[] = [];
   /** The command being applied, and its hash once computed (most commands never need it). */
@@ -270,7 +276,7 @@ class Planner {
   private one(command: PlannedCommand): Outcome {
     this.current = command;
     this.currentHash = undefined;
-    const earlier = this.decided.get(command.id);
+    const earlier = this.earlier(command.id);
     const prior =
       earlier === undefined
         ? this.state.prior(command.id)
@@ -306,8 +312,22 @@ class Planner {
       this.plan.failures.push({ id: command.id, inputHash: this.hashOf(), error: outcome.error });
     }
     this.undo.length = 0;
-    this.decided.set(command.id, this.seen.length);
+    this.decided?.set(command.id, this.seen.length);
     return outcome;
+  }
+
+  /** The index of the command that first used `id` in this batch, if one did. */
+  private earlier(id: Uuid): number | undefined {
+    if (this.decided === undefined) {
+      if (id > this.lastId) {
+        this.lastId = id;
+        return undefined;
+      }
+      this.decided = new Map();
+      for (let i = 0; i < this.seen.length; i++)
+        if (!this.decided.has(this.seen[i]!.id)) this.decided.set(this.seen[i]!.id, i);
+    }
+    return this.decided.get(id);
   }
 
   private apply(command: PlannedCommand): JournalRecord {

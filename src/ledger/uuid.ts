@@ -57,32 +57,63 @@ export function formatUuid(bytes: Uint8Array): string {
  */
 export function isUuid(text: unknown): text is string {
   if (typeof text !== 'string' || text.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = text.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false; // '-'
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
-      return false; // not 0-9 or a-f
-    }
-  }
-  return true;
+  if (
+    text.charCodeAt(8) !== 45 || // '-'
+    text.charCodeAt(13) !== 45 ||
+    text.charCodeAt(18) !== 45 ||
+    text.charCodeAt(23) !== 45
+  )
+    return false;
+  // Every other character a lowercase hex digit: a table lookup each, no branch per digit
+  // (a code of 128 or more sets a bit of its own).
+  let bad = 0;
+  for (let i = 0; i < 8; i++) bad |= hexCheck(text.charCodeAt(i));
+  for (let i = 9; i < 13; i++) bad |= hexCheck(text.charCodeAt(i));
+  for (let i = 14; i < 18; i++) bad |= hexCheck(text.charCodeAt(i));
+  for (let i = 19; i < 23; i++) bad |= hexCheck(text.charCodeAt(i));
+  for (let i = 24; i < 36; i++) bad |= hexCheck(text.charCodeAt(i));
+  return bad === 0;
 }
 
 /**
- * Writes the 16 bytes of a canonical UUID into `target` at `offset`.
+ * Writes the 16 bytes of a canonical UUID into `target` at `offset` (the caller validated it).
  * @example writeUuid('00000000-0000-0000-0000-000000000001', buf, 0)
  */
 export function writeUuid(uuid: string, target: Uint8Array, offset: number): void {
-  // Unrolled over the five groups (8-4-4-4-12 hex digits), with a table for digit values.
-  let j = 0;
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) j++;
-    target[offset + i] = (hexValue[uuid.charCodeAt(j)]! << 4) | hexValue[uuid.charCodeAt(j + 1)]!;
-    j += 2;
-  }
+  // Unrolled over the five groups (8-4-4-4-12 hex digits): the writer's hottest loop.
+  const h = hexValue;
+  const u = uuid;
+  const t = target;
+  const o = offset;
+  t[o] = (h[u.charCodeAt(0)]! << 4) | h[u.charCodeAt(1)]!;
+  t[o + 1] = (h[u.charCodeAt(2)]! << 4) | h[u.charCodeAt(3)]!;
+  t[o + 2] = (h[u.charCodeAt(4)]! << 4) | h[u.charCodeAt(5)]!;
+  t[o + 3] = (h[u.charCodeAt(6)]! << 4) | h[u.charCodeAt(7)]!;
+  t[o + 4] = (h[u.charCodeAt(9)]! << 4) | h[u.charCodeAt(10)]!;
+  t[o + 5] = (h[u.charCodeAt(11)]! << 4) | h[u.charCodeAt(12)]!;
+  t[o + 6] = (h[u.charCodeAt(14)]! << 4) | h[u.charCodeAt(15)]!;
+  t[o + 7] = (h[u.charCodeAt(16)]! << 4) | h[u.charCodeAt(17)]!;
+  t[o + 8] = (h[u.charCodeAt(19)]! << 4) | h[u.charCodeAt(20)]!;
+  t[o + 9] = (h[u.charCodeAt(21)]! << 4) | h[u.charCodeAt(22)]!;
+  t[o + 10] = (h[u.charCodeAt(24)]! << 4) | h[u.charCodeAt(25)]!;
+  t[o + 11] = (h[u.charCodeAt(26)]! << 4) | h[u.charCodeAt(27)]!;
+  t[o + 12] = (h[u.charCodeAt(28)]! << 4) | h[u.charCodeAt(29)]!;
+  t[o + 13] = (h[u.charCodeAt(30)]! << 4) | h[u.charCodeAt(31)]!;
+  t[o + 14] = (h[u.charCodeAt(32)]! << 4) | h[u.charCodeAt(33)]!;
+  t[o + 15] = (h[u.charCodeAt(34)]! << 4) | h[u.charCodeAt(35)]!;
 }
 
 /** The value of each lowercase hex digit by character code (the caller validated the text). */
 const hexValue = new Uint8Array(128);
 for (let c = 0; c < 10; c++) hexValue[48 + c] = c;
 for (let c = 0; c < 6; c++) hexValue[97 + c] = 10 + c;
+
+/** 0 for a lowercase hex digit's code, else non-zero. */
+function hexCheck(code: number): number {
+  return notHex[code & 0x7f]! | (code >> 7);
+}
+
+/** By character code below 128: 0 for a lowercase hex digit, else 1. */
+const notHex = new Uint8Array(128).fill(1);
+for (let c = 0; c < 10; c++) notHex[48 + c] = 0;
+for (let c = 0; c < 6; c++) notHex[97 + c] = 0;

@@ -12,7 +12,7 @@
  * is still the one this store wrote last; any other writer moves the head and empties it.
  */
 import { assert } from '../errors.ts';
-import { derivedCommandHash } from '../ledger/journal.ts';
+import { derivedCommandHash, unusedFields } from '../ledger/journal.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from '../ledger/plan.ts';
 import {
   type LedgerStore,
@@ -177,7 +177,10 @@ const journalWriter = new BinaryCopyWriter();
 function journalCopy(records: readonly JournalRecord[]): Uint8Array {
   const w = journalWriter.reset();
   for (const r of records) {
-    const json = Object.keys(r.metadata).length === 0 ? '{}' : JSON.stringify(r.metadata);
+    const json =
+      r.metadata === unusedFields.metadata || Object.keys(r.metadata).length === 0
+        ? '{}'
+        : JSON.stringify(r.metadata);
     const bytesMax =
       16 * 4 +
       8 +

@@ -216,6 +216,46 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.deepEqual(await h.one(overdraft), refused);
     });
 
+    test('idempotency within one batch: a repeated new id, in increasing order or not', async (h) => {
+      const a = await h.account('a');
+      const b = await h.account('b', { flags: accountFlag.debitsMustNotExceedCredits });
+      const [low, middle, high] = [uuidv7(), uuidv7(), uuidv7()];
+      const pay = (id: Uuid, amount: string, debit = a, credit = b): Command => ({
+        type: 'transfer',
+        id,
+        asset: 'USD',
+        postings: [{ debit, credit, amount: usd(amount) }],
+      });
+      const before = await h.balances();
+      // Increasing ids, then the first again (same content, then other content), then an
+      // overdraft repeated: each repeat answers with the first outcome of its id.
+      const outcomes = await h.ledger.submit([
+        pay(low, '1'),
+        pay(middle, '2'),
+        pay(high, '999', b, a),
+        pay(low, '1'),
+        pay(low, '7'),
+        pay(high, '999', b, a),
+      ]);
+      committed(outcomes[0]!);
+      committed(outcomes[1]!);
+      failedWith(outcomes[2]!, 'debits-exceed-credits', 'postings.0.amount');
+      assert.deepEqual(outcomes[3], outcomes[0]);
+      failedWith(outcomes[4]!, 'id-conflict', 'id');
+      assert.deepEqual(outcomes[5], outcomes[2]);
+      // Decreasing ids from the start.
+      const [x, y] = [uuidv7(), uuidv7()];
+      const down = await h.ledger.submit([pay(y, '3'), pay(x, '4'), pay(y, '3'), pay(x, '5')]);
+      committed(down[0]!);
+      committed(down[1]!);
+      assert.deepEqual(down[2], down[0]);
+      failedWith(down[3]!, 'id-conflict', 'id');
+      assert.notEqual(await h.balances(), before);
+      const moved = await h.ledger.store.accountById(b);
+      assert.equal(moved?.creditsPosted, usd('10')); // 1 + 2 + 3 + 4, each once
+      assert.equal(moved?.debitsPosted, 0n);
+    });
+
     test('refusals name the field and the rule and change nothing', async (h) => {
       const usdA = await h.account('usd-a');
       const usdB = await h.account('usd-b', { flags: accountFlag.debitsMustNotExceedCredits });
