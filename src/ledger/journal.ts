@@ -54,6 +54,9 @@ export const unusedFields = Object.freeze({
 
 const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** Lengths of chained encodings whose views `Encoder` keeps. */
+const viewsMax = 4096;
+
 /** Room in front of the record in the scratch buffer for the previous hash or a domain tag. */
 const prefixBytes = 32;
 
@@ -64,6 +67,8 @@ const prefixBytes = 32;
 class Encoder {
   private buffer = new Uint8Array(1 << 16);
   private view = new DataView(this.buffer.buffer);
+  /** Views of the buffer from 0, by end offset (see `view_`). */
+  private views: Array<Uint8Array | undefined> = [];
 
   /** Encodes `record` after the prefix; returns the end offset. */
   encode(record: RecordContent): number {
@@ -99,7 +104,9 @@ class Encoder {
     at += 4;
     view.setUint16(at, record.postings.length);
     at += 2;
-    for (const posting of record.postings) {
+    const postings = record.postings;
+    for (let i = 0; i < postings.length; i++) {
+      const posting = postings[i]!;
       writeUuid(posting.debit, out, at);
       writeUuid(posting.credit, out, at + 16);
       this.u128(at + 32, posting.amount);
@@ -132,7 +139,21 @@ class Encoder {
     this.buffer.set(prefix, from);
     // A 'binary' (latin1) digest string and a pooled Buffer cost a third of a 'buffer' digest, which
     // allocates an ArrayBuffer of its own for every record.
-    return Buffer.from(hash('sha256', this.buffer.subarray(from, end), 'binary'), 'latin1');
+    return Buffer.from(hash('sha256', this.view_(from, end), 'binary'), 'latin1');
+  }
+
+  /**
+   * The buffer from `from` to `end`. Views of a chained record (from 0) are kept by length:
+   * records of one shape (a plain transfer) have one length, so hashing allocates no view.
+   */
+  private view_(from: number, end: number): Uint8Array {
+    if (from !== 0) return this.buffer.subarray(from, end);
+    let view = this.views[end];
+    if (view === undefined) {
+      view = this.buffer.subarray(0, end);
+      if (end < viewsMax) this.views[end] = view;
+    }
+    return view;
   }
 
   /** A copy of the canonical bytes (for vectors and tools; the writer never needs them). */
@@ -167,6 +188,7 @@ class Encoder {
     if (size <= this.buffer.length) return;
     this.buffer = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
     this.view = new DataView(this.buffer.buffer);
+    this.views = [];
   }
 
   /** A u16 length and the UTF-8 of `text` (ASCII, the usual case, without an encoder). */

@@ -121,18 +121,44 @@ export class BinaryCopyWriter {
   /** An integer as numeric (magnitude at most 2^128); at most `numericBytesMax` bytes. */
   numeric(value: bigint): void {
     const negative = value < 0n;
-    const digits = base10000(negative ? -value : value);
+    const magnitude = negative ? -value : value;
+    if (magnitude > safeMax) {
+      this.numericDigits(negative, base10000(magnitude));
+      return;
+    }
+    // Below 2^53 (every real balance): base-10000 digits with plain numbers, no array.
+    const n = Number(magnitude);
+    let count = 0; // digits
+    for (let v = n; v > 0; v = Math.floor(v / 10000)) count++;
+    let trailing = 0; // trailing zero digits, implied by the weight
+    for (let v = n; v > 0 && v % 10000 === 0; v = v / 10000) trailing++;
+    const used = count - trailing;
+    this.numericHeader(negative, used, count);
+    let v = Math.floor(n / 10000 ** trailing);
+    for (let i = used - 1; i >= 0; i--) {
+      this.view.setInt16(this.at + 2 * i, v % 10000);
+      v = Math.floor(v / 10000);
+    }
+    this.at += 2 * used;
+  }
+
+  private numericDigits(negative: boolean, digits: number[]): void {
     assert(digits.length <= 10, 'a numeric written here is at most 2^128 in magnitude');
     let used = digits.length;
     while (used > 0 && digits[used - 1] === 0) used--; // trailing zero digits are implied by the weight
+    this.numericHeader(negative, used, digits.length);
+    for (let i = 0; i < used; i++, this.at += 2) this.view.setInt16(this.at, digits[i]!);
+  }
+
+  /** Length word and header of a numeric of `used` digits out of `count` (the weight). */
+  private numericHeader(negative: boolean, used: number, count: number): void {
     this.length(8 + 2 * used);
     const view = this.view;
     view.setInt16(this.at, used);
-    view.setInt16(this.at + 2, digits.length - 1); // weight; 0 for zero is fine with no digits
+    view.setInt16(this.at + 2, count - 1); // weight; 0 for zero is fine with no digits
     view.setUint16(this.at + 4, negative ? 0x4000 : 0); // sign
     view.setInt16(this.at + 6, 0); // display scale
     this.at += 8;
-    for (let i = 0; i < used; i++, this.at += 2) view.setInt16(this.at, digits[i]!);
   }
 
   /**
@@ -141,14 +167,14 @@ export class BinaryCopyWriter {
    */
   uuidArray<T>(items: readonly T[], pick: (item: T) => string): void {
     this.arrayHeader(items.length, oid.uuid);
-    for (const item of items) this.uuid(pick(item));
+    for (let i = 0; i < items.length; i++) this.uuid(pick(items[i]!));
     this.closeArray();
   }
 
   /** A one-dimensional array of integer numerics; at most 24 + `numericBytesMax` per item. */
   numericArray<T>(items: readonly T[], pick: (item: T) => bigint): void {
     this.arrayHeader(items.length, oid.numeric);
-    for (const item of items) this.numeric(pick(item));
+    for (let i = 0; i < items.length; i++) this.numeric(pick(items[i]!));
     this.closeArray();
   }
 
@@ -160,7 +186,8 @@ export class BinaryCopyWriter {
   array(type: SqlArrayType, values: SqlArray['values']): void {
     this.arrayHeader(values.length, oid[type]);
     let nulls = false;
-    for (const value of values) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
       if (value === null) {
         nulls = true;
         this.null();
@@ -261,14 +288,10 @@ export function arrayBytesMax(type: SqlArrayType, count: number): number {
   return 4 + 20 + count * elementBytesMax[type];
 }
 
-/** Base-10000 digits, most significant first (none for zero); plain numbers below 2^53. */
+/** Base-10000 digits, most significant first (none for zero). */
 function base10000(value: bigint): number[] {
   const digits: number[] = [];
-  if (value <= safeMax) {
-    for (let v = Number(value); v > 0; v = Math.floor(v / 10000)) digits.push(v % 10000);
-  } else {
-    for (let v = value; v > 0n; v /= 10000n) digits.push(Number(v % 10000n));
-  }
+  for (let v = value; v > 0n; v /= 10000n) digits.push(Number(v % 10000n));
   return digits.reverse();
 }
 

@@ -176,7 +176,8 @@ const journalWriter = new BinaryCopyWriter();
  */
 function journalCopy(records: readonly JournalRecord[]): Uint8Array {
   const w = journalWriter.reset();
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
     const json =
       r.metadata === unusedFields.metadata || Object.keys(r.metadata).length === 0
         ? '{}'
@@ -416,7 +417,8 @@ export class SqlLedgerStore implements LedgerStore {
 
   private remember(plan: BatchPlan): void {
     if (this.cache.size + plan.accounts.length > limits.accountCacheMax) this.cache.clear();
-    for (const account of plan.accounts) this.cache.set(account.id, account);
+    const { accounts } = plan;
+    for (let i = 0; i < accounts.length; i++) this.cache.set(accounts[i]!.id, accounts[i]!);
     this.cacheSeq = plan.head.seq;
   }
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import fc from 'fast-check';
 import { copyText, SqlArray, type SqlDatabase, SqlError, sqlState } from './sql.ts';
 
 /** Concurrent transactions in the counter tests; more than a pool's default 10 connections. */
@@ -177,6 +178,22 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
       assert.deepEqual((await db.query(sql, params)).rows, [expected]);
       const inTx = await db.transaction(async (tx) => (await tx.query(sql, params)).rows);
       assert.deepEqual(inTx, [expected]);
+      // Integers of every size (trailing zero digits, around 2^53, up to 2^128 - 1), both signs.
+      const integers = fc.sample(
+        fc.oneof(
+          fc.bigInt({ min: -max, max }),
+          fc.bigInt({ min: -(2n ** 54n), max: 2n ** 54n }),
+          fc
+            .tuple(fc.bigInt({ min: -99999n, max: 99999n }), fc.nat(30))
+            .map(([digits, zeros]) => digits * 10n ** BigInt(zeros)),
+        ),
+        { seed: 128, numRuns: 600 },
+      );
+      const { rows } = await db.query<{ texts: string[] }>(
+        'SELECT $1::numeric[]::text[] AS texts',
+        [new SqlArray('numeric', integers)],
+      );
+      assert.deepEqual(rows[0]!.texts, integers.map(String));
     });
 
     test('reports affected rows for writes and 0 for a SELECT', async (db) => {
