@@ -192,10 +192,11 @@ export class BinaryCopyWriter {
         nulls = true;
         this.null();
       } else if (type === 'uuid') this.uuid(value as string);
-      else if (type === 'int4') this.int4(value as number);
       else {
+        // The elements were checked when the SqlArray was made.
         const integer = typeof value === 'bigint' ? value : BigInt(value);
-        if (type === 'int8') this.int8(integer);
+        if (type === 'int4') this.int4(Number(integer));
+        else if (type === 'int8') this.int8(integer);
         else this.numeric(integer);
       }
     }

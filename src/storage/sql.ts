@@ -22,6 +22,7 @@
  * each adapter sends in the form its server parses fastest). Select `x::text` where you need
  * another type as text.
  */
+import { isUuid } from '../ledger/uuid.ts';
 
 /** Element types of a `SqlArray`. */
 export type SqlArrayType = 'uuid' | 'numeric' | 'int8' | 'int4';
@@ -33,16 +34,39 @@ export type SqlArrayType = 'uuid' | 'numeric' | 'int8' | 'int4';
  * @example new SqlArray('numeric', [1n, null, 3n])
  */
 export class SqlArray {
+  /** Checks every element: a bad one throws here, naming its index, before anything is sent. */
   constructor(
     readonly type: SqlArrayType,
     readonly values: ReadonlyArray<string | bigint | number | null>,
-  ) {}
+  ) {
+    const [min, max] = type === 'uuid' ? [0n, 0n] : integerRange[type];
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value === null) continue;
+      if (type === 'uuid') {
+        if (!isUuid(value)) throw new TypeError(`${type}[${i}]: not a canonical uuid`);
+        continue;
+      }
+      if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isSafeInteger(value)))
+        throw new TypeError(`${type}[${i}]: ${String(value)} is not a bigint or a safe integer`);
+      const integer = BigInt(value);
+      if (integer < min || integer > max)
+        throw new RangeError(`${type}[${i}]: ${integer} is out of the type's range`);
+    }
+  }
 
   /** The array literal, e.g. `{1,NULL,3}` (its elements need no quoting). */
   toLiteral(): string {
     return `{${this.values.map((value) => (value === null ? 'NULL' : value)).join(',')}}`;
   }
 }
+
+/** The integers each integer element type of a `SqlArray` takes (numeric: up to 2^128). */
+const integerRange: Record<Exclude<SqlArrayType, 'uuid'>, readonly [bigint, bigint]> = {
+  int4: [-(2n ** 31n), 2n ** 31n - 1n],
+  int8: [-(2n ** 63n), 2n ** 63n - 1n],
+  numeric: [-(2n ** 128n), 2n ** 128n],
+};
 
 /** A SQL parameter value. */
 export type SqlParam =
