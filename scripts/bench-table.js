@@ -10,7 +10,9 @@ for (const line of readFileSync(0, 'utf8').split('\n')) {
 }
 for (const backend of ['postgres', 'pglite']) {
   if (![...figures.keys()].some((name) => name.startsWith(`ledger.${backend}.`))) continue;
-  console.log(`| ${backend} | batch | transfers run | transfers/s | batch p50 ms | p99 ms | p100 ms |`);
+  console.log(
+    `| ${backend} | batch | transfers run | transfers/s | batch p50 ms | p99 ms | p100 ms |`,
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const distribution of ['uniform', 'zipfian', 'hot']) {
     for (const batch of [1, 128, 1024, 8190]) {
@@ -25,7 +27,8 @@ for (const backend of ['postgres', 'pglite']) {
   console.log();
 }
 const naive = figures.get('ledger.postgres.naive.hot');
-if (naive !== undefined) console.log(`Baseline: naive, hot workload, 8 connections: **${naive} transfers/s**.`);
+if (naive !== undefined)
+  console.log(`Baseline: naive, hot workload, 8 connections: **${naive} transfers/s**.`);
 const ratio = figures.get('ledger.postgres.hot.b8190.vs_naive');
 if (ratio !== undefined)
   console.log(
