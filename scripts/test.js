@@ -44,6 +44,22 @@ const summary = readFileSync(tap, 'utf8');
 rmSync(tap, { force: true });
 const count = (name) => Number(summary.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 const [pass, fail, skipped] = [count('pass'), count('fail'), count('skipped')];
+if (fail > 0 || status !== 0) {
+  // The spec reporter names a file that failed as a whole but not why (exit code, signal,
+  // an error after its tests): the TAP diagnostics do.
+  console.log('\nfailures (TAP diagnostics):');
+  const lines = summary.split('\n');
+  lines.forEach((line, i) => {
+    if (!/^\s*not ok /.test(line)) return;
+    const indent = line.search(/\S/);
+    const block = [line];
+    for (let j = i + 1; j < lines.length && j < i + 60; j++) {
+      if (lines[j].trim() !== '' && lines[j].search(/\S/) <= indent) break;
+      block.push(lines[j]);
+    }
+    console.log(block.join('\n'));
+  });
+}
 if (onlyPostgres) console.log(`postgres: ${pass + fail} tests ran, ${skipped} skipped`);
 console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
 process.exit(status === 0 && fail === 0 && pass > 0 ? 0 : 1);
