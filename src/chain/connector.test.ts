@@ -4,7 +4,12 @@ import { createPublicClient, custom, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
-import { ChainConnector, type ChainError, type RequestState } from './connector.ts';
+import {
+  ChainConnector,
+  type ChainError,
+  type ConnectorOptions,
+  type RequestState,
+} from './connector.ts';
 import { createInProcessChain, type InProcessChain } from './evm.ts';
 
 const usd = (units: bigint) => units * 1_000_000n;
@@ -172,6 +177,40 @@ describe('chain connector on the in-process EVM', () => {
     const state = await mined((await connector.get('mint-crash'))!);
     assert.equal(state.status, 'final');
     assert.equal(await balanceOf(holder), usd(5n));
+  });
+
+  it('replaces a stuck transaction with higher fees; exactly one of the two is mined', async () => {
+    const holder = chain.accounts[5]!.address;
+    await chain.provider.request({ method: 'evm_setAutomine', params: [false] });
+    try {
+      const state = await connector.submit('mint-stuck', {
+        to: token,
+        function: 'mint',
+        args: [holder, usd(7n)],
+      });
+      const bumped = await connector.bumpFee('mint-stuck');
+      const pending = (await chain.provider.request({
+        method: 'eth_getBlockByNumber',
+        params: ['pending', false],
+      })) as { transactions: Hex[] };
+      assert.deepEqual(
+        pending.transactions,
+        [bumped],
+        "the replacement took the first one's place",
+      );
+      await chain.provider.request({ method: 'evm_mine', params: [] });
+      const final = await mined(state);
+      assert.equal(final.status, 'final');
+      assert.equal(final.txHash, bumped);
+      assert.equal(final.nonce, state.nonce);
+      assert.equal(await balanceOf(holder), usd(7n));
+      await assert.rejects(
+        connector.bumpFee('mint-stuck'),
+        (error: ChainError) => error.code === 'chain-request-mined',
+      );
+    } finally {
+      await chain.provider.request({ method: 'evm_setAutomine', params: [true] });
+    }
   });
 
   it('waits for the finality depth before calling a transaction final', async () => {

@@ -294,7 +294,19 @@ export class ChainConnector {
     if (row.status !== 'signed')
       throw new ChainError('chain-request-mined', `request ${requestId} is already ${row.status}`);
     const latest = await this.latestAttempt(requestId);
-    const previous = parseTransaction(latest.raw) as TransactionSerializableEIP1559;
+    // The same transaction (without its signature: it is signed again) at higher fees.
+    const { chainId, nonce, to, data, gas, value } = parseTransaction(
+      latest.raw,
+    ) as TransactionSerializableEIP1559;
+    const previous: TransactionSerializableEIP1559 = {
+      type: 'eip1559',
+      chainId,
+      nonce,
+      to,
+      data,
+      gas,
+      value,
+    };
     const fees = await this.client.estimateFeesPerGas();
     const bump = (old: bigint, now: bigint) => {
       const raised = (old * bumpPercent) / 100n;
