@@ -37,11 +37,11 @@ contract ClearpegToken is ERC20, ERC20Pausable, ERC20Permit, AccessControlDefaul
     mapping(address account => bool) private _blocked;
     mapping(address account => bool) private _redemptionAddresses;
 
-    /// @notice The admin set `minter`'s allowance from `previous` to `amount` (also emitted with 0 when its role is revoked).
+    /// @notice `minter`'s allowance went from `previous` to `amount`: set by the admin, or 0 on losing the role.
     event MinterAllowanceSet(address indexed minter, uint256 previous, uint256 amount);
     /// @notice `minter` minted `amount` to `to` (beside the ERC-20 Transfer from address 0).
     event Minted(address indexed minter, address indexed to, uint256 amount);
-    /// @notice `redeemer` burned `amount` from the redemption address `from` (beside the ERC-20 Transfer to address 0).
+    /// @notice `redeemer` burned `amount` held by the redemption address `from` (beside the Transfer to address 0).
     event Burned(address indexed redeemer, address indexed from, uint256 amount);
     /// @notice `account` can no longer send, receive, approve, be approved or spend an allowance.
     event Blocked(address indexed account);
@@ -197,7 +197,9 @@ contract ClearpegToken is ERC20, ERC20Pausable, ERC20Permit, AccessControlDefaul
     /// @dev A minter whose role is revoked or renounced keeps no allowance to come back to.
     function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
-        if (revoked && role == MINTER_ROLE && _minterAllowances[account] != 0) _setMinterAllowance(account, 0);
+        if (revoked && role == MINTER_ROLE && _minterAllowances[account] != 0) {
+            _setMinterAllowance(account, 0);
+        }
     }
 
     function _setMinterAllowance(address minter, uint256 amount) private {

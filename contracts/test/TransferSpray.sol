@@ -20,7 +20,9 @@ contract TransferSpray {
      */
     function spray(IERC20 token, address[] calldata recipients, uint256 amountEach) external {
         for (uint256 i = 0; i < recipients.length; ++i) {
-            if (!token.transfer(recipients[i], amountEach)) revert TransferSprayFailed(address(token), recipients[i]);
+            if (!token.transfer(recipients[i], amountEach)) {
+                revert TransferSprayFailed(address(token), recipients[i]);
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ import {
   createTestClient,
   createWalletClient,
   custom,
+  decodeErrorResult,
   defineChain,
   encodeAbiParameters,
   encodeErrorResult,
@@ -862,6 +863,27 @@ for (const backend of backends) {
     });
 
     describe('default admin transfer with a delay', () => {
+      it('refuses address 0 as the first admin at deployment', async () => {
+        const deploying = f.wallet(f.admin).deployContract({
+          abi: clearpegTokenAbi,
+          bytecode: clearpegTokenBytecode,
+          args: ['T', 'T', adminDelaySeconds, zeroAddress],
+        });
+        // viem decodes function reverts only: read the constructor's revert data from the RPC error.
+        await assert.rejects(deploying, (error: unknown) => {
+          assert.ok(error instanceof BaseError);
+          const rpc = error.walk((e) => e instanceof RpcRequestError);
+          assert.ok(rpc instanceof RpcRequestError, error.shortMessage);
+          const data = (
+            typeof rpc.data === 'string' ? rpc.data : (rpc.data as { data: Hex }).data
+          ) as Hex;
+          const decoded = decodeErrorResult({ abi: clearpegTokenAbi, data });
+          assert.equal(decoded.errorName, 'AccessControlInvalidDefaultAdmin');
+          assert.deepEqual(decoded.args, [zeroAddress]);
+          return true;
+        });
+      });
+
       it('starts with the deployer as admin and owner, the constructor delay, and nothing pending', async () => {
         const t = f.as(f.alice).read;
         assert.equal(await t.defaultAdmin(), f.admin.address);
@@ -1036,11 +1058,12 @@ for (const backend of backends) {
         );
       });
 
-      it('a blocked spender cannot use even a maximum allowance', async () => {
+      it('a blocked spender cannot use even a maximum allowance (which is never rewritten)', async () => {
         await f.mined(f.as(f.alice).write.approve([f.carol.address, maxUint256]));
         await f.mined(f.as(f.blocklister).write.block([f.carol.address]));
+        // Between unblocked owner and recipient: only the spender check can refuse it.
         await f.refused(
-          f.as(f.carol).write.transferFrom([f.alice.address, f.carol.address, 1n]),
+          f.as(f.carol).write.transferFrom([f.alice.address, f.bob.address, 1n]),
           'ClearpegBlocked',
           [f.carol.address],
         );
