@@ -23,6 +23,8 @@ import { mnemonicToAccount } from 'viem/accounts';
 export const testMnemonic = 'test test test test test test test test test test test junk';
 /** Accounts funded at genesis, as in `hardhat.config.cjs`. */
 export const testAccountCount = 10;
+/** Accounts one chain may fund: each is derived with PBKDF2 (about 20 ms) the first time. */
+export const testAccountCountMax = 100;
 /** Each test account's balance: 10,000 ether, as in `hardhat.config.cjs`. */
 export const testAccountBalanceWei = 10_000n * 10n ** 18n;
 /** Gas per block, as in `hardhat.config.cjs` (Hardhat's default): room for a benchmark's 300-transfer sprays. */
@@ -32,6 +34,8 @@ export const blockGasLimit = 60_000_000;
 const nodeStartTimeoutMsMax = 30_000;
 /** How long `stop` waits after SIGTERM before SIGKILL. */
 const nodeStopTimeoutMsMax = 5_000;
+/** One `eth_chainId` probe while starting: a listening node answers in about 1 ms. */
+const nodeRequestTimeoutMs = 1_000;
 /** Poll interval while waiting for the node to answer. */
 const nodePollIntervalMs = 50;
 /** Bytes of the node's output kept to explain a failed start. */
@@ -48,18 +52,28 @@ export type Eip1193Provider = {
 /** A funded account of a local chain. */
 export type TestAccount = { address: Hex; privateKey: Hex };
 
+/** Accounts already derived, by mnemonic: each derivation runs PBKDF2 (about 20 ms). */
+const derivedAccounts = new Map<string, TestAccount[]>();
+
 /**
  * The funded accounts derived from `mnemonic` on the standard path m/44'/60'/0'/0/i.
  * @example testAccounts()[0]?.address // '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
  */
 export function testAccounts(count = testAccountCount, mnemonic = testMnemonic): TestAccount[] {
-  return Array.from({ length: count }, (_, addressIndex) => {
+  if (!Number.isInteger(count) || count < 1 || count > testAccountCountMax) {
+    throw new RangeError(`test accounts: ${count} is not between 1 and ${testAccountCountMax}`);
+  }
+  const derived = derivedAccounts.get(mnemonic) ?? [];
+  for (let addressIndex = derived.length; addressIndex < count; addressIndex++) {
     const account = mnemonicToAccount(mnemonic, { addressIndex });
     const privateKey = account.getHdKey().privateKey;
-    if (privateKey === null)
+    if (privateKey === null) {
       throw new Error('assertion failed: an HD key derived from a mnemonic has a private key');
-    return { address: account.address, privateKey: toHex(privateKey) };
-  });
+    }
+    derived.push({ address: account.address, privateKey: toHex(privateKey) });
+  }
+  derivedAccounts.set(mnemonic, derived);
+  return derived.slice(0, count).map((account) => ({ ...account }));
 }
 
 export type InProcessChainOptions = {
@@ -218,9 +232,12 @@ export async function startHardhatNode(options: HardhatNodeOptions): Promise<Har
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('hardhat node: could not spawn');
   let output = '';
+  child.once('error', (error) => {
+    output += `\n${String(error)}`;
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`hardhat node: could not spawn ${process.execPath}`);
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-nodeOutputBytesMax);
   };
@@ -264,6 +281,7 @@ async function waitForChainId(url: string, chainId: number, child: ChildProcess)
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        signal: AbortSignal.timeout(nodeRequestTimeoutMs),
       });
       const { result } = (await response.json()) as { result?: string };
       if (result !== undefined && Number(result) === chainId) return;

@@ -51,6 +51,7 @@ import {
   transferSprayBytecode,
 } from './artifacts.ts';
 import {
+  blockGasLimit,
   createInProcessChain,
   executionRevertedCode,
   type InProcessChain,
@@ -1175,6 +1176,7 @@ describe('createInProcessChain', () => {
     }
     const genesis = await client.getBlock({ blockNumber: 0n });
     assert.equal(genesis.timestamp, BigInt(Date.UTC(2026, 0, 1) / 1000));
+    assert.equal(genesis.gasLimit, BigInt(blockGasLimit));
   });
 
   it('reports a revert with code 3 and its data, which viem decodes without retrying', async () => {
@@ -1270,6 +1272,7 @@ describe('startHardhatNode', () => {
         await client.getBalance({ address: node.accounts[9]!.address }),
         testAccountBalanceWei,
       );
+      assert.equal((await client.getBlock()).gasLimit, BigInt(blockGasLimit));
       process.kill(node.pid, 0); // alive
     } finally {
       await node.stop();
