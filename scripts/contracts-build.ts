@@ -9,6 +9,7 @@
  *
  *   npm run contracts:build                  compile and write (stale artifacts are removed)
  *   npm run contracts:build -- --check       compile and compare; exit 1 naming each file that differs
+ *                                            (exit 2: it cannot compile, e.g. an unaccepted warning)
  *   ... --root <dir>                         work on another checkout (tests use a tampered copy)
  *
  * Deterministic: sources are sorted and named by their path from the root, settings are fixed
@@ -100,6 +101,23 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** Throws on any compiler error, and on any warning that is not accepted above. */
+function refuseProblems(output: SolcOutput): void {
+  const problems = (output.errors ?? []).filter(
+    (e) =>
+      e.severity === 'error' ||
+      (e.severity === 'warning' &&
+        !acceptedWarnings.some(
+          (a) => a.file === e.sourceLocation?.file && a.message === e.message,
+        )),
+  );
+  if (problems.length > 0) {
+    throw new Error(
+      `contracts-build: solc reported:\n${problems.map((e) => e.formattedMessage).join('\n')}`,
+    );
+  }
+}
+
 /**
  * Compiles the sources under `<root>/contracts` and returns one artifact per contract with
  * bytecode that they define (imports such as `@openzeppelin/...` resolve from node_modules).
@@ -134,19 +152,7 @@ export function compileContracts(root: string): ContractArtifact[] {
   const output = JSON.parse(
     solc.compile(JSON.stringify(input), { import: importCallback }),
   ) as SolcOutput;
-  const problems = (output.errors ?? []).filter(
-    (e) =>
-      e.severity === 'error' ||
-      (e.severity === 'warning' &&
-        !acceptedWarnings.some(
-          (a) => a.file === e.sourceLocation?.file && a.message === e.message,
-        )),
-  );
-  if (problems.length > 0) {
-    throw new Error(
-      `contracts-build: solc reported:\n${problems.map((e) => e.formattedMessage).join('\n')}`,
-    );
-  }
+  refuseProblems(output);
   const artifacts: ContractArtifact[] = [];
   for (const sourceName of findSources(root)) {
     for (const [contractName, compiled] of Object.entries(output.contracts?.[sourceName] ?? {})) {
@@ -328,5 +334,11 @@ function main(argv: string[]): number {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exitCode = main(process.argv.slice(2));
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    // A build that cannot run (a compiler error, an unaccepted warning) exits 2, apart from 1 (differs).
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 2;
+  }
 }

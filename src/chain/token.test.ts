@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -1258,9 +1258,22 @@ describe('contract artifacts', () => {
   }
   const spray = join(tampered, 'contracts/test/TransferSpray.sol');
   writeFileSync(spray, `${readFileSync(spray, 'utf8')}// changed\n`);
-  const checks = Promise.all([build('--check'), build('--check', '--root', tampered)]);
+  // And one whose only contract draws a compiler warning nobody accepted.
+  const warned = mkdtempSync(join(tmpdir(), 'clearpeg-artifacts-'));
+  mkdirSync(join(warned, 'contracts'));
+  writeFileSync(
+    join(warned, 'contracts/Warned.sol'),
+    '// SPDX-License-Identifier: Apache-2.0\npragma solidity ^0.8.24;\n' +
+      'contract Warned { function f() external pure returns (uint256) { uint256 unused; return 1; } }\n',
+  );
+  const checks = Promise.all([
+    build('--check'),
+    build('--check', '--root', tampered),
+    build('--check', '--root', warned),
+  ]);
   after(() => {
     rmSync(tampered, { recursive: true, force: true });
+    rmSync(warned, { recursive: true, force: true });
   });
 
   it('match a fresh compile of contracts/ (contracts-build --check)', async () => {
@@ -1278,5 +1291,11 @@ describe('contract artifacts', () => {
       '  contracts/artifacts/TransferSpray.json: sources, bytecode, deployedBytecode differ',
       '  src/chain/artifacts.ts: missing',
     ]);
+  });
+
+  it('refuses to build past a compiler warning it does not accept (exit 2)', async () => {
+    const [, , { status, stderr }] = await checks;
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, /Warning: Unused local variable\.\n --> contracts\/Warned\.sol/);
   });
 });
