@@ -260,7 +260,8 @@ export class ChainConnector {
    */
   async poll(): Promise<RequestState[]> {
     const { rows } = await this.db.query<RequestRow>(
-      `SELECT ${requestColumns} FROM chain_requests WHERE chain_id = $1 AND sender = $2 AND status IN ('signed', 'mined') ORDER BY nonce`,
+      // By the bigint column: the query returns nonce as text.
+      `SELECT ${requestColumns} FROM chain_requests r WHERE r.chain_id = $1 AND r.sender = $2 AND r.status IN ('signed', 'mined') ORDER BY r.nonce`,
       [this.chainId, this.sender],
     );
     if (rows.length === 0) return [];

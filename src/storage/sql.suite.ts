@@ -124,7 +124,7 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
       ]);
     });
 
-    test('takes array parameters: uuid[], numeric[], text[] and empty arrays', async (db) => {
+    test('takes array parameters: uuid[], numeric[], text[] with NULLs and empty arrays', async (db) => {
       await db.exec('CREATE TABLE suite_arrays (id uuid PRIMARY KEY, amount numeric)');
       await db.query('INSERT INTO suite_arrays VALUES ($1, 1.5), ($2, 2.25)', [UUID_A, UUID_B]);
       const found = await db.query<{ n: number }>(
@@ -137,7 +137,7 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
         decimals,
       ]);
       assert.deepEqual(sum.rows, [{ total: '100000000000000000000.0' }]);
-      const texts = ['a"b', 'c\\d', 'e,f', '{g}', ' ', '', 'NULL', 'é'];
+      const texts = ['a"b', 'c\\d', 'e,f', '{g}', ' ', '', 'NULL', 'é', null];
       const echo = await db.query('SELECT $1::text[] AS texts, cardinality($2::text[]) AS n', [
         texts,
         [],

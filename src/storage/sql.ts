@@ -17,7 +17,7 @@
  * | arrays of text and uuid    | `string[]`                                         |
  *
  * Parameters: `string`, `number` (integers only), `bigint` (sent as decimal text),
- * `boolean`, `null`, `Uint8Array` (bytea), arrays of strings (sent as array literals; cast
+ * `boolean`, `null`, `Uint8Array` (bytea), arrays of strings or nulls (sent as array literals; cast
  * them in SQL, e.g. `$1::uuid[]`) and `SqlArray` (bulk arrays of uuids and integers, which
  * each adapter sends in the form its server parses fastest). Select `x::text` where you need
  * another type as text.
@@ -76,7 +76,7 @@ export type SqlParam =
   | boolean
   | null
   | Uint8Array
-  | readonly string[]
+  | ReadonlyArray<string | null>
   | SqlArray;
 
 /** Rows and the count of rows a statement touched. */

@@ -47,3 +47,50 @@ CREATE TABLE chain_nonces (
   next_nonce bigint NOT NULL CHECK (next_nonce >= 0),
   PRIMARY KEY (chain_id, sender)
 );
+
+-- The indexer: how far it has read each chain (the cursor: the last block read), the headers
+-- of blocks it read (each cursor position and each block with events), so that a reorg is
+-- found by parent hash and undone down to the newest block still on the canonical chain.
+CREATE TABLE chain_cursors (
+  chain_id bigint PRIMARY KEY CHECK (chain_id > 0),
+  token text NOT NULL CHECK (token ~ '^0x[0-9a-f]{40}$'),
+  block_number bigint NOT NULL CHECK (block_number >= 0)
+);
+CREATE TABLE chain_blocks (
+  chain_id bigint NOT NULL,
+  number bigint NOT NULL CHECK (number >= 0),
+  hash bytea NOT NULL CHECK (length(hash) = 32),
+  parent_hash bytea NOT NULL CHECK (length(parent_hash) = 32),
+  PRIMARY KEY (chain_id, number)
+);
+
+-- The token's events, once each: (chain, transaction, log index) is the key. `name` is the
+-- event (Transfer, Minted, Burned, Blocked, …); a Transfer's parties and amount have columns.
+CREATE TABLE chain_events (
+  chain_id bigint NOT NULL,
+  tx_hash bytea NOT NULL CHECK (length(tx_hash) = 32),
+  log_index integer NOT NULL CHECK (log_index >= 0),
+  block_number bigint NOT NULL,
+  block_hash bytea NOT NULL CHECK (length(block_hash) = 32),
+  name text NOT NULL,
+  from_address text,
+  to_address text,
+  amount numeric(78,0) CHECK (amount >= 0),
+  args jsonb NOT NULL,
+  PRIMARY KEY (chain_id, tx_hash, log_index),
+  CHECK ((name = 'Transfer') = (amount IS NOT NULL))
+);
+CREATE INDEX chain_events_block ON chain_events (chain_id, block_number);
+CREATE INDEX chain_events_to ON chain_events (chain_id, to_address) WHERE name = 'Transfer';
+CREATE INDEX chain_events_from ON chain_events (chain_id, from_address) WHERE name = 'Transfer';
+
+-- Addresses whose tokens the issuer holds: its treasury, and each customer's redemption
+-- address (tokens sent there are being redeemed). Their balances are not in circulation.
+CREATE TABLE chain_issuer_addresses (
+  chain_id bigint NOT NULL,
+  address text NOT NULL CHECK (address ~ '^0x[0-9a-f]{40}$'),
+  purpose text NOT NULL CHECK (purpose IN ('treasury', 'redemption')),
+  customer_id text,
+  PRIMARY KEY (chain_id, address),
+  CHECK ((purpose = 'redemption') = (customer_id IS NOT NULL))
+);

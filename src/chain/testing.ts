@@ -1,0 +1,104 @@
+/**
+ * A deployed token on an in-process chain, with a migrated database and the issuer's
+ * connector: the starting point of the chain module's tests.
+ */
+import { createPublicClient, custom, type Hex, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { assert } from '../errors.ts';
+import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
+import { clearpegTokenAbi } from './artifacts.ts';
+import { ChainConnector, type ConnectorOptions, type RequestState } from './connector.ts';
+import { createInProcessChain, type InProcessChain } from './evm.ts';
+
+export interface TokenFixture {
+  readonly chain: InProcessChain;
+  readonly t: TestDatabase;
+  readonly client: PublicClient;
+  readonly connector: ChainConnector;
+  readonly token: Hex;
+  /** The issuer's address: admin, and holder of the roles asked for. */
+  readonly issuer: Hex;
+  /** Another connector of the issuer's key on the same database (a restart, other settings). */
+  issuerConnector(options?: Partial<ConnectorOptions>): ChainConnector;
+  /** Polls until the request is no longer signed; returns its state. */
+  settled(state: RequestState): Promise<RequestState>;
+  balanceOf(address: Hex): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+/**
+ * Deploys `ClearpegToken` through the connector, grants the issuer `roles` and a minter
+ * allowance of `allowance`.
+ * @example const f = await tokenFixture({ roles: ['MINTER_ROLE'], allowance: 10n ** 12n })
+ */
+export async function tokenFixture(
+  options: { chainId?: number; roles?: readonly string[]; allowance?: bigint } = {},
+): Promise<TokenFixture> {
+  const chainId = options.chainId ?? 31337;
+  const chain = await createInProcessChain({ chainId });
+  const t = await openTestDatabase('pglite');
+  const client = createPublicClient({ transport: custom(chain.provider) });
+  const account = privateKeyToAccount(chain.accounts[0]!.privateKey);
+  const issuerConnector = (more: Partial<ConnectorOptions> = {}) =>
+    new ChainConnector({ db: t.db, client, chainId, account, finalityDepth: 1, ...more });
+  const connector = issuerConnector();
+  const settled = async (state: RequestState) => {
+    await connector.poll();
+    const now = await connector.get(state.requestId);
+    assert(now !== undefined, 'a submitted request is stored');
+    return now;
+  };
+  const deployed = await settled(
+    await connector.deployToken('deploy', {
+      name: 'Clearpeg USD',
+      symbol: 'CPUSD',
+      adminDelaySeconds: 86_400,
+      admin: account.address,
+    }),
+  );
+  assert(deployed.status === 'final', 'the token is deployed');
+  const token = deployed.contractAddress!;
+  for (const name of options.roles ?? []) {
+    const role = (await client.readContract({
+      address: token,
+      abi: clearpegTokenAbi,
+      functionName: name as 'MINTER_ROLE',
+    })) as Hex;
+    await settled(
+      await connector.submit(`grant-${name}`, {
+        to: token,
+        function: 'grantRole',
+        args: [role, account.address],
+      }),
+    );
+  }
+  if (options.allowance !== undefined)
+    await settled(
+      await connector.submit('minter-allowance', {
+        to: token,
+        function: 'setMinterAllowance',
+        args: [account.address, options.allowance],
+      }),
+    );
+  return {
+    chain,
+    t,
+    client,
+    connector,
+    token,
+    issuer: account.address,
+    issuerConnector,
+    settled,
+    balanceOf: (address) =>
+      client.readContract({
+        address: token,
+        abi: clearpegTokenAbi,
+        functionName: 'balanceOf',
+        args: [address],
+      }),
+    close: async () => {
+      await t.dispose();
+      await chain.close();
+    },
+  };
+}
