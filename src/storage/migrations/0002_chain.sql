@@ -94,3 +94,22 @@ CREATE TABLE chain_issuer_addresses (
   PRIMARY KEY (chain_id, address),
   CHECK ((purpose = 'redemption') = (customer_id IS NOT NULL))
 );
+
+-- Supply parity, checked after each indexed batch at the newest final block B:
+-- totalSupply(B) − issuer-held(B) must equal the ledger's supply account as of B.
+CREATE TABLE chain_parity (
+  chain_id bigint NOT NULL,
+  block_number bigint NOT NULL,
+  total_supply numeric(78,0) NOT NULL,
+  issuer_held numeric(78,0) NOT NULL,
+  ledger_supply numeric(78,0) NOT NULL,
+  ok boolean NOT NULL,
+  checked_at_us bigint NOT NULL,
+  PRIMARY KEY (chain_id, block_number),
+  CHECK (ok = (total_supply - issuer_held = ledger_supply))
+);
+
+-- The ledger's postings tied to a chain carry its id and block in their metadata
+-- (`chain.id`, `chain.block`): parity sums them per chain.
+CREATE INDEX ledger_journal_chain ON ledger_journal ((metadata->>'chain.id'))
+  WHERE metadata ? 'chain.id';

@@ -1,0 +1,158 @@
+/**
+ * Supply parity: the chain and the ledger must agree, block by block.
+ *
+ * At B, the newest block that is both final and indexed:
+ *   totalSupply(B) − tokens held by the issuer's addresses at B  =  the ledger's supply account,
+ *   counting only its postings tied to blocks ≤ B (metadata `chain.id`, `chain.block`).
+ * Every check is recorded with both sides. A mismatch raises an alert and trips the breaker
+ * `mint:<chainId>`, which the mint path respects until an operator clears it.
+ */
+import type { Hex, PublicClient } from 'viem';
+import { ClearpegError } from '../errors.ts';
+import { recordKind, type Uuid } from '../ledger/types.ts';
+import { uuidv7 } from '../ledger/uuid.ts';
+import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
+import { clearpegTokenAbi } from './artifacts.ts';
+import { issuerHeld } from './indexer.ts';
+
+/** Metadata keys that tie a ledger posting to a chain and a block. */
+export const chainMetadata = { chainId: 'chain.id', block: 'chain.block', tx: 'chain.tx' } as const;
+
+export interface ParityOptions {
+  readonly db: SqlDatabase;
+  readonly client: PublicClient;
+  readonly chainId: number;
+  readonly token: Hex;
+  readonly finalityDepth: number;
+  /** The ledger account of this chain's supply (`supply:<chain>`). */
+  readonly supplyAccount: Uuid;
+  readonly clockUs?: () => bigint;
+}
+
+export interface ParityResult {
+  readonly chainId: number;
+  readonly blockNumber: bigint;
+  readonly totalSupply: bigint;
+  readonly issuerHeld: bigint;
+  /** totalSupply − issuerHeld: the tokens in holders' hands. */
+  readonly circulating: bigint;
+  readonly ledgerSupply: bigint;
+  readonly ok: boolean;
+}
+
+/** The breaker a parity mismatch trips on a chain. */
+export function mintBreaker(chainId: number): string {
+  return `mint:${chainId}`;
+}
+
+/**
+ * Checks parity at the newest final, indexed block; records it; on a mismatch raises an alert
+ * and trips `mint:<chainId>`. Undefined when no final block has been indexed yet.
+ */
+export async function checkParity(options: ParityOptions): Promise<ParityResult | undefined> {
+  const { db, client, chainId } = options;
+  const clockUs = options.clockUs ?? (() => BigInt(Date.now()) * 1000n);
+  const { rows } = await db.query<{ block_number: string }>(
+    'SELECT block_number::text FROM chain_cursors WHERE chain_id = $1',
+    [chainId],
+  );
+  if (rows[0] === undefined) return undefined;
+  const head = await client.getBlockNumber({ cacheTime: 0 });
+  const finalHead = head - BigInt(options.finalityDepth) + 1n;
+  const indexed = BigInt(rows[0].block_number);
+  const blockNumber = indexed < finalHead ? indexed : finalHead;
+  if (blockNumber < 0n) return undefined;
+  const totalSupply = await client.readContract({
+    address: options.token,
+    abi: clearpegTokenAbi,
+    functionName: 'totalSupply',
+    blockNumber,
+  });
+  const held = await issuerHeld(db, chainId, blockNumber);
+  const ledgerSupply = await ledgerSupplyAt(db, options.supplyAccount, chainId, blockNumber);
+  const result: ParityResult = {
+    chainId,
+    blockNumber,
+    totalSupply,
+    issuerHeld: held,
+    circulating: totalSupply - held,
+    ledgerSupply,
+    ok: totalSupply - held === ledgerSupply,
+  };
+  const now = clockUs();
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO chain_parity (chain_id, block_number, total_supply, issuer_held, ledger_supply, ok, checked_at_us)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (chain_id, block_number) DO UPDATE SET total_supply = excluded.total_supply,
+         issuer_held = excluded.issuer_held, ledger_supply = excluded.ledger_supply, ok = excluded.ok,
+         checked_at_us = excluded.checked_at_us`,
+      [chainId, blockNumber, totalSupply, held, ledgerSupply, result.ok, now],
+    );
+    if (result.ok) return;
+    const detail = JSON.stringify({
+      chainId,
+      blockNumber: String(blockNumber),
+      totalSupply: String(totalSupply),
+      issuerHeld: String(held),
+      circulating: String(result.circulating),
+      ledgerSupply: String(ledgerSupply),
+      difference: String(result.circulating - ledgerSupply),
+    });
+    await tx.query(
+      `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'parity-mismatch', $2, $3::jsonb, $4)`,
+      [uuidv7(), `chain ${chainId} at block ${blockNumber}`, detail, now],
+    );
+    await tx.query(
+      `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
+       ON CONFLICT (name) DO NOTHING`,
+      [mintBreaker(chainId), detail, now],
+    );
+  });
+  return result;
+}
+
+/**
+ * The ledger's supply on a chain as of a block: credits minus debits of the supply account in
+ * posted records tied to that chain at blocks ≤ `blockNumber`.
+ * @example await ledgerSupplyAt(db, supplyAccountId, 31337, 120n)
+ */
+export async function ledgerSupplyAt(
+  db: SqlExecutor,
+  account: Uuid,
+  chainId: number,
+  blockNumber: bigint,
+): Promise<bigint> {
+  const { rows } = await db.query<{ supply: string }>(
+    `SELECT coalesce(sum(CASE WHEN p.credit = $1 THEN p.amount ELSE 0 END)
+                   - sum(CASE WHEN p.debit = $1 THEN p.amount ELSE 0 END), 0)::text AS supply
+     FROM ledger_journal j, unnest(j.debit_ids, j.credit_ids, j.amounts) AS p(debit, credit, amount)
+     WHERE j.metadata ? 'chain.id' AND j.metadata->>'chain.id' = $2
+       AND j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
+       AND j.metadata->>'chain.block' ~ '^[0-9]{1,18}$' AND (j.metadata->>'chain.block')::bigint <= $3`,
+    [account, String(chainId), blockNumber],
+  );
+  return BigInt(rows[0]!.supply);
+}
+
+/** The breakers that are tripped now, by name. */
+export async function trippedBreakers(db: SqlExecutor): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>('SELECT name FROM breakers ORDER BY name');
+  return rows.map((row) => row.name);
+}
+
+/**
+ * Refuses while minting on `chainId` is stopped (the `mint` breaker or `mint:<chainId>`).
+ * @example await assertMintingOpen(db, 31337)
+ */
+export async function assertMintingOpen(db: SqlExecutor, chainId: number): Promise<void> {
+  const tripped = (await trippedBreakers(db)).filter(
+    (name) => name === 'mint' || name === mintBreaker(chainId),
+  );
+  if (tripped.length > 0)
+    throw new ClearpegError(
+      'breaker-tripped',
+      `minting on chain ${chainId} is stopped by ${tripped.join(', ')}`,
+      { rule: 'no mint while a breaker is tripped' },
+    );
+}
