@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createWalletClient, custom, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { registerIssuerAddress } from './addresses.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainIndexer, issuerHeld } from './indexer.ts';
 import { type TokenFixture, tokenFixture } from './testing.ts';
@@ -56,10 +57,11 @@ describe('chain indexer on the in-process EVM', () => {
         args: [f.chain.accounts[i]!.address, usd(1_000n)],
       });
     redemption = f.chain.accounts[9]!.address.toLowerCase() as Hex;
-    await f.t.db.query(
-      `INSERT INTO chain_issuer_addresses (chain_id, address, purpose, customer_id) VALUES ($1, $2, 'redemption', 'customer-1')`,
-      [chainId, redemption],
-    );
+    await registerIssuerAddress(f.t.db, chainId, {
+      purpose: 'redemption',
+      address: redemption,
+      customerId: 'customer-1',
+    });
   });
 
   after(async () => {
@@ -90,6 +92,23 @@ describe('chain indexer on the in-process EVM', () => {
     assert.equal(counts.Minted, 2);
     assert.equal(counts.Transfer, 5, 'two mints and three transfers');
     assert.equal(counts.MinterAllowanceSet, 1);
+  });
+
+  it('registers an issuer address once, for one purpose', async () => {
+    const again = { purpose: 'redemption', address: redemption, customerId: 'customer-1' } as const;
+    await registerIssuerAddress(f.t.db, chainId, again); // the same again: no change
+    await assert.rejects(
+      registerIssuerAddress(f.t.db, chainId, { purpose: 'treasury', address: redemption }),
+      { code: 'address-registered', field: 'address' },
+    );
+    await assert.rejects(
+      registerIssuerAddress(f.t.db, chainId, { ...again, customerId: 'customer-2' }),
+      { code: 'address-registered' },
+    );
+    await assert.rejects(
+      registerIssuerAddress(f.t.db, chainId, { purpose: 'treasury', address: '0x1234' }),
+      { code: 'address-invalid', field: 'address' },
+    );
   });
 
   it('undoes a reorg by parent hash and reads the new history, storing no event twice', async () => {

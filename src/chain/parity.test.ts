@@ -7,6 +7,7 @@ import { accountFlag, type Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { Micro } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
+import { registerIssuerAddress } from './addresses.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainIndexer } from './indexer.ts';
 import { assertMintingOpen, chainMetadata, checkParity, trippedBreakers } from './parity.ts';
@@ -83,10 +84,11 @@ describe('supply parity on the in-process EVM', () => {
     ]);
     assert.ok(outcomes.every((o) => o.status === 'committed'));
     redemption = f.chain.accounts[9]!.address.toLowerCase() as Hex;
-    await f.t.db.query(
-      `INSERT INTO chain_issuer_addresses (chain_id, address, purpose, customer_id) VALUES ($1, $2, 'redemption', '1')`,
-      [chainId, redemption],
-    );
+    await registerIssuerAddress(f.t.db, chainId, {
+      purpose: 'redemption',
+      address: redemption,
+      customerId: '1',
+    });
   });
 
   after(async () => {
