@@ -535,15 +535,19 @@ export function toChainError(error: unknown): unknown {
   return new ChainError(code, `the contract refused: ${decoded.name}`, decoded, { cause: error });
 }
 
+/**
+ * The revert data in an RPC error: `data` as a string (geth, code 3) or `data.data` (Hardhat's
+ * node, code -32603, `{ message, data }`).
+ */
 function revertData(error: BaseError): Hex | undefined {
+  const isData = (value: unknown): value is Hex =>
+    typeof value === 'string' && /^0x[0-9a-fA-F]{8,}$/.test(value);
   let data: Hex | undefined;
   error.walk((e) => {
     const candidate = (e as { data?: unknown }).data;
-    if (typeof candidate === 'string' && candidate.startsWith('0x') && candidate.length >= 10) {
-      data = candidate as Hex;
-      return true;
-    }
-    return false;
+    const nested = (candidate as { data?: unknown } | undefined)?.data;
+    data = isData(candidate) ? candidate : isData(nested) ? nested : undefined;
+    return data !== undefined;
   });
   return data;
 }

@@ -1,17 +1,58 @@
 /**
- * A deployed token on an in-process chain, with a migrated database and the issuer's
- * connector: the starting point of the chain module's tests.
+ * A deployed token on a local chain, with a migrated database and the issuer's connector: the
+ * starting point of the chain module's tests. Each suite runs on both local chains: the
+ * in-process EVM, and `hardhat node` over HTTP (a real JSON-RPC server, started and stopped
+ * by PID).
  */
-import { createPublicClient, custom, type Hex, type PublicClient } from 'viem';
+import { createPublicClient, custom, type Hex, http, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { assert } from '../errors.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainConnector, type ConnectorOptions, type RequestState } from './connector.ts';
-import { createInProcessChain, type InProcessChain } from './evm.ts';
+import {
+  createInProcessChain,
+  type Eip1193Provider,
+  startHardhatNode,
+  type TestAccount,
+} from './evm.ts';
+
+/** The two local chains every chain suite runs on. */
+export const transports = ['in-process', 'http'] as const;
+export type Transport = (typeof transports)[number];
+
+/** A suite's name for a local chain. */
+export function chainName(transport: Transport): string {
+  return transport === 'http' ? 'hardhat node over HTTP' : 'the in-process EVM';
+}
+
+/** A local chain as the tests use it: JSON-RPC requests (evm_snapshot, hardhat_mine, …) and funded accounts. */
+export interface LocalChain {
+  readonly provider: Eip1193Provider;
+  readonly accounts: readonly TestAccount[];
+  close(): Promise<void>;
+}
+
+/** Starts a local chain of either kind and a viem client for it. */
+async function localChain(
+  transport: Transport,
+  chainId: number,
+): Promise<{ chain: LocalChain; client: PublicClient }> {
+  if (transport === 'in-process') {
+    const chain = await createInProcessChain({ chainId });
+    return { chain, client: createPublicClient({ transport: custom(chain.provider) }) };
+  }
+  const node = await startHardhatNode({ chainId });
+  // No retries: hardhat node answers a revert with -32603, which viem would retry.
+  const client = createPublicClient({ transport: http(node.url, { retryCount: 0 }) });
+  const provider: Eip1193Provider = {
+    request: (args) => client.request(args as never),
+  };
+  return { chain: { provider, accounts: node.accounts, close: () => node.stop() }, client };
+}
 
 export interface TokenFixture {
-  readonly chain: InProcessChain;
+  readonly chain: LocalChain;
   readonly t: TestDatabase;
   readonly client: PublicClient;
   readonly connector: ChainConnector;
@@ -32,12 +73,16 @@ export interface TokenFixture {
  * @example const f = await tokenFixture({ roles: ['MINTER_ROLE'], allowance: 10n ** 12n })
  */
 export async function tokenFixture(
-  options: { chainId?: number; roles?: readonly string[]; allowance?: bigint } = {},
+  options: {
+    transport?: Transport;
+    chainId?: number;
+    roles?: readonly string[];
+    allowance?: bigint;
+  } = {},
 ): Promise<TokenFixture> {
   const chainId = options.chainId ?? 31337;
-  const chain = await createInProcessChain({ chainId });
+  const { chain, client } = await localChain(options.transport ?? 'in-process', chainId);
   const t = await openTestDatabase('pglite');
-  const client = createPublicClient({ transport: custom(chain.provider) });
   const account = privateKeyToAccount(chain.accounts[0]!.privateKey);
   const issuerConnector = (more: Partial<ConnectorOptions> = {}) =>
     new ChainConnector({ db: t.db, client, chainId, account, finalityDepth: 1, ...more });
