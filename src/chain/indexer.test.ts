@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWalletClient, custom, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import type { Hex } from 'viem';
 import { registerIssuerAddress } from './addresses.ts';
-import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainIndexer, issuerHeld } from './indexer.ts';
 import { chainName, type TokenFixture, tokenFixture, transports } from './testing.ts';
 
@@ -25,21 +23,7 @@ for (const transport of transports)
         rangeMax,
       });
     const balanceOf = (address: Hex) => f.balanceOf(address);
-    /** A holder's transfer, sent from the holder's own key. */
-    const transfer = async (from: number, to: Hex, amount: bigint) => {
-      const wallet = createWalletClient({
-        account: privateKeyToAccount(f.chain.accounts[from]!.privateKey),
-        transport: custom(f.chain.provider),
-      });
-      const hash = await wallet.writeContract({
-        address: token,
-        abi: clearpegTokenAbi,
-        functionName: 'transfer',
-        args: [to, amount],
-        chain: null,
-      });
-      await f.client.waitForTransactionReceipt({ hash });
-    };
+    const transfer = (from: number, to: Hex, amount: bigint) => f.transfer(from, to, amount);
     /** Every log of the token on the canonical chain, as stored keys. */
     const canonicalKeys = async () =>
       (await f.client.getLogs({ address: token, fromBlock: 0n, toBlock: 'latest' }))
@@ -61,6 +45,7 @@ for (const transport of transports)
         chainId,
         roles: ['MINTER_ROLE'],
         allowance: usd(1_000_000n),
+        redemptionFor: 'customer-1',
       });
       token = f.token;
       for (const i of [1, 2])
@@ -69,12 +54,7 @@ for (const transport of transports)
           function: 'mint',
           args: [f.chain.accounts[i]!.address, usd(1_000n)],
         });
-      redemption = f.chain.accounts[9]!.address.toLowerCase() as Hex;
-      await registerIssuerAddress(f.t.db, chainId, {
-        purpose: 'redemption',
-        address: redemption,
-        customerId: 'customer-1',
-      });
+      redemption = f.redemption;
     });
 
     after(async () => {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWalletClient, custom, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import type { Hex } from 'viem';
 import { Ledger } from '../ledger/ledger.ts';
 import { accountFlag, type Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { Micro } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
-import { registerIssuerAddress } from './addresses.ts';
-import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainIndexer } from './indexer.ts';
 import { assertMintingOpen, chainMetadata, checkParity, trippedBreakers } from './parity.ts';
 import { chainName, type TokenFixture, tokenFixture, transports } from './testing.ts';
@@ -75,6 +72,7 @@ for (const transport of transports)
         chainId,
         roles: ['MINTER_ROLE'],
         allowance: usd(1_000_000n),
+        redemptionFor: '1',
       });
       ledger = new Ledger(new SqlLedgerStore(f.t.db));
       [supply, source] = [uuidv7(), uuidv7()];
@@ -89,12 +87,7 @@ for (const transport of transports)
         { type: 'createAccount', id: source, code: 'customers:1:fiat', asset: 'USD', flags: 0 },
       ]);
       assert.ok(outcomes.every((o) => o.status === 'committed'));
-      redemption = f.chain.accounts[9]!.address.toLowerCase() as Hex;
-      await registerIssuerAddress(f.t.db, chainId, {
-        purpose: 'redemption',
-        address: redemption,
-        customerId: '1',
-      });
+      redemption = f.redemption;
     });
 
     after(async () => {
@@ -106,24 +99,13 @@ for (const transport of transports)
       await mint('mint-a', holder, usd(500n));
       await mint('mint-b', holder, usd(250n));
       // The holder sends 100 to their redemption address: issuer-held from then on.
-      const wallet = createWalletClient({
-        account: privateKeyToAccount(f.chain.accounts[1]!.privateKey),
-        transport: custom(f.chain.provider),
-      });
-      const hash = await wallet.writeContract({
-        address: f.token,
-        abi: clearpegTokenAbi,
-        functionName: 'transfer',
-        args: [redemption, usd(100n)],
-        chain: null,
-      });
-      const receipt = await f.client.waitForTransactionReceipt({ hash });
-      await post(supply, source, usd(100n), receipt.blockNumber, hash);
+      const { hash, blockNumber } = await f.transfer(1, redemption, usd(100n));
+      await post(supply, source, usd(100n), blockNumber, hash);
       await mine(1); // the redemption's block is final at depth 2
       await index();
       const result = await parity();
       assert.ok(result);
-      assert.equal(result.blockNumber, receipt.blockNumber);
+      assert.equal(result.blockNumber, blockNumber);
       assert.equal(result.totalSupply, usd(750n));
       assert.equal(result.issuerHeld, usd(100n));
       assert.equal(result.circulating, usd(650n));

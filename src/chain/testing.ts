@@ -4,10 +4,18 @@
  * in-process EVM, and `hardhat node` over HTTP (a real JSON-RPC server, started and stopped
  * by PID).
  */
-import { createPublicClient, custom, type Hex, http, type PublicClient } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  type Hex,
+  http,
+  type PublicClient,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { assert } from '../errors.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
+import { registerIssuerAddress } from './addresses.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainConnector, type ConnectorOptions, type RequestState } from './connector.ts';
 import {
@@ -64,6 +72,10 @@ export interface TokenFixture {
   /** Polls until the request is no longer signed; returns its state. */
   settled(state: RequestState): Promise<RequestState>;
   balanceOf(address: Hex): Promise<bigint>;
+  /** A holder's transfer, signed with test account `from`'s own key; resolves with its receipt. */
+  transfer(from: number, to: Hex, amount: bigint): Promise<{ hash: Hex; blockNumber: bigint }>;
+  /** Test account 9, registered as the redemption address of `redemptionFor` (if given). */
+  readonly redemption: Hex;
   close(): Promise<void>;
 }
 
@@ -78,6 +90,8 @@ export async function tokenFixture(
     chainId?: number;
     roles?: readonly string[];
     allowance?: bigint;
+    /** A customer id: test account 9 becomes that customer's redemption address. */
+    redemptionFor?: string;
   } = {},
 ): Promise<TokenFixture> {
   const chainId = options.chainId ?? 31337;
@@ -125,9 +139,32 @@ export async function tokenFixture(
         args: [account.address, options.allowance],
       }),
     );
+  const redemption = chain.accounts[9]!.address.toLowerCase() as Hex;
+  if (options.redemptionFor !== undefined)
+    await registerIssuerAddress(t.db, chainId, {
+      purpose: 'redemption',
+      address: redemption,
+      customerId: options.redemptionFor,
+    });
   return {
     chain,
     t,
+    redemption,
+    transfer: async (from, to, amount) => {
+      const wallet = createWalletClient({
+        account: privateKeyToAccount(chain.accounts[from]!.privateKey),
+        transport: custom(chain.provider),
+      });
+      const hash = await wallet.writeContract({
+        address: token,
+        abi: clearpegTokenAbi,
+        functionName: 'transfer',
+        args: [to, amount],
+        chain: null,
+      });
+      const receipt = await client.waitForTransactionReceipt({ hash });
+      return { hash, blockNumber: receipt.blockNumber };
+    },
     client,
     connector,
     token,
