@@ -95,8 +95,12 @@ export interface ConnectorOptions {
   readonly finalityDepth: number;
   /** Microseconds since the epoch. */
   readonly clockUs?: () => bigint;
-  /** Test hook: called at named points of `submit` (the crash test kills the process there). */
-  readonly checkpoint?: (point: 'stored' | 'sent') => void;
+  /**
+   * Test hook, called at named points between "signed" and "receipt stored" (the crash test
+   * kills the process there): after the request is stored, after it is sent, and when a
+   * receipt was seen but not yet stored.
+   */
+  readonly checkpoint?: (point: 'stored' | 'sent' | 'receipt') => void;
 }
 
 /** Fee bump factor, in percent: geth and Hardhat replace a transaction only for ≥ 10 % more. */
@@ -354,6 +358,7 @@ export class ChainConnector {
         .getTransactionReceipt({ hash: hex(attempt.tx_hash) })
         .catch(() => undefined);
       if (receipt === undefined) continue;
+      this.checkpoint('receipt');
       const status = receipt.status === 'success' ? 'mined' : 'reverted';
       await this.db.query(
         `UPDATE chain_requests SET status = $2, tx_hash = $3, block_number = $4, block_hash = $5, updated_at_us = $6
