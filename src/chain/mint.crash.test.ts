@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createPublicClient, type Hex, http, type PublicClient, parseAbiItem } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { Ledger } from '../ledger/ledger.ts';
-import { accountFlag, type Uuid } from '../ledger/types.ts';
+import type { Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
@@ -19,6 +19,7 @@ import { ChainConnector } from './connector.ts';
 import { type HardhatNode, startHardhatNode } from './evm.ts';
 import { ChainIndexer } from './indexer.ts';
 import { checkParity } from './parity.ts';
+import { supplyAccounts } from './testing.ts';
 
 const chainId = 31337;
 const amount = 25_000_000n; // $25
@@ -89,18 +90,7 @@ describe('a mint killed between "sent" and "receipt stored"', () => {
         args: [issuer.address, 10n ** 12n],
       });
       assert.equal((await connector.poll()).length, 3);
-      [supply, source] = [uuidv7(), uuidv7()];
-      const outcomes = await new Ledger(new SqlLedgerStore(db)).submit([
-        {
-          type: 'createAccount',
-          id: supply,
-          code: `supply:${chainId}`,
-          asset: 'USD',
-          flags: accountFlag.debitsMustNotExceedCredits,
-        },
-        { type: 'createAccount', id: source, code: 'customers:1:fiat', asset: 'USD', flags: 0 },
-      ]);
-      assert.ok(outcomes.every((o) => o.status === 'committed'));
+      ({ supply, source } = await supplyAccounts(new Ledger(new SqlLedgerStore(db)), chainId));
     } finally {
       await db.close();
     }

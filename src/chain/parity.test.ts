@@ -2,13 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { Ledger } from '../ledger/ledger.ts';
-import { accountFlag, type Uuid } from '../ledger/types.ts';
+import type { Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { Micro } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { ChainIndexer } from './indexer.ts';
 import { assertMintingOpen, chainMetadata, checkParity, trippedBreakers } from './parity.ts';
-import { chainName, type TokenFixture, tokenFixture, transports } from './testing.ts';
+import {
+  chainName,
+  supplyAccounts,
+  type TokenFixture,
+  tokenFixture,
+  transports,
+} from './testing.ts';
 
 const chainId = 31337;
 const usd = (units: bigint) => (units * 1_000_000n) as Micro;
@@ -75,18 +81,7 @@ for (const transport of transports)
         redemptionFor: '1',
       });
       ledger = new Ledger(new SqlLedgerStore(f.t.db));
-      [supply, source] = [uuidv7(), uuidv7()];
-      const outcomes = await ledger.submit([
-        {
-          type: 'createAccount',
-          id: supply,
-          code: `supply:${chainId}`,
-          asset: 'USD',
-          flags: accountFlag.debitsMustNotExceedCredits,
-        },
-        { type: 'createAccount', id: source, code: 'customers:1:fiat', asset: 'USD', flags: 0 },
-      ]);
-      assert.ok(outcomes.every((o) => o.status === 'committed'));
+      ({ supply, source } = await supplyAccounts(ledger, chainId));
       redemption = f.redemption;
     });
 

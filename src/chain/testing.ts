@@ -14,6 +14,9 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { assert } from '../errors.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { accountFlag, type Uuid } from '../ledger/types.ts';
+import { uuidv7 } from '../ledger/uuid.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { registerIssuerAddress } from './addresses.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
@@ -183,4 +186,31 @@ export async function tokenFixture(
       await chain.close();
     },
   };
+}
+
+/**
+ * The ledger accounts a mint moves money between: the chain's supply (a liability: its debits
+ * never exceed its credits) and one customer's fiat.
+ * @example const { supply, source } = await supplyAccounts(ledger, 31337)
+ */
+export async function supplyAccounts(
+  ledger: Ledger,
+  chainId: number,
+): Promise<{ supply: Uuid; source: Uuid }> {
+  const [supply, source] = [uuidv7(), uuidv7()];
+  const outcomes = await ledger.submit([
+    {
+      type: 'createAccount',
+      id: supply,
+      code: `supply:${chainId}`,
+      asset: 'USD',
+      flags: accountFlag.debitsMustNotExceedCredits,
+    },
+    { type: 'createAccount', id: source, code: 'customers:1:fiat', asset: 'USD', flags: 0 },
+  ]);
+  assert(
+    outcomes.every((o) => o.status === 'committed'),
+    'the supply and customer accounts are created',
+  );
+  return { supply, source };
 }
