@@ -78,4 +78,39 @@ describe('the clearpeg command', () => {
     const report = JSON.parse(deleted.out);
     assert.deepEqual([report.broken.seq, report.broken.reason], ['6', 'missing']);
   });
+
+  it('reports each chain and its parity from the database; exit 1 when parity does not hold', async () => {
+    const db = await openDatabase({ dataDir, databaseUrl: undefined });
+    try {
+      await db.exec(`
+        INSERT INTO chain_cursors (chain_id, token, block_number)
+          VALUES (31337, '0x5fbdb2315678afecb367f032d93f642f64180aa3', 42);
+        INSERT INTO chain_parity (chain_id, block_number, total_supply, issuer_held, ledger_supply, ok, checked_at_us)
+          VALUES (31337, 41, 750000000, 100000000, 650000000, true, 1),
+                 (31338, 9, 7000000, 0, 0, false, 1);
+        INSERT INTO breakers (name, reason, tripped_at_us) VALUES ('mint:31338', '{}', 1);`);
+    } finally {
+      await db.close();
+    }
+    const status = clearpeg('chain', 'status', '--json');
+    assert.equal(status.code, 0, status.err);
+    const [a, b] = JSON.parse(status.out);
+    assert.deepEqual(
+      [a.name, a.chainId, a.indexedBlock, a.parity.ledgerSupply, a.parity.ok, a.breakers],
+      ['local-a', '31337', '42', '650.000000', true, []],
+    );
+    assert.deepEqual(
+      [b.name, b.indexedBlock, b.parity.ok, b.breakers],
+      ['local-b', null, false, ['mint:31338']],
+    );
+    assert.match(clearpeg('chain', 'status').out, /local-b .*STOPPED by mint:31338/);
+    const parity = clearpeg('chain', 'parity');
+    assert.equal(parity.code, 1);
+    assert.match(
+      parity.out,
+      /local-a at block 41: total supply 750\.000000 − issuer-held 100\.000000 = ledger 650\.000000/,
+    );
+    assert.match(parity.out, /local-b at block 9: .* ≠ ledger 0\.000000 {2}MISMATCH/);
+    assert.equal(clearpeg('chain', 'parity', '--bogus').code, 2);
+  });
 });

@@ -2,39 +2,34 @@
  * `clearpeg ledger verify|head|accounts|transaction`: the ledger from the command line.
  * Every read takes `--json`.
  */
-import { parseArgs } from 'node:util';
 import { accountView, headView, recordView } from '../api/views.ts';
 import { toJson } from '../json.ts';
 import { isUuid } from '../ledger/uuid.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
-import { describeDatabase, openDatabase } from '../storage/open.ts';
-import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
+import { describeDatabase } from '../storage/open.ts';
+import {
+  type Command,
+  type CommandContext,
+  commandOptions,
+  exitCode,
+  UsageError,
+  withDatabase,
+} from './io.ts';
 
-async function withStore<T>(
+function withStore<T>(
   context: CommandContext,
   body: (store: SqlLedgerStore) => Promise<T>,
 ): Promise<T> {
-  const db = await openDatabase(context.config);
-  try {
-    return await body(new SqlLedgerStore(db));
-  } finally {
-    await db.close();
-  }
+  return withDatabase(context, (db) => body(new SqlLedgerStore(db)));
 }
 
-/** Parses options, turning parseArgs' errors into usage errors. */
-function options(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      options: { json: { type: 'boolean' }, after: { type: 'string' }, limit: { type: 'string' } },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+const options = (args: readonly string[]) =>
+  commandOptions(args, {
+    json: { type: 'boolean' },
+    after: { type: 'string' },
+    limit: { type: 'string' },
+  });
 
 export const ledgerVerify: Command = {
   name: 'ledger verify',

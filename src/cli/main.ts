@@ -4,6 +4,7 @@
  */
 import { loadConfig } from '../config.ts';
 import { ClearpegError } from '../errors.ts';
+import { chainParity, chainStatus } from './chain.ts';
 import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
 import { ledgerAccounts, ledgerHead, ledgerTransaction, ledgerVerify } from './ledger.ts';
 import { serveCommand } from './serve.ts';
@@ -15,6 +16,8 @@ const commands: readonly Command[] = [
   ledgerHead,
   ledgerAccounts,
   ledgerTransaction,
+  chainStatus,
+  chainParity,
 ];
 
 function help(out: (line: string) => void): void {
@@ -22,7 +25,7 @@ function help(out: (line: string) => void): void {
   out('usage: clearpeg <command> [options]\n');
   for (const command of commands) out(`  ${command.name.padEnd(22)} ${command.summary}`);
   out(
-    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT.',
+    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT, CLEARPEG_CHAINS (JSON: the chains; default two in-process chains).',
   );
 }
 
