@@ -51,6 +51,9 @@ export interface StepResult {
   readonly processMs: number;
 }
 
+/** The first block range tried; it doubles from there while the node accepts. */
+const initialRange = 128n;
+
 const transferTopic = toEventSelector('Transfer(address,address,uint256)');
 
 /** One decoded event, as stored. */
@@ -78,6 +81,13 @@ export class ChainIndexer {
   private readonly reorgDepthMax: bigint;
   /** The current block range: adapts to what the node accepts. */
   private range: bigint;
+  /**
+   * The largest range worth trying: half the last one the node refused, creeping back up by
+   * an eighth after each success (the chain may grow sparser again), never above `rangeMax`.
+   * Without it the range would double straight back into the size that failed, and every
+   * other call would be refused (each refusal can cost the node a full response's work).
+   */
+  private ceiling: bigint;
 
   constructor(options: IndexerOptions) {
     this.db = options.db;
@@ -88,7 +98,10 @@ export class ChainIndexer {
     this.startBlock = options.startBlock ?? 0n;
     this.rangeMax = BigInt(options.rangeMax ?? 2_000);
     this.reorgDepthMax = BigInt(options.reorgDepthMax ?? 256);
-    this.range = this.rangeMax;
+    // Start small and double while the node accepts: a refused range can cost it a whole
+    // response's work before it says no.
+    this.range = min(initialRange, this.rangeMax);
+    this.ceiling = this.rangeMax;
   }
 
   /** The last block read, or undefined before the first step. */
@@ -146,7 +159,9 @@ export class ChainIndexer {
         );
       } catch (error) {
         if (this.range === 1n) throw error;
-        this.range = this.range / 2n; // the node refused the range (too many results, a timeout)
+        // The node refused the range (too many results, a response too large, a timeout).
+        this.range = this.range / 2n;
+        this.ceiling = this.range;
         continue;
       }
       // The headers of the blocks read: every block with events, and the new cursor block.
@@ -185,8 +200,9 @@ export class ChainIndexer {
         );
         return inserted;
       });
-      if (this.range < this.rangeMax)
-        this.range = this.range * 2n > this.rangeMax ? this.rangeMax : this.range * 2n;
+      if (this.ceiling < this.rangeMax)
+        this.ceiling = min(this.ceiling + this.ceiling / 8n + 1n, this.rangeMax);
+      this.range = min(this.range * 2n, this.ceiling);
       return {
         from,
         to,
@@ -244,6 +260,10 @@ export class ChainIndexer {
       ]);
     });
   }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 /** A log as a row: Transfers decoded by hand (the hot path), other events by viem. */
