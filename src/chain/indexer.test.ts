@@ -87,6 +87,26 @@ for (const transport of transports)
       assert.equal(counts.MinterAllowanceSet, 1);
     });
 
+    it('stores nothing twice when the events are already there (another indexer came first)', async () => {
+      const before = await storedKeys();
+      // Back to the first block read: its events and everything after are read again.
+      await f.t.db.query(
+        `UPDATE chain_cursors SET block_number = (SELECT min(number) FROM chain_blocks WHERE chain_id = $1)
+         WHERE chain_id = $1`,
+        [chainId],
+      );
+      const steps = await indexer().catchUp();
+      assert.ok(
+        steps.some((step) => step.to !== undefined),
+        'blocks were read again',
+      );
+      assert.equal(
+        steps.reduce((n, step) => n + step.stored, 0),
+        0,
+      );
+      assert.deepEqual(await storedKeys(), before);
+    });
+
     it('registers an issuer address once, for one purpose', async () => {
       const again = {
         purpose: 'redemption',
