@@ -8,9 +8,9 @@
  *
  * Timed, per backend: a fresh indexer on a fresh migrated database backfills from the deploy
  * block to the head with `catchUp()`, twice: with the default range (up to 2,000 blocks per
- * `eth_getLogs`; the indexer halves it when a call fails, here on viem's 10 MB response limit,
- * and doubles it after each success) and with a range that always fits (25 blocks, 7,500
- * events, ≈ 5 MB). Printed: end-to-end events/s; the steps' RPC and processing milliseconds
+ * `eth_getLogs`, adapted by the indexer to what the node accepts: here viem's 10 MB response
+ * limit refuses the largest) and with a range that always fits (25 blocks, 7,500 events,
+ * ≈ 5 MB). Printed: end-to-end events/s; the steps' RPC and processing milliseconds
  * (the sums of their `rpcMs` and `processMs`), the RPC split into `eth_getLogs` calls that
  * succeeded, those that failed, and the rest (block headers, head); processing events/s
  * (events over processing seconds; target ≥ 50,000).
