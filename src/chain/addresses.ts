@@ -40,3 +40,56 @@ export async function registerIssuerAddress(
       { field: 'address', rule: 'one purpose per address' },
     );
 }
+
+/** A transfer into a customer's redemption address: the start of that customer's redemption. */
+export interface RedemptionTransfer {
+  readonly chainId: number;
+  readonly txHash: Hex;
+  readonly logIndex: number;
+  readonly blockNumber: bigint;
+  readonly customerId: string;
+  readonly from: Hex;
+  readonly address: Hex;
+  /** Token units (micro-dollars). */
+  readonly amount: bigint;
+}
+
+/**
+ * The transfers into redemption addresses that the indexer stored in blocks `after` <
+ * block ≤ `upTo`, in chain order: handed to issuance once their block is final.
+ * @example await redemptionTransfers(db, 31337, 100n, 120n)
+ */
+export async function redemptionTransfers(
+  db: SqlExecutor,
+  chainId: number,
+  after: bigint,
+  upTo: bigint,
+): Promise<RedemptionTransfer[]> {
+  const { rows } = await db.query<{
+    tx_hash: Uint8Array;
+    log_index: number;
+    block_number: string;
+    customer_id: string;
+    from_address: string;
+    to_address: string;
+    amount: string;
+  }>(
+    `SELECT e.tx_hash, e.log_index, e.block_number::text, a.customer_id, e.from_address, e.to_address,
+       e.amount::text
+     FROM chain_events e JOIN chain_issuer_addresses a
+       ON a.chain_id = e.chain_id AND a.address = e.to_address AND a.purpose = 'redemption'
+     WHERE e.chain_id = $1 AND e.name = 'Transfer' AND e.block_number > $2 AND e.block_number <= $3
+     ORDER BY e.block_number, e.log_index`,
+    [chainId, after, upTo],
+  );
+  return rows.map((row) => ({
+    chainId,
+    txHash: `0x${Buffer.from(row.tx_hash).toString('hex')}`,
+    logIndex: row.log_index,
+    blockNumber: BigInt(row.block_number),
+    customerId: row.customer_id,
+    from: row.from_address as Hex,
+    address: row.to_address as Hex,
+    amount: BigInt(row.amount),
+  }));
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
-import { registerIssuerAddress } from './addresses.ts';
+import { redemptionTransfers, registerIssuerAddress } from './addresses.ts';
 import { ChainIndexer, issuerHeld } from './indexer.ts';
 import { chainName, type TokenFixture, tokenFixture, transports } from './testing.ts';
 
@@ -77,6 +77,20 @@ for (const transport of transports)
       const head = await f.client.getBlockNumber({ cacheTime: 0 });
       assert.equal(await issuerHeld(f.t.db, chainId, head), await balanceOf(redemption));
       assert.equal(await issuerHeld(f.t.db, chainId, head), usd(30n));
+      const redemptions = await redemptionTransfers(f.t.db, chainId, 0n, head);
+      assert.deepEqual(
+        redemptions.map((r) => [r.customerId, r.from, r.amount]),
+        [
+          ['customer-1', f.chain.accounts[1]!.address.toLowerCase(), usd(25n)],
+          ['customer-1', f.chain.accounts[2]!.address.toLowerCase(), usd(5n)],
+        ],
+      );
+      assert.ok(redemptions[0]!.blockNumber < redemptions[1]!.blockNumber, 'in chain order');
+      assert.deepEqual(
+        await redemptionTransfers(f.t.db, chainId, redemptions[0]!.blockNumber, head),
+        redemptions.slice(1),
+        'only those after the given block',
+      );
       const { rows } = await f.t.db.query<{ name: string; n: number }>(
         'SELECT name, count(*)::int AS n FROM chain_events WHERE chain_id = $1 GROUP BY name ORDER BY name',
         [chainId],
@@ -161,5 +175,7 @@ for (const transport of transports)
       const head = await f.client.getBlockNumber({ cacheTime: 0 });
       assert.equal(await issuerHeld(f.t.db, chainId, head), await balanceOf(redemption));
       assert.equal(await issuerHeld(f.t.db, chainId, head), usd(37n));
+      const amounts = (await redemptionTransfers(f.t.db, chainId, 0n, head)).map((r) => r.amount);
+      assert.deepEqual(amounts, [usd(25n), usd(5n), usd(7n)], 'the dropped redemption is gone');
     });
   });
