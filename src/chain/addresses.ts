@@ -3,7 +3,7 @@
  * customer. Tokens they hold are not in circulation (parity), and a transfer into a
  * redemption address starts that customer's redemption.
  */
-import { getAddress, type Hex, isAddress } from 'viem';
+import { bytesToHex, getAddress, type Hex, isAddress } from 'viem';
 import { ClearpegError } from '../errors.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 
@@ -84,7 +84,7 @@ export async function redemptionTransfers(
   );
   return rows.map((row) => ({
     chainId,
-    txHash: `0x${Buffer.from(row.tx_hash).toString('hex')}`,
+    txHash: bytesToHex(row.tx_hash),
     logIndex: row.log_index,
     blockNumber: BigInt(row.block_number),
     customerId: row.customer_id,

@@ -19,12 +19,14 @@ import { createHash } from 'node:crypto';
 import {
   type Abi,
   BaseError,
+  bytesToHex,
   ContractFunctionRevertedError,
   decodeErrorResult,
   encodeDeployData,
   encodeFunctionData,
   getContractAddress,
   type Hex,
+  hexToBytes,
   keccak256,
   type LocalAccount,
   type PublicClient,
@@ -121,8 +123,8 @@ type RequestRow = {
   intent: { to: string | null };
 };
 
-const hex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString('hex')}`;
-const bytes = (value: Hex): Uint8Array => Buffer.from(value.slice(2), 'hex');
+const hex = bytesToHex;
+const bytes = hexToBytes;
 
 /**
  * The intent as canonical JSON (bigints as decimal strings, addresses lowercase) and its hash.
@@ -216,35 +218,36 @@ export class ChainConnector {
       this.client.estimateGas({ account: this.account.address, to: intent.to ?? undefined, data }),
       this.client.estimateFeesPerGas(),
     ]);
-    const stored = await this.db.transaction(async (tx) => {
-      const again = await this.request(tx, requestId, 'FOR UPDATE');
-      if (again !== undefined) return again;
-      const nonce = await this.takeNonce(tx);
-      const raw = await this.sign({
-        chainId: this.chainId,
-        type: 'eip1559',
-        nonce: Number(nonce),
-        to: intent.to ?? undefined,
-        data,
-        gas: (gas * gasHeadroomPercent) / 100n,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      });
-      const now = this.clockUs();
-      await tx.query(
-        `INSERT INTO chain_requests (request_id, chain_id, sender, nonce, intent, intent_hash, status, created_at_us, updated_at_us)
+    const stored = await this.db.transaction(
+      async (tx): Promise<{ again: RequestRow } | { raw: Hex }> => {
+        const again = await this.request(tx, requestId, 'FOR UPDATE');
+        if (again !== undefined) return { again };
+        const nonce = await this.takeNonce(tx);
+        const raw = await this.sign({
+          chainId: this.chainId,
+          type: 'eip1559',
+          nonce: Number(nonce),
+          to: intent.to ?? undefined,
+          data,
+          gas: (gas * gasHeadroomPercent) / 100n,
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        });
+        const now = this.clockUs();
+        await tx.query(
+          `INSERT INTO chain_requests (request_id, chain_id, sender, nonce, intent, intent_hash, status, created_at_us, updated_at_us)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'signed', $7, $7)`,
-        [requestId, this.chainId, this.sender, nonce, json, hash, now],
-      );
-      await this.storeAttempt(tx, requestId, raw, fees.maxFeePerGas, fees.maxPriorityFeePerGas);
-      return undefined;
-    });
-    if (stored !== undefined) return this.again(stored, hash);
+          [requestId, this.chainId, this.sender, nonce, json, hash, now],
+        );
+        await this.storeAttempt(tx, requestId, raw, fees.maxFeePerGas, fees.maxPriorityFeePerGas);
+        return { raw };
+      },
+    );
+    if ('again' in stored) return this.again(stored.again, hash);
     this.checkpoint('stored');
-    const row = await this.request(this.db, requestId);
-    await this.sendLatest(requestId);
+    await this.send(stored.raw);
     this.checkpoint('sent');
-    return this.state(row!);
+    return this.state((await this.request(this.db, requestId))!);
   }
 
   /** After a restart: sends again every stored transaction not yet mined. Returns how many. */

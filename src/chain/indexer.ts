@@ -13,7 +13,14 @@
  * the finality depth is reported in the step's result (`finalReorged`): parity and the mint
  * path must stop on it.
  */
-import { decodeEventLog, type Hex, type Log, type PublicClient, toEventSelector } from 'viem';
+import {
+  bytesToHex,
+  decodeEventLog,
+  type Hex,
+  type Log,
+  type PublicClient,
+  toEventSelector,
+} from 'viem';
 import { BinaryCopyWriter } from '../storage/copy-binary.ts';
 import { type SqlDatabase, SqlError, type SqlExecutor, sqlState } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
@@ -105,12 +112,8 @@ export class ChainIndexer {
   }
 
   /** The last block read, or undefined before the first step. */
-  async cursor(): Promise<bigint | undefined> {
-    const { rows } = await this.db.query<{ block_number: string }>(
-      'SELECT block_number::text FROM chain_cursors WHERE chain_id = $1',
-      [this.chainId],
-    );
-    return rows[0] === undefined ? undefined : BigInt(rows[0].block_number);
+  cursor(): Promise<bigint | undefined> {
+    return indexedBlock(this.db, this.chainId);
   }
 
   /** Steps until the cursor reaches the chain's head; returns the steps' results. */
@@ -234,7 +237,7 @@ export class ChainIndexer {
       const block = await timed(() =>
         this.client.getBlock({ blockNumber: number }).catch(() => undefined),
       );
-      if (block?.hash === `0x${Buffer.from(row.hash).toString('hex')}`) return number;
+      if (block?.hash === bytesToHex(row.hash)) return number;
     }
     if (cursor - this.reorgDepthMax < this.startBlock) return this.startBlock - 1n;
     throw new ChainError(
@@ -435,6 +438,18 @@ function bigNumeric(value: bigint): Uint8Array {
   // sign (0: positive) and display scale (0) stay zero
   for (let i = 0; i < used; i++) bytes.writeInt16BE(digits[i]!, 8 + 2 * i);
   return bytes;
+}
+
+/**
+ * The last block the indexer read on a chain, or undefined before its first step.
+ * @example await indexedBlock(db, 31337)
+ */
+export async function indexedBlock(db: SqlExecutor, chainId: number): Promise<bigint | undefined> {
+  const { rows } = await db.query<{ block_number: string }>(
+    'SELECT block_number::text FROM chain_cursors WHERE chain_id = $1',
+    [chainId],
+  );
+  return rows[0] === undefined ? undefined : BigInt(rows[0].block_number);
 }
 
 /**

@@ -14,7 +14,7 @@ import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openPglite } from '../storage/pglite/pglite.ts';
 import { ChainConnector, type ConnectorOptions } from './connector.ts';
 import { testAccounts } from './evm.ts';
-import { chainMetadata } from './parity.ts';
+import { chainTie } from './parity.ts';
 
 interface Arguments {
   dataDir: string;
@@ -63,11 +63,7 @@ const [outcome] = await new Ledger(new SqlLedgerStore(db)).submit([
     id: args.requestId,
     asset: 'USD',
     postings: [{ debit: args.source, credit: args.supply, amount }],
-    metadata: {
-      [chainMetadata.chainId]: String(args.chainId),
-      [chainMetadata.block]: String(state.blockNumber),
-      [chainMetadata.tx]: state.txHash!,
-    },
+    metadata: chainTie(args.chainId, state.blockNumber!, state.txHash!),
   },
 ]);
 writeSync(1, `done ${outcome!.status}\n`);

@@ -7,7 +7,7 @@ import { uuidv7 } from '../ledger/uuid.ts';
 import type { Micro } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { ChainIndexer } from './indexer.ts';
-import { assertMintingOpen, chainMetadata, checkParity, trippedBreakers } from './parity.ts';
+import { assertMintingOpen, chainTie, checkParity, trippedBreakers } from './parity.ts';
 import {
   chainName,
   supplyAccounts,
@@ -51,11 +51,7 @@ for (const transport of transports)
           id: uuidv7(),
           asset: 'USD',
           postings: [{ debit, credit, amount }],
-          metadata: {
-            [chainMetadata.chainId]: String(chainId),
-            [chainMetadata.block]: String(block),
-            [chainMetadata.tx]: tx,
-          },
+          metadata: chainTie(chainId, block, tx),
         },
       ]);
       assert.equal(outcome?.status, 'committed');

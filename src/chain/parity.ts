@@ -9,11 +9,11 @@
  */
 import type { Hex, PublicClient } from 'viem';
 import { ClearpegError } from '../errors.ts';
-import { recordKind, type Uuid } from '../ledger/types.ts';
+import { type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
-import { issuerHeld } from './indexer.ts';
+import { indexedBlock, issuerHeld } from './indexer.ts';
 
 /** Metadata keys that tie a ledger posting to a chain and a block. */
 export const chainMetadata = { chainId: 'chain.id', block: 'chain.block', tx: 'chain.tx' } as const;
@@ -45,6 +45,23 @@ export function mintBreaker(chainId: number): string {
   return `mint:${chainId}`;
 }
 
+/** Whether the breaker `name` stops minting on `chainId`: `mint` (every chain) or the chain's own. */
+export function stopsMinting(name: string, chainId: number): boolean {
+  return name === 'mint' || name === mintBreaker(chainId);
+}
+
+/**
+ * The metadata that ties a ledger posting to a chain's block and transaction (parity counts it).
+ * @example chainTie(31337, 120n, '0xabc…') // { 'chain.id': '31337', 'chain.block': '120', 'chain.tx': '0xabc…' }
+ */
+export function chainTie(chainId: number, blockNumber: bigint, txHash: Hex): Metadata {
+  return {
+    [chainMetadata.chainId]: String(chainId),
+    [chainMetadata.block]: String(blockNumber),
+    [chainMetadata.tx]: txHash,
+  };
+}
+
 /**
  * Checks parity at the newest final, indexed block; records it; on a mismatch raises an alert
  * and trips `mint:<chainId>`. Undefined when no final block has been indexed yet.
@@ -52,14 +69,10 @@ export function mintBreaker(chainId: number): string {
 export async function checkParity(options: ParityOptions): Promise<ParityResult | undefined> {
   const { db, client, chainId } = options;
   const clockUs = options.clockUs ?? (() => BigInt(Date.now()) * 1000n);
-  const { rows } = await db.query<{ block_number: string }>(
-    'SELECT block_number::text FROM chain_cursors WHERE chain_id = $1',
-    [chainId],
-  );
-  if (rows[0] === undefined) return undefined;
+  const indexed = await indexedBlock(db, chainId);
+  if (indexed === undefined) return undefined;
   const head = await client.getBlockNumber({ cacheTime: 0 });
   const finalHead = head - BigInt(options.finalityDepth) + 1n;
-  const indexed = BigInt(rows[0].block_number);
   const blockNumber = indexed < finalHead ? indexed : finalHead;
   if (blockNumber < 0n) return undefined;
   const totalSupply = await client.readContract({
@@ -146,9 +159,7 @@ export async function trippedBreakers(db: SqlExecutor): Promise<string[]> {
  * @example await assertMintingOpen(db, 31337)
  */
 export async function assertMintingOpen(db: SqlExecutor, chainId: number): Promise<void> {
-  const tripped = (await trippedBreakers(db)).filter(
-    (name) => name === 'mint' || name === mintBreaker(chainId),
-  );
+  const tripped = (await trippedBreakers(db)).filter((name) => stopsMinting(name, chainId));
   if (tripped.length > 0)
     throw new ClearpegError(
       'breaker-tripped',

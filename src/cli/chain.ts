@@ -4,6 +4,7 @@
  * `--json`.
  */
 import { loadChains } from '../chain/config.ts';
+import { stopsMinting } from '../chain/parity.ts';
 import { toJson } from '../json.ts';
 import { formatAmount } from '../money/money.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
@@ -80,7 +81,7 @@ export const chainStatus: Command = {
           indexedBlock: cursors.get(id)?.block_number ?? null,
           openRequests: open.get(id) ?? 0,
           parity: parityView(parity.get(id)),
-          breakers: breakers.filter((name) => name === 'mint' || name === `mint:${id}`),
+          breakers: breakers.filter((name) => stopsMinting(name, chain.chainId)),
         };
       });
     });
