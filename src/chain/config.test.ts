@@ -8,6 +8,7 @@ const chain = {
   rpcUrl: 'https://rpc.example.org/v1',
   token: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
   finalityDepth: 64,
+  deployBlock: 21_000_000,
 };
 const env = (value: unknown) => ({ CLEARPEG_CHAINS: JSON.stringify(value) });
 
@@ -19,11 +20,14 @@ describe('chain configuration', () => {
 
   it('reads several chains, addresses in lowercase', () => {
     const chains = loadChains(
-      env([chain, { ...chain, name: 'base', chainId: 8453, token: undefined }]),
+      env([
+        chain,
+        { ...chain, name: 'base', chainId: 8453, token: undefined, deployBlock: undefined },
+      ]),
     );
     assert.deepEqual(chains, [
-      { ...chain, token: chain.token.toLowerCase() },
-      { ...chain, name: 'base', chainId: 8453, token: undefined },
+      { ...chain, token: chain.token.toLowerCase(), deployBlock: 21_000_000n },
+      { ...chain, name: 'base', chainId: 8453, token: undefined, deployBlock: undefined },
     ]);
   });
 
@@ -36,6 +40,9 @@ describe('chain configuration', () => {
       [[{ ...chain, token: '0x1234' }], '0.token'],
       [[{ ...chain, finalityDepth: 0 }], '0.finalityDepth'],
       [[{ ...chain, finalityDepth: 1.5 }], '0.finalityDepth'],
+      [[{ ...chain, deployBlock: -1 }], '0.deployBlock'],
+      [[{ ...chain, deployBlock: '5' }], '0.deployBlock'],
+      [[{ ...chain, token: undefined }], '0.deployBlock'],
       [[{ ...chain, color: 'blue' }], '0.color'],
       [[chain, { ...chain, chainId: 2 }], '1.name'],
       [[chain, { ...chain, name: 'other' }], '1.chainId'],

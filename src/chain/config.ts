@@ -1,6 +1,6 @@
 /**
  * The chains Clearpeg issues on, by configuration: `CLEARPEG_CHAINS`, a JSON array of
- * `{ "name", "chainId", "rpcUrl", "token"?, "finalityDepth" }`. `rpcUrl` is an HTTP(S) URL of
+ * `{ "name", "chainId", "rpcUrl", "finalityDepth", "token"?, "deployBlock"? }`. `rpcUrl` is an HTTP(S) URL of
  * any EVM node, or `in-process` for Hardhat's EVM inside the Clearpeg process. Without it,
  * the embedded default: two in-process chains, so that supply is visible per chain.
  */
@@ -8,21 +8,40 @@ import { type Hex, isAddress } from 'viem';
 import { ClearpegError } from '../errors.ts';
 
 export interface ChainConfig {
-  /** A short name, used in account codes (`supply:<name>`) and commands. */
+  /** A short name, for commands, key files and messages. */
   readonly name: string;
   readonly chainId: number;
   /** `in-process`, or the node's HTTP(S) URL. */
   readonly rpcUrl: string;
-  /** The token's address, once deployed. */
+  /** The token's address, when it was deployed elsewhere (else `clearpeg chain deploy` records it). */
   readonly token: Hex | undefined;
+  /** The block of that deployment, where the indexer starts (only with `token`). */
+  readonly deployBlock: bigint | undefined;
   /** Blocks on top of a transaction's block before it is final (1: the block itself). */
   readonly finalityDepth: number;
 }
 
-/** The embedded default: two in-process chains. */
+/**
+ * The embedded default: two in-process chains. Each mines a block per transaction and never
+ * reorganizes, so a transaction's own block is final (depth 1).
+ */
 export const defaultChains: readonly ChainConfig[] = [
-  { name: 'local-a', chainId: 31337, rpcUrl: 'in-process', token: undefined, finalityDepth: 2 },
-  { name: 'local-b', chainId: 31338, rpcUrl: 'in-process', token: undefined, finalityDepth: 2 },
+  {
+    name: 'local-a',
+    chainId: 31337,
+    rpcUrl: 'in-process',
+    token: undefined,
+    deployBlock: undefined,
+    finalityDepth: 1,
+  },
+  {
+    name: 'local-b',
+    chainId: 31338,
+    rpcUrl: 'in-process',
+    token: undefined,
+    deployBlock: undefined,
+    finalityDepth: 1,
+  },
 ];
 
 /** The most blocks a finality depth may be: deeper than any public chain needs. */
@@ -66,7 +85,7 @@ function parseChain(entry: unknown, index: number): ChainConfig {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
     invalid(`${index}`, 'an object', entry);
   const e = entry as Record<string, unknown>;
-  const known = new Set(['name', 'chainId', 'rpcUrl', 'token', 'finalityDepth']);
+  const known = new Set(['name', 'chainId', 'rpcUrl', 'token', 'deployBlock', 'finalityDepth']);
   for (const key of Object.keys(e))
     if (!known.has(key)) invalid(`${index}.${key}`, 'a known field', key);
   if (typeof e.name !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(e.name))
@@ -88,6 +107,14 @@ function parseChain(entry: unknown, index: number): ChainConfig {
   )
     invalid(`${index}.token`, 'a 20-byte hex address', e.token);
   if (
+    e.deployBlock !== undefined &&
+    (e.token === undefined ||
+      typeof e.deployBlock !== 'number' ||
+      !Number.isSafeInteger(e.deployBlock) ||
+      e.deployBlock < 0)
+  )
+    invalid(`${index}.deployBlock`, 'a block number ≥ 0, given with token', e.deployBlock);
+  if (
     typeof e.finalityDepth !== 'number' ||
     !Number.isSafeInteger(e.finalityDepth) ||
     e.finalityDepth < 1 ||
@@ -99,6 +126,7 @@ function parseChain(entry: unknown, index: number): ChainConfig {
     chainId: e.chainId,
     rpcUrl: e.rpcUrl,
     token: e.token === undefined ? undefined : ((e.token as string).toLowerCase() as Hex),
+    deployBlock: e.deployBlock === undefined ? undefined : BigInt(e.deployBlock as number),
     finalityDepth: e.finalityDepth,
   };
 }

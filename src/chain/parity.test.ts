@@ -143,5 +143,20 @@ for (const transport of transports)
       assert.deepEqual(await trippedBreakers(f.t.db), [`mint:${chainId}`]);
       await assert.rejects(assertMintingOpen(f.t.db, chainId), { code: 'breaker-tripped' });
       await assertMintingOpen(f.t.db, chainId + 1); // another chain is not stopped
+
+      // Checked again while the breaker is tripped: recorded, but no second alert.
+      await mine(1);
+      await index();
+      assert.equal((await parity())?.ok, false);
+      const count = async () =>
+        Number(
+          (await f.t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alerts')).rows[0]!.n,
+        );
+      assert.equal(await count(), 1);
+      // Cleared by an operator while the mismatch stands: the next check trips and alerts again.
+      await f.t.db.query('DELETE FROM breakers');
+      assert.equal((await parity())?.ok, false);
+      assert.equal(await count(), 2);
+      assert.deepEqual(await trippedBreakers(f.t.db), [`mint:${chainId}`]);
     });
   });

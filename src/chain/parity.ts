@@ -4,12 +4,12 @@
  * At B, the newest block that is both final and indexed:
  *   totalSupply(B) − tokens held by the issuer's addresses at B  =  the ledger's supply account,
  *   counting only its postings tied to blocks ≤ B (metadata `chain.id`, `chain.block`).
- * Every check is recorded with both sides. A mismatch raises an alert and trips the breaker
- * `mint:<chainId>`, which the mint path respects until an operator clears it.
+ * Every check is recorded with both sides. A mismatch trips the breaker `mint:<chainId>`,
+ * which the mint path respects until an operator clears it, and raises an alert when it trips.
  */
 import type { Hex, PublicClient } from 'viem';
 import { ClearpegError } from '../errors.ts';
-import { type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
+import { accountFlag, type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
@@ -24,7 +24,7 @@ export interface ParityOptions {
   readonly chainId: number;
   readonly token: Hex;
   readonly finalityDepth: number;
-  /** The ledger account of this chain's supply (`supply:<chain>`). */
+  /** The ledger account of this chain's supply (`supply:<chainId>`). */
   readonly supplyAccount: Uuid;
   readonly clockUs?: () => bigint;
 }
@@ -38,6 +38,19 @@ export interface ParityResult {
   readonly circulating: bigint;
   readonly ledgerSupply: bigint;
   readonly ok: boolean;
+}
+
+/**
+ * The ledger account of a chain's supply: a liability, credited by mints, debited by
+ * redemptions, whose debits never exceed its credits.
+ * @example supplyAccountSpec(31337) // { code: 'supply:31337', asset: 'USD', flags: … }
+ */
+export function supplyAccountSpec(chainId: number): {
+  code: string;
+  asset: string;
+  flags: number;
+} {
+  return { code: `supply:${chainId}`, asset: 'USD', flags: accountFlag.debitsMustNotExceedCredits };
 }
 
 /** The breaker a parity mismatch trips on a chain. */
@@ -112,14 +125,17 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
       ledgerSupply: String(ledgerSupply),
       difference: String(result.circulating - ledgerSupply),
     });
+    // One alert per trip: while the breaker stays tripped, later mismatches are recorded
+    // above but raise nothing new; once an operator clears it, the next mismatch alerts again.
+    const tripped = await tx.query(
+      `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
+       ON CONFLICT (name) DO NOTHING RETURNING name`,
+      [mintBreaker(chainId), detail, now],
+    );
+    if (tripped.rows.length === 0) return;
     await tx.query(
       `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'parity-mismatch', $2, $3::jsonb, $4)`,
       [uuidv7(), `chain ${chainId} at block ${blockNumber}`, detail, now],
-    );
-    await tx.query(
-      `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
-       ON CONFLICT (name) DO NOTHING`,
-      [mintBreaker(chainId), detail, now],
     );
   });
   return result;

@@ -15,7 +15,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { assert } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { accountFlag, type Uuid } from '../ledger/types.ts';
+import type { Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { registerIssuerAddress } from './addresses.ts';
@@ -27,6 +27,7 @@ import {
   startHardhatNode,
   type TestAccount,
 } from './evm.ts';
+import { supplyAccountSpec } from './parity.ts';
 
 /** The two local chains every chain suite runs on. */
 export const transports = ['in-process', 'http'] as const;
@@ -199,13 +200,7 @@ export async function supplyAccounts(
 ): Promise<{ supply: Uuid; source: Uuid }> {
   const [supply, source] = [uuidv7(), uuidv7()];
   const outcomes = await ledger.submit([
-    {
-      type: 'createAccount',
-      id: supply,
-      code: `supply:${chainId}`,
-      asset: 'USD',
-      flags: accountFlag.debitsMustNotExceedCredits,
-    },
+    { type: 'createAccount', id: supply, ...supplyAccountSpec(chainId) },
     { type: 'createAccount', id: source, code: 'customers:1:fiat', asset: 'USD', flags: 0 },
   ]);
   assert(

@@ -1,14 +1,18 @@
 /**
- * `clearpeg chain status|parity`: what Clearpeg knows of each configured chain, from its
- * database (so it works for the in-process chains of a running server too). Every read takes
- * `--json`.
+ * `clearpeg chain status|parity|deploy|key`: the configured chains. `status` and `parity` read
+ * what Clearpeg knows from its database; `deploy` and `key` act on a chain and on the key files
+ * in the data directory. Every read takes `--json`.
  */
-import { loadChains } from '../chain/config.ts';
+import { type Hex, isAddress } from 'viem';
+import { type ChainConfig, loadChains } from '../chain/config.ts';
+import { createIssuerKey, issuerKeyFile, readIssuerAccount } from '../chain/keys.ts';
 import { stopsMinting } from '../chain/parity.ts';
+import { deployToken, openIssuerChain, resolveToken } from '../chain/runtime.ts';
+import { ClearpegError } from '../errors.ts';
 import { toJson } from '../json.ts';
-import { formatAmount } from '../money/money.ts';
+import { formatAmount, parseAmount } from '../money/money.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
-import { type Command, commandOptions, exitCode, withDatabase } from './io.ts';
+import { type Command, commandOptions, exitCode, UsageError, withDatabase } from './io.ts';
 
 const options = (args: readonly string[]) => commandOptions(args, { json: { type: 'boolean' } });
 
@@ -54,8 +58,15 @@ export const chainStatus: Command = {
     const view = await withDatabase(context, async (db) => {
       const cursors = new Map(
         (
-          await db.query<{ chain_id: string; block_number: string; token: string }>(
-            'SELECT chain_id::text, block_number::text, token FROM chain_cursors',
+          await db.query<{ chain_id: string; block_number: string }>(
+            'SELECT chain_id::text, block_number::text FROM chain_cursors',
+          )
+        ).rows.map((row) => [row.chain_id, row]),
+      );
+      const tokens = new Map(
+        (
+          await db.query<{ chain_id: string; address: string; deploy_block: string }>(
+            'SELECT chain_id::text, address, deploy_block::text FROM chain_tokens',
           )
         ).rows.map((row) => [row.chain_id, row]),
       );
@@ -77,7 +88,8 @@ export const chainStatus: Command = {
           chainId: id,
           rpcUrl: chain.rpcUrl,
           finalityDepth: chain.finalityDepth,
-          token: cursors.get(id)?.token ?? chain.token ?? null,
+          token: tokens.get(id)?.address ?? chain.token ?? null,
+          deployBlock: tokens.get(id)?.deploy_block ?? null,
           indexedBlock: cursors.get(id)?.block_number ?? null,
           openRequests: open.get(id) ?? 0,
           parity: parityView(parity.get(id)),
@@ -126,5 +138,135 @@ export const chainParity: Command = {
         );
       }
     return view.every((chain) => chain.parity?.ok !== false) ? exitCode.ok : exitCode.failed;
+  },
+};
+
+/** The configured chain named by `--chain`. */
+function chainOption(name: string | undefined): ChainConfig {
+  const chains = loadChains();
+  if (name === undefined)
+    throw new UsageError(`--chain: give one of ${chains.map((c) => c.name).join(', ')}`);
+  const chain = chains.find((c) => c.name === name);
+  if (chain === undefined)
+    throw new UsageError(
+      `--chain: no chain "${name}" is configured (configured: ${chains.map((c) => c.name).join(', ')})`,
+    );
+  return chain;
+}
+
+/** The default admin-transfer delay of a deployment: two days. */
+const adminDelaySecondsDefault = 172_800;
+
+export const chainDeploy: Command = {
+  name: 'chain deploy',
+  summary: 'deploy and set up the token on a chain (resumable; waits until final)',
+  usage:
+    'clearpeg chain deploy --chain NAME --minter-allowance AMOUNT [--token-name "Clearpeg USD"] [--symbol CPUSD] [--admin-delay SECONDS] [--admin-to ADDRESS] [--json]',
+  async run(args, context) {
+    const { values } = commandOptions(args, {
+      chain: { type: 'string' },
+      'minter-allowance': { type: 'string' },
+      'token-name': { type: 'string', default: 'Clearpeg USD' },
+      symbol: { type: 'string', default: 'CPUSD' },
+      'admin-delay': { type: 'string', default: String(adminDelaySecondsDefault) },
+      'admin-to': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const config = chainOption(values.chain);
+    if (values['minter-allowance'] === undefined)
+      throw new UsageError(
+        '--minter-allowance: give the first minter allowance in tokens, e.g. 1000000 (there is no unlimited)',
+      );
+    const minterAllowance = parseAmount(values['minter-allowance'], '--minter-allowance');
+    if (!/^[0-9]{1,10}$/.test(values['admin-delay']))
+      throw new UsageError('--admin-delay: give the delay in whole seconds');
+    const adminTo = values['admin-to'];
+    if (adminTo !== undefined && !isAddress(adminTo, { strict: false }))
+      throw new UsageError('--admin-to: give a 20-byte hex address');
+    const record = await withDatabase(context, async (db) => {
+      const chain = await openIssuerChain(config, { db, dataDir: context.config.dataDir });
+      try {
+        const existing = await resolveToken(db, config);
+        if (existing !== undefined && existing.deployRequestId === null)
+          throw new ClearpegError(
+            'chain-token-configured',
+            `chain ${config.name} uses the configured token ${existing.address}; nothing to deploy`,
+          );
+        if (!values.json) context.out(`issuer ${chain.account.address} on ${config.name}`);
+        return await deployToken(db, chain, {
+          name: values['token-name'],
+          symbol: values.symbol,
+          adminDelaySeconds: Number(values['admin-delay']),
+          minterAllowance,
+          ...(adminTo === undefined ? {} : { adminTo: adminTo as Hex }),
+          progress: (step, state) => {
+            if (!values.json)
+              context.out(
+                `  ${step.padEnd(24)} ${state.status}${state.txHash === null ? '' : ` ${state.txHash}`}`,
+              );
+          },
+        });
+      } finally {
+        await chain.close();
+      }
+    });
+    const view = {
+      chain: config.name,
+      chainId: String(config.chainId),
+      token: record.address,
+      deployBlock: String(record.deployBlock),
+    };
+    if (values.json) context.out(toJson(view));
+    else context.out(`token ${view.token} on ${view.chain}, deployed at block ${view.deployBlock}`);
+    return exitCode.ok;
+  },
+};
+
+export const chainKey: Command = {
+  name: 'chain key',
+  summary: "create, import or show the issuer's key file for a chain",
+  usage:
+    'clearpeg chain key create|import|show --chain NAME [--private-key-env VARIABLE] [--json]   (CLEARPEG_KEY_PASSPHRASE)',
+  async run(args, context) {
+    const { values, positionals } = commandOptions(args, {
+      chain: { type: 'string' },
+      'private-key-env': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const action = positionals[0];
+    if (action !== 'create' && action !== 'import' && action !== 'show')
+      throw new UsageError('give create, import or show');
+    const config = chainOption(values.chain);
+    const dataDir = context.config.dataDir;
+    let address: Hex;
+    if (action === 'show') {
+      address = (await readIssuerAccount(dataDir, config)).address;
+    } else {
+      let privateKey: Hex | undefined;
+      if (action === 'import') {
+        // From the environment, never the command line: arguments are visible to every user.
+        const variable = values['private-key-env'];
+        if (variable === undefined)
+          throw new UsageError('--private-key-env: name the variable that holds the key');
+        const value = process.env[variable];
+        if (value === undefined || value === '')
+          throw new UsageError(`--private-key-env: ${variable} is not set`);
+        privateKey = value as Hex;
+      }
+      ({ address } = await createIssuerKey(
+        dataDir,
+        config,
+        privateKey === undefined ? {} : { privateKey },
+      ));
+    }
+    const file = issuerKeyFile(dataDir, config);
+    if (values.json) context.out(toJson({ chain: config.name, address, file }));
+    else
+      context.out(
+        action === 'show'
+          ? `${config.name}: issuer ${address} (${file})`
+          : `${config.name}: issuer ${address}, key in ${file}; fund this address with gas before "clearpeg chain deploy"`,
+      );
+    return exitCode.ok;
   },
 };

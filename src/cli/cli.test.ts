@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -112,5 +112,20 @@ describe('the clearpeg command', () => {
     );
     assert.match(parity.out, /local-b at block 9: .* ≠ ledger 0\.000000 {2}MISMATCH/);
     assert.equal(clearpeg('chain', 'parity', '--bogus').code, 2);
+  });
+
+  it('an embedded store held by another process is refused with a named error, not a crash', () => {
+    // This test process stands for a running server: it is alive and not the CLI.
+    writeFileSync(join(dataDir, 'pgdata', 'clearpeg.lock'), String(process.pid));
+    try {
+      const run = clearpeg('ledger', 'head');
+      assert.equal(run.code, 1, run.err);
+      assert.match(
+        run.err,
+        new RegExp(`is in use by process ${process.pid} \\(a running "clearpeg serve"\\?\\)`),
+      );
+    } finally {
+      rmSync(join(dataDir, 'pgdata', 'clearpeg.lock'));
+    }
   });
 });

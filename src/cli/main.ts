@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../config.ts';
 import { ClearpegError } from '../errors.ts';
-import { chainParity, chainStatus } from './chain.ts';
+import { chainDeploy, chainKey, chainParity, chainStatus } from './chain.ts';
 import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
 import { ledgerAccounts, ledgerHead, ledgerTransaction, ledgerVerify } from './ledger.ts';
 import { serveCommand } from './serve.ts';
@@ -18,6 +18,8 @@ const commands: readonly Command[] = [
   ledgerTransaction,
   chainStatus,
   chainParity,
+  chainDeploy,
+  chainKey,
 ];
 
 function help(out: (line: string) => void): void {
@@ -25,7 +27,7 @@ function help(out: (line: string) => void): void {
   out('usage: clearpeg <command> [options]\n');
   for (const command of commands) out(`  ${command.name.padEnd(22)} ${command.summary}`);
   out(
-    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT, CLEARPEG_CHAINS (JSON: the chains; default two in-process chains).',
+    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT, CLEARPEG_CHAINS (JSON: the chains; default two in-process chains), CLEARPEG_KEY_PASSPHRASE (the passphrase of the key files).',
   );
 }
 

@@ -10,7 +10,7 @@ import { limits } from '../limits.ts';
 import { validateCommand } from './command.ts';
 import { type PlannedCommand, planBatchAsync } from './plan.ts';
 import type { LedgerStore } from './ports.ts';
-import type { Command, Outcome, Uuid } from './types.ts';
+import type { Account, Command, Outcome, Uuid } from './types.ts';
 import { uuidv7 } from './uuid.ts';
 
 /** Options of a ledger; the defaults are production's. */
@@ -83,6 +83,36 @@ export class Ledger {
       }
     });
     return this.enqueue(commands);
+  }
+
+  /**
+   * The account with `code`, created with `asset` and `flags` when there is none (by whichever
+   * writer gets there first); an existing account with another asset or flags is refused.
+   * @example const supply = await ledger.ensureAccount({ code: 'supply:31337', asset: 'USD', flags })
+   */
+  async ensureAccount(wanted: {
+    readonly code: string;
+    readonly asset: string;
+    readonly flags: number;
+  }): Promise<Account> {
+    let account = await this.store.accountByCode(wanted.code);
+    if (account === undefined) {
+      const [outcome] = await this.submit([{ type: 'createAccount', id: this.newId(), ...wanted }]);
+      account = await this.store.accountByCode(wanted.code);
+      if (account === undefined)
+        throw new ClearpegError(
+          'account-not-created',
+          `account ${wanted.code} could not be created: ${outcome?.status === 'failed' ? outcome.error.message : 'unknown'}`,
+          { field: 'code' },
+        );
+    }
+    if (account.asset !== wanted.asset || account.flags !== wanted.flags)
+      throw new ClearpegError(
+        'account-mismatch',
+        `account ${wanted.code} exists with asset ${account.asset} and flags ${account.flags}, not ${wanted.asset} and ${wanted.flags}`,
+        { field: 'code', rule: 'an existing account has the asset and flags asked for' },
+      );
+    return account;
   }
 
   /**

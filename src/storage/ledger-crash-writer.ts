@@ -22,23 +22,8 @@ const ledger = new Ledger(store);
 const codes = ['crash:source', ...Array.from({ length: 20 }, (_, i) => `crash:sink-${i}`)];
 const ids: Uuid[] = [];
 for (const code of codes) {
-  const existing = await store.accountByCode(code);
-  if (existing) {
-    ids.push(existing.id);
-    continue;
-  }
-  const id = uuidv7();
-  const [outcome] = await ledger.submit([
-    {
-      type: 'createAccount',
-      id,
-      code,
-      asset: 'USD',
-      flags: code === 'crash:source' ? 0 : accountFlag.debitsMustNotExceedCredits,
-    },
-  ]);
-  if (outcome!.status !== 'committed') throw new Error(JSON.stringify(outcome));
-  ids.push(id);
+  const flags = code === 'crash:source' ? 0 : accountFlag.debitsMustNotExceedCredits;
+  ids.push((await ledger.ensureAccount({ code, asset: 'USD', flags })).id);
 }
 writeSync(1, 'ready\n');
 let n = 0;

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ClearpegError } from '../../errors.ts';
 
 /** The lock file, beside PostgreSQL's files (PostgreSQL ignores unknown files there). */
 const LOCK_FILE = 'clearpeg.lock';
@@ -27,7 +28,11 @@ export function lockDataDir(dir: string): () => void {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const owner = Number(fs.readFileSync(file, 'utf8'));
     if (owner !== process.pid && isAlive(owner)) {
-      throw new Error(`${root} is in use by process ${owner}`);
+      throw new ClearpegError(
+        'data-dir-in-use',
+        `${root} is in use by process ${owner} (a running "clearpeg serve"?): the embedded store serves one process; stop it, or read through its API, or use PostgreSQL (DATABASE_URL) to share the data`,
+        { field: 'CLEARPEG_DATA_DIR', rule: 'one process per embedded data directory' },
+      );
     }
     fs.writeFileSync(file, String(process.pid)); // stale: its owner is gone
   }

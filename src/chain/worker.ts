@@ -1,0 +1,128 @@
+/**
+ * The chain worker of `clearpeg serve`, one per chain, at its own pace: each tick follows the
+ * issuer's open requests (`poll`), reads the token's new events (`catchUp`), and checks supply
+ * parity at the newest final, indexed block. A failing tick (a node that does not answer) is
+ * reported once and tried again next tick; nothing it does is lost or done twice, since each
+ * part is idempotent on its own.
+ */
+import type { Ledger } from '../ledger/ledger.ts';
+import type { Uuid } from '../ledger/types.ts';
+import type { SqlDatabase } from '../storage/sql.ts';
+import type { RequestState } from './connector.ts';
+import { ChainIndexer } from './indexer.ts';
+import { checkParity, type ParityResult, supplyAccountSpec } from './parity.ts';
+import type { IssuerChain, TokenRecord } from './runtime.ts';
+
+export interface ChainWorkerOptions {
+  readonly db: SqlDatabase;
+  readonly ledger: Ledger;
+  readonly chain: IssuerChain;
+  readonly token: TokenRecord;
+  /** Pause between ticks. */
+  readonly intervalMs?: number;
+  /** Where problems and recoveries are reported. */
+  readonly log: (line: string) => void;
+}
+
+/** What one tick did. */
+export interface TickResult {
+  readonly requestsChanged: readonly RequestState[];
+  readonly eventsStored: number;
+  readonly parity: ParityResult | undefined;
+}
+
+/** Pause between ticks by default: about a block time of a fast chain. */
+const tickIntervalMs = 1_000;
+
+export class ChainWorker {
+  private readonly options: ChainWorkerOptions;
+  private readonly indexer: ChainIndexer;
+  private supplyAccount: Uuid | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  /** The last failure reported, so that a node that stays down is reported once. */
+  private failing: string | undefined;
+  /** Whether the last parity check held, so that a mismatch is reported when it begins. */
+  private parityOk: boolean | undefined;
+
+  constructor(options: ChainWorkerOptions) {
+    this.options = options;
+    const { chain, token, db } = options;
+    this.indexer = new ChainIndexer({
+      db,
+      client: chain.client,
+      chainId: chain.config.chainId,
+      token: token.address,
+      finalityDepth: chain.config.finalityDepth,
+      startBlock: token.deployBlock,
+    });
+  }
+
+  /** One pass: requests, events, parity. */
+  async tick(): Promise<TickResult> {
+    const { chain, token, db, ledger } = this.options;
+    const chainId = chain.config.chainId;
+    this.supplyAccount ??= (await ledger.ensureAccount(supplyAccountSpec(chainId))).id;
+    const requestsChanged = await chain.connector.poll();
+    let eventsStored = 0;
+    for (const step of await this.indexer.catchUp()) eventsStored += step.stored;
+    const parity = await checkParity({
+      db,
+      client: chain.client,
+      chainId,
+      token: token.address,
+      finalityDepth: chain.config.finalityDepth,
+      supplyAccount: this.supplyAccount,
+    });
+    return { requestsChanged, eventsStored, parity };
+  }
+
+  /** Sends again what a previous process signed but may not have sent, then ticks until `stop`. */
+  async start(): Promise<void> {
+    const resent = await this.options.chain.connector.resume();
+    if (resent > 0)
+      this.options.log(
+        `chain ${this.options.chain.config.name}: sent ${resent} stored transactions again`,
+      );
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.guardedTick().finally(() => {
+        this.running = undefined;
+        this.schedule(this.options.intervalMs ?? tickIntervalMs);
+      });
+    }, delayMs);
+  }
+
+  private async guardedTick(): Promise<void> {
+    const name = this.options.chain.config.name;
+    try {
+      const result = await this.tick();
+      if (this.failing !== undefined) this.options.log(`chain ${name}: working again`);
+      this.failing = undefined;
+      const ok = result.parity?.ok;
+      if (ok !== undefined && ok !== this.parityOk && (ok === false || this.parityOk === false))
+        this.options.log(
+          ok
+            ? `chain ${name}: parity holds again at block ${result.parity!.blockNumber}`
+            : `chain ${name}: PARITY MISMATCH at block ${result.parity!.blockNumber}: circulating ${result.parity!.circulating}, ledger ${result.parity!.ledgerSupply}; minting stopped`,
+        );
+      if (ok !== undefined) this.parityOk = ok;
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? String(error);
+      if (message !== this.failing) this.options.log(`chain ${name}: ${message} (retrying)`);
+      this.failing = message;
+    }
+  }
+
+  /** Stops ticking and waits for a tick under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
