@@ -27,6 +27,11 @@ export interface ParityOptions {
   /** The ledger account of this chain's supply (`supply:<chainId>`). */
   readonly supplyAccount: Uuid;
   readonly clockUs?: () => bigint;
+  /**
+   * The newest block to check: the caller's settled horizon (every mint final at or below it
+   * is already posted in the ledger), so a mint final a moment ago is not a false mismatch.
+   */
+  readonly atMost?: bigint;
 }
 
 export interface ParityResult {
@@ -86,7 +91,8 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
   if (indexed === undefined) return undefined;
   const head = await client.getBlockNumber({ cacheTime: 0 });
   const finalHead = head - BigInt(options.finalityDepth) + 1n;
-  const blockNumber = indexed < finalHead ? indexed : finalHead;
+  let blockNumber = indexed < finalHead ? indexed : finalHead;
+  if (options.atMost !== undefined && options.atMost < blockNumber) blockNumber = options.atMost;
   if (blockNumber < 0n) return undefined;
   const totalSupply = await client.readContract({
     address: options.token,

@@ -22,6 +22,12 @@ export interface ChainWorkerOptions {
   readonly intervalMs?: number;
   /** Where problems and recoveries are reported. */
   readonly log: (line: string) => void;
+  /**
+   * Called after the issuer's requests are followed and before events are read: the issuance
+   * workflows settle what became final (post mints) and send what is approved. Parity is then
+   * checked no higher than the final block as of the tick's start, which `settle` has covered.
+   */
+  readonly settle?: () => Promise<void>;
 }
 
 /** What one tick did. */
@@ -64,7 +70,10 @@ export class ChainWorker {
     const { chain, token, db, ledger } = this.options;
     const chainId = chain.config.chainId;
     this.supplyAccount ??= (await ledger.ensureAccount(supplyAccountSpec(chainId))).id;
+    // Read first: every request final at or below this head's final block is settled below.
+    const head = await chain.client.getBlockNumber({ cacheTime: 0 });
     const requestsChanged = await chain.connector.poll();
+    await this.options.settle?.();
     let eventsStored = 0;
     for (const step of await this.indexer.catchUp()) eventsStored += step.stored;
     const parity = await checkParity({
@@ -74,6 +83,7 @@ export class ChainWorker {
       token: token.address,
       finalityDepth: chain.config.finalityDepth,
       supplyAccount: this.supplyAccount,
+      atMost: head - BigInt(chain.config.finalityDepth) + 1n,
     });
     return { requestsChanged, eventsStored, parity };
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatUuid, isUuid, uuidv7, writeUuid } from './uuid.ts';
+import { formatUuid, isUuid, namedUuid, uuidv7, writeUuid } from './uuid.ts';
 
 /** The definition, as a regular expression: what `isUuid` must agree with. */
 const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -53,6 +53,16 @@ describe('uuid', () => {
       fc.property(text, (t) => isUuid(t) === canonical.test(t)),
       { seed: 36, numRuns: 20_000 },
     );
+  });
+
+  it('names a UUIDv8 by namespace and name: stable, distinct, version 8 (vector)', () => {
+    const id = namedUuid('clearpeg-deposit/1', 'REF-1');
+    // SHA-256("clearpeg-deposit/1" ‖ 0x00 ‖ "REF-1"), first 16 bytes, version 8, variant 10.
+    assert.equal(id, namedUuid('clearpeg-deposit/1', 'REF-1'));
+    assert.equal(id, '1beb4d53-fb72-82f1-8ec8-95b97815b7b4');
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.notEqual(id, namedUuid('clearpeg-deposit/1', 'REF-2'));
+    assert.notEqual(namedUuid('a', 'bc'), namedUuid('ab', 'c'), 'the separator keeps names apart');
   });
 
   it('formats and parses 16 bytes both ways', () => {

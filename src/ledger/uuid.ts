@@ -5,6 +5,7 @@
  * when it overflows the timestamp is advanced by one millisecond.
  */
 import { getRandomValues } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -31,6 +32,26 @@ export function uuidv7(nowMs: number = Date.now()): string {
   }
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  return formatUuid(bytes);
+}
+
+/**
+ * A UUIDv8 (RFC 9562 §5.8) named by `name` in `namespace`: the first 16 bytes of
+ * SHA-256(namespace ‖ 0x00 ‖ name) with the version and variant bits set. The same name gives
+ * the same id, so a step retried after a crash (a deposit's ledger transfer, named by its
+ * statement reference) is the same ledger command, which the ledger applies once.
+ * @example namedUuid('clearpeg-deposit/1', 'REF-1') === namedUuid('clearpeg-deposit/1', 'REF-1')
+ */
+export function namedUuid(namespace: string, name: string): string {
+  const encoder = new TextEncoder();
+  const a = encoder.encode(namespace);
+  const b = encoder.encode(name);
+  const input = new Uint8Array(a.length + 1 + b.length);
+  input.set(a);
+  input.set(b, a.length + 1);
+  const bytes = sha256(input).slice(0, 16);
+  bytes[6] = 0x80 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
   return formatUuid(bytes);
 }

@@ -1,0 +1,86 @@
+/**
+ * What the issuance workflows share: the database, the ledger, the sanctions list, the
+ * clock; and `audited`, the one way a workflow changes anything: the change and its audit
+ * entry commit together, and a refusal is recorded before it is thrown. (The ledger is not
+ * called inside a database transaction: it has its own writer, and on the embedded store one
+ * connection.)
+ */
+import { ClearpegError } from '../errors.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { type AuditDetail, appendAudit } from '../policy/audit.ts';
+import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
+import { type Actor, actorName } from './actors.ts';
+import type { SanctionsList } from './sanctions.ts';
+
+export interface IssuanceContext {
+  readonly db: SqlDatabase;
+  readonly ledger: Ledger;
+  readonly sanctions: SanctionsList;
+  /** Microseconds since the epoch. */
+  readonly clockUs: () => bigint;
+}
+
+/** Commits a change with its audit entry: `change` runs in one database transaction. */
+export type Commit = <R>(
+  change: (tx: SqlExecutor) => Promise<{ result: R; detail: AuditDetail }>,
+) => Promise<R>;
+
+/**
+ * Runs a workflow step that is audited as `action` on `subject`. `body` checks and prepares
+ * (reads, ledger commands: the ledger commits on its own, so its commands are made
+ * idempotent by id), then calls `commit` once with the database change, which commits with
+ * an audit entry (outcome ok, the detail it returns). A `ClearpegError` anywhere is
+ * recorded as a refusal (its code and message) and rethrown.
+ * @example await audited(ctx, actor, 'customer.create', id, (commit) => commit(async (tx) => ({ result: id, detail: {} })))
+ */
+export async function audited<T>(
+  ctx: IssuanceContext,
+  actor: Actor,
+  action: string,
+  subject: string,
+  body: (commit: Commit) => Promise<T>,
+): Promise<T> {
+  const commit: Commit = (change) =>
+    ctx.db.transaction(async (tx) => {
+      const { result, detail } = await change(tx);
+      await appendAudit(
+        tx,
+        { actor: actorName(actor), action, subject, outcome: 'ok', detail },
+        ctx.clockUs(),
+      );
+      return result;
+    });
+  try {
+    return await body(commit);
+  } catch (error) {
+    if (error instanceof ClearpegError) await recordRefusal(ctx, actor, action, subject, error);
+    throw error;
+  }
+}
+
+/** Records a refused request in the audit log, on its own. */
+export async function recordRefusal(
+  ctx: IssuanceContext,
+  actor: Actor,
+  action: string,
+  subject: string,
+  error: ClearpegError,
+): Promise<void> {
+  await ctx.db.transaction((tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: actorName(actor),
+        action,
+        subject: subject.slice(0, 200) || '-',
+        outcome: 'refused',
+        detail: {
+          code: error.code,
+          message: error.message.slice(0, 2000),
+          field: error.field ?? null,
+        },
+      },
+      ctx.clockUs(),
+    ),
+  );
+}

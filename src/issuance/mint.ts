@@ -1,0 +1,685 @@
+/**
+ * Mints: $1 of posted fiat in, one token out, only with a quorum of approvers' signatures.
+ *
+ *   request   checks (KYC, registered and screened wallet, breakers, every limit at once);
+ *             the velocity buckets are taken and the request stored in one transaction; then
+ *             the pending ledger transfer customers:<id>:fiat → supply:<chainId> reserves the
+ *             customer's posted fiat (its id is named by the request, so it is made once).
+ *   approve   an approver's Ed25519 signature over the intent, decoded from the request's own
+ *             columns; the initiator never counts; at the tier's quorum the request is approved.
+ *   write     the chain writer rebuilds the intent from the row, verifies every stored
+ *             signature again against the approver register and the policy's tier (a forged
+ *             approval row or an edited amount is refused here), checks the breakers, makes
+ *             sure the pending transfer exists, and only then submits the mint through the
+ *             connector under the request's id (at most one on-chain effect).
+ *   settle    final on chain: the pending transfer is posted, tied to the block (parity counts
+ *             it from that block); reverted: voided. A request never approved lapses.
+ */
+import type { Hex } from 'viem';
+import { ChainError } from '../chain/connector.ts';
+import { assertMintingOpen, chainTie, supplyAccountSpec } from '../chain/parity.ts';
+import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
+import { ClearpegError } from '../errors.ts';
+import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
+import { limits } from '../limits.ts';
+import { formatAmount, type Micro } from '../money/money.ts';
+import {
+  type Approval,
+  checkQuorum,
+  type RegisteredApprover,
+  verifyApproval,
+} from '../policy/approvals.ts';
+import { appendAudit } from '../policy/audit.ts';
+import type { Intent } from '../policy/intent.ts';
+import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
+import { requiredApprovals } from '../policy/quorum.ts';
+import type { SqlExecutor } from '../storage/sql.ts';
+import { accountId, customerFiat, usd } from './accounts.ts';
+import { type Actor, actorName, requireRole } from './actors.ts';
+import { audited, type IssuanceContext, recordRefusal } from './context.ts';
+import { getCustomer, isRegisteredWallet } from './customers.ts';
+import { currentPolicy, type PolicyDocument } from './policy.ts';
+import { screenEvmAddress } from './sanctions.ts';
+
+/** A refused mint request, with every rule it broke. */
+export class MintRefusedError extends ClearpegError {
+  override name = 'MintRefusedError';
+  constructor(readonly violations: readonly MintLimitViolation[]) {
+    super('mint-refused', `mint refused: ${violations.map((v) => v.message).join('; ')}`, {
+      field: 'amount',
+      rule: violations.map((v) => v.code).join(', '),
+    });
+  }
+}
+
+export type MintStatus =
+  | 'pending-approval'
+  | 'approved'
+  | 'submitted'
+  | 'final'
+  | 'failed'
+  | 'expired';
+
+export interface MintRequest {
+  readonly id: string;
+  readonly customerId: string;
+  readonly chainId: number;
+  readonly to: Hex;
+  readonly amount: Micro;
+  readonly status: MintStatus;
+  readonly initiator: string;
+  readonly approvalsRequired: number;
+  readonly ledgerPending: string;
+  readonly txHash: string | null;
+  readonly blockNumber: bigint | null;
+  readonly failure: string | null;
+  readonly token: Hex;
+}
+
+type MintRow = {
+  id: string;
+  customer_id: string;
+  chain_id: string;
+  to_address: string;
+  amount: string;
+  status: MintStatus;
+  initiator: string;
+  approvals_required: number;
+  ledger_pending: string;
+  chain_request_id: string | null;
+  tx_hash: string | null;
+  block_number: string | null;
+  failure: string | null;
+  expires_at_us: string;
+  token: string;
+};
+
+const mintColumns = `m.id, m.customer_id, m.chain_id::text, m.to_address, m.amount::text, m.status, m.initiator,
+  m.approvals_required, m.ledger_pending, m.chain_request_id, m.tx_hash, m.block_number::text, m.failure,
+  m.expires_at_us::text, t.address AS token`;
+
+function fromRow(row: MintRow): MintRequest {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    chainId: Number(row.chain_id),
+    to: row.to_address as Hex,
+    amount: BigInt(row.amount) as Micro,
+    status: row.status,
+    initiator: row.initiator,
+    approvalsRequired: row.approvals_required,
+    ledgerPending: row.ledger_pending,
+    txHash: row.tx_hash,
+    blockNumber: row.block_number === null ? null : BigInt(row.block_number),
+    failure: row.failure,
+    token: row.token as Hex,
+  };
+}
+
+/** The mint request, or `mint-not-found`. */
+export async function getMint(db: SqlExecutor, id: string, lock = false): Promise<MintRequest> {
+  const { rows } = await db.query<MintRow>(
+    `SELECT ${mintColumns} FROM mint_requests m JOIN chain_tokens t ON t.chain_id = m.chain_id
+     WHERE m.id = $1${lock ? ' FOR UPDATE OF m' : ''}`,
+    [id],
+  );
+  if (rows[0] === undefined)
+    throw new ClearpegError('mint-not-found', `no mint request ${id}`, {
+      field: 'requestId',
+      rule: 'a known mint request',
+    });
+  return fromRow(rows[0]);
+}
+
+/**
+ * What approvers sign: the request decoded from its own columns (never from a stored copy).
+ * @example describeIntent(mintIntent(request)) // 'mint 5,000,000.000000 USD to 0x… on chain 31337 …'
+ */
+export function mintIntent(request: MintRequest): Intent {
+  return {
+    kind: 'mint',
+    requestId: request.id,
+    chainId: String(request.chainId),
+    token: request.token,
+    to: request.to,
+    amount: formatAmount(request.amount),
+    asset: usd,
+    customerId: request.customerId,
+  };
+}
+
+/** The velocity buckets' names in `limit_buckets`. */
+const bucketNames = { hourly: 'mint:hourly', daily: 'mint:daily' } as const;
+
+async function lockedBuckets(
+  tx: SqlExecutor,
+  policy: PolicyDocument,
+  nowUs: bigint,
+): Promise<{ hourly: TokenBucket; daily: TokenBucket }> {
+  const bucket = async (
+    name: string,
+    limit: PolicyDocument['mint']['hourly'],
+  ): Promise<TokenBucket> => {
+    await tx.query(
+      `INSERT INTO limit_buckets (name, level, updated_at_us) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+      [name, limit.capacity, nowUs],
+    );
+    const { rows } = await tx.query<{ level: string; updated_at_us: string }>(
+      'SELECT level::text, updated_at_us::text FROM limit_buckets WHERE name = $1 FOR UPDATE',
+      [name],
+    );
+    const level = BigInt(rows[0]!.level);
+    return {
+      capacity: limit.capacity,
+      refillPerHour: limit.refillPerHour,
+      // A policy that lowered the capacity caps what was saved under the old one.
+      level: (level > limit.capacity ? limit.capacity : level) as Micro,
+      updatedAtUs: BigInt(rows[0]!.updated_at_us),
+    };
+  };
+  return {
+    hourly: await bucket(bucketNames.hourly, policy.mint.hourly),
+    daily: await bucket(bucketNames.daily, policy.mint.daily),
+  };
+}
+
+async function saveBucket(tx: SqlExecutor, name: string, bucket: TokenBucket): Promise<void> {
+  await tx.query('UPDATE limit_buckets SET level = $2, updated_at_us = $3 WHERE name = $1', [
+    name,
+    bucket.level,
+    bucket.updatedAtUs,
+  ]);
+}
+
+/** Balances the gates read, from the ledger's stored accounts (posted, pending counted against). */
+async function gateBalances(
+  db: SqlExecutor,
+  customerId: string,
+): Promise<{ postedFiat: bigint; supply: bigint; reserves: bigint }> {
+  const { rows } = await db.query<{ fiat: string; supply: string; reserves: string }>(
+    `SELECT
+       coalesce(sum(CASE WHEN code = $1 THEN credits_posted - debits_posted - debits_pending END), 0)::text AS fiat,
+       coalesce(sum(CASE WHEN code LIKE 'supply:%' THEN credits_posted + credits_pending - debits_posted END), 0)::text AS supply,
+       coalesce(sum(CASE WHEN code LIKE 'reserves:cash:%' THEN debits_posted - credits_posted - credits_pending END), 0)::text AS reserves
+     FROM ledger_accounts WHERE code = $1 OR code LIKE 'supply:%' OR code LIKE 'reserves:cash:%'`,
+    [customerFiat(customerId).code],
+  );
+  const row = rows[0]!;
+  return {
+    postedFiat: BigInt(row.fiat),
+    supply: BigInt(row.supply),
+    reserves: BigInt(row.reserves),
+  };
+}
+
+/** The pending ledger transfer of a mint: made once, whoever asks first. */
+async function reserveFiat(
+  ctx: IssuanceContext,
+  request: MintRequest,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const [fiat, supply] = await Promise.all([
+    accountId(ctx.ledger, customerFiat(request.customerId)),
+    accountId(ctx.ledger, supplyAccountSpec(request.chainId)),
+  ]);
+  const [outcome] = await ctx.ledger.submit([
+    {
+      type: 'transfer',
+      id: request.ledgerPending,
+      asset: usd,
+      postings: [{ debit: fiat, credit: supply, amount: request.amount }],
+      // The ledger's longest reservation, as a backstop: the workflow resolves every request
+      // well before (unapproved ones lapse after the policy's expiry).
+      pendingTimeoutSeconds: limits.pendingTimeoutSecondsMax,
+      metadata: { 'mint.request': request.id },
+    },
+  ]);
+  return outcome?.status === 'committed'
+    ? { ok: true }
+    : { ok: false, reason: outcome?.status === 'failed' ? outcome.error.message : 'no outcome' };
+}
+
+/**
+ * Asks to mint `amount` on `chainId` to one of the customer's registered wallets. Every rule a
+ * request breaks is reported at once (`MintRefusedError.violations`).
+ * @example const request = await requestMint(ctx, treasurer, { customerId: 'CUST-0001', chainId: 31337, to, amount: parseAmount('5000000') })
+ */
+export async function requestMint(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: { customerId: string; chainId: number; to: string; amount: Micro },
+): Promise<MintRequest> {
+  const id = uuidv7();
+  return audited(ctx, actor, 'mint.request', id, async (commit) => {
+    requireRole(actor, ['treasurer'], { customerId: input.customerId, action: 'request mints' });
+    if (typeof input.amount !== 'bigint' || input.amount <= 0n)
+      throw new ClearpegError('amount-invalid', 'amount must be more than zero', {
+        field: 'amount',
+        rule: 'more than zero',
+      });
+    const customer = await getCustomer(ctx.db, input.customerId);
+    if (customer.kyc !== 'approved')
+      throw new ClearpegError(
+        'customer-not-approved',
+        `customer ${customer.id} is KYC ${customer.kyc}`,
+        {
+          field: 'customerId',
+          rule: 'KYC approved',
+        },
+      );
+    const to = screenEvmAddress(ctx.sanctions, input.to, 'to').toLowerCase() as Hex;
+    if (!(await isRegisteredWallet(ctx.db, customer.id, input.chainId, to)))
+      throw new ClearpegError(
+        'wallet-not-registered',
+        `${to} is not a registered wallet of ${customer.id} on chain ${input.chainId}`,
+        { field: 'to', rule: "one of the customer's registered wallets on the chain" },
+      );
+    const { rows: tokens } = await ctx.db.query<{ address: string }>(
+      'SELECT address FROM chain_tokens WHERE chain_id = $1',
+      [input.chainId],
+    );
+    if (tokens[0] === undefined)
+      throw new ClearpegError('chain-unknown', `no token on chain ${input.chainId}`, {
+        field: 'chainId',
+        rule: 'a chain with a deployed token',
+      });
+    await assertMintingOpen(ctx.db, input.chainId);
+    const { policy } = await currentPolicy(ctx.db);
+    const request: MintRequest = await commit(async (tx) => {
+      const nowUs = ctx.clockUs();
+      const buckets = await lockedBuckets(tx, policy, nowUs);
+      const balances = await gateBalances(tx, customer.id);
+      const check = checkMintLimits({
+        amount: input.amount,
+        perTransactionCap: policy.mint.perTransactionCap,
+        hourBucket: buckets.hourly,
+        dayBucket: buckets.daily,
+        nowUs,
+        postedFiat: (balances.postedFiat < 0n ? 0n : balances.postedFiat) as Micro,
+        supplyAfter: (balances.supply + input.amount) as Micro,
+        reserves: (balances.reserves < 0n ? 0n : balances.reserves) as Micro,
+      });
+      if (check.violations.length > 0) throw new MintRefusedError(check.violations);
+      await saveBucket(tx, bucketNames.hourly, check.hourBucket);
+      await saveBucket(tx, bucketNames.daily, check.dayBucket);
+      const approvalsRequired = requiredApprovals(policy.mint.tiers, input.amount);
+      const ledgerPending = namedUuid('clearpeg-mint/1', id);
+      await tx.query(
+        `INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
+           ledger_pending, created_at_us, expires_at_us, updated_at_us)
+         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9)`,
+        [
+          id,
+          customer.id,
+          input.chainId,
+          to,
+          input.amount,
+          actorName(actor),
+          approvalsRequired,
+          ledgerPending,
+          nowUs,
+          nowUs + BigInt(policy.mint.expirySeconds) * 1_000_000n,
+        ],
+      );
+      const request = fromRow({
+        id,
+        customer_id: customer.id,
+        chain_id: String(input.chainId),
+        to_address: to,
+        amount: String(input.amount),
+        status: 'pending-approval',
+        initiator: actorName(actor),
+        approvals_required: approvalsRequired,
+        ledger_pending: ledgerPending,
+        chain_request_id: null,
+        tx_hash: null,
+        block_number: null,
+        failure: null,
+        expires_at_us: '0',
+        token: tokens[0]!.address,
+      });
+      return {
+        result: request,
+        detail: {
+          customerId: customer.id,
+          chainId: String(input.chainId),
+          to,
+          amount: formatAmount(input.amount),
+          approvalsRequired: String(approvalsRequired),
+        },
+      };
+    });
+    // After the commit: the ledger commits on its own. The writer makes sure of it again.
+    const reserved = await reserveFiat(ctx, request);
+    if (!reserved.ok) {
+      await failMint(ctx, request.id, `the ledger refused the reservation: ${reserved.reason}`);
+      throw new ClearpegError('mint-refused', `mint refused: ${reserved.reason}`, {
+        field: 'amount',
+      });
+    }
+    return request;
+  });
+}
+
+/** The approver register, from the operators table. */
+export async function approverRegister(db: SqlExecutor): Promise<Map<string, RegisteredApprover>> {
+  const { rows } = await db.query<{
+    id: string;
+    roles: string[];
+    approval_key: Uint8Array | null;
+    active: boolean;
+  }>('SELECT id, roles, approval_key, active FROM operators');
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        publicKey: row.approval_key === null ? '' : Buffer.from(row.approval_key).toString('hex'),
+        roles: row.roles,
+        active: row.active,
+      },
+    ]),
+  );
+}
+
+async function storedApprovals(
+  db: SqlExecutor,
+  kind: string,
+  subject: string,
+): Promise<Approval[]> {
+  const { rows } = await db.query<{
+    approver_id: string;
+    public_key: Uint8Array;
+    intent_hash: Uint8Array;
+    signature: Uint8Array;
+  }>(
+    'SELECT approver_id, public_key, intent_hash, signature FROM approvals WHERE subject_kind = $1 AND subject_id = $2 ORDER BY approved_at_us',
+    [kind, subject],
+  );
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  return rows.map((row) => ({
+    approverId: row.approver_id,
+    publicKey: hex(row.public_key),
+    intentHash: hex(row.intent_hash),
+    signature: hex(row.signature),
+  }));
+}
+
+/**
+ * Adds an approver's signed approval to a mint request; at the quorum the request is approved.
+ * The caller must be that approver (their API key) and the approval their signature (their own
+ * Ed25519 key): two things a thief would need.
+ * @example await approveMint(ctx, approver, request.id, signApproval(mintIntent(request), key, 'op-ann'))
+ */
+export async function approveMint(
+  ctx: IssuanceContext,
+  actor: Actor,
+  requestId: string,
+  approval: Approval,
+): Promise<MintRequest> {
+  return audited(ctx, actor, 'mint.approve', String(requestId), (commit) =>
+    commit(async (tx) => {
+      requireRole(actor, ['approver'], { action: 'approve mints' });
+      if (approval?.approverId !== actor.id)
+        throw new ClearpegError(
+          'approval-not-yours',
+          `the approval is by ${approval?.approverId}, not ${actor.id}`,
+          {
+            field: 'approval.approverId',
+            rule: "the caller's own approval",
+          },
+        );
+      const request = await getMint(tx, requestId, true);
+      if (request.status !== 'pending-approval')
+        throw new ClearpegError('mint-not-pending', `mint ${request.id} is ${request.status}`, {
+          field: 'requestId',
+          rule: 'a request awaiting approval',
+        });
+      if (request.initiator === actor.id)
+        throw new ClearpegError('approval-self', 'the initiator of a request cannot approve it', {
+          field: 'approval.approverId',
+          rule: 'an approver other than the initiator',
+        });
+      const register = await approverRegister(tx);
+      const approver = register.get(actor.id);
+      if (approver === undefined || !approver.active || approver.publicKey === '')
+        throw new ClearpegError(
+          'approver-unknown',
+          `${actor.id} is not an active approver with a key`,
+          {
+            field: 'approval.approverId',
+            rule: 'an active approver',
+          },
+        );
+      const intent = mintIntent(request);
+      verifyApproval(approval, intent, approver.publicKey);
+      await tx.query(
+        `INSERT INTO approvals (subject_kind, subject_id, approver_id, public_key, intent_hash, signature, approved_at_us)
+         VALUES ('mint', $1, $2, $3, $4, $5, $6)
+         ON CONFLICT (subject_kind, subject_id, approver_id) DO NOTHING`,
+        [
+          request.id,
+          actor.id,
+          Buffer.from(approval.publicKey, 'hex'),
+          Buffer.from(approval.intentHash, 'hex'),
+          Buffer.from(approval.signature, 'hex'),
+          ctx.clockUs(),
+        ],
+      );
+      const quorum = checkQuorum({
+        intent,
+        initiatorId: request.initiator,
+        approvals: await storedApprovals(tx, 'mint', request.id),
+        approvers: register,
+        required: request.approvalsRequired,
+      });
+      if (quorum.ok)
+        await tx.query(
+          `UPDATE mint_requests SET status = 'approved', updated_at_us = $2 WHERE id = $1`,
+          [request.id, ctx.clockUs()],
+        );
+      return {
+        result: { ...request, status: quorum.ok ? ('approved' as const) : request.status },
+        detail: {
+          approvals: quorum.counted,
+          required: String(request.approvalsRequired),
+          approved: quorum.ok,
+        },
+      };
+    }),
+  );
+}
+
+/** Marks a mint failed and voids its reservation (if there is one). */
+async function failMint(
+  ctx: IssuanceContext,
+  id: string,
+  failure: string,
+  status: MintStatus = 'failed',
+) {
+  const request = await getMint(ctx.db, id);
+  const [outcome] = await ctx.ledger.submit([
+    {
+      type: 'voidPending',
+      id: namedUuid('clearpeg-mint-void/1', id),
+      pendingId: request.ledgerPending,
+    },
+  ]);
+  // Voided now, voided before, or never reserved: all leave no reservation.
+  void outcome;
+  await ctx.db.transaction(async (tx) => {
+    await tx.query(
+      `UPDATE mint_requests SET status = $2, failure = $3, updated_at_us = $4 WHERE id = $1 AND status NOT IN ('final', 'failed', 'expired')`,
+      [id, status, failure.slice(0, 1000), ctx.clockUs()],
+    );
+    await appendAudit(
+      tx,
+      {
+        actor: 'system',
+        action: `mint.${status === 'expired' ? 'expire' : 'fail'}`,
+        subject: id,
+        outcome: 'ok',
+        detail: { failure },
+      },
+      ctx.clockUs(),
+    );
+  });
+}
+
+/**
+ * The chain writer's pass over one chain's approved mints: re-verify, then submit. Returns the
+ * requests it submitted and those it refused.
+ */
+export async function writeMints(
+  ctx: IssuanceContext,
+  chain: IssuerChain,
+  token: TokenRecord,
+): Promise<{ submitted: string[]; refused: string[] }> {
+  const chainId = chain.config.chainId;
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM mint_requests WHERE chain_id = $1 AND status = 'approved' ORDER BY created_at_us`,
+    [chainId],
+  );
+  const submitted: string[] = [];
+  const refused: string[] = [];
+  const system: Actor = { kind: 'system', id: 'system' };
+  for (const { id } of rows) {
+    const request = await getMint(ctx.db, id);
+    try {
+      const { policy } = await currentPolicy(ctx.db);
+      const required = Math.max(
+        request.approvalsRequired,
+        requiredApprovals(policy.mint.tiers, request.amount),
+      );
+      const quorum = checkQuorum({
+        intent: mintIntent(request),
+        initiatorId: request.initiator,
+        approvals: await storedApprovals(ctx.db, 'mint', request.id),
+        approvers: await approverRegister(ctx.db),
+        required,
+      });
+      if (!quorum.ok)
+        throw new ClearpegError(
+          'quorum-reverify-failed',
+          `mint ${request.id}: the stored approvals do not make a quorum of ${required} over this request (${quorum.refused.map((r) => `${r.approverId}: ${r.reason}`).join(', ') || 'too few'})`,
+        );
+      if (token.address !== request.token)
+        throw new ClearpegError('chain-token-conflict', `mint ${request.id} is for another token`);
+      await assertMintingOpen(ctx.db, chainId);
+      const reserved = await reserveFiat(ctx, request);
+      if (!reserved.ok)
+        throw new ClearpegError('mint-refused', `the ledger refused: ${reserved.reason}`);
+      const chainRequestId = `mint:${request.id}`;
+      const state = await chain.connector.submit(chainRequestId, {
+        to: token.address,
+        function: 'mint',
+        args: [request.to, request.amount],
+      });
+      await ctx.db.query(
+        `UPDATE mint_requests SET status = 'submitted', chain_request_id = $2, tx_hash = $3, updated_at_us = $4 WHERE id = $1 AND status = 'approved'`,
+        [request.id, chainRequestId, state.txHash, ctx.clockUs()],
+      );
+      submitted.push(request.id);
+    } catch (error) {
+      if (!(error instanceof ClearpegError)) throw error;
+      if (error.code === 'breaker-tripped') continue; // stays approved until the breaker is cleared
+      refused.push(request.id);
+      await recordRefusal(ctx, system, 'mint.write', request.id, error);
+      if (error.code === 'quorum-reverify-failed')
+        await ctx.db.query(
+          `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'approval-forged', $2, $3::jsonb, $4)`,
+          [
+            uuidv7(),
+            `mint ${request.id}`,
+            JSON.stringify({ message: error.message }),
+            ctx.clockUs(),
+          ],
+        );
+      await failMint(ctx, request.id, `${error.code}: ${error.message}`);
+      if (error instanceof ChainError) continue;
+    }
+  }
+  return { submitted, refused };
+}
+
+/**
+ * Settles one chain's submitted mints from the connector's state: final → the reservation is
+ * posted, tied to the mint's block; reverted → voided. Also lapses requests never approved.
+ */
+export async function settleMints(
+  ctx: IssuanceContext,
+  chain: IssuerChain,
+): Promise<{ posted: string[]; failed: string[] }> {
+  const chainId = chain.config.chainId;
+  const posted: string[] = [];
+  const failed: string[] = [];
+  const { rows } = await ctx.db.query<{ id: string; chain_request_id: string }>(
+    `SELECT id, chain_request_id FROM mint_requests WHERE chain_id = $1 AND status = 'submitted'`,
+    [chainId],
+  );
+  for (const row of rows) {
+    const state = await chain.connector.get(row.chain_request_id);
+    if (state === undefined) continue;
+    if (state.status === 'final') {
+      const request = await getMint(ctx.db, row.id);
+      const metadata = {
+        ...chainTie(chainId, state.blockNumber!, state.txHash!),
+        'mint.request': row.id,
+      };
+      let [outcome] = await ctx.ledger.submit([
+        {
+          type: 'postPending',
+          id: namedUuid('clearpeg-mint-post/1', row.id),
+          pendingId: request.ledgerPending,
+          metadata,
+        },
+      ]);
+      if (outcome?.status !== 'committed') {
+        // The tokens exist on chain: the ledger must show them even if the reservation is gone
+        // (timed out as a backstop, or voided by a concurrent failure path).
+        const [fiat, supply] = await Promise.all([
+          accountId(ctx.ledger, customerFiat(request.customerId)),
+          accountId(ctx.ledger, supplyAccountSpec(chainId)),
+        ]);
+        [outcome] = await ctx.ledger.submit([
+          {
+            type: 'transfer',
+            id: namedUuid('clearpeg-mint-late/1', row.id),
+            asset: usd,
+            postings: [{ debit: fiat, credit: supply, amount: request.amount }],
+            metadata,
+          },
+        ]);
+      }
+      if (outcome?.status !== 'committed')
+        throw new Error(
+          `mint ${row.id} is final on chain but the ledger refused it: ${outcome?.status === 'failed' ? outcome.error.message : '?'}`,
+        );
+      await ctx.db.transaction(async (tx) => {
+        await tx.query(
+          `UPDATE mint_requests SET status = 'final', tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
+          [row.id, state.txHash, state.blockNumber, ctx.clockUs()],
+        );
+        await appendAudit(
+          tx,
+          {
+            actor: 'system',
+            action: 'mint.final',
+            subject: row.id,
+            outcome: 'ok',
+            detail: { txHash: state.txHash, blockNumber: String(state.blockNumber) },
+          },
+          ctx.clockUs(),
+        );
+      });
+      posted.push(row.id);
+    } else if (state.status === 'reverted') {
+      await failMint(ctx, row.id, `reverted on chain in ${state.txHash}`);
+      failed.push(row.id);
+    }
+  }
+  const { rows: lapsed } = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM mint_requests WHERE chain_id = $1 AND status = 'pending-approval' AND expires_at_us < $2`,
+    [chainId, ctx.clockUs()],
+  );
+  for (const { id } of lapsed) await failMint(ctx, id, 'not approved in time', 'expired');
+  return { posted, failed };
+}

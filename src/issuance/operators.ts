@@ -1,0 +1,124 @@
+/**
+ * Operators and their credentials. An operator acts through an API key (its SHA-256 is
+ * stored, never the key); an approver also holds an Ed25519 key of their own, whose public
+ * half is registered here and checked on every approval.
+ *
+ * `createOperator` is the set-up ceremony's step (the first admin and approvers, before any
+ * quorum exists) and runs with database access only; once operators exist, adding one or
+ * changing a role is a policy change under quorum.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ClearpegError } from '../errors.ts';
+import { appendAudit } from '../policy/audit.ts';
+import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
+import { type Actor, type OperatorRole, operatorRoles } from './actors.ts';
+
+export interface NewOperator {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly OperatorRole[];
+  /** An approver's Ed25519 public key, 32 bytes as hex. */
+  readonly approvalKey?: string;
+}
+
+/**
+ * Registers an operator (set-up ceremony) and returns a new API key for them, shown once.
+ * @example const { apiKey } = await createOperator(db, { id: 'op-ann', name: 'Ann', roles: ['approver'], approvalKey })
+ */
+export async function createOperator(
+  db: SqlDatabase,
+  operator: NewOperator,
+  clockUs: () => bigint = () => BigInt(Date.now()) * 1000n,
+): Promise<{ apiKey: string }> {
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(operator.id))
+    throw new ClearpegError('operator-invalid', 'id must be lowercase letters, digits and dashes', {
+      field: 'id',
+      rule: '^[a-z][a-z0-9-]{0,63}$',
+    });
+  for (const role of operator.roles)
+    if (!operatorRoles.includes(role))
+      throw new ClearpegError('operator-invalid', `unknown role ${role}`, {
+        field: 'roles',
+        rule: operatorRoles.join(' | '),
+      });
+  if (operator.roles.includes('approver') && !/^[0-9a-f]{64}$/.test(operator.approvalKey ?? ''))
+    throw new ClearpegError(
+      'operator-invalid',
+      'an approver needs an Ed25519 public key (64 hex digits)',
+      {
+        field: 'approvalKey',
+        rule: '32 bytes of lowercase hex',
+      },
+    );
+  return db.transaction(async (tx) => {
+    const now = clockUs();
+    await tx.query(
+      `INSERT INTO operators (id, name, roles, approval_key, active, created_at_us) VALUES ($1, $2, $3, $4, true, $5)`,
+      [
+        operator.id,
+        operator.name,
+        operator.roles,
+        operator.approvalKey === undefined ? null : Buffer.from(operator.approvalKey, 'hex'),
+        now,
+      ],
+    );
+    const apiKey = await issueApiKey(tx, { operatorId: operator.id }, now);
+    await appendAudit(
+      tx,
+      {
+        actor: 'setup',
+        action: 'operator.create',
+        subject: operator.id,
+        outcome: 'ok',
+        detail: { roles: [...operator.roles], approvalKey: operator.approvalKey ?? null },
+      },
+      now,
+    );
+    return { apiKey };
+  });
+}
+
+/** A new API key `ck_<id>.<secret>` for an operator or a customer; only its hash is stored. */
+export async function issueApiKey(
+  tx: SqlExecutor,
+  owner: { operatorId: string } | { customerId: string },
+  nowUs: bigint,
+): Promise<string> {
+  const id = `ck_${randomBytes(8).toString('hex')}`;
+  const secret = randomBytes(32).toString('base64url');
+  const apiKey = `${id}.${secret}`;
+  await tx.query(
+    `INSERT INTO api_keys (id, secret_sha256, operator_id, customer_id, created_at_us) VALUES ($1, $2, $3, $4, $5)`,
+    [
+      id,
+      createHash('sha256').update(apiKey).digest(),
+      'operatorId' in owner ? owner.operatorId : null,
+      'customerId' in owner ? owner.customerId : null,
+      nowUs,
+    ],
+  );
+  return apiKey;
+}
+
+/**
+ * The actor an API key stands for, or undefined for an unknown, revoked or inactive one.
+ * @example const actor = await actorForApiKey(db, request.header('authorization').slice(7))
+ */
+export async function actorForApiKey(db: SqlExecutor, apiKey: string): Promise<Actor | undefined> {
+  if (typeof apiKey !== 'string' || apiKey.length > 200) return undefined;
+  const { rows } = await db.query<{
+    operator_id: string | null;
+    customer_id: string | null;
+    roles: OperatorRole[] | null;
+    active: boolean | null;
+  }>(
+    `SELECT k.operator_id, k.customer_id, o.roles, o.active FROM api_keys k LEFT JOIN operators o ON o.id = k.operator_id
+     WHERE k.secret_sha256 = $1 AND k.revoked_at_us IS NULL`,
+    [createHash('sha256').update(apiKey).digest()],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  if (row.customer_id !== null) return { kind: 'customer', id: row.customer_id };
+  if (row.operator_id === null || row.active !== true) return undefined;
+  return { kind: 'operator', id: row.operator_id, roles: row.roles ?? [] };
+}

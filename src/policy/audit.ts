@@ -1,0 +1,238 @@
+/**
+ * The audit log: every mutation and every refused request, in one hash chain like the
+ * ledger's journal, so that a rewritten or deleted entry is found by `clearpeg audit verify`.
+ *
+ *   hash(0) = 32 zero bytes
+ *   hash(n) = SHA-256( hash(n−1) ‖ "clearpeg-audit/1\n" ‖ JCS(entry n) )
+ *
+ * where JCS is RFC 8785 canonical JSON of `{ seq, atUs, actor, action, subject, outcome,
+ * detail }` with `seq` and `atUs` as decimal strings. `detail` holds strings, booleans, null,
+ * arrays and objects only (no JSON numbers: amounts are decimal strings), so that it reads
+ * back from the database byte for byte the same. Byte format and vectors: docs/formats.md.
+ *
+ * An entry is appended in the database transaction of the change it records (a mutation and
+ * its entry commit together or not at all); a refusal is appended on its own.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from 'viem';
+import { ClearpegError } from '../errors.ts';
+import { canonicalJson } from '../json.ts';
+import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
+
+/** What an audit entry says. */
+export interface AuditEntry {
+  /** Who: an operator id, `customer:<id>`, `system`, or `anonymous`. */
+  readonly actor: string;
+  /** What, as `noun.verb` (`mint.request`, `policy.propose`, `breaker.clear`). */
+  readonly action: string;
+  /** The thing acted on (a request id, a customer id). */
+  readonly subject: string;
+  readonly outcome: 'ok' | 'refused';
+  readonly detail: AuditDetail;
+}
+
+/** JSON without numbers. */
+export type AuditDetail = { readonly [key: string]: AuditValue };
+export type AuditValue = string | boolean | null | readonly AuditValue[] | AuditDetail;
+
+/** A stored entry. */
+export interface AuditRecord extends AuditEntry {
+  readonly seq: bigint;
+  readonly atUs: bigint;
+  readonly hash: Uint8Array;
+}
+
+const domain = new TextEncoder().encode('clearpeg-audit/1\n');
+/** The hash before the first entry. */
+export const auditGenesis = new Uint8Array(32);
+/** An entry's detail, as canonical JSON, at most this long: an audit entry is a record, not a file. */
+const detailBytesMax = 16_384;
+
+function checkDetail(value: unknown, path: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) checkDetail(v, `${path}.${i}`);
+    return;
+  }
+  if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkDetail(v, `${path}.${k}`);
+    return;
+  }
+  throw new ClearpegError(
+    'audit-invalid',
+    `${path} must be a string, boolean, null, array or object`,
+    {
+      field: path,
+      rule: 'no JSON numbers in audit details (amounts are decimal strings)',
+    },
+  );
+}
+
+/**
+ * The bytes hashed for an entry after its predecessor's hash.
+ * @example auditBytes({ seq: 1n, atUs: 1n, actor: 'system', action: 'x.y', subject: 's', outcome: 'ok', detail: {} })
+ */
+export function auditBytes(record: Omit<AuditRecord, 'hash'>): Uint8Array {
+  checkDetail(record.detail, 'detail');
+  const json = canonicalJson({
+    seq: String(record.seq),
+    atUs: String(record.atUs),
+    actor: record.actor,
+    action: record.action,
+    subject: record.subject,
+    outcome: record.outcome,
+    detail: record.detail,
+  });
+  const body = new TextEncoder().encode(json);
+  const bytes = new Uint8Array(domain.length + body.length);
+  bytes.set(domain);
+  bytes.set(body, domain.length);
+  return bytes;
+}
+
+/** hash(n) from hash(n−1) and entry n. */
+export function auditHash(previous: Uint8Array, record: Omit<AuditRecord, 'hash'>): Uint8Array {
+  const bytes = auditBytes(record);
+  const input = new Uint8Array(32 + bytes.length);
+  input.set(previous);
+  input.set(bytes, 32);
+  return sha256(input);
+}
+
+/**
+ * Appends `entry` in the transaction `tx` (taking the chain's head lock until it commits);
+ * returns its sequence number.
+ * @example await db.transaction((tx) => appendAudit(tx, { actor: 'alice', action: 'customer.create', subject: 'C-1', outcome: 'ok', detail: {} }))
+ */
+export async function appendAudit(
+  tx: SqlExecutor,
+  entry: AuditEntry,
+  atUs: bigint = BigInt(Date.now()) * 1000n,
+): Promise<bigint> {
+  for (const [field, value] of [
+    ['actor', entry.actor],
+    ['action', entry.action],
+    ['subject', entry.subject],
+  ] as const)
+    if (value.length < 1 || value.length > 200)
+      throw new ClearpegError('audit-invalid', `${field} must be 1 to 200 characters`, {
+        field,
+        rule: '1 to 200 characters',
+      });
+  const { rows } = await tx.query<{ seq: string; hash: Uint8Array }>(
+    'SELECT seq::text, hash FROM audit_head WHERE singleton FOR UPDATE',
+  );
+  const head = rows[0];
+  if (head === undefined) throw new Error('assertion failed: the audit head row exists');
+  const seq = BigInt(head.seq) + 1n;
+  const record = { ...entry, seq, atUs };
+  if (auditBytes(record).length > detailBytesMax + 1024)
+    throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
+      field: 'detail',
+      rule: `at most ${detailBytesMax} bytes of canonical JSON`,
+    });
+  const hash = auditHash(head.hash, record);
+  await tx.query(
+    `INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+    [
+      seq,
+      atUs,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      entry.outcome,
+      JSON.stringify(entry.detail),
+      hash,
+    ],
+  );
+  await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE singleton', [seq, hash]);
+  return seq;
+}
+
+/** What `verifyAudit` found. */
+export interface AuditReport {
+  readonly ok: boolean;
+  readonly entries: bigint;
+  /** The recomputed head hash, hex. */
+  readonly head: string;
+  readonly broken?: {
+    readonly seq: bigint;
+    readonly reason: 'missing' | 'hash-mismatch' | 'head-mismatch';
+  };
+}
+
+/** Entries read per query while verifying. */
+const verifyPageSize = 1_000;
+
+/**
+ * Recomputes the chain from the first entry; names the first entry that is missing or whose
+ * stored hash differs, or a head that is not the last entry.
+ * @example const report = await verifyAudit(db); report.ok
+ */
+export async function verifyAudit(db: SqlDatabase): Promise<AuditReport> {
+  let previous: Uint8Array = auditGenesis;
+  let expected = 1n;
+  for (;;) {
+    const { rows } = await db.query<{
+      seq: string;
+      at_us: string;
+      actor: string;
+      action: string;
+      subject: string;
+      outcome: 'ok' | 'refused';
+      detail: AuditDetail;
+      hash: Uint8Array;
+    }>(
+      // By the bigint column (a.seq), not the text the query returns.
+      `SELECT a.seq::text, a.at_us::text, a.actor, a.action, a.subject, a.outcome, a.detail, a.hash
+       FROM audit_log a WHERE a.seq >= $1 ORDER BY a.seq LIMIT ${verifyPageSize}`,
+      [expected],
+    );
+    for (const row of rows) {
+      const seq = BigInt(row.seq);
+      if (seq !== expected)
+        return {
+          ok: false,
+          entries: expected - 1n,
+          head: bytesToHex(previous),
+          broken: { seq: expected, reason: 'missing' },
+        };
+      const hash = auditHash(previous, {
+        seq,
+        atUs: BigInt(row.at_us),
+        actor: row.actor,
+        action: row.action,
+        subject: row.subject,
+        outcome: row.outcome,
+        detail: row.detail,
+      });
+      if (bytesToHex(hash) !== bytesToHex(row.hash))
+        return {
+          ok: false,
+          entries: expected - 1n,
+          head: bytesToHex(previous),
+          broken: { seq, reason: 'hash-mismatch' },
+        };
+      previous = hash;
+      expected++;
+    }
+    if (rows.length < verifyPageSize) break;
+  }
+  const { rows } = await db.query<{ seq: string; hash: Uint8Array }>(
+    'SELECT seq::text, hash FROM audit_head WHERE singleton',
+  );
+  const head = rows[0]!;
+  const entries = expected - 1n;
+  if (BigInt(head.seq) !== entries || bytesToHex(head.hash) !== bytesToHex(previous))
+    return {
+      ok: false,
+      entries,
+      head: bytesToHex(previous),
+      broken: {
+        seq: BigInt(head.seq) > entries ? entries + 1n : BigInt(head.seq),
+        reason: BigInt(head.seq) > entries ? 'missing' : 'head-mismatch',
+      },
+    };
+  return { ok: true, entries, head: bytesToHex(previous) };
+}
