@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Ledger } from '../ledger/ledger.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
+import { appendAudit } from '../policy/audit.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openDatabase } from '../storage/open.ts';
 
@@ -127,5 +128,35 @@ describe('the clearpeg command', () => {
     } finally {
       rmSync(join(dataDir, 'pgdata', 'clearpeg.lock'));
     }
+  });
+
+  it('audit verify: ok on an intact log, exit 1 naming the entry after an edit', async () => {
+    const db = await openDatabase({ dataDir, databaseUrl: undefined });
+    try {
+      for (let n = 1; n <= 3; n++)
+        await db.transaction((tx) =>
+          appendAudit(tx, {
+            actor: 'alice',
+            action: 'x.test',
+            subject: `s-${n}`,
+            outcome: 'ok',
+            detail: {},
+          }),
+        );
+    } finally {
+      await db.close();
+    }
+    const ok = clearpeg('audit', 'verify', '--json');
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(JSON.parse(ok.out).ok, true);
+    const edit = await openDatabase({ dataDir, databaseUrl: undefined });
+    try {
+      await edit.query(`UPDATE audit_log SET actor = 'mallory' WHERE subject = 's-2'`);
+    } finally {
+      await edit.close();
+    }
+    const broken = clearpeg('audit', 'verify');
+    assert.equal(broken.code, 1);
+    assert.match(broken.out, /^BROKEN at entry \d+: hash-mismatch/);
   });
 });

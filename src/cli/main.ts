@@ -4,6 +4,7 @@
  */
 import { loadConfig } from '../config.ts';
 import { ClearpegError } from '../errors.ts';
+import { auditVerify } from './audit.ts';
 import { chainDeploy, chainKey, chainParity, chainStatus } from './chain.ts';
 import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
 import { ledgerAccounts, ledgerHead, ledgerTransaction, ledgerVerify } from './ledger.ts';
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   chainParity,
   chainDeploy,
   chainKey,
+  auditVerify,
 ];
 
 function help(out: (line: string) => void): void {
