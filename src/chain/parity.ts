@@ -10,7 +10,7 @@
 import type { Hex, PublicClient } from 'viem';
 import { ClearpegError } from '../errors.ts';
 import { accountFlag, type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
-import { uuidv7 } from '../ledger/uuid.ts';
+import { raiseAlert } from '../policy/alerts.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { indexedBlock, issuerHeld } from './indexer.ts';
@@ -28,10 +28,11 @@ export interface ParityOptions {
   readonly supplyAccount: Uuid;
   readonly clockUs?: () => bigint;
   /**
-   * The newest block to check: the caller's settled horizon (every mint final at or below it
-   * is already posted in the ledger), so a mint final a moment ago is not a false mismatch.
+   * The chain head to judge finality by (default: the node's head now). A caller that settles
+   * mints passes the head it read before settling: every mint final as of that head is then
+   * posted in the ledger, so a mint final a moment later is not a false mismatch.
    */
-  readonly atMost?: bigint;
+  readonly head?: bigint;
 }
 
 export interface ParityResult {
@@ -89,10 +90,9 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
   const clockUs = options.clockUs ?? (() => BigInt(Date.now()) * 1000n);
   const indexed = await indexedBlock(db, chainId);
   if (indexed === undefined) return undefined;
-  const head = await client.getBlockNumber({ cacheTime: 0 });
+  const head = options.head ?? (await client.getBlockNumber({ cacheTime: 0 }));
   const finalHead = head - BigInt(options.finalityDepth) + 1n;
-  let blockNumber = indexed < finalHead ? indexed : finalHead;
-  if (options.atMost !== undefined && options.atMost < blockNumber) blockNumber = options.atMost;
+  const blockNumber = indexed < finalHead ? indexed : finalHead;
   if (blockNumber < 0n) return undefined;
   const totalSupply = await client.readContract({
     address: options.token,
@@ -122,7 +122,7 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
       [chainId, blockNumber, totalSupply, held, ledgerSupply, result.ok, now],
     );
     if (result.ok) return;
-    const detail = JSON.stringify({
+    const detail = {
       chainId,
       blockNumber: String(blockNumber),
       totalSupply: String(totalSupply),
@@ -130,18 +130,21 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
       circulating: String(result.circulating),
       ledgerSupply: String(ledgerSupply),
       difference: String(result.circulating - ledgerSupply),
-    });
+    };
     // One alert per trip: while the breaker stays tripped, later mismatches are recorded
     // above but raise nothing new; once an operator clears it, the next mismatch alerts again.
     const tripped = await tx.query(
       `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
        ON CONFLICT (name) DO NOTHING RETURNING name`,
-      [mintBreaker(chainId), detail, now],
+      [mintBreaker(chainId), JSON.stringify(detail), now],
     );
     if (tripped.rows.length === 0) return;
-    await tx.query(
-      `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'parity-mismatch', $2, $3::jsonb, $4)`,
-      [uuidv7(), `chain ${chainId} at block ${blockNumber}`, detail, now],
+    await raiseAlert(
+      tx,
+      'parity-mismatch',
+      `chain ${chainId} at block ${blockNumber}`,
+      detail,
+      now,
     );
   });
   return result;

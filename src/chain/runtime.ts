@@ -291,14 +291,9 @@ export async function deployToken(
   );
   const token = deployed.contractAddress;
   assert(token !== null, 'a mined deployment has a contract address');
-  const read = <T>(functionName: string, args: readonly unknown[] = []) =>
-    client.readContract({
-      address: token,
-      abi: clearpegTokenAbi,
-      functionName: functionName as 'MINTER_ROLE',
-      args: args as [],
-    }) as Promise<T>;
-  const roles = await Promise.all(issuerRoles.map((role) => read<Hex>(role)));
+  const roles = await Promise.all(
+    issuerRoles.map((role) => readToken(client, token, role) as Promise<Hex>),
+  );
   for (const [i, role] of issuerRoles.entries())
     await step(`grant:${role}`, () =>
       connector.submit(deployRequestId(chainId, `grant:${role}`), {
@@ -342,6 +337,21 @@ export async function deployToken(
   return record;
 }
 
+/** A view function of the token, by name (the deployment's reads, typed by the caller). */
+function readToken(
+  client: PublicClient,
+  token: Hex,
+  functionName: string,
+  args: readonly unknown[] = [],
+): Promise<unknown> {
+  return client.readContract({
+    address: token,
+    abi: clearpegTokenAbi,
+    functionName: functionName as 'decimals',
+    args: args as [],
+  });
+}
+
 /** Reads back what the deployment set, from the chain. */
 async function checkDeployment(
   chain: IssuerChain,
@@ -350,12 +360,7 @@ async function checkDeployment(
 ): Promise<void> {
   const { client, account } = chain;
   const call = (functionName: string, args: readonly unknown[] = []) =>
-    client.readContract({
-      address: token,
-      abi: clearpegTokenAbi,
-      functionName: functionName as 'decimals',
-      args: args as [],
-    }) as Promise<unknown>;
+    readToken(client, token, functionName, args);
   const checks: [string, unknown, unknown][] = [
     ['decimals()', await call('decimals'), 6],
     ['paused()', await call('paused'), false],

@@ -83,7 +83,7 @@ export class ChainWorker {
       token: token.address,
       finalityDepth: chain.config.finalityDepth,
       supplyAccount: this.supplyAccount,
-      atMost: head - BigInt(chain.config.finalityDepth) + 1n,
+      head,
     });
     return { requestsChanged, eventsStored, parity };
   }

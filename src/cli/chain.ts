@@ -28,12 +28,21 @@ type ParityRow = {
 const parityColumns = `chain_id::text, block_number::text, total_supply::text, issuer_held::text,
   ledger_supply::text, ok`;
 
+/** The rows of `sql`, by their `chain_id` (as text). */
+async function byChain<R extends { chain_id: string }>(
+  db: SqlDatabase,
+  sql: string,
+): Promise<Map<string, R>> {
+  const { rows } = await db.query<R>(sql);
+  return new Map(rows.map((row) => [row.chain_id, row]));
+}
+
 /** The newest parity check of each chain. */
-async function latestParity(db: SqlDatabase): Promise<Map<string, ParityRow>> {
-  const { rows } = await db.query<ParityRow>(
+function latestParity(db: SqlDatabase): Promise<Map<string, ParityRow>> {
+  return byChain<ParityRow>(
+    db,
     `SELECT DISTINCT ON (p.chain_id) ${parityColumns} FROM chain_parity p ORDER BY p.chain_id, p.block_number DESC`,
   );
-  return new Map(rows.map((row) => [row.chain_id, row]));
 }
 
 function parityView(row: ParityRow | undefined) {
@@ -56,26 +65,17 @@ export const chainStatus: Command = {
     const { values } = options(args);
     const chains = loadChains();
     const view = await withDatabase(context, async (db) => {
-      const cursors = new Map(
-        (
-          await db.query<{ chain_id: string; block_number: string }>(
-            'SELECT chain_id::text, block_number::text FROM chain_cursors',
-          )
-        ).rows.map((row) => [row.chain_id, row]),
+      const cursors = await byChain<{ chain_id: string; block_number: string }>(
+        db,
+        'SELECT chain_id::text, block_number::text FROM chain_cursors',
       );
-      const tokens = new Map(
-        (
-          await db.query<{ chain_id: string; address: string; deploy_block: string }>(
-            'SELECT chain_id::text, address, deploy_block::text FROM chain_tokens',
-          )
-        ).rows.map((row) => [row.chain_id, row]),
+      const tokens = await byChain<{ chain_id: string; address: string; deploy_block: string }>(
+        db,
+        'SELECT chain_id::text, address, deploy_block::text FROM chain_tokens',
       );
-      const open = new Map(
-        (
-          await db.query<{ chain_id: string; n: number }>(
-            `SELECT chain_id::text, count(*)::int AS n FROM chain_requests WHERE status IN ('signed', 'mined') GROUP BY chain_id`,
-          )
-        ).rows.map((row) => [row.chain_id, row.n]),
+      const open = await byChain<{ chain_id: string; n: number }>(
+        db,
+        `SELECT chain_id::text, count(*)::int AS n FROM chain_requests WHERE status IN ('signed', 'mined') GROUP BY chain_id`,
       );
       const parity = await latestParity(db);
       const breakers = (
@@ -91,7 +91,7 @@ export const chainStatus: Command = {
           token: tokens.get(id)?.address ?? chain.token ?? null,
           deployBlock: tokens.get(id)?.deploy_block ?? null,
           indexedBlock: cursors.get(id)?.block_number ?? null,
-          openRequests: open.get(id) ?? 0,
+          openRequests: open.get(id)?.n ?? 0,
           parity: parityView(parity.get(id)),
           breakers: breakers.filter((name) => stopsMinting(name, chain.chainId)),
         };

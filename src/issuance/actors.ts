@@ -13,6 +13,9 @@ export type Actor =
   | { readonly kind: 'customer'; readonly id: string }
   | { readonly kind: 'system'; readonly id: 'system' };
 
+/** The workers: settlement, the chain writer, expiry. */
+export const systemActor: Actor = { kind: 'system', id: 'system' };
+
 /** The actor as the audit log names it. */
 export function actorName(actor: Actor): string {
   return actor.kind === 'customer' ? `customer:${actor.id}` : actor.id;

@@ -9,14 +9,16 @@
  * `suspense:deposits` and raises an alert.
  */
 import { ClearpegError } from '../errors.ts';
-import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
+import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
+import { raiseAlert } from '../policy/alerts.ts';
 import type { AuditDetail } from '../policy/audit.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import { accountId, customerFiat, depositSuspense, reservesCash, usd } from './accounts.ts';
 import { type Actor, actorName, requireRole } from './actors.ts';
 import { parseCamt053 } from './camt053.ts';
 import { audited, type IssuanceContext, recordRefusal } from './context.ts';
+import { getCustomer } from './customers.ts';
 
 /** A statement line as a deposit. */
 export interface DepositLine {
@@ -134,16 +136,10 @@ export async function recordDeposit(
     async (commit) => {
       requireRole(actor, ['treasurer'], { action: 'record deposits' });
       checkLine(line);
-      let customerId: string | null = null;
-      if (line.customerId !== undefined) {
-        const { rows } = await db.query('SELECT 1 FROM customers WHERE id = $1', [line.customerId]);
-        if (rows.length === 0)
-          throw new ClearpegError('customer-not-found', `no customer ${line.customerId}`, {
-            field: 'customerId',
-            rule: 'a known customer',
-          });
-        customerId = line.customerId;
-      } else customerId = await customerFromRemittance(db, line.remittance);
+      const customerId =
+        line.customerId === undefined
+          ? await customerFromRemittance(db, line.remittance)
+          : (await getCustomer(db, line.customerId)).id;
 
       /** The line recorded before: the same (nothing changes) or another (refused). */
       const earlier = (before: DepositRow) => {
@@ -205,19 +201,17 @@ export async function recordDeposit(
         // Recorded meanwhile by another request (the ledger took the same transfer once).
         if (inserted.rows.length === 0) return earlier((await storedDeposit(tx, line.reference))!);
         if (customerId === null)
-          await tx.query(
-            `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'deposit-unmatched', $2, $3::jsonb, $4)`,
-            [
-              uuidv7(),
-              `deposit ${line.reference}`,
-              JSON.stringify({
-                reference: line.reference,
-                bank: line.bank,
-                amount: formatAmount(line.amount),
-                remittance: line.remittance ?? null,
-              }),
-              now,
-            ],
+          await raiseAlert(
+            tx,
+            'deposit-unmatched',
+            `deposit ${line.reference}`,
+            {
+              reference: line.reference,
+              bank: line.bank,
+              amount: formatAmount(line.amount),
+              remittance: line.remittance ?? null,
+            },
+            now,
           );
         const row = (await storedDeposit(tx, line.reference))!;
         return {

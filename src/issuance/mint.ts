@@ -16,26 +16,25 @@
  *             it from that block); reverted: voided. A request never approved lapses.
  */
 import type { Hex } from 'viem';
-import { ChainError } from '../chain/connector.ts';
 import { assertMintingOpen, chainTie, supplyAccountSpec } from '../chain/parity.ts';
-import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
+import { type IssuerChain, type TokenRecord, tokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
+import { raiseAlert } from '../policy/alerts.ts';
 import {
   type Approval,
   checkQuorum,
   type RegisteredApprover,
   verifyApproval,
 } from '../policy/approvals.ts';
-import { appendAudit } from '../policy/audit.ts';
 import type { Intent } from '../policy/intent.ts';
 import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
 import { requiredApprovals } from '../policy/quorum.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
+import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
 import { accountId, customerFiat, usd } from './accounts.ts';
-import { type Actor, actorName, requireRole } from './actors.ts';
+import { type Actor, actorName, requireRole, systemActor } from './actors.ts';
 import { audited, type IssuanceContext, recordRefusal } from './context.ts';
 import { getCustomer, isRegisteredWallet } from './customers.ts';
 import { currentPolicy, type PolicyDocument } from './policy.ts';
@@ -86,17 +85,15 @@ type MintRow = {
   initiator: string;
   approvals_required: number;
   ledger_pending: string;
-  chain_request_id: string | null;
   tx_hash: string | null;
   block_number: string | null;
   failure: string | null;
-  expires_at_us: string;
   token: string;
 };
 
 const mintColumns = `m.id, m.customer_id, m.chain_id::text, m.to_address, m.amount::text, m.status, m.initiator,
-  m.approvals_required, m.ledger_pending, m.chain_request_id, m.tx_hash, m.block_number::text, m.failure,
-  m.expires_at_us::text, t.address AS token`;
+  m.approvals_required, m.ledger_pending, m.tx_hash, m.block_number::text, m.failure,
+  t.address AS token`;
 
 function fromRow(row: MintRow): MintRequest {
   return {
@@ -116,19 +113,33 @@ function fromRow(row: MintRow): MintRequest {
   };
 }
 
+/** The mint requests matching `where` (over `m`, the requests), with their token. */
+async function listMints(
+  db: SqlExecutor,
+  where: string,
+  params: readonly SqlParam[],
+): Promise<MintRequest[]> {
+  const { rows } = await db.query<MintRow>(
+    `SELECT ${mintColumns} FROM mint_requests m JOIN chain_tokens t ON t.chain_id = m.chain_id WHERE ${where}`,
+    params,
+  );
+  return rows.map(fromRow);
+}
+
+/** The connector's request id of a mint: at most one on-chain mint per mint request. */
+function chainRequestIdOf(mintId: string): string {
+  return `mint:${mintId}`;
+}
+
 /** The mint request, or `mint-not-found`. */
 export async function getMint(db: SqlExecutor, id: string, lock = false): Promise<MintRequest> {
-  const { rows } = await db.query<MintRow>(
-    `SELECT ${mintColumns} FROM mint_requests m JOIN chain_tokens t ON t.chain_id = m.chain_id
-     WHERE m.id = $1${lock ? ' FOR UPDATE OF m' : ''}`,
-    [id],
-  );
-  if (rows[0] === undefined)
+  const [request] = await listMints(db, `m.id = $1${lock ? ' FOR UPDATE OF m' : ''}`, [id]);
+  if (request === undefined)
     throw new ClearpegError('mint-not-found', `no mint request ${id}`, {
       field: 'requestId',
       rule: 'a known mint request',
     });
-  return fromRow(rows[0]);
+  return request;
 }
 
 /**
@@ -266,18 +277,15 @@ export async function requestMint(
           rule: 'KYC approved',
         },
       );
-    const to = screenEvmAddress(ctx.sanctions, input.to, 'to').toLowerCase() as Hex;
+    const to: Hex = screenEvmAddress(ctx.sanctions, input.to, 'to');
     if (!(await isRegisteredWallet(ctx.db, customer.id, input.chainId, to)))
       throw new ClearpegError(
         'wallet-not-registered',
         `${to} is not a registered wallet of ${customer.id} on chain ${input.chainId}`,
         { field: 'to', rule: "one of the customer's registered wallets on the chain" },
       );
-    const { rows: tokens } = await ctx.db.query<{ address: string }>(
-      'SELECT address FROM chain_tokens WHERE chain_id = $1',
-      [input.chainId],
-    );
-    if (tokens[0] === undefined)
+    const token = await tokenRecord(ctx.db, input.chainId);
+    if (token === undefined)
       throw new ClearpegError('chain-unknown', `no token on chain ${input.chainId}`, {
         field: 'chainId',
         rule: 'a chain with a deployed token',
@@ -320,23 +328,21 @@ export async function requestMint(
           nowUs + BigInt(policy.mint.expirySeconds) * 1_000_000n,
         ],
       );
-      const request = fromRow({
+      const request: MintRequest = {
         id,
-        customer_id: customer.id,
-        chain_id: String(input.chainId),
-        to_address: to,
-        amount: String(input.amount),
+        customerId: customer.id,
+        chainId: input.chainId,
+        to,
+        amount: input.amount,
         status: 'pending-approval',
         initiator: actorName(actor),
-        approvals_required: approvalsRequired,
-        ledger_pending: ledgerPending,
-        chain_request_id: null,
-        tx_hash: null,
-        block_number: null,
+        approvalsRequired,
+        ledgerPending,
+        txHash: null,
+        blockNumber: null,
         failure: null,
-        expires_at_us: '0',
-        token: tokens[0]!.address,
-      });
+        token: token.address,
+      };
       return {
         result: request,
         detail: {
@@ -351,7 +357,7 @@ export async function requestMint(
     // After the commit: the ledger commits on its own. The writer makes sure of it again.
     const reserved = await reserveFiat(ctx, request);
     if (!reserved.ok) {
-      await failMint(ctx, request.id, `the ledger refused the reservation: ${reserved.reason}`);
+      await failMint(ctx, request, `the ledger refused the reservation: ${reserved.reason}`);
       throw new ClearpegError('mint-refused', `mint refused: ${reserved.reason}`, {
         field: 'amount',
       });
@@ -491,37 +497,29 @@ export async function approveMint(
 /** Marks a mint failed and voids its reservation (if there is one). */
 async function failMint(
   ctx: IssuanceContext,
-  id: string,
+  request: Pick<MintRequest, 'id' | 'ledgerPending'>,
   failure: string,
   status: MintStatus = 'failed',
 ) {
-  const request = await getMint(ctx.db, id);
-  const [outcome] = await ctx.ledger.submit([
+  // Its outcome does not matter: voided now, voided before, or never reserved, all leave no
+  // reservation.
+  await ctx.ledger.submit([
     {
       type: 'voidPending',
-      id: namedUuid('clearpeg-mint-void/1', id),
+      id: namedUuid('clearpeg-mint-void/1', request.id),
       pendingId: request.ledgerPending,
     },
   ]);
-  // Voided now, voided before, or never reserved: all leave no reservation.
-  void outcome;
-  await ctx.db.transaction(async (tx) => {
-    await tx.query(
-      `UPDATE mint_requests SET status = $2, failure = $3, updated_at_us = $4 WHERE id = $1 AND status NOT IN ('final', 'failed', 'expired')`,
-      [id, status, failure.slice(0, 1000), ctx.clockUs()],
-    );
-    await appendAudit(
-      tx,
-      {
-        actor: 'system',
-        action: `mint.${status === 'expired' ? 'expire' : 'fail'}`,
-        subject: id,
-        outcome: 'ok',
-        detail: { failure },
-      },
-      ctx.clockUs(),
-    );
-  });
+  const action = `mint.${status === 'expired' ? 'expire' : 'fail'}`;
+  await audited(ctx, systemActor, action, request.id, (commit) =>
+    commit(async (tx) => {
+      await tx.query(
+        `UPDATE mint_requests SET status = $2, failure = $3, updated_at_us = $4 WHERE id = $1 AND status NOT IN ('final', 'failed', 'expired')`,
+        [request.id, status, failure.slice(0, 1000), ctx.clockUs()],
+      );
+      return { result: undefined, detail: { failure } };
+    }),
+  );
 }
 
 /**
@@ -534,17 +532,19 @@ export async function writeMints(
   token: TokenRecord,
 ): Promise<{ submitted: string[]; refused: string[] }> {
   const chainId = chain.config.chainId;
-  const { rows } = await ctx.db.query<{ id: string }>(
-    `SELECT id FROM mint_requests WHERE chain_id = $1 AND status = 'approved' ORDER BY created_at_us`,
+  const approved = await listMints(
+    ctx.db,
+    `m.chain_id = $1 AND m.status = 'approved' ORDER BY m.created_at_us`,
     [chainId],
   );
   const submitted: string[] = [];
   const refused: string[] = [];
-  const system: Actor = { kind: 'system', id: 'system' };
-  for (const { id } of rows) {
-    const request = await getMint(ctx.db, id);
+  if (approved.length === 0) return { submitted, refused };
+  // Read once per pass: a change to either is taken up by the next pass.
+  const { policy } = await currentPolicy(ctx.db);
+  const approvers = await approverRegister(ctx.db);
+  for (const request of approved) {
     try {
-      const { policy } = await currentPolicy(ctx.db);
       const required = Math.max(
         request.approvalsRequired,
         requiredApprovals(policy.mint.tiers, request.amount),
@@ -553,7 +553,7 @@ export async function writeMints(
         intent: mintIntent(request),
         initiatorId: request.initiator,
         approvals: await storedApprovals(ctx.db, 'mint', request.id),
-        approvers: await approverRegister(ctx.db),
+        approvers,
         required,
       });
       if (!quorum.ok)
@@ -567,7 +567,7 @@ export async function writeMints(
       const reserved = await reserveFiat(ctx, request);
       if (!reserved.ok)
         throw new ClearpegError('mint-refused', `the ledger refused: ${reserved.reason}`);
-      const chainRequestId = `mint:${request.id}`;
+      const chainRequestId = chainRequestIdOf(request.id);
       const state = await chain.connector.submit(chainRequestId, {
         to: token.address,
         function: 'mint',
@@ -582,19 +582,16 @@ export async function writeMints(
       if (!(error instanceof ClearpegError)) throw error;
       if (error.code === 'breaker-tripped') continue; // stays approved until the breaker is cleared
       refused.push(request.id);
-      await recordRefusal(ctx, system, 'mint.write', request.id, error);
+      await recordRefusal(ctx, systemActor, 'mint.write', request.id, error);
       if (error.code === 'quorum-reverify-failed')
-        await ctx.db.query(
-          `INSERT INTO alerts (id, kind, subject, detail, raised_at_us) VALUES ($1, 'approval-forged', $2, $3::jsonb, $4)`,
-          [
-            uuidv7(),
-            `mint ${request.id}`,
-            JSON.stringify({ message: error.message }),
-            ctx.clockUs(),
-          ],
+        await raiseAlert(
+          ctx.db,
+          'approval-forged',
+          `mint ${request.id}`,
+          { message: error.message },
+          ctx.clockUs(),
         );
-      await failMint(ctx, request.id, `${error.code}: ${error.message}`);
-      if (error instanceof ChainError) continue;
+      await failMint(ctx, request, `${error.code}: ${error.message}`);
     }
   }
   return { submitted, refused };
@@ -611,23 +608,21 @@ export async function settleMints(
   const chainId = chain.config.chainId;
   const posted: string[] = [];
   const failed: string[] = [];
-  const { rows } = await ctx.db.query<{ id: string; chain_request_id: string }>(
-    `SELECT id, chain_request_id FROM mint_requests WHERE chain_id = $1 AND status = 'submitted'`,
-    [chainId],
-  );
-  for (const row of rows) {
-    const state = await chain.connector.get(row.chain_request_id);
+  const submittedMints = await listMints(ctx.db, `m.chain_id = $1 AND m.status = 'submitted'`, [
+    chainId,
+  ]);
+  for (const request of submittedMints) {
+    const state = await chain.connector.get(chainRequestIdOf(request.id));
     if (state === undefined) continue;
     if (state.status === 'final') {
-      const request = await getMint(ctx.db, row.id);
       const metadata = {
         ...chainTie(chainId, state.blockNumber!, state.txHash!),
-        'mint.request': row.id,
+        'mint.request': request.id,
       };
       let [outcome] = await ctx.ledger.submit([
         {
           type: 'postPending',
-          id: namedUuid('clearpeg-mint-post/1', row.id),
+          id: namedUuid('clearpeg-mint-post/1', request.id),
           pendingId: request.ledgerPending,
           metadata,
         },
@@ -642,7 +637,7 @@ export async function settleMints(
         [outcome] = await ctx.ledger.submit([
           {
             type: 'transfer',
-            id: namedUuid('clearpeg-mint-late/1', row.id),
+            id: namedUuid('clearpeg-mint-late/1', request.id),
             asset: usd,
             postings: [{ debit: fiat, credit: supply, amount: request.amount }],
             metadata,
@@ -651,35 +646,31 @@ export async function settleMints(
       }
       if (outcome?.status !== 'committed')
         throw new Error(
-          `mint ${row.id} is final on chain but the ledger refused it: ${outcome?.status === 'failed' ? outcome.error.message : '?'}`,
+          `mint ${request.id} is final on chain but the ledger refused it: ${outcome?.status === 'failed' ? outcome.error.message : '?'}`,
         );
-      await ctx.db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE mint_requests SET status = 'final', tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
-          [row.id, state.txHash, state.blockNumber, ctx.clockUs()],
-        );
-        await appendAudit(
-          tx,
-          {
-            actor: 'system',
-            action: 'mint.final',
-            subject: row.id,
-            outcome: 'ok',
+      await audited(ctx, systemActor, 'mint.final', request.id, (commit) =>
+        commit(async (tx) => {
+          await tx.query(
+            `UPDATE mint_requests SET status = 'final', tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
+            [request.id, state.txHash, state.blockNumber, ctx.clockUs()],
+          );
+          return {
+            result: undefined,
             detail: { txHash: state.txHash, blockNumber: String(state.blockNumber) },
-          },
-          ctx.clockUs(),
-        );
-      });
-      posted.push(row.id);
+          };
+        }),
+      );
+      posted.push(request.id);
     } else if (state.status === 'reverted') {
-      await failMint(ctx, row.id, `reverted on chain in ${state.txHash}`);
-      failed.push(row.id);
+      await failMint(ctx, request, `reverted on chain in ${state.txHash}`);
+      failed.push(request.id);
     }
   }
-  const { rows: lapsed } = await ctx.db.query<{ id: string }>(
-    `SELECT id FROM mint_requests WHERE chain_id = $1 AND status = 'pending-approval' AND expires_at_us < $2`,
+  const lapsed = await listMints(
+    ctx.db,
+    `m.chain_id = $1 AND m.status = 'pending-approval' AND m.expires_at_us < $2`,
     [chainId, ctx.clockUs()],
   );
-  for (const { id } of lapsed) await failMint(ctx, id, 'not approved in time', 'expired');
+  for (const request of lapsed) await failMint(ctx, request, 'not approved in time', 'expired');
   return { posted, failed };
 }
