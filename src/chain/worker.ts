@@ -1,7 +1,7 @@
 /**
  * The chain worker of `clearpeg serve`, one per chain, at its own pace: each tick follows the
- * issuer's open requests (`poll`), reads the token's new events (`catchUp`), and checks supply
- * parity at the newest final, indexed block. A failing tick (a node that does not answer) is
+ * issuer's open requests (`poll`), reads the token's new events (`catchUp`), lets issuance
+ * settle (`settle`), and checks supply parity at the newest final, indexed block. A failing tick (a node that does not answer) is
  * reported once and tried again next tick; nothing it does is lost or done twice, since each
  * part is idempotent on its own.
  */
@@ -23,9 +23,10 @@ export interface ChainWorkerOptions {
   /** Where problems and recoveries are reported. */
   readonly log: (line: string) => void;
   /**
-   * Called after the issuer's requests are followed and before events are read: the issuance
-   * workflows settle what became final (post mints) and send what is approved. Parity is then
-   * checked no higher than the final block as of the tick's start, which `settle` has covered.
+   * Called after the issuer's requests are followed and the new final events are read: the
+   * issuance workflows settle what became final (post mints, credit redemptions) and send what
+   * is approved. Parity is then checked no higher than the final block as of the tick's start,
+   * which `settle` has covered.
    */
   readonly settle?: () => Promise<void>;
 }
@@ -73,9 +74,9 @@ export class ChainWorker {
     // Read first: every request final at or below this head's final block is settled below.
     const head = await chain.client.getBlockNumber({ cacheTime: 0 });
     const requestsChanged = await chain.connector.poll();
-    await this.options.settle?.();
     let eventsStored = 0;
     for (const step of await this.indexer.catchUp()) eventsStored += step.stored;
+    await this.options.settle?.();
     const parity = await checkParity({
       db,
       client: chain.client,

@@ -9,6 +9,7 @@
  * | `reserves:cash:<bank>`  | cash at a bank (an asset)              | credits must not exceed debits |
  * | `income:fees`           | redemption fees earned                 | debits must not exceed credits |
  * | `suspense:deposits`     | money received for nobody known yet    | debits must not exceed credits |
+ * | `suspense:redemptions`  | redeemed tokens held for compliance    | debits must not exceed credits |
  */
 import type { Ledger } from '../ledger/ledger.ts';
 import { accountFlag, type Uuid } from '../ledger/types.ts';
@@ -37,6 +38,9 @@ export const reservesCash = (bank: string): AccountSpec => ({
 export const incomeFees: AccountSpec = liability('income:fees');
 /** Deposits that match no customer, until an operator assigns them. */
 export const depositSuspense: AccountSpec = liability('suspense:deposits');
+
+/** Tokens redeemed by a sanctioned sender or a suspended customer, held until compliance decides. */
+export const redemptionSuspense: AccountSpec = liability('suspense:redemptions');
 
 /** The account's id, creating it on first use. */
 export async function accountId(ledger: Ledger, spec: AccountSpec): Promise<Uuid> {

@@ -7,6 +7,7 @@
  */
 import { ClearpegError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import { raiseAlert } from '../policy/alerts.ts';
 import { type AuditDetail, appendAudit } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { type Actor, actorName } from './actors.ts';
@@ -58,7 +59,10 @@ export async function audited<T>(
   }
 }
 
-/** Records a refused request in the audit log, on its own. */
+/**
+ * Records a refused request in the audit log, on its own; a sanctions hit also raises an
+ * alert (compliance must look at who tried).
+ */
 export async function recordRefusal(
   ctx: IssuanceContext,
   actor: Actor,
@@ -66,8 +70,16 @@ export async function recordRefusal(
   subject: string,
   error: ClearpegError,
 ): Promise<void> {
-  await ctx.db.transaction((tx) =>
-    appendAudit(
+  await ctx.db.transaction(async (tx) => {
+    if (error.code === 'sanctions-hit')
+      await raiseAlert(
+        tx,
+        'sanctions-hit',
+        `${action} ${subject}`.slice(0, 200),
+        { actor: actorName(actor), field: error.field ?? null, message: error.message },
+        ctx.clockUs(),
+      );
+    await appendAudit(
       tx,
       {
         actor: actorName(actor),
@@ -81,6 +93,6 @@ export async function recordRefusal(
         },
       },
       ctx.clockUs(),
-    ),
-  );
+    );
+  });
 }

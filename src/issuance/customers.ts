@@ -7,6 +7,8 @@
  * tokens sent there can only leave by the issuer's `burn`; anyone can recompute it.
  */
 import { concat, type Hex, keccak256, toBytes } from 'viem';
+import { registerIssuerAddress } from '../chain/addresses.ts';
+import { tokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import { accountId, customerFiat } from './accounts.ts';
@@ -127,7 +129,7 @@ export async function registerWallet(
   ctx: IssuanceContext,
   actor: Actor,
   input: { customerId: string; chainId: number; address: string },
-): Promise<{ chainId: number; address: Hex }> {
+): Promise<{ chainId: number; address: Hex; redemptionAddress: Hex | null }> {
   return audited(ctx, actor, 'customer.wallet', String(input.customerId), (commit) =>
     commit(async (tx) => {
       requireRole(actor, ['compliance'], {
@@ -146,6 +148,16 @@ export async function registerWallet(
           rule: 'a configured chain id',
         });
       const address = screenEvmAddress(ctx.sanctions, input.address, 'address') as Hex;
+      const issuers = await tx.query(
+        'SELECT 1 FROM chain_issuer_addresses WHERE chain_id = $1 AND address = $2',
+        [input.chainId, address],
+      );
+      if (issuers.rows.length > 0)
+        throw new ClearpegError(
+          'wallet-is-issuer',
+          `${address} is one of the issuer's own addresses on chain ${input.chainId}`,
+          { field: 'address', rule: "a customer's own wallet, not an issuer address" },
+        );
       const { rows } = await tx.query<{ customer_id: string }>(
         `INSERT INTO customer_wallets (chain_id, address, customer_id, registered_at_us) VALUES ($1, $2, $3, $4)
        ON CONFLICT (chain_id, address) DO UPDATE SET chain_id = excluded.chain_id RETURNING customer_id`,
@@ -157,9 +169,15 @@ export async function registerWallet(
           `${address} is registered on chain ${input.chainId} to another customer`,
           { field: 'address', rule: 'one customer per wallet' },
         );
+      // The customer's redemption address on the chain's token, ready before any mint.
+      const token = await tokenRecord(tx, input.chainId);
+      const redemptionAddress =
+        token === undefined
+          ? null
+          : await ensureRedemptionAddress(tx, input.chainId, token.address, customer.id);
       return {
-        result: { chainId: input.chainId, address },
-        detail: { chainId: String(input.chainId), address },
+        result: { chainId: input.chainId, address, redemptionAddress },
+        detail: { chainId: String(input.chainId), address, redemptionAddress },
       };
     }),
   );
@@ -190,4 +208,20 @@ export function redemptionAddressOf(token: Hex, customerId: string): Hex {
     concat([redemptionDomain, toBytes(token.toLowerCase() as Hex), toBytes(customerId)]),
   );
   return `0x${hash.slice(-40)}` as Hex;
+}
+
+/**
+ * The customer's redemption address on a chain's token, registered as the issuer's (again:
+ * no change). Tokens sent there are redeemed for the customer.
+ * @example const address = await ensureRedemptionAddress(tx, 31337, token.address, 'CUST-0001')
+ */
+export async function ensureRedemptionAddress(
+  db: SqlExecutor,
+  chainId: number,
+  token: Hex,
+  customerId: string,
+): Promise<Hex> {
+  const address = redemptionAddressOf(token, customerId);
+  await registerIssuerAddress(db, chainId, { purpose: 'redemption', address, customerId });
+  return address;
 }

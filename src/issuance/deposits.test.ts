@@ -74,6 +74,14 @@ describe('customers and deposits', () => {
         }),
         { code: 'sanctions-hit', field: 'address' },
       );
+    const hits = await f.t.db.query<{ subject: string }>(
+      `SELECT subject FROM alerts WHERE kind = 'sanctions-hit'`,
+    );
+    assert.deepEqual(
+      hits.rows.map((r) => r.subject),
+      Array(3).fill('customer.wallet CUST-0001'),
+      'each hit raises an alert for compliance',
+    );
     const wallet = await registerWallet(
       f.ctx,
       { kind: 'customer', id: 'CUST-0001' },
@@ -156,7 +164,7 @@ describe('customers and deposits', () => {
     assert.equal(unknown.customerId, null);
     assert.equal(await f.balance('suspense:deposits'), usd('99.99'));
     const { rows } = await f.t.db.query<{ kind: string; subject: string }>(
-      'SELECT kind, subject FROM alerts',
+      `SELECT kind, subject FROM alerts WHERE kind <> 'sanctions-hit'`,
     );
     assert.deepEqual(rows, [{ kind: 'deposit-unmatched', subject: 'deposit WIRE-3' }]);
   });

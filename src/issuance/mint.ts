@@ -22,20 +22,21 @@ import { ClearpegError } from '../errors.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
-import { raiseAlert } from '../policy/alerts.ts';
-import {
-  type Approval,
-  checkQuorum,
-  type RegisteredApprover,
-  verifyApproval,
-} from '../policy/approvals.ts';
+import type { Approval } from '../policy/approvals.ts';
 import type { Intent } from '../policy/intent.ts';
 import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
 import { requiredApprovals } from '../policy/quorum.ts';
 import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
 import { accountId, customerFiat, usd } from './accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from './actors.ts';
-import { audited, type IssuanceContext, recordRefusal } from './context.ts';
+import {
+  approverRegister,
+  recordApproval,
+  recordWriteRefusal,
+  requireOwnApproval,
+  reverifyQuorum,
+} from './approving.ts';
+import { audited, type IssuanceContext } from './context.ts';
 import { getCustomer, isRegisteredWallet } from './customers.ts';
 import { currentPolicy, type PolicyDocument } from './policy.ts';
 import { screenEvmAddress } from './sanctions.ts';
@@ -366,48 +367,8 @@ export async function requestMint(
   });
 }
 
-/** The approver register, from the operators table. */
-export async function approverRegister(db: SqlExecutor): Promise<Map<string, RegisteredApprover>> {
-  const { rows } = await db.query<{
-    id: string;
-    roles: string[];
-    approval_key: Uint8Array | null;
-    active: boolean;
-  }>('SELECT id, roles, approval_key, active FROM operators');
-  return new Map(
-    rows.map((row) => [
-      row.id,
-      {
-        publicKey: row.approval_key === null ? '' : Buffer.from(row.approval_key).toString('hex'),
-        roles: row.roles,
-        active: row.active,
-      },
-    ]),
-  );
-}
-
-async function storedApprovals(
-  db: SqlExecutor,
-  kind: string,
-  subject: string,
-): Promise<Approval[]> {
-  const { rows } = await db.query<{
-    approver_id: string;
-    public_key: Uint8Array;
-    intent_hash: Uint8Array;
-    signature: Uint8Array;
-  }>(
-    'SELECT approver_id, public_key, intent_hash, signature FROM approvals WHERE subject_kind = $1 AND subject_id = $2 ORDER BY approved_at_us',
-    [kind, subject],
-  );
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  return rows.map((row) => ({
-    approverId: row.approver_id,
-    publicKey: hex(row.public_key),
-    intentHash: hex(row.intent_hash),
-    signature: hex(row.signature),
-  }));
-}
+/** The approver register (moved to approving.ts; kept here for its importers). */
+export { approverRegister } from './approving.ts';
 
 /**
  * Adds an approver's signed approval to a mint request; at the quorum the request is approved.
@@ -423,59 +384,22 @@ export async function approveMint(
 ): Promise<MintRequest> {
   return audited(ctx, actor, 'mint.approve', String(requestId), (commit) =>
     commit(async (tx) => {
-      requireRole(actor, ['approver'], { action: 'approve mints' });
-      if (approval?.approverId !== actor.id)
-        throw new ClearpegError(
-          'approval-not-yours',
-          `the approval is by ${approval?.approverId}, not ${actor.id}`,
-          {
-            field: 'approval.approverId',
-            rule: "the caller's own approval",
-          },
-        );
+      requireOwnApproval(actor, approval, 'approve mints');
       const request = await getMint(tx, requestId, true);
       if (request.status !== 'pending-approval')
         throw new ClearpegError('mint-not-pending', `mint ${request.id} is ${request.status}`, {
           field: 'requestId',
           rule: 'a request awaiting approval',
         });
-      if (request.initiator === actor.id)
-        throw new ClearpegError('approval-self', 'the initiator of a request cannot approve it', {
-          field: 'approval.approverId',
-          rule: 'an approver other than the initiator',
-        });
-      const register = await approverRegister(tx);
-      const approver = register.get(actor.id);
-      if (approver === undefined || !approver.active || approver.publicKey === '')
-        throw new ClearpegError(
-          'approver-unknown',
-          `${actor.id} is not an active approver with a key`,
-          {
-            field: 'approval.approverId',
-            rule: 'an active approver',
-          },
-        );
-      const intent = mintIntent(request);
-      verifyApproval(approval, intent, approver.publicKey);
-      await tx.query(
-        `INSERT INTO approvals (subject_kind, subject_id, approver_id, public_key, intent_hash, signature, approved_at_us)
-         VALUES ('mint', $1, $2, $3, $4, $5, $6)
-         ON CONFLICT (subject_kind, subject_id, approver_id) DO NOTHING`,
-        [
-          request.id,
-          actor.id,
-          Buffer.from(approval.publicKey, 'hex'),
-          Buffer.from(approval.intentHash, 'hex'),
-          Buffer.from(approval.signature, 'hex'),
-          ctx.clockUs(),
-        ],
-      );
-      const quorum = checkQuorum({
-        intent,
+      const quorum = await recordApproval(tx, {
+        kind: 'mint',
+        subjectId: request.id,
         initiatorId: request.initiator,
-        approvals: await storedApprovals(tx, 'mint', request.id),
-        approvers: register,
+        intent: mintIntent(request),
+        approverId: actor.id,
+        approval,
         required: request.approvalsRequired,
+        nowUs: ctx.clockUs(),
       });
       if (quorum.ok)
         await tx.query(
@@ -549,18 +473,15 @@ export async function writeMints(
         request.approvalsRequired,
         requiredApprovals(policy.mint.tiers, request.amount),
       );
-      const quorum = checkQuorum({
+      await reverifyQuorum(ctx.db, {
+        kind: 'mint',
+        subjectId: request.id,
+        label: `mint ${request.id}`,
         intent: mintIntent(request),
         initiatorId: request.initiator,
-        approvals: await storedApprovals(ctx.db, 'mint', request.id),
         approvers,
         required,
       });
-      if (!quorum.ok)
-        throw new ClearpegError(
-          'quorum-reverify-failed',
-          `mint ${request.id}: the stored approvals do not make a quorum of ${required} over this request (${quorum.refused.map((r) => `${r.approverId}: ${r.reason}`).join(', ') || 'too few'})`,
-        );
       if (token.address !== request.token)
         throw new ClearpegError('chain-token-conflict', `mint ${request.id} is for another token`);
       await assertMintingOpen(ctx.db, chainId);
@@ -582,15 +503,7 @@ export async function writeMints(
       if (!(error instanceof ClearpegError)) throw error;
       if (error.code === 'breaker-tripped') continue; // stays approved until the breaker is cleared
       refused.push(request.id);
-      await recordRefusal(ctx, systemActor, 'mint.write', request.id, error);
-      if (error.code === 'quorum-reverify-failed')
-        await raiseAlert(
-          ctx.db,
-          'approval-forged',
-          `mint ${request.id}`,
-          { message: error.message },
-          ctx.clockUs(),
-        );
+      await recordWriteRefusal(ctx, 'mint.write', request.id, `mint ${request.id}`, error);
       await failMint(ctx, request, `${error.code}: ${error.message}`);
     }
   }

@@ -5,7 +5,7 @@
  *
  * `createOperator` is the set-up ceremony's step (the first admin and approvers, before any
  * quorum exists) and runs with database access only; once operators exist, adding one or
- * changing a role is a policy change under quorum.
+ * changing a role is a change under quorum (governance.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ClearpegError } from '../errors.ts';
@@ -78,20 +78,39 @@ export async function createOperator(
   });
 }
 
+/**
+ * A new API key `ck_<id>.<secret>` (8 random bytes of id, 32 of secret) and its SHA-256, the
+ * one format of every key. Only the hash is stored; the key is shown once to its owner. An
+ * operator added under quorum runs this on their own machine and sends only `sha256Hex`.
+ * @example const { apiKey, sha256Hex } = generateApiKey() // apiKey 'ck_1f….Xb…', sha256Hex 64 hex digits
+ */
+export function generateApiKey(): { id: string; apiKey: string; sha256Hex: string } {
+  const id = `ck_${randomBytes(8).toString('hex')}`;
+  const secret = randomBytes(32).toString('base64url');
+  const apiKey = `${id}.${secret}`;
+  return { id, apiKey, sha256Hex: Buffer.from(apiKeySha256(apiKey)).toString('hex') };
+}
+
+/**
+ * SHA-256 of an API key: what `api_keys` stores and a key is looked up by.
+ * @example apiKeySha256('ck_1f….Xb…').length === 32
+ */
+export function apiKeySha256(apiKey: string): Uint8Array {
+  return createHash('sha256').update(apiKey).digest();
+}
+
 /** A new API key `ck_<id>.<secret>` for an operator or a customer; only its hash is stored. */
 export async function issueApiKey(
   tx: SqlExecutor,
   owner: { operatorId: string } | { customerId: string },
   nowUs: bigint,
 ): Promise<string> {
-  const id = `ck_${randomBytes(8).toString('hex')}`;
-  const secret = randomBytes(32).toString('base64url');
-  const apiKey = `${id}.${secret}`;
+  const { id, apiKey, sha256Hex } = generateApiKey();
   await tx.query(
     `INSERT INTO api_keys (id, secret_sha256, operator_id, customer_id, created_at_us) VALUES ($1, $2, $3, $4, $5)`,
     [
       id,
-      createHash('sha256').update(apiKey).digest(),
+      Buffer.from(sha256Hex, 'hex'),
       'operatorId' in owner ? owner.operatorId : null,
       'customerId' in owner ? owner.customerId : null,
       nowUs,
@@ -114,7 +133,7 @@ export async function actorForApiKey(db: SqlExecutor, apiKey: string): Promise<A
   }>(
     `SELECT k.operator_id, k.customer_id, o.roles, o.active FROM api_keys k LEFT JOIN operators o ON o.id = k.operator_id
      WHERE k.secret_sha256 = $1 AND k.revoked_at_us IS NULL`,
-    [createHash('sha256').update(apiKey).digest()],
+    [apiKeySha256(apiKey)],
   );
   const row = rows[0];
   if (row === undefined) return undefined;

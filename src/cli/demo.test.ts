@@ -1,0 +1,98 @@
+/**
+ * The demo of `npm start`: seeded once through the real workflows on an in-process chain,
+ * found again on a second run.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultChains } from '../chain/config.ts';
+import { checkParity, supplyAccountSpec } from '../chain/parity.ts';
+import {
+  deployToken,
+  type IssuerChain,
+  openIssuerChain,
+  type TokenRecord,
+} from '../chain/runtime.ts';
+import { ChainWorker } from '../chain/worker.ts';
+import { actorForApiKey } from '../issuance/operators.ts';
+import { listPayouts } from '../issuance/payouts.ts';
+import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
+import { issuanceSettle } from '../issuance/worker.ts';
+import { parseAmount } from '../money/money.ts';
+import { readApproverKeyFile } from '../policy/approver-key-file.ts';
+import { runDemo } from './demo.ts';
+import { devToken } from './serve.ts';
+
+describe('the demo issuer', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-demo-'));
+  const config = defaultChains[0]!;
+  let f: IssuanceFixture;
+  let chain: IssuerChain;
+  let token: TokenRecord;
+  let worker: ChainWorker;
+  before(async () => {
+    f = await issuanceFixture();
+    chain = await openIssuerChain(config, { db: f.t.db, dataDir });
+    token = await deployToken(f.t.db, chain, { ...devToken, pollIntervalMs: 5 });
+    worker = new ChainWorker({
+      db: f.t.db,
+      ledger: f.ctx.ledger,
+      chain,
+      token,
+      intervalMs: 20,
+      log: () => {},
+      settle: issuanceSettle(f.ctx, chain, token),
+    });
+    await worker.start();
+  });
+  after(async () => {
+    await worker.stop();
+    await chain.close();
+    await f.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('seeds operators, keys, customers, mints, a redemption and its payout; parity holds', async () => {
+    const lines: string[] = [];
+    const demo = await runDemo({
+      ctx: f.ctx,
+      dataDir,
+      chains: [{ chain, token }],
+      out: (line) => lines.push(line),
+    });
+    assert.equal(demo.seeded, true);
+    assert.equal(demo.operators.length, 7);
+    for (const operator of demo.operators) {
+      const actor = await actorForApiKey(f.t.db, operator.apiKey);
+      assert.equal(actor?.id, operator.id, 'each printed API key works');
+      if (operator.keyFile !== null)
+        assert.equal(readApproverKeyFile(operator.keyFile).approverId, operator.id);
+    }
+    assert.equal(demo.operators.filter((o) => o.keyFile !== null).length, 3);
+    // 5M + 2.5M + 0.75M minted, 1M redeemed and burned.
+    assert.equal(await f.balance(`supply:${config.chainId}`), parseAmount('7250000'));
+    assert.equal(await f.balance('income:fees'), parseAmount('1000'));
+    const [payout] = await listPayouts(f.t.db, { limit: 10 });
+    assert.equal(payout?.status, 'sent');
+    assert.equal(payout?.amount, parseAmount('999000'));
+    await worker.stop();
+    const supplyAccount = (await f.ctx.ledger.ensureAccount(supplyAccountSpec(config.chainId))).id;
+    await worker.tick();
+    const parity = await checkParity({
+      db: f.t.db,
+      client: chain.client,
+      chainId: config.chainId,
+      token: token.address,
+      finalityDepth: config.finalityDepth,
+      supplyAccount,
+    });
+    assert.equal(parity?.ok, true);
+    assert.ok(lines.some((line) => line.includes('burned')));
+
+    const again = await runDemo({ ctx: f.ctx, dataDir, chains: [{ chain, token }], out: () => {} });
+    assert.equal(again.seeded, false, 'a second run seeds nothing');
+    assert.deepEqual(again.operators, demo.operators);
+  });
+});
