@@ -170,6 +170,24 @@ async function recordToken(db: SqlDatabase, record: TokenRecord): Promise<void> 
 }
 
 /**
+ * The token of record on `chainId`, or `chain-unknown` naming `field`.
+ * @example const token = await deployedToken(db, 31337)
+ */
+export async function deployedToken(
+  db: SqlExecutor,
+  chainId: number,
+  field = 'chainId',
+): Promise<TokenRecord> {
+  const token = Number.isSafeInteger(chainId) ? await tokenRecord(db, chainId) : undefined;
+  if (token === undefined)
+    throw new ClearpegError('chain-unknown', `no token on chain ${chainId}`, {
+      field,
+      rule: 'a chain with a deployed token',
+    });
+  return token;
+}
+
+/**
  * The token to use on `chain`: the one configured (a deployment made elsewhere, recorded on
  * first use) or the one deployed by Clearpeg; undefined when there is neither.
  */

@@ -9,47 +9,36 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultChains } from '../chain/config.ts';
 import { checkParity, supplyAccountSpec } from '../chain/parity.ts';
-import {
-  deployToken,
-  type IssuerChain,
-  openIssuerChain,
-  type TokenRecord,
-} from '../chain/runtime.ts';
-import { ChainWorker } from '../chain/worker.ts';
+import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
+import type { ChainWorker } from '../chain/worker.ts';
 import { actorForApiKey } from '../issuance/operators.ts';
 import { listPayouts } from '../issuance/payouts.ts';
-import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
-import { issuanceSettle } from '../issuance/worker.ts';
+import {
+  type IssuanceFixture,
+  type IssuerChainFixture,
+  issuanceFixture,
+  issuerChainFixture,
+} from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import { runDemo } from './demo.ts';
-import { devToken } from './serve.ts';
 
 describe('the demo issuer', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-demo-'));
   const config = defaultChains[0]!;
   let f: IssuanceFixture;
+  let c: IssuerChainFixture;
   let chain: IssuerChain;
   let token: TokenRecord;
   let worker: ChainWorker;
   before(async () => {
     f = await issuanceFixture();
-    chain = await openIssuerChain(config, { db: f.t.db, dataDir });
-    token = await deployToken(f.t.db, chain, { ...devToken, pollIntervalMs: 5 });
-    worker = new ChainWorker({
-      db: f.t.db,
-      ledger: f.ctx.ledger,
-      chain,
-      token,
-      intervalMs: 20,
-      log: () => {},
-      settle: issuanceSettle(f.ctx, chain, token),
-    });
+    c = await issuerChainFixture(f, { intervalMs: 20 });
+    ({ chain, token, worker } = c);
     await worker.start();
   });
   after(async () => {
-    await worker.stop();
-    await chain.close();
+    await c.close();
     await f.close();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -58,6 +58,18 @@ export async function getCustomer(db: SqlExecutor, id: string, lock = false): Pr
   return { id: row.id, name: row.name, kyc: row.kyc, fiatAccount: row.fiat_account };
 }
 
+/** The customer, refused unless KYC approved (`customer-not-approved`). */
+export async function approvedCustomer(db: SqlExecutor, id: string): Promise<Customer> {
+  const customer = await getCustomer(db, id);
+  if (customer.kyc !== 'approved')
+    throw new ClearpegError(
+      'customer-not-approved',
+      `customer ${customer.id} is KYC ${customer.kyc}`,
+      { field: 'customerId', rule: 'KYC approved' },
+    );
+  return customer;
+}
+
 /**
  * Onboards a customer (KYC pending) with their fiat account in the ledger.
  * @example await createCustomer(ctx, compliance, { id: 'CUST-0001', name: 'Acme Treasury LLC' })

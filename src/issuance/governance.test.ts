@@ -7,20 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { defaultChains } from '../chain/config.ts';
 import { assertMintingOpen, mintBreaker } from '../chain/parity.ts';
-import {
-  deployToken,
-  type IssuerChain,
-  openIssuerChain,
-  type TokenRecord,
-} from '../chain/runtime.ts';
+import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
@@ -41,7 +33,12 @@ import {
 import { type MintRequest, mintIntent } from './mint.ts';
 import { actorForApiKey, createOperator } from './operators.ts';
 import { currentPolicy, defaultPolicy, type PolicyDocument, policyToJson } from './policy.ts';
-import { type IssuanceFixture, issuanceFixture } from './testing.ts';
+import {
+  type IssuanceFixture,
+  type IssuerChainFixture,
+  issuanceFixture,
+  issuerChainFixture,
+} from './testing.ts';
 
 const usd = (text: string) => parseAmount(text);
 const config = defaultChains[0]!;
@@ -53,8 +50,8 @@ function policyWith(mint: Partial<PolicyDocument['mint']>): unknown {
 }
 
 describe('governance: changes under quorum', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-governance-'));
   let f: IssuanceFixture;
+  let c: IssuerChainFixture;
   let chain: IssuerChain;
   let token: TokenRecord;
   /** Each operator's API key (as createOperator issued it) and approvers' Ed25519 keys. */
@@ -128,14 +125,8 @@ describe('governance: changes under quorum', () => {
 
   before(async () => {
     f = await issuanceFixture();
-    chain = await openIssuerChain(config, { db: f.t.db, dataDir });
-    token = await deployToken(f.t.db, chain, {
-      name: 'Clearpeg USD',
-      symbol: 'CPUSD',
-      adminDelaySeconds: 86_400,
-      minterAllowance: usd('100000000'),
-      pollIntervalMs: 5,
-    });
+    c = await issuerChainFixture(f);
+    ({ chain, token } = c);
     for (const { id, roles } of operators) {
       if (roles.includes('approver' as never)) keys[id] = generateApproverKey();
       const created = await createOperator(f.t.db, {
@@ -155,9 +146,8 @@ describe('governance: changes under quorum', () => {
     assert.deepEqual(trip, { name: mintBreaker(chainId), tripped: true });
   });
   after(async () => {
-    await chain.close();
+    await c.close();
     await f.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Runs the chain writer's pass and checks that it sent nothing. */
@@ -410,6 +400,15 @@ describe('governance: changes under quorum', () => {
       [{ action: 'breaker.clear', body: { name: 'mint:1' } }, 'breaker-not-tripped', 'body.name'],
       [{ action: 'token.unpause', body: { chainId: 999 } }, 'chain-unknown', 'body.chainId'],
       [{ action: 'token.unpause', body: { chainId: '31337' } }, 'change-invalid', 'body.chainId'],
+      // A lock-out: more approvals than there are active approvers could ever give.
+      [
+        {
+          action: 'policy.adopt',
+          body: { policy: policyToJson({ ...defaultPolicy, policyChangeApprovals: 9 }) },
+        },
+        'quorum-unreachable',
+        'body.policy',
+      ],
     ];
     for (const [input, code, field] of refusals)
       await assert.rejects(

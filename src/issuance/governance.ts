@@ -135,7 +135,9 @@ export type ChangeErrorCode =
   | 'api-key-taken'
   | 'breaker-not-tripped'
   | 'breaker-invalid'
-  | 'chain-unknown';
+  | 'chain-unknown'
+  /** The change would leave fewer active approvers than a quorum needs: a lock-out. */
+  | 'quorum-unreachable';
 
 /** The bounds of governance, each with its reason. */
 export const changeLimits = {
@@ -488,6 +490,14 @@ async function exists(db: SqlExecutor, sql: string, params: readonly (string | U
   return (await db.query(sql, params)).rows.length > 0;
 }
 
+/** The ids of the active approvers with a registered key. */
+async function activeApprovers(db: SqlExecutor): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM operators WHERE active AND 'approver' = ANY (roles) AND approval_key IS NOT NULL`,
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
 /** The refusal when an operator other than `operatorId` has the approval key. */
 async function keyTakenRefusal(
   db: SqlExecutor,
@@ -518,8 +528,23 @@ async function precondition(
   const refusal = (code: ChangeErrorCode, message: string, field: string, rule: string) =>
     new ClearpegError(code, message, { field, rule });
   switch (change.action) {
-    case 'policy.adopt':
+    case 'policy.adopt': {
+      const policy = policyFromJson(change.body.policy);
+      const needed = Math.max(
+        policy.policyChangeApprovals,
+        policy.payoutApprovals,
+        ...policy.mint.tiers.map((tier) => tier.approvals),
+      );
+      const available = (await activeApprovers(db)).size;
+      if (needed > available)
+        return refusal(
+          'quorum-unreachable',
+          `the policy needs ${needed} approvals somewhere but there are ${available} active approvers`,
+          'body.policy',
+          'no quorum larger than the active approvers',
+        );
       return undefined;
+    }
     case 'operator.add': {
       const { id, approvalKey, apiKeySha256 } = change.body;
       if (await exists(db, 'SELECT 1 FROM operators WHERE id = $1', [id]))
@@ -558,6 +583,17 @@ async function precondition(
           `operator ${id} has no approval key`,
           'body.approvalKey',
           'present for an operator with the role approver',
+        );
+      const approvers = await activeApprovers(db);
+      if (change.body.active === false || (roles !== undefined && !roles.includes('approver')))
+        approvers.delete(id);
+      const { policy } = await currentPolicy(db);
+      if (approvers.size < policy.policyChangeApprovals)
+        return refusal(
+          'quorum-unreachable',
+          `${approvers.size} active approvers would remain; a change needs ${policy.policyChangeApprovals}`,
+          'body.id',
+          'as many active approvers as a governance change needs',
         );
       return keyTakenRefusal(db, approvalKey, id);
     }

@@ -5,24 +5,16 @@
  * sent. At every step the chain and the ledger agree and the ledger balances.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createWalletClient, custom, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { defaultChains } from '../chain/config.ts';
 import { checkParity, supplyAccountSpec } from '../chain/parity.ts';
-import {
-  deployToken,
-  type IssuerChain,
-  openIssuerChain,
-  type TokenRecord,
-} from '../chain/runtime.ts';
+import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
-import { formatAmount, parseAmount } from '../money/money.ts';
-import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
+import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
+import { type ApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
 import { postgresUnavailable, type TestBackend } from '../storage/testing.ts';
 import type { Actor } from './actors.ts';
@@ -46,7 +38,13 @@ import {
   redemptionQuote,
 } from './redemption.ts';
 import type { SanctionsList } from './sanctions.ts';
-import { type IssuanceFixture, issuanceFixture } from './testing.ts';
+import {
+  createApprovers,
+  type IssuanceFixture,
+  type IssuerChainFixture,
+  issuanceFixture,
+  issuerChainFixture,
+} from './testing.ts';
 import { issuanceSettle } from './worker.ts';
 
 const usd = (text: string) => parseAmount(text);
@@ -59,14 +57,14 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
   describe(`issuance end to end on ${backend}`, {
     skip: backend === 'postgres' ? skipPostgres : undefined,
   }, () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-lifecycle-'));
     let f: IssuanceFixture;
+    let c: IssuerChainFixture;
     let chain: IssuerChain;
     let token: TokenRecord;
     let worker: ChainWorker;
     let holder: Hex;
     let holderKey: Hex;
-    const keys: Record<string, ApproverKey> = {};
+    let keys: Record<string, ApproverKey> = {};
     const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
     const approver = (id: string): Actor => ({ kind: 'operator', id, roles: ['approver'] });
 
@@ -117,34 +115,41 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
       assert.fail(`not reached after 20 ticks: ${what}`);
     };
 
+    /** Books a deposit, mints it to the holder with these approvals, ticks until final. */
+    const depositAndMint = async (reference: string, amount: Micro, approvers: string[]) => {
+      await recordDeposit(f.ctx, treasurer, {
+        reference,
+        bank: 'bank-a',
+        amount,
+        customerId,
+        bookingDate: '2026-11-20',
+      });
+      const request = await requestMint(f.ctx, treasurer, {
+        customerId,
+        chainId,
+        to: holder,
+        amount,
+      });
+      for (const id of approvers)
+        await approveMint(
+          f.ctx,
+          approver(id),
+          request.id,
+          signApproval(mintIntent(request), keys[id]!.privateKey, id),
+        );
+      await tickUntil(
+        async () => (await getMint(f.t.db, request.id)).status === 'final',
+        `mint ${reference} final`,
+      );
+      return request;
+    };
+
     before(async () => {
       f = await issuanceFixture(backend);
-      chain = await openIssuerChain(config, { db: f.t.db, dataDir });
-      token = await deployToken(f.t.db, chain, {
-        name: 'Clearpeg USD',
-        symbol: 'CPUSD',
-        adminDelaySeconds: 86_400,
-        minterAllowance: usd('100000000'),
-        pollIntervalMs: 5,
-      });
-      worker = new ChainWorker({
-        db: f.t.db,
-        ledger: f.ctx.ledger,
-        chain,
-        token,
-        log: () => {},
-        settle: issuanceSettle(f.ctx, chain, token),
-      });
+      c = await issuerChainFixture(f);
+      ({ chain, token, worker } = c);
       await createOperator(f.t.db, { id: 'op-tess', name: 'Tess', roles: ['treasurer'] });
-      for (const id of ['op-ann', 'op-bob']) {
-        keys[id] = generateApproverKey();
-        await createOperator(f.t.db, {
-          id,
-          name: id,
-          roles: ['approver'],
-          approvalKey: keys[id]!.publicKey,
-        });
-      }
+      keys = await createApprovers(f, ['op-ann', 'op-bob']);
       const account = chain.local!.accounts[4]!;
       holder = account.address.toLowerCase() as Hex;
       holderKey = account.privateKey;
@@ -160,36 +165,13 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
       });
     });
     after(async () => {
-      await chain?.close();
+      await c?.close();
       await f?.close();
-      rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('deposit → mint with two approvals → redeem → burn → fee → payout; parity and Σ hold throughout', async () => {
-      await recordDeposit(f.ctx, treasurer, {
-        reference: 'FED-20261120-1',
-        bank: 'bank-a',
-        amount: usd('5000000'),
-        customerId,
-        bookingDate: '2026-11-20',
-      });
-      const request = await requestMint(f.ctx, treasurer, {
-        customerId,
-        chainId,
-        to: holder,
-        amount: usd('5000000'),
-      });
-      for (const id of ['op-ann', 'op-bob'])
-        await approveMint(
-          f.ctx,
-          approver(id),
-          request.id,
-          signApproval(mintIntent(await getMint(f.t.db, request.id)), keys[id]!.privateKey, id),
-        );
-      await tickUntil(
-        async () => (await getMint(f.t.db, request.id)).status === 'final',
-        'mint final',
-      );
+      const request = await depositAndMint('FED-20261120-1', usd('5000000'), ['op-ann', 'op-bob']);
+      assert.equal(request.approvalsRequired, 2);
       await worker.tick(); // parity checked at the mint's block
       assert.equal(await balanceOf(holder), usd('5000000'));
       assert.equal(await f.balance(`supply:${chainId}`), usd('5000000'));
@@ -338,30 +320,8 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
     });
 
     it('an unpaid redemption is overdue after T+1; a listed sender is held in suspense, not burned', async () => {
-      await recordDeposit(f.ctx, treasurer, {
-        reference: 'FED-20261120-3',
-        bank: 'bank-a',
-        amount: usd('1000'),
-        customerId,
-        bookingDate: '2026-11-20',
-      });
-      const request = await requestMint(f.ctx, treasurer, {
-        customerId,
-        chainId,
-        to: holder,
-        amount: usd('1000'),
-      });
+      const request = await depositAndMint('FED-20261120-3', usd('1000'), ['op-ann']);
       assert.equal(request.approvalsRequired, 1);
-      await approveMint(
-        f.ctx,
-        approver('op-ann'),
-        request.id,
-        signApproval(mintIntent(request), keys['op-ann']!.privateKey, 'op-ann'),
-      );
-      await tickUntil(
-        async () => (await getMint(f.t.db, request.id)).status === 'final',
-        'mint final',
-      );
       const { redemptionAddress } = await redemptionQuote(f.ctx, treasurer, {
         customerId,
         chainId,
@@ -456,6 +416,18 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
       );
       await heldWorker.tick();
       await parityHolds();
+      // Pages, newest first, by credit time (ids are named by chain events, not time-ordered).
+      const all = await listRedemptions(f.t.db, { limit: 10 });
+      assert.deepEqual(
+        all.map((r) => r.amount),
+        [usd('600'), usd('400'), usd('5000000')],
+      );
+      const [one] = await listRedemptions(f.t.db, { limit: 1 });
+      const rest = await listRedemptions(f.t.db, { limit: 10, after: one!.id });
+      assert.deepEqual(
+        rest.map((r) => r.id),
+        all.slice(1).map((r) => r.id),
+      );
       const totals = await ledgerTotals();
       assert.equal(totals.debits, totals.credits);
     });

@@ -4,22 +4,14 @@
  * single stolen credential or a database edit tries to mint, each refused.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { defaultChains } from '../chain/config.ts';
-import {
-  deployToken,
-  type IssuerChain,
-  openIssuerChain,
-  type TokenRecord,
-} from '../chain/runtime.ts';
-import { ChainWorker } from '../chain/worker.ts';
+import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
+import type { ChainWorker } from '../chain/worker.ts';
 import { parseAmount } from '../money/money.ts';
-import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
+import { type ApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
 import type { Actor } from './actors.ts';
 import { createCustomer, registerWallet, setKyc } from './customers.ts';
@@ -30,58 +22,38 @@ import {
   MintRefusedError,
   mintIntent,
   requestMint,
-  settleMints,
   writeMints,
 } from './mint.ts';
 import { createOperator } from './operators.ts';
-import { type IssuanceFixture, issuanceFixture } from './testing.ts';
+import {
+  createApprovers,
+  type IssuanceFixture,
+  type IssuerChainFixture,
+  issuanceFixture,
+  issuerChainFixture,
+} from './testing.ts';
 
 const usd = (text: string) => parseAmount(text);
 const config = defaultChains[0]!;
 const chainId = config.chainId;
 
 describe('mint, end to end on the in-process chain', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-mint-'));
   let f: IssuanceFixture;
+  let c: IssuerChainFixture;
   let chain: IssuerChain;
   let token: TokenRecord;
   let worker: ChainWorker;
   let holder: Hex;
-  const keys: Record<string, ApproverKey> = {};
+  let keys: Record<string, ApproverKey> = {};
   const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
   const approver = (id: string): Actor => ({ kind: 'operator', id, roles: ['approver'] });
 
   before(async () => {
     f = await issuanceFixture();
-    chain = await openIssuerChain(config, { db: f.t.db, dataDir });
-    token = await deployToken(f.t.db, chain, {
-      name: 'Clearpeg USD',
-      symbol: 'CPUSD',
-      adminDelaySeconds: 86_400,
-      minterAllowance: usd('100000000'),
-      pollIntervalMs: 5,
-    });
-    worker = new ChainWorker({
-      db: f.t.db,
-      ledger: f.ctx.ledger,
-      chain,
-      token,
-      log: () => {},
-      settle: async () => {
-        await settleMints(f.ctx, chain);
-        await writeMints(f.ctx, chain, token);
-      },
-    });
+    c = await issuerChainFixture(f);
+    ({ chain, token, worker } = c);
     await createOperator(f.t.db, { id: 'op-tess', name: 'Tess', roles: ['treasurer'] });
-    for (const id of ['op-ann', 'op-bob', 'op-cat']) {
-      keys[id] = generateApproverKey();
-      await createOperator(f.t.db, {
-        id,
-        name: id,
-        roles: ['approver'],
-        approvalKey: keys[id]!.publicKey,
-      });
-    }
+    keys = await createApprovers(f, ['op-ann', 'op-bob', 'op-cat']);
     holder = chain.local!.accounts[3]!.address.toLowerCase() as Hex;
     await createCustomer(f.ctx, f.operator('compliance'), {
       id: 'CUST-0001',
@@ -102,9 +74,8 @@ describe('mint, end to end on the in-process chain', () => {
     });
   });
   after(async () => {
-    await chain.close();
+    await c.close();
     await f.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const sign = async (requestId: string, approverId: string) =>

@@ -17,7 +17,7 @@
  */
 import type { Hex } from 'viem';
 import { assertMintingOpen, chainTie, supplyAccountSpec } from '../chain/parity.ts';
-import { type IssuerChain, type TokenRecord, tokenRecord } from '../chain/runtime.ts';
+import { deployedToken, type IssuerChain, type TokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
@@ -37,7 +37,7 @@ import {
   reverifyQuorum,
 } from './approving.ts';
 import { audited, type IssuanceContext } from './context.ts';
-import { getCustomer, isRegisteredWallet } from './customers.ts';
+import { approvedCustomer, isRegisteredWallet } from './customers.ts';
 import { currentPolicy, type PolicyDocument } from './policy.ts';
 import { screenEvmAddress } from './sanctions.ts';
 
@@ -268,16 +268,7 @@ export async function requestMint(
         field: 'amount',
         rule: 'more than zero',
       });
-    const customer = await getCustomer(ctx.db, input.customerId);
-    if (customer.kyc !== 'approved')
-      throw new ClearpegError(
-        'customer-not-approved',
-        `customer ${customer.id} is KYC ${customer.kyc}`,
-        {
-          field: 'customerId',
-          rule: 'KYC approved',
-        },
-      );
+    const customer = await approvedCustomer(ctx.db, input.customerId);
     const to: Hex = screenEvmAddress(ctx.sanctions, input.to, 'to');
     if (!(await isRegisteredWallet(ctx.db, customer.id, input.chainId, to)))
       throw new ClearpegError(
@@ -285,12 +276,7 @@ export async function requestMint(
         `${to} is not a registered wallet of ${customer.id} on chain ${input.chainId}`,
         { field: 'to', rule: "one of the customer's registered wallets on the chain" },
       );
-    const token = await tokenRecord(ctx.db, input.chainId);
-    if (token === undefined)
-      throw new ClearpegError('chain-unknown', `no token on chain ${input.chainId}`, {
-        field: 'chainId',
-        rule: 'a chain with a deployed token',
-      });
+    const token = await deployedToken(ctx.db, input.chainId);
     await assertMintingOpen(ctx.db, input.chainId);
     const { policy } = await currentPolicy(ctx.db);
     const request: MintRequest = await commit(async (tx) => {

@@ -17,7 +17,7 @@ import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { Approval } from '../policy/approvals.ts';
 import type { Intent } from '../policy/intent.ts';
-import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
+import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import { accountId, customerFiat, reservesCash, usd } from './accounts.ts';
 import { type Actor, actorName, requireRole } from './actors.ts';
 import {
@@ -123,26 +123,11 @@ export async function listPayouts(
   db: SqlExecutor,
   options: { status?: PayoutStatus; customerId?: string; limit: number; after?: string },
 ): Promise<Payout[]> {
-  const where: string[] = [];
-  const params: SqlParam[] = [];
-  for (const [column, value] of [
-    ['status', options.status],
-    ['customer_id', options.customerId],
-  ] as const)
-    if (value !== undefined) {
-      params.push(value);
-      where.push(`${column} = $${params.length}`);
-    }
-  if (options.after !== undefined) {
-    params.push(options.after);
-    where.push(`id < $${params.length}`);
-  }
-  params.push(options.limit);
-  return selectPayouts(
-    db,
-    `${where.length === 0 ? 'true' : where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
-    params,
+  const { where, params } = pageQuery(
+    { status: options.status, customer_id: options.customerId },
+    { table: 'payouts', orderBy: 'id', after: options.after, limit: options.limit },
   );
+  return selectPayouts(db, where, params);
 }
 
 /**

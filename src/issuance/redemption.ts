@@ -25,17 +25,17 @@ import { redemptionTransfers } from '../chain/addresses.ts';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { indexedBlock } from '../chain/indexer.ts';
 import { chainTie, supplyAccountSpec } from '../chain/parity.ts';
-import { type IssuerChain, type TokenRecord, tokenRecord } from '../chain/runtime.ts';
+import { deployedToken, type IssuerChain, type TokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { divFloor, formatAmount, type Micro } from '../money/money.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import { microsecondsPerDay } from '../policy/limits.ts';
-import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
+import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import { accountId, customerFiat, incomeFees, redemptionSuspense, usd } from './accounts.ts';
 import { type Actor, requireRole, systemActor } from './actors.ts';
 import { audited, type IssuanceContext, recordRefusal } from './context.ts';
-import { ensureRedemptionAddress, getCustomer } from './customers.ts';
+import { approvedCustomer, ensureRedemptionAddress, getCustomer } from './customers.ts';
 import { currentPolicy, type PolicyDocument } from './policy.ts';
 
 export type RedemptionStatus = 'credited' | 'burning' | 'burned' | 'held';
@@ -147,28 +147,16 @@ export async function listRedemptions(
   db: SqlExecutor,
   options: { customerId?: string; status?: RedemptionStatus; limit: number; after?: string },
 ): Promise<Redemption[]> {
-  const where: string[] = [];
-  const params: SqlParam[] = [];
-  if (options.customerId !== undefined) {
-    params.push(options.customerId);
-    where.push(`customer_id = $${params.length}`);
-  }
-  if (options.status !== undefined) {
-    params.push(options.status);
-    where.push(`status = $${params.length}`);
-  }
-  if (options.after !== undefined) {
-    params.push(options.after);
-    where.push(
-      `(created_at_us, id) < (SELECT created_at_us, id FROM redemptions WHERE id::text = $${params.length})`,
-    );
-  }
-  params.push(options.limit);
-  return selectRedemptions(
-    db,
-    `${where.length === 0 ? 'true' : where.join(' AND ')} ORDER BY created_at_us DESC, id DESC LIMIT $${params.length}`,
-    params,
+  const { where, params } = pageQuery(
+    { customer_id: options.customerId, status: options.status },
+    {
+      table: 'redemptions',
+      orderBy: '(created_at_us, id)',
+      after: options.after,
+      limit: options.limit,
+    },
   );
+  return selectRedemptions(db, where, params);
 }
 
 /**
@@ -220,19 +208,8 @@ export async function redemptionQuote(
         field: 'amount',
         rule: 'more than zero',
       });
-    const customer = await getCustomer(ctx.db, input.customerId);
-    if (customer.kyc !== 'approved')
-      throw new ClearpegError(
-        'customer-not-approved',
-        `customer ${customer.id} is KYC ${customer.kyc}`,
-        { field: 'customerId', rule: 'KYC approved' },
-      );
-    const token = await tokenRecord(ctx.db, input.chainId);
-    if (token === undefined)
-      throw new ClearpegError('chain-unknown', `no token on chain ${input.chainId}`, {
-        field: 'chainId',
-        rule: 'a chain with a deployed token',
-      });
+    const customer = await approvedCustomer(ctx.db, input.customerId);
+    const token = await deployedToken(ctx.db, input.chainId);
     const { policy } = await currentPolicy(ctx.db);
     const { feeBps, feeMin, feeMax, slaBusinessDays } = policy.redemption;
     const redemptionAddress = await commit(async (tx) => {

@@ -148,3 +148,38 @@ export function copyText(value: string): string {
       )
     : value;
 }
+
+/**
+ * A page of rows newest first: `column = $n` for each filter given a value, then, after the
+ * row `after` (an id), the rows before it in the order of `orderBy` (a row value such as
+ * `(created_at_us, id)`, compared as a whole); `limit` rows.
+ * @example pageQuery({ status: 'sent' }, { orderBy: 'id', after, limit: 50, table: 'payouts' })
+ */
+export function pageQuery(
+  filters: Readonly<Record<string, SqlParam | undefined>>,
+  page: { table: string; orderBy: string; after: string | undefined; limit: number },
+): { where: string; params: SqlParam[] } {
+  const conditions: string[] = [];
+  const params: SqlParam[] = [];
+  for (const [column, value] of Object.entries(filters))
+    if (value !== undefined) {
+      params.push(value);
+      conditions.push(`${column} = $${params.length}`);
+    }
+  if (page.after !== undefined) {
+    params.push(page.after);
+    conditions.push(
+      `${page.orderBy} < (SELECT ${page.orderBy.replace(/^\(|\)$/g, '')} FROM ${page.table} WHERE id::text = $${params.length})`,
+    );
+  }
+  params.push(page.limit);
+  const descending = page.orderBy
+    .replace(/^\(|\)$/g, '')
+    .split(',')
+    .map((column) => `${column.trim()} DESC`)
+    .join(', ');
+  return {
+    where: `${conditions.length === 0 ? 'true' : conditions.join(' AND ')} ORDER BY ${descending} LIMIT $${params.length}`,
+    params,
+  };
+}
