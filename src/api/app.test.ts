@@ -2,24 +2,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
-import { type Harness, harness } from '../storage/ledger.suite.ts';
-import { createApp } from './app.ts';
+import { type ApiFixture, apiFixture } from './testing.ts';
 
-/** A response body as parsed JSON (the tests check its shape field by field). */
-// biome-ignore lint/suspicious/noExplicitAny: JSON read by tests
-type Body = any;
-
-describe('HTTP API (read-only ledger)', () => {
-  let h: Harness;
-  let app: ReturnType<typeof createApp>;
+describe('HTTP API (the ledger reads)', () => {
+  let a: ApiFixture;
+  let key: string;
   let transferId: string;
+  const get = (path: string) => a.call('GET', path, { key });
   before(async () => {
-    h = await harness('pglite');
-    app = createApp({ store: h.store, database: 'test', version: '0.0.0' });
-    const cash = await h.account('reserves:cash:bank-a', { flags: 2 });
-    const fiat = await h.account('customers:alice:fiat', { flags: 1 });
+    a = await apiFixture();
+    key = a.keys['op-aud']!;
+    const ledger = a.f.ctx.ledger;
+    const cash = (
+      await ledger.ensureAccount({ code: 'reserves:cash:bank-a', asset: 'USD', flags: 2 })
+    ).id;
+    const fiat = (
+      await ledger.ensureAccount({ code: 'customers:alice:fiat', asset: 'USD', flags: 1 })
+    ).id;
     transferId = uuidv7();
-    const [outcome] = await h.ledger.submit([
+    const [outcome] = await ledger.submit([
       {
         type: 'transfer',
         id: transferId,
@@ -30,62 +31,76 @@ describe('HTTP API (read-only ledger)', () => {
     ]);
     assert.equal(outcome!.status, 'committed');
   });
-  after(() => h.close());
+  after(() => a.close());
 
-  it('GET /health reports the journal head', async () => {
-    const res = await app.request('/health');
+  it('GET /health is public and reports the journal head', async () => {
+    const res = await a.call('GET', '/health');
     assert.equal(res.status, 200);
-    const body = (await res.json()) as Body;
-    assert.equal(body.status, 'ok');
-    assert.equal(body.journal.seq, '3');
-    assert.match(body.journal.hash, /^[0-9a-f]{64}$/);
+    assert.equal(res.body.status, 'ok');
+    assert.equal(res.body.journal.seq, '3');
+    assert.match(res.body.journal.hash, /^[0-9a-f]{64}$/);
+  });
+
+  it('the ledger reads need an operator key', async () => {
+    for (const path of [
+      '/v1/ledger/head',
+      '/v1/ledger/accounts',
+      `/v1/ledger/transactions/${transferId}`,
+    ]) {
+      const res = await a.call('GET', path);
+      assert.equal(res.status, 401, path);
+      assert.equal(res.body.type, '/problems/unauthenticated');
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="clearpeg"');
+    }
+    const wrong = await a.call('GET', '/v1/ledger/head', { key: `${key.slice(0, -2)}xx` });
+    assert.equal(wrong.status, 401);
   });
 
   it('lists accounts with balances as decimal strings, paged by code', async () => {
-    const page = (await (await app.request('/v1/ledger/accounts?limit=1')).json()) as Body;
+    const page = (await get('/v1/ledger/accounts?limit=1')).body;
     assert.equal(page.accounts.length, 1);
     assert.equal(page.accounts[0].code, 'customers:alice:fiat');
     assert.equal(page.accounts[0].creditsPosted, '5000000.000000');
     assert.equal(page.accounts[0].flags.debitsMustNotExceedCredits, true);
     assert.equal(page.next, 'customers:alice:fiat');
-    const next = await app.request(`/v1/ledger/accounts?limit=10&after=${page.next}`);
-    const rest = (await next.json()) as Body;
+    const rest = (await get(`/v1/ledger/accounts?limit=10&after=${page.next}`)).body;
     assert.deepEqual(
-      rest.accounts.map((a: { code: string }) => a.code),
+      rest.accounts.map((account: { code: string }) => account.code),
       ['reserves:cash:bank-a'],
     );
     assert.equal(rest.next, null);
-    const one = (await (
-      await app.request('/v1/ledger/accounts/reserves:cash:bank-a')
-    ).json()) as Body;
+    const one = (await get('/v1/ledger/accounts/reserves:cash:bank-a')).body;
     assert.equal(one.debitsPosted, '5000000.000000');
   });
 
   it('returns a transaction and the head', async () => {
-    const record = (await (
-      await app.request(`/v1/ledger/transactions/${transferId}`)
-    ).json()) as Body;
+    const record = (await get(`/v1/ledger/transactions/${transferId}`)).body;
     assert.equal(record.kind, 'transferPosted');
     assert.equal(record.seq, '3');
     assert.equal(record.postings[0].amount, '5000000.000000');
     assert.deepEqual(record.metadata, { ref: 'line-1' });
-    const head = (await (await app.request('/v1/ledger/head')).json()) as Body;
+    const head = (await get('/v1/ledger/head')).body;
     assert.equal(head.hash, record.hash);
   });
 
   it('answers errors as problem documents with a stable type', async () => {
     const cases: Array<[string, number, string]> = [
-      ['/v1/ledger/transactions/nope', 400, '/problems/query-invalid'],
-      [`/v1/ledger/transactions/${uuidv7()}`, 404, '/problems/not-found'],
-      ['/v1/ledger/accounts/unknown:code', 404, '/problems/not-found'],
-      ['/v1/ledger/accounts?limit=5000', 400, '/problems/query-invalid'],
+      ['/v1/ledger/transactions/nope', 400, '/problems/request-invalid'],
+      [`/v1/ledger/transactions/${uuidv7()}`, 404, '/problems/transaction-not-found'],
+      ['/v1/ledger/accounts/unknown:code', 404, '/problems/account-not-found'],
+      ['/v1/ledger/accounts?limit=5000', 400, '/problems/request-invalid'],
+      ['/v1/ledger/accounts?limit=1.5', 400, '/problems/request-invalid'],
+      ['/v1/ledger/accounts?color=red', 400, '/problems/request-invalid'],
       ['/v1/nothing', 404, '/problems/route-not-found'],
     ];
     for (const [path, status, type] of cases) {
-      const res = await app.request(path);
+      const res = await get(path);
       assert.equal(res.status, status, path);
       assert.equal(res.headers.get('content-type'), 'application/problem+json');
-      assert.equal(((await res.json()) as Body).type, type, path);
+      assert.equal(res.body.type, type, path);
     }
+    const limit = (await get('/v1/ledger/accounts?limit=5000')).body;
+    assert.equal(limit.field, 'limit');
+    assert.match(limit.rule, /1 to 1000/);
   });
 });

@@ -1,97 +1,218 @@
 /**
  * The HTTP API (Hono). Routes are testable without a server: `app.request('/health')`.
- * This issue's surface is read-only: health and the ledger's accounts, records and head.
+ *
+ * One route table (`routes/*.ts`) drives both the handlers and the OpenAPI document at
+ * /openapi.json. Every request goes the same way (docs/api.md):
+ *
+ *   authenticate (Bearer API key) → rate limit (per key) → path and query checked →
+ *   POST: Idempotency-Key, body read within its limit, media type, JSON, schema →
+ *   idempotency reservation (or the stored answer replayed) → the workflow → the answer,
+ *   stored under the key when it is a success or a refusal.
+ *
+ * Errors are problem documents (problem.ts); a 5xx is only ever a bug or an outage, never
+ * bad input.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
 import { ClearpegError } from '../errors.ts';
+import { type Actor, actorName } from '../issuance/actors.ts';
+import type { IssuanceContext } from '../issuance/context.ts';
 import type { LedgerStore } from '../ledger/ports.ts';
-import { isUuid } from '../ledger/uuid.ts';
-import { sendProblem } from './problem.ts';
-import { accountView, headView, recordView } from './views.ts';
+import {
+  completeKey,
+  idempotencyHeader,
+  idempotencyKeyOf,
+  idempotencyStaleUsDefault,
+  releaseKey,
+  replayedHeader,
+  requestHash,
+  reserveKey,
+  type StoredResponse,
+} from './idempotency.ts';
+import { openApiDocument } from './openapi.ts';
+import { problemContentType, problemOf, sendProblem } from './problem.ts';
+import { createRateLimiter, type RateLimitOptions, rateLimitDefault } from './rate-limit.ts';
+import {
+  checkMediaType,
+  createAuthenticator,
+  jsonBodyBytesMax,
+  parseJsonBody,
+  readBody,
+  requireOperator,
+  validate,
+} from './request.ts';
+import { type Route, type RouteResult, route } from './route.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { depositRoutes } from './routes/deposits.ts';
+import type { RouteDeps } from './routes/deps.ts';
+import { governanceRoutes } from './routes/governance.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
+import { mintRoutes } from './routes/mints.ts';
+import { oversightRoutes } from './routes/oversight.ts';
+import { payoutRoutes } from './routes/payouts.ts';
+import { redemptionRoutes } from './routes/redemptions.ts';
 
-/** What the API serves from. */
+/**
+ * How long `clearpeg serve` remembers a known API key: one lookup a second per key instead of
+ * one per request (half the database work of a read); a revoked key keeps working for at most
+ * this long (docs/api.md).
+ */
+export const serveAuthCacheMs = 1000;
+
+/** What the API serves from, and its limits. */
 export interface AppDeps {
   readonly store: LedgerStore;
+  /** The issuance workflows' context: its database also holds the API keys and idempotency. */
+  readonly issuance: IssuanceContext;
   /** Which database, for /health (never credentials). */
   readonly database: string;
   readonly version: string;
+  /** Per-API-key rate limit (default 100 requests/s, bursts of 200). */
+  readonly rateLimit?: RateLimitOptions;
+  /** How long a known API key is remembered, in ms (default 0: every request looks it up). */
+  readonly authCacheMs?: number;
+  /** The clock of the rate limiter, in milliseconds (tests move it by hand). */
+  readonly rateLimitClockMs?: () => number;
+  /** A JSON body's size limit in bytes (default 64 KiB). */
+  readonly jsonBodyBytesMax?: number;
+  /** How long a placeholder of a request in flight holds its key (default 60 s). */
+  readonly idempotencyStaleUs?: bigint;
+  /** Checks every success response against its schema: a mismatch is a 500 (tests). */
+  readonly checkResponses?: boolean;
 }
 
-/** Accounts per page: a page of the chart of accounts, not a dump. */
-const accountsPageMax = 1000;
-
-function notFound(what: string): ClearpegError {
-  return new ClearpegError('not-found', `${what} was not found`);
+/**
+ * Every route: the table the app serves and documents.
+ * @example routeTable(deps).map((r) => `${r.method} ${r.path}`)
+ */
+export function routeTable(deps: RouteDeps): Route[] {
+  return [
+    ...ledgerRoutes(deps),
+    ...customerRoutes(deps),
+    ...depositRoutes(deps),
+    ...mintRoutes(deps),
+    ...redemptionRoutes(deps),
+    ...payoutRoutes(deps),
+    ...governanceRoutes(deps),
+    ...oversightRoutes(deps),
+  ];
 }
 
-function limitOf(text: string | undefined): number {
-  if (text === undefined) return 100;
-  const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1 || limit > accountsPageMax) {
-    throw new ClearpegError(
-      'query-invalid',
-      `limit: must be a whole number from 1 to ${accountsPageMax} (got ${JSON.stringify(text)})`,
-      { field: 'limit', rule: `1..${accountsPageMax}` },
-    );
-  }
-  return limit;
+/** The document's own route: its answer is made once, from the whole table. */
+function openApiRoute(routes: () => readonly Route[], version: string): Route {
+  let document: unknown;
+  return route({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApi',
+    summary: 'This document: OpenAPI 3.1, generated from the same schemas that check requests',
+    tag: 'meta',
+    auth: 'public',
+    responses: { 200: z.looseObject({ openapi: z.literal('3.1.0') }) },
+    problems: [],
+    handle: async () => {
+      document ??= openApiDocument(routes(), { version });
+      return { status: 200, body: document };
+    },
+  });
 }
+
+const noBody = new Uint8Array(0);
+/** The query of a route that takes none: any parameter is refused. */
+const noQuery = z.strictObject({});
 
 /**
  * The API application.
  * @example const res = await createApp(deps).request('/health')
  */
 export function createApp(deps: AppDeps): Hono {
+  const ctx = deps.issuance;
+  const routeDeps: RouteDeps = {
+    ctx,
+    store: deps.store,
+    database: deps.database,
+    version: deps.version,
+  };
+  const routes: Route[] = routeTable(routeDeps);
+  routes.push(openApiRoute(() => routes, deps.version));
+  const authenticate = createAuthenticator(ctx.db, deps.authCacheMs ?? 0);
+  const limiter = createRateLimiter(deps.rateLimit ?? rateLimitDefault, deps.rateLimitClockMs);
+  const bodyBytesMax = deps.jsonBodyBytesMax ?? jsonBodyBytesMax;
+  const staleUs = deps.idempotencyStaleUs ?? idempotencyStaleUsDefault;
+
+  const answer = (r: Route, result: RouteResult): StoredResponse => {
+    if (deps.checkResponses) {
+      const schema = r.responses[result.status];
+      if (schema === undefined) throw new Error(`${r.operationId}: no ${result.status} response`);
+      const checked = schema.safeParse(result.body);
+      if (!checked.success)
+        throw new Error(`${r.operationId}: response breaks its schema: ${checked.error.message}`);
+    }
+    return { status: result.status, body: JSON.stringify(result.body) };
+  };
+  const send = (c: Context, response: StoredResponse, replayed = false): Response =>
+    c.body(response.body, response.status as ContentfulStatusCode, {
+      'content-type': response.status >= 400 ? problemContentType : 'application/json',
+      ...(replayed ? { [replayedHeader]: 'true' } : {}),
+    });
+
+  /** A POST: checked, then run once per Idempotency-Key and body. */
+  const post = async (
+    c: Context,
+    r: Route,
+    actor: Actor,
+    parts: { params: unknown; query: unknown },
+  ): Promise<Response> => {
+    const key = idempotencyKeyOf(c.req.header(idempotencyHeader));
+    const mediaTypes = r.rawBody?.mediaTypes ?? ['application/json'];
+    checkMediaType(c.req.header('content-type'), mediaTypes);
+    const raw = await readBody(c.req.raw, r.rawBody?.bytesMax ?? bodyBytesMax);
+    const body = r.body === undefined ? undefined : validate(r.body, parseJsonBody(raw), 'body');
+    const url = new URL(c.req.url);
+    const hash = requestHash('POST', `${url.pathname}${url.search}`, raw);
+    const caller = actorName(actor);
+    const reservation = await reserveKey(ctx.db, caller, key, hash, ctx.clockUs(), staleUs);
+    if (!reservation.run) return send(c, reservation.stored, true);
+    let response: StoredResponse;
+    try {
+      response = answer(r, await r.handle({ actor, ...parts, body, raw }));
+    } catch (error) {
+      const problem = problemOf(error);
+      if (problem.status >= 500) {
+        await releaseKey(ctx.db, caller, key);
+        throw error;
+      }
+      response = { status: problem.status, body: JSON.stringify(problem) };
+    }
+    await completeKey(ctx.db, caller, key, response);
+    return send(c, response);
+  };
+
+  const serve = async (c: Context, r: Route): Promise<Response> => {
+    let actor: Actor | undefined;
+    if (r.auth !== 'public') {
+      const caller = await authenticate(c.req.header('authorization'));
+      limiter.take(caller.keyId);
+      if (r.auth === 'operator') requireOperator(caller.actor);
+      actor = caller.actor;
+    }
+    const parts = {
+      params: r.params === undefined ? undefined : validate(r.params, c.req.param(), 'path'),
+      query: validate(r.query ?? noQuery, c.req.query(), 'query'),
+    };
+    if (r.method === 'post') return post(c, r, actor!, parts);
+    return send(
+      c,
+      answer(r, await r.handle({ actor: actor!, ...parts, body: undefined, raw: noBody })),
+    );
+  };
+
   const app = new Hono();
   app.onError((error, c) => sendProblem(c, error));
   app.notFound((c) =>
     sendProblem(c, new ClearpegError('route-not-found', `no route ${c.req.method} ${c.req.path}`)),
   );
-
-  app.get('/health', async (c) => {
-    const head = await deps.store.head();
-    return c.json({
-      status: 'ok',
-      version: deps.version,
-      database: deps.database,
-      journal: headView(head),
-    });
-  });
-
-  app.get('/v1/ledger/head', async (c) => c.json(headView(await deps.store.head())));
-
-  app.get('/v1/ledger/accounts', async (c) => {
-    const limit = limitOf(c.req.query('limit'));
-    const after = c.req.query('after');
-    const accounts = await deps.store.accounts({
-      ...(after === undefined ? {} : { afterCode: after }),
-      limit,
-    });
-    const next = accounts.length === limit ? accounts[accounts.length - 1]!.code : null;
-    return c.json({ accounts: accounts.map(accountView), next });
-  });
-
-  app.get('/v1/ledger/accounts/:ref', async (c) => {
-    const ref = c.req.param('ref');
-    const account = isUuid(ref)
-      ? await deps.store.accountById(ref)
-      : await deps.store.accountByCode(ref);
-    if (account === undefined) throw notFound(`account ${ref}`);
-    return c.json(accountView(account));
-  });
-
-  app.get('/v1/ledger/transactions/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!isUuid(id))
-      throw new ClearpegError(
-        'query-invalid',
-        `id: must be a lowercase canonical UUID (got ${JSON.stringify(id)})`,
-        { field: 'id', rule: 'UUID' },
-      );
-    const record = await deps.store.recordById(id);
-    if (record === undefined) throw notFound(`transaction ${id}`);
-    return c.json(recordView(record));
-  });
-
+  for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => serve(c, r));
   return app;
 }

@@ -1,7 +1,12 @@
 /**
- * JSON views of ledger values: amounts as decimal strings, hashes as hex, times as ISO 8601
- * with microseconds. The one place that decides how the ledger looks from outside.
+ * JSON views of ledger and issuance values: amounts as decimal strings, hashes as hex, times as
+ * ISO 8601 with microseconds. The one place that decides how they look from outside.
  */
+import type { Deposit } from '../issuance/deposits.ts';
+import { type Change, changeIntent } from '../issuance/governance.ts';
+import { type MintRequest, mintIntent } from '../issuance/mint.ts';
+import { type Payout, payoutIntent } from '../issuance/payouts.ts';
+import type { Redemption, RedemptionQuote } from '../issuance/redemption.ts';
 import { hex } from '../ledger/journal.ts';
 import {
   type Account,
@@ -12,6 +17,9 @@ import {
   recordKind,
 } from '../ledger/types.ts';
 import { formatAmount } from '../money/money.ts';
+import type { AuditRecord } from '../policy/audit.ts';
+import { describeIntent, type Intent } from '../policy/intent.ts';
+import type { AlertRecord, BreakerRecord, CustomerRecord, DepositRecord } from './queries.ts';
 
 const kindName: Record<number, string> = Object.fromEntries(
   Object.entries(recordKind).map(([name, value]) => [value, name]),
@@ -80,4 +88,193 @@ export function headView(head: JournalHead) {
     hash: hex(head.hash),
     timestamp: head.seq === 0n ? null : isoMicros(head.timestampUs),
   };
+}
+
+/** A customer as JSON: posted fiat as a decimal string. */
+export function customerView(customer: CustomerRecord) {
+  return {
+    id: customer.id,
+    name: customer.name,
+    kyc: customer.kyc,
+    fiatBalance: formatAmount(customer.fiatBalance),
+    wallets: customer.wallets.map((w) => ({ chainId: w.chainId, address: w.address })),
+  };
+}
+
+/** The fields every view of a deposit has. */
+function depositLineView(
+  deposit: Pick<
+    DepositRecord,
+    'reference' | 'bank' | 'amount' | 'customerId' | 'bookingDate' | 'ledgerTransfer'
+  >,
+) {
+  return {
+    reference: deposit.reference,
+    bank: deposit.bank,
+    amount: formatAmount(deposit.amount),
+    customerId: deposit.customerId,
+    bookingDate: deposit.bookingDate,
+    ledgerTransfer: deposit.ledgerTransfer,
+  };
+}
+
+/** A deposit just recorded (or found recorded before) as JSON. */
+export function recordedDepositView(deposit: Deposit) {
+  return { ...depositLineView(deposit), status: deposit.status };
+}
+
+/** A listed deposit as JSON. */
+export function depositView(deposit: DepositRecord) {
+  return {
+    ...depositLineView(deposit),
+    source: deposit.source,
+    receivedAt: isoMicros(deposit.receivedAtUs),
+  };
+}
+
+/** `view` with the intent approvers sign and that intent in words (`describeIntent`). */
+function withIntent<V>(view: V, intent: Intent) {
+  return { ...view, intent, intentText: describeIntent(intent) };
+}
+
+/** A mint request as JSON, with the intent its approvers sign and that intent in words. */
+export function mintView(request: MintRequest) {
+  return withIntent(
+    {
+      id: request.id,
+      customerId: request.customerId,
+      chainId: request.chainId,
+      to: request.to,
+      amount: formatAmount(request.amount),
+      status: request.status,
+      initiator: request.initiator,
+      approvalsRequired: request.approvalsRequired,
+      ledgerPending: request.ledgerPending,
+      token: request.token,
+      txHash: request.txHash,
+      blockNumber: request.blockNumber === null ? null : request.blockNumber.toString(),
+      failure: request.failure,
+    },
+    mintIntent(request),
+  );
+}
+
+/** Who approved and when, as JSON. */
+export function approvalView(approval: { approverId: string; approvedAtUs: bigint }) {
+  return { approverId: approval.approverId, approvedAt: isoMicros(approval.approvedAtUs) };
+}
+
+/** A tripped breaker as JSON. */
+export function breakerView(breaker: BreakerRecord) {
+  return { name: breaker.name, reason: breaker.reason, trippedAt: isoMicros(breaker.trippedAtUs) };
+}
+
+/** An alert as JSON. */
+export function alertView(alert: AlertRecord) {
+  return {
+    id: alert.id,
+    kind: alert.kind,
+    subject: alert.subject,
+    detail: alert.detail,
+    raisedAt: isoMicros(alert.raisedAtUs),
+    acknowledgedAt: alert.acknowledgedAtUs === null ? null : isoMicros(alert.acknowledgedAtUs),
+  };
+}
+
+/** An audit entry as JSON. */
+export function auditView(entry: AuditRecord) {
+  return {
+    seq: entry.seq.toString(),
+    at: isoMicros(entry.atUs),
+    actor: entry.actor,
+    action: entry.action,
+    subject: entry.subject,
+    outcome: entry.outcome,
+    detail: entry.detail,
+    hash: hex(entry.hash),
+  };
+}
+
+/** A redemption as JSON. */
+export function redemptionView(redemption: Redemption) {
+  return {
+    id: redemption.id,
+    chainId: redemption.chainId,
+    txHash: redemption.txHash,
+    logIndex: redemption.logIndex,
+    blockNumber: redemption.blockNumber.toString(),
+    customerId: redemption.customerId,
+    from: redemption.from,
+    redemptionAddress: redemption.redemptionAddress,
+    amount: formatAmount(redemption.amount),
+    fee: formatAmount(redemption.fee),
+    net: formatAmount(redemption.net),
+    status: redemption.status,
+    refusal: redemption.refusal,
+    burnTxHash: redemption.burnTxHash,
+    ledgerTransfer: redemption.ledgerTransfer,
+    dueAt: isoMicros(redemption.dueAtUs),
+    createdAt: isoMicros(redemption.createdAtUs),
+  };
+}
+
+/** A redemption quote as JSON. */
+export function quoteView(quote: RedemptionQuote) {
+  const optional = (key: 'amount' | 'fee' | 'net') =>
+    quote[key] === undefined ? {} : { [key]: formatAmount(quote[key]) };
+  return {
+    customerId: quote.customerId,
+    chainId: quote.chainId,
+    redemptionAddress: quote.redemptionAddress,
+    feeSchedule: {
+      feeBps: quote.feeSchedule.feeBps,
+      feeMin: formatAmount(quote.feeSchedule.feeMin),
+      feeMax: formatAmount(quote.feeSchedule.feeMax),
+    },
+    slaBusinessDays: quote.slaBusinessDays,
+    ...optional('amount'),
+    ...optional('fee'),
+    ...optional('net'),
+  };
+}
+
+/** A payout as JSON, with the intent its checkers sign and that intent in words. */
+export function payoutView(payout: Payout) {
+  return withIntent(
+    {
+      id: payout.id,
+      customerId: payout.customerId,
+      bank: payout.bank,
+      amount: formatAmount(payout.amount),
+      beneficiary: payout.beneficiary,
+      status: payout.status,
+      maker: payout.maker,
+      approvalsRequired: payout.approvalsRequired,
+      ledgerPending: payout.ledgerPending,
+      redemptionId: payout.redemptionId,
+      dueAt: payout.dueAtUs === null ? null : isoMicros(payout.dueAtUs),
+      bankReference: payout.bankReference,
+      failure: payout.failure,
+      createdAt: isoMicros(payout.createdAtUs),
+    },
+    payoutIntent(payout),
+  );
+}
+
+/** A governance change as JSON, with the intent its approvers sign and that intent in words. */
+export function changeView(change: Change) {
+  return withIntent(
+    {
+      id: change.id,
+      action: change.action,
+      body: change.body,
+      proposedBy: change.proposedBy,
+      status: change.status,
+      approvalsRequired: change.approvalsRequired,
+      failure: change.failure,
+      createdAt: isoMicros(change.createdAtUs),
+      expiresAt: isoMicros(change.expiresAtUs),
+    },
+    changeIntent(change),
+  );
 }

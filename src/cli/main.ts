@@ -6,12 +6,49 @@ import { loadConfig } from '../config.ts';
 import { ClearpegError } from '../errors.ts';
 import { auditVerify } from './audit.ts';
 import { chainDeploy, chainKey, chainParity, chainStatus } from './chain.ts';
+import {
+  breakersList,
+  breakersTrip,
+  changesApprove,
+  changesList,
+  changesPropose,
+  changesStatus,
+} from './changes.ts';
+import {
+  customersCreate,
+  customersKyc,
+  customersList,
+  customersShow,
+  customersWallet,
+  depositsAdd,
+  depositsImport,
+  depositsList,
+} from './customers.ts';
 import { type Command, type CommandContext, exitCode, UsageError } from './io.ts';
+import { approverKeygen, operatorKeygen, setupOperator } from './keys.ts';
 import { ledgerAccounts, ledgerHead, ledgerTransaction, ledgerVerify } from './ledger.ts';
+import {
+  mintApprove,
+  mintList,
+  mintRequest,
+  mintStatusCommand,
+  redeemAddress,
+  redeemList,
+  redeemStatus,
+} from './mints.ts';
+import {
+  payoutsApprove,
+  payoutsCancel,
+  payoutsCreate,
+  payoutsList,
+  payoutsSent,
+  payoutsStatus,
+} from './payouts.ts';
 import { serveCommand } from './serve.ts';
 import { version } from './version.ts';
 
-const commands: readonly Command[] = [
+/** Every command, in the order `clearpeg help` lists them. */
+export const commands: readonly Command[] = [
   serveCommand,
   ledgerVerify,
   ledgerHead,
@@ -22,6 +59,38 @@ const commands: readonly Command[] = [
   chainDeploy,
   chainKey,
   auditVerify,
+  // Through a running server's API (CLEARPEG_URL, CLEARPEG_API_KEY).
+  customersCreate,
+  customersShow,
+  customersList,
+  customersKyc,
+  customersWallet,
+  depositsAdd,
+  depositsImport,
+  depositsList,
+  mintRequest,
+  mintApprove,
+  mintStatusCommand,
+  mintList,
+  redeemAddress,
+  redeemStatus,
+  redeemList,
+  payoutsCreate,
+  payoutsApprove,
+  payoutsSent,
+  payoutsCancel,
+  payoutsStatus,
+  payoutsList,
+  changesPropose,
+  changesApprove,
+  changesStatus,
+  changesList,
+  breakersTrip,
+  breakersList,
+  // On this machine, or on the database (set-up ceremony).
+  approverKeygen,
+  operatorKeygen,
+  setupOperator,
 ];
 
 function help(out: (line: string) => void): void {
@@ -29,7 +98,7 @@ function help(out: (line: string) => void): void {
   out('usage: clearpeg <command> [options]\n');
   for (const command of commands) out(`  ${command.name.padEnd(22)} ${command.summary}`);
   out(
-    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT, CLEARPEG_CHAINS (JSON: the chains; default two in-process chains), CLEARPEG_KEY_PASSPHRASE (the passphrase of the key files).',
+    '\nEnvironment: CLEARPEG_DATA_DIR (default ./.clearpeg), DATABASE_URL (PostgreSQL instead of the embedded store), CLEARPEG_HOST, CLEARPEG_PORT, CLEARPEG_CHAINS (JSON: the chains; default two in-process chains), CLEARPEG_KEY_PASSPHRASE (the passphrase of the key files), CLEARPEG_URL (the server the API commands talk to; default http://127.0.0.1:$CLEARPEG_PORT), CLEARPEG_API_KEY (your API key, ck_…).',
   );
 }
 

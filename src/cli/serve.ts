@@ -4,8 +4,9 @@
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp } from '../api/app.ts';
+import { createApp, serveAuthCacheMs } from '../api/app.ts';
 import { loadChains } from '../chain/config.ts';
 import {
   deployToken,
@@ -16,11 +17,14 @@ import {
 } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
 import type { Config } from '../config.ts';
+import type { IssuanceContext } from '../issuance/context.ts';
+import { loadShippedSanctions } from '../issuance/sanctions.ts';
+import { issuanceSettle } from '../issuance/worker.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
-import type { SqlDatabase } from '../storage/sql.ts';
+import { type DemoChain, runDemo } from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';
 
@@ -45,13 +49,14 @@ export const devToken = {
  */
 async function startChains(
   config: Config,
-  db: SqlDatabase,
-  ledger: Ledger,
+  ctx: IssuanceContext,
   out: (line: string) => void,
   err: (line: string) => void,
-): Promise<{ chains: IssuerChain[]; workers: ChainWorker[] }> {
+): Promise<{ chains: IssuerChain[]; workers: ChainWorker[]; tokens: DemoChain[] }> {
+  const { db, ledger } = ctx;
   const chains: IssuerChain[] = [];
   const workers: ChainWorker[] = [];
+  const tokens: DemoChain[] = [];
   for (const chainConfig of loadChains()) {
     const chain = await openIssuerChain(chainConfig, { db, dataDir: config.dataDir });
     chains.push(chain);
@@ -67,24 +72,46 @@ async function startChains(
     out(
       `  chain:    ${chainConfig.name} (id ${chainConfig.chainId}, ${chainConfig.rpcUrl}) token ${token.address}, issuer ${chain.account.address}`,
     );
-    const worker = new ChainWorker({ db, ledger, chain, token, log: err });
+    const worker = new ChainWorker({
+      db,
+      ledger,
+      chain,
+      token,
+      log: err,
+      settle: issuanceSettle(ctx, chain, token),
+    });
     await worker.start();
     workers.push(worker);
+    tokens.push({ chain, token });
   }
-  return { chains, workers };
+  return { chains, workers, tokens };
 }
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the API and run the workers',
-  usage: 'clearpeg serve   (CLEARPEG_PORT, CLEARPEG_HOST, CLEARPEG_DATA_DIR, DATABASE_URL)',
-  async run(_args, { config, out, err }) {
+  usage:
+    'clearpeg serve [--demo]   (CLEARPEG_PORT, CLEARPEG_HOST, CLEARPEG_DATA_DIR, DATABASE_URL)\n' +
+    '  --demo   on a fresh data directory, seed a demo issuer (operators, keys, customers,\n' +
+    '           deposits, mints, a redemption and its payout); later runs print its keys',
+  async run(args, { config, out, err }) {
+    const unknown = args.filter((arg) => arg !== '--demo');
+    if (unknown.length > 0) {
+      err(`serve: unknown argument ${unknown[0]}`);
+      return exitCode.usage;
+    }
     const db = await openDatabase(config);
     const store = new SqlLedgerStore(db);
     const ledger = new Ledger(store);
     const database = describeDatabase(config);
-    const { chains, workers } = await startChains(config, db, ledger, out, err);
-    const app = createApp({ store, database, version });
+    const issuance: IssuanceContext = {
+      db,
+      ledger,
+      sanctions: loadShippedSanctions(),
+      clockUs: () => BigInt(Date.now()) * 1000n,
+    };
+    const { chains, workers, tokens } = await startChains(config, issuance, out, err);
+    const app = createApp({ store, database, version, issuance, authCacheMs: serveAuthCacheMs });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
         out(`clearpeg ${version} serving on http://${config.host}:${info.port}/ (${database})`);
@@ -104,6 +131,23 @@ export const serveCommand: Command = {
           sweeping = false;
         });
     }, expiryIntervalMs);
+    if (args.includes('--demo')) {
+      const address = server.address();
+      const url = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
+      try {
+        const demo = await runDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out });
+        const treasurer = demo.operators.find((o) => o.roles.includes('treasurer'));
+        out(`demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`);
+        out(`  API:            ${url}/openapi.json`);
+        out(`  treasurer key:  CLEARPEG_API_KEY=${treasurer?.apiKey}`);
+        out(`  all API keys:   ${join(demo.directory, 'operators.json')}`);
+        for (const operator of demo.operators)
+          if (operator.keyFile !== null) out(`  approver key:   ${operator.keyFile}`);
+        out(`  try:            CLEARPEG_API_KEY=… clearpeg mint list`);
+      } catch (error) {
+        err(`demo failed: ${(error as Error).message}`);
+      }
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

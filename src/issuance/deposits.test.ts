@@ -135,6 +135,7 @@ describe('customers and deposits', () => {
     for (const [bad, field] of [
       [{ ...line, reference: 'X', amount: 0n }, 'amount'],
       [{ ...line, reference: 'Y', bookingDate: '2026-13-01' }, 'bookingDate'],
+      [{ ...line, reference: 'Y', bookingDate: '2026-02-31' }, 'bookingDate'],
       [{ ...line, reference: 'Z', bank: 'Bank A' }, 'bank'],
       [{ ...line, reference: '' }, 'reference'],
     ] as const)

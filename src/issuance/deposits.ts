@@ -63,7 +63,12 @@ function checkLine(line: DepositLine): void {
   if (typeof line.bank !== 'string' || !bankPattern.test(line.bank))
     invalid('bank', 'lowercase letters, digits and dashes, starting with a letter');
   if (typeof line.amount !== 'bigint' || line.amount <= 0n) invalid('amount', 'more than zero');
-  if (typeof line.bookingDate !== 'string' || !datePattern.test(line.bookingDate))
+  if (
+    typeof line.bookingDate !== 'string' ||
+    !datePattern.test(line.bookingDate) ||
+    // A real calendar day: 2026-02-31 matches the pattern but is not one.
+    new Date(`${line.bookingDate}T00:00:00Z`).toISOString().slice(0, 10) !== line.bookingDate
+  )
     invalid('bookingDate', 'a date YYYY-MM-DD');
   if (
     line.remittance !== undefined &&

@@ -302,6 +302,15 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
         'reserved, not spent',
       );
       await cancelPayout(f.ctx, treasurer, payout.id, { reason: 'customer asked' });
+      await assert.rejects(
+        createPayout(f.ctx, treasurer, {
+          customerId,
+          amount: usd('100'),
+          bank: 'bank-nowhere',
+          beneficiary: 'Acme',
+        }),
+        { code: 'bank-unknown', field: 'bank' },
+      );
       assert.equal((await getPayout(f.t.db, payout.id)).status, 'cancelled');
       const again = await createPayout(f.ctx, treasurer, {
         customerId,

@@ -202,10 +202,6 @@ export async function createPayout(
     }
     const { policy } = await currentPolicy(ctx.db);
     const ledgerPending = namedUuid('clearpeg-payout/1', id);
-    const [fiat, cash] = await Promise.all([
-      accountId(ctx.ledger, customerFiat(customer.id)),
-      accountId(ctx.ledger, reservesCash(input.bank)),
-    ]);
     const available = await availableFiat(ctx.db, customer.id);
     if (available < input.amount)
       throw new ClearpegError(
@@ -213,6 +209,19 @@ export async function createPayout(
         `${customer.id} has ${formatAmount(available < 0n ? 0n : available)} available, less than ${formatAmount(input.amount)}`,
         { field: 'amount', rule: "at most the customer's available fiat" },
       );
+    const known = await ctx.db.query('SELECT 1 FROM ledger_accounts WHERE code = $1', [
+      reservesCash(input.bank).code,
+    ]);
+    if (known.rows.length === 0)
+      throw new ClearpegError('bank-unknown', `the issuer holds no cash at ${input.bank}`, {
+        field: 'bank',
+        rule: 'a bank the issuer holds cash at (reserves:cash:<bank>)',
+      });
+    // Both exist by now: a refused payout creates no account.
+    const [fiat, cash] = await Promise.all([
+      accountId(ctx.ledger, customerFiat(customer.id)),
+      accountId(ctx.ledger, reservesCash(input.bank)),
+    ]);
     // Reserve first: a payout row exists only with its reservation. (A crash in between leaves
     // a reservation that times out, never a payout that spends money not held.)
     const [outcome] = await ctx.ledger.submit([

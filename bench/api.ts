@@ -1,0 +1,254 @@
+/**
+ * The API benchmark (the issuer's HTTP API): a steady 200 requests/s over real HTTP.
+ *
+ * Setup, not timed: durable PGlite in a temporary directory; the in-process chain with the
+ * token deployed (as `clearpeg serve` does on the embedded default); four treasurers (each
+ * with an API key: the load is spread so that no key passes the default per-key limit of
+ * 100 requests/s), a customer with KYC approved, a registered wallet and a $10,000,000
+ * deposit; the server (`createApp` under @hono/node-server) on 127.0.0.1, in this process.
+ *
+ * Timed: open loop at 200 requests/s (each request is sent at its scheduled time whether or
+ * not the ones before have answered; its latency is measured from that time, so a server that
+ * falls behind is charged for the wait), for 60 s (`BENCH_QUICK=1`: 10 s). The mix: 30 %
+ * POST /v1/mints ($1.00 to $9.99: far under the velocity limits and the tier of one
+ * approval, so the policy refuses none), 35 % GET /v1/mints?limit=20, 35 % GET
+ * /v1/customers/CUST-0001. An error is any answer that is not a 2xx, or no answer.
+ *
+ * Baseline, in the same run, first: GET /health at the same rate for a third of the time
+ * (the server, node's HTTP and fetch, without auth, idempotency or a workflow).
+ *
+ * Prints one line per figure: `bench <name> <number> <unit>`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createApp, serveAuthCacheMs } from '../src/api/app.ts';
+import { defaultChains } from '../src/chain/config.ts';
+import { deployToken, openIssuerChain } from '../src/chain/runtime.ts';
+import { devToken } from '../src/cli/serve.ts';
+import type { IssuanceContext } from '../src/issuance/context.ts';
+import { createCustomer, registerWallet, setKyc } from '../src/issuance/customers.ts';
+import { recordDeposit } from '../src/issuance/deposits.ts';
+import { createOperator } from '../src/issuance/operators.ts';
+import { loadShippedSanctions } from '../src/issuance/sanctions.ts';
+import { Ledger } from '../src/ledger/ledger.ts';
+import { parseAmount } from '../src/money/money.ts';
+import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
+import { migrate } from '../src/storage/migrate.ts';
+import { openPglite } from '../src/storage/pglite/pglite.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+const ratePerSecond = 200;
+const seconds = quick ? 10 : 60;
+const baselineSeconds = Math.ceil(seconds / 3);
+const treasurers = 4;
+const holder = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
+
+function print(name: string, value: number, unit: string): void {
+  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
+}
+
+/** The p-th percentile (0–100) of sorted values, nearest rank. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** What one timed phase measured. */
+interface Phase {
+  readonly latenciesMs: number[];
+  /** Latencies by the kind of request (`kindOf(i)`), sorted. */
+  readonly byKind: Map<string, number[]>;
+  readonly errors: number;
+  readonly sent: number;
+  readonly seconds: number;
+  readonly firstErrors: string[];
+}
+
+/**
+ * Sends `request(i)` at `rate` per second for `duration` seconds, open loop; waits for every
+ * answer. Latency is from the scheduled time to the end of the body.
+ */
+async function openLoop(
+  rate: number,
+  duration: number,
+  request: (i: number) => Promise<Response>,
+  kindOf: (i: number) => string = () => 'all',
+): Promise<Phase> {
+  const total = rate * duration;
+  const intervalMs = 1000 / rate;
+  const latenciesMs: number[] = [];
+  const byKind = new Map<string, number[]>();
+  const record = (i: number, ms: number) => {
+    latenciesMs.push(ms);
+    const kind = kindOf(i);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+  };
+  const firstErrors: string[] = [];
+  let errors = 0;
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const scheduled = started + i * intervalMs;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      request(i)
+        .then(async (res) => {
+          const text = await res.text();
+          record(i, performance.now() - scheduled);
+          if (res.status >= 300) {
+            errors++;
+            if (firstErrors.length < 5) firstErrors.push(`${res.status} ${text.slice(0, 200)}`);
+          }
+        })
+        .catch((error: unknown) => {
+          errors++;
+          record(i, performance.now() - scheduled);
+          if (firstErrors.length < 5) firstErrors.push(String(error));
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  return {
+    latenciesMs: latenciesMs.sort((x, y) => x - y),
+    byKind: new Map([...byKind].map(([kind, ms]) => [kind, ms.sort((x, y) => x - y)])),
+    errors,
+    sent: total,
+    seconds: (performance.now() - started) / 1000,
+    firstErrors,
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `# machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+  console.log(
+    `# workload: open loop, ${ratePerSecond} requests/s for ${seconds} s over HTTP on 127.0.0.1: 10 % POST /v1/mints, 45 % GET /v1/mints?limit=20, 45 % GET /v1/customers/:id; ${treasurers} API keys; durable PGlite; baseline GET /health for ${baselineSeconds} s first`,
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-bench-api-'));
+  const db = await openPglite({ dataDir: join(dataDir, 'pgdata') });
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    await migrate(db);
+    const store = new SqlLedgerStore(db);
+    const ledger = new Ledger(store);
+    const chain = await openIssuerChain(defaultChains[0]!, { db, dataDir });
+    closers.push(() => chain.close());
+    const token = await deployToken(db, chain, devToken);
+    const ctx: IssuanceContext = {
+      db,
+      ledger,
+      sanctions: loadShippedSanctions(),
+      clockUs: () => BigInt(Date.now()) * 1000n,
+    };
+    const keys: string[] = [];
+    for (let i = 0; i < treasurers; i++)
+      keys.push(
+        (
+          await createOperator(db, {
+            id: `op-treasurer-${i}`,
+            name: `Treasurer ${i}`,
+            roles: ['treasurer'],
+          })
+        ).apiKey,
+      );
+    const compliance = { kind: 'operator', id: 'op-compliance', roles: ['compliance'] } as const;
+    await createCustomer(ctx, compliance, { id: 'CUST-0001', name: 'Acme Treasury LLC' });
+    await setKyc(ctx, compliance, 'CUST-0001', 'approved');
+    await registerWallet(ctx, compliance, {
+      customerId: 'CUST-0001',
+      chainId: token.chainId,
+      address: holder,
+    });
+    await recordDeposit(
+      ctx,
+      { kind: 'operator', id: 'op-treasurer-0', roles: ['treasurer'] },
+      {
+        reference: 'BENCH-1',
+        bank: 'bank-a',
+        amount: parseAmount('10000000'),
+        customerId: 'CUST-0001',
+        bookingDate: '2026-11-20',
+      },
+    );
+    // As `clearpeg serve` builds it (src/cli/serve.ts): keys remembered for a second.
+    const app = createApp({
+      store,
+      issuance: ctx,
+      database: 'bench (PGlite)',
+      version: 'bench',
+      authCacheMs: serveAuthCacheMs,
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    closers.unshift(() => new Promise((resolve) => server.close(resolve)));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    console.log(`# setup: token ${token.address} on chain ${token.chainId}; server at ${base}`);
+
+    const baseline = await openLoop(ratePerSecond, baselineSeconds, () => fetch(`${base}/health`));
+    print('api.baseline.health.p50', percentile(baseline.latenciesMs, 50), 'ms');
+    print('api.baseline.health.p99', percentile(baseline.latenciesMs, 99), 'ms');
+    console.log(`bench api.baseline.health.errors ${baseline.errors} requests`);
+
+    const mintsBefore = Number(
+      (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM mint_requests')).rows[0]!.n,
+    );
+    const kindOf = (i: number) =>
+      i % 20 < 2 ? 'mint.post' : i % 20 < 11 ? 'mints.get' : 'customer.get';
+    const phase = await openLoop(
+      ratePerSecond,
+      seconds,
+      (i) => {
+        const headers = { authorization: `Bearer ${keys[i % keys.length]}` };
+        const kind = kindOf(i);
+        if (kind === 'mint.post')
+          return fetch(`${base}/v1/mints`, {
+            method: 'POST',
+            headers: {
+              ...headers,
+              'content-type': 'application/json',
+              'idempotency-key': `bench-${i}`,
+            },
+            body: JSON.stringify({
+              customerId: 'CUST-0001',
+              chainId: token.chainId,
+              to: holder,
+              amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`,
+            }),
+          });
+        if (kind === 'mints.get') return fetch(`${base}/v1/mints?limit=20`, { headers });
+        return fetch(`${base}/v1/customers/CUST-0001`, { headers });
+      },
+      kindOf,
+    );
+    const mintsAfter = Number(
+      (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM mint_requests')).rows[0]!.n,
+    );
+    print('api.throughput', (phase.sent - phase.errors) / phase.seconds, 'requests/s');
+    print('api.latency.p50', percentile(phase.latenciesMs, 50), 'ms');
+    print('api.latency.p99', percentile(phase.latenciesMs, 99), 'ms');
+    print('api.latency.max', phase.latenciesMs.at(-1) ?? Number.NaN, 'ms');
+    for (const [kind, ms] of phase.byKind) {
+      print(`api.latency.${kind}.p50`, percentile(ms, 50), 'ms');
+      print(`api.latency.${kind}.p99`, percentile(ms, 99), 'ms');
+    }
+    console.log(`bench api.errors ${phase.errors} requests`);
+    console.log(
+      `# ${phase.sent} requests in ${phase.seconds.toFixed(1)} s; ${mintsAfter - mintsBefore} mint requests stored (${Math.round(phase.sent * 0.1)} sent)`,
+    );
+    for (const error of [...baseline.firstErrors, ...phase.firstErrors])
+      console.log(`# error: ${error}`);
+  } finally {
+    for (const close of closers) await close();
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

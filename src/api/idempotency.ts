@@ -1,0 +1,147 @@
+/**
+ * Idempotency of POSTs (the IETF draft `Idempotency-Key` header): per caller and key, the
+ * SHA-256 of the request (method, path with query, body bytes) and the first response.
+ *
+ *   first request      a placeholder row (status 0) is inserted, then the request runs and its
+ *                      response (2xx, or a 4xx refusal) replaces the placeholder;
+ *   same key and body  the stored response again, with `Idempotent-Replayed: true`; nothing runs;
+ *   same key, other    422 `idempotency-key-reused`;
+ *   while in flight    409 `idempotency-in-progress`;
+ *   a 5xx              the placeholder is deleted: nothing is known, the client may retry.
+ *
+ * A placeholder left by a crash is refused as in progress for `staleAfterUs`, then taken over
+ * by the next request with the same key and body (docs/api.md says why that cannot pay twice).
+ */
+import { createHash } from 'node:crypto';
+import type { SqlExecutor } from '../storage/sql.ts';
+import { ApiError } from './problem.ts';
+
+/** The header. */
+export const idempotencyHeader = 'idempotency-key';
+/** The header of a replayed response. */
+export const replayedHeader = 'idempotent-replayed';
+/** A placeholder older than this is taken for a crashed request's and may run again. */
+export const idempotencyStaleUsDefault = 60_000_000n;
+
+/** Printable ASCII without spaces, 1 to 255 characters (the table's bound). */
+const keyPattern = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The request's Idempotency-Key, or `idempotency-key-required` / `idempotency-key-invalid`.
+ * @example idempotencyKeyOf('3f0c…') === '3f0c…'
+ */
+export function idempotencyKeyOf(header: string | undefined): string {
+  if (header === undefined || header === '')
+    throw new ApiError(
+      'idempotency-key-required',
+      'every POST needs an Idempotency-Key header (a unique string per intended change, e.g. a UUID)',
+      { field: 'Idempotency-Key', rule: 'present on every POST' },
+    );
+  if (!keyPattern.test(header))
+    throw new ApiError(
+      'idempotency-key-invalid',
+      'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces',
+      { field: 'Idempotency-Key', rule: '1 to 255 printable ASCII characters' },
+    );
+  return header;
+}
+
+/**
+ * SHA-256 of a request: `method \n path?query \n` then the body's bytes.
+ * @example requestHash('POST', '/v1/mints', bytes).length === 32
+ */
+export function requestHash(method: string, path: string, body: Uint8Array): Uint8Array {
+  return createHash('sha256').update(`${method}\n${path}\n`).update(body).digest();
+}
+
+/** A stored response. */
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** What `reserveKey` decided: run the request, or answer the stored response. */
+export type Reservation =
+  | { readonly run: true }
+  | { readonly run: false; readonly stored: StoredResponse };
+
+/**
+ * Reserves `key` for a request of hash `hash` by `caller`; returns whether to run it or the
+ * response to replay. Throws `idempotency-key-reused` or `idempotency-in-progress`.
+ * @example const r = await reserveKey(db, 'op-tess', key, hash, nowUs)
+ */
+export async function reserveKey(
+  db: SqlExecutor,
+  caller: string,
+  key: string,
+  hash: Uint8Array,
+  nowUs: bigint,
+  staleAfterUs: bigint = idempotencyStaleUsDefault,
+): Promise<Reservation> {
+  const inserted = await db.query(
+    `INSERT INTO idempotency_keys (caller, key, request_sha256, status, body, created_at_us)
+     VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (caller, key) DO NOTHING RETURNING key`,
+    [caller, key, hash, nowUs],
+  );
+  if (inserted.rows.length === 1) return { run: true };
+  const { rows } = await db.query<{
+    request_sha256: Uint8Array;
+    status: number;
+    body: string;
+    created_at_us: string;
+  }>(
+    'SELECT request_sha256, status, body, created_at_us::text FROM idempotency_keys WHERE caller = $1 AND key = $2',
+    [caller, key],
+  );
+  const row = rows[0];
+  // Deleted after a 5xx in between: the key is free again.
+  if (row === undefined) return reserveKey(db, caller, key, hash, nowUs, staleAfterUs);
+  if (!Buffer.from(row.request_sha256).equals(Buffer.from(hash)))
+    throw new ApiError(
+      'idempotency-key-reused',
+      'this Idempotency-Key was used for another request (another method, path or body); use a new key for a new request',
+      { field: 'Idempotency-Key', rule: 'one request per key' },
+    );
+  if (row.status !== 0) return { run: false, stored: { status: row.status, body: row.body } };
+  const createdUs = BigInt(row.created_at_us);
+  if (nowUs - createdUs >= staleAfterUs) {
+    // Left by a crashed request: the first retry to take it over runs.
+    const taken = await db.query(
+      `UPDATE idempotency_keys SET created_at_us = $3 WHERE caller = $1 AND key = $2 AND status = 0 AND created_at_us = $4`,
+      [caller, key, nowUs, createdUs],
+    );
+    if (taken.affectedRows === 1) return { run: true };
+  }
+  throw new ApiError(
+    'idempotency-in-progress',
+    'a request with this Idempotency-Key is still being processed; retry later for its response',
+    { field: 'Idempotency-Key', rule: 'one request at a time per key' },
+  );
+}
+
+/**
+ * Stores the response of the request that holds `key`.
+ * @example await completeKey(db, 'op-tess', key, { status: 201, body: '{…}' })
+ */
+export async function completeKey(
+  db: SqlExecutor,
+  caller: string,
+  key: string,
+  response: StoredResponse,
+): Promise<void> {
+  await db.query(
+    'UPDATE idempotency_keys SET status = $3, body = $4 WHERE caller = $1 AND key = $2 AND status = 0',
+    [caller, key, response.status, response.body],
+  );
+}
+
+/**
+ * Frees `key` after a failure whose outcome is unknown (a 5xx): the client may retry.
+ * @example await releaseKey(db, 'op-tess', key)
+ */
+export async function releaseKey(db: SqlExecutor, caller: string, key: string): Promise<void> {
+  await db.query('DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status = 0', [
+    caller,
+    key,
+  ]);
+}

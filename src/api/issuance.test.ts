@@ -1,0 +1,3 @@
+import { defineApiSuite } from './issuance.suite.ts';
+
+defineApiSuite('pglite');

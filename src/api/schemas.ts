@@ -1,0 +1,692 @@
+/**
+ * The API's zod schemas: every request body, query, path and response. The same schemas
+ * validate requests and make the OpenAPI document (`openapi.ts`), so the two cannot drift.
+ *
+ * Rules that hold for all of them: objects are strict (an unknown field is refused, never
+ * ignored); an amount is a decimal STRING (`"5000000.000000"`), never a JSON number; ids are
+ * strings. No schema transforms: what a schema accepts is what its JSON Schema says.
+ */
+import { z } from 'zod';
+import { operatorRoles } from '../issuance/actors.ts';
+import { kycStates } from '../issuance/customers.ts';
+import { limits } from '../limits.ts';
+
+/**
+ * The named schemas of the OpenAPI document (`components.schemas`) by id: a schema named here
+ * is written once there and referenced by `$ref` wherever it is used.
+ */
+export const namedSchemas = new Map<string, z.ZodType>();
+
+/** Names `schema` as the component `id`; returns it. */
+function named<T extends z.ZodType>(id: string, schema: T): T {
+  namedSchemas.set(id, schema);
+  return schema;
+}
+
+// ---------------------------------------------------------------- values
+
+/** An amount in a request: digits, an optional point and 1 to 6 decimals (money.ts's rule). */
+export const amountPattern = /^(0|[1-9][0-9]*)(\.[0-9]{1,6})?$/;
+/** An amount in a response: formatAmount's output, always six decimals. */
+export const amountOutPattern = /^-?(0|[1-9][0-9]*)\.[0-9]{6}$/;
+
+export const amountInput = named(
+  'AmountInput',
+  z
+    .string()
+    .max(48)
+    .regex(amountPattern, {
+      error:
+        'a decimal string such as "12.50": digits, an optional point and 1 to 6 decimals, no sign, exponent or leading zeros',
+    })
+    .meta({ description: 'USD (or tokens) as a decimal string', examples: ['5000000.00'] }),
+);
+
+export const amount = named(
+  'Amount',
+  z
+    .string()
+    .regex(amountOutPattern)
+    .meta({ description: 'a decimal string with six decimals', examples: ['5000000.000000'] }),
+);
+
+export const customerId = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9-]{2,31}$/, {
+    error: '3 to 32 capital letters, digits and dashes, starting with a letter',
+  })
+  .meta({ examples: ['CUST-0001'] });
+
+export const uuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {
+    error: 'a lowercase canonical UUID',
+  });
+
+export const chainId = z
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ examples: [31337] });
+
+export const evmAddress = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, { error: '0x and 40 hex digits' })
+  .meta({ examples: ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'] });
+
+export const bank = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, {
+    error: '1 to 32 lowercase letters, digits and dashes, starting with a letter',
+  })
+  .meta({ examples: ['bank-a'] });
+
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${2 * bytes}}$`), {
+    error: `${bytes} bytes as lowercase hex, without 0x`,
+  });
+
+/** JSON of any shape (alert details, audit details, reasons). */
+export const jsonValue = z.unknown();
+
+/** ISO 8601 UTC with microseconds, as views.ts writes it. */
+export const timestamp = z.string().meta({ examples: ['2026-11-20T10:00:00.000001Z'] });
+
+// ---------------------------------------------------------------- paging
+
+/** Items per page: a page, not a dump. */
+export const pageLimitMax = 1000;
+
+/** `?limit` in a query (text), 1 to `pageLimitMax`. */
+export const limitQuery = z
+  .string()
+  .regex(/^[1-9][0-9]{0,3}$/, { error: `a whole number from 1 to ${pageLimitMax}` })
+  .refine((text) => Number(text) <= pageLimitMax, {
+    error: `a whole number from 1 to ${pageLimitMax}`,
+  })
+  .optional()
+  .meta({ description: `items per page, 1 to ${pageLimitMax} (default 100)` });
+
+/** The limit a query asks for. */
+export function pageLimit(text: string | undefined): number {
+  return text === undefined ? 100 : Number(text);
+}
+
+/** `?after`: the cursor of the page before (its `next`). */
+const cursor = z
+  .string()
+  .min(1)
+  .max(200)
+  .optional()
+  .meta({ description: 'the `next` of the page before' });
+
+export const pageQuery = z.strictObject({ limit: limitQuery, after: cursor });
+
+/** A page's `next`: the cursor of the following page, null on the last. */
+const next = z
+  .string()
+  .nullable()
+  .meta({ description: 'pass as ?after= for the next page; null on the last' });
+
+// ---------------------------------------------------------------- problems
+
+export const problem = named(
+  'Problem',
+  z
+    .object({
+      type: z.string().meta({ examples: ['/problems/request-invalid'] }),
+      title: z.string(),
+      status: z.int(),
+      detail: z.string().optional(),
+      field: z.string().optional(),
+      rule: z.string().optional(),
+      violations: z.array(z.strictObject({ code: z.string(), message: z.string() })).optional(),
+      errors: z.array(z.strictObject({ field: z.string(), rule: z.string() })).optional(),
+    })
+    .meta({ description: 'RFC 9457 problem details; `type` is stable per error code' }),
+);
+
+// ---------------------------------------------------------------- ledger
+
+const accountFlags = z.strictObject({
+  debitsMustNotExceedCredits: z.boolean(),
+  creditsMustNotExceedDebits: z.boolean(),
+  closed: z.boolean(),
+});
+
+export const ledgerAccount = named(
+  'LedgerAccount',
+  z.strictObject({
+    id: uuid,
+    code: z.string(),
+    asset: z.string(),
+    flags: accountFlags,
+    debitsPending: amount,
+    debitsPosted: amount,
+    creditsPending: amount,
+    creditsPosted: amount,
+  }),
+);
+
+export const journalHead = named(
+  'JournalHead',
+  z.strictObject({ seq: z.string(), hash: z.string(), timestamp: timestamp.nullable() }),
+);
+
+export const journalRecord = named(
+  'JournalRecord',
+  z.strictObject({
+    seq: z.string(),
+    id: uuid,
+    kind: z.string(),
+    timestamp,
+    asset: z.string(),
+    code: z.string().optional(),
+    flags: z.int().optional(),
+    accountId: uuid.optional(),
+    pendingId: uuid.optional(),
+    timeoutSeconds: z.int().optional(),
+    postings: z.array(z.strictObject({ debit: uuid, credit: uuid, amount })),
+    metadata: z.record(z.string(), z.string()),
+    hash: z.string(),
+  }),
+);
+
+export const accountPage = z.strictObject({ accounts: z.array(ledgerAccount), next });
+
+export const health = z.strictObject({
+  status: z.literal('ok'),
+  version: z.string(),
+  database: z.string(),
+  journal: journalHead,
+});
+
+// ---------------------------------------------------------------- customers
+
+export const kyc = z.enum(kycStates);
+
+export const wallet = named('Wallet', z.strictObject({ chainId, address: evmAddress }));
+
+export const registeredWallet = named(
+  'RegisteredWallet',
+  z.strictObject({
+    chainId,
+    address: evmAddress,
+    redemptionAddress: evmAddress
+      .nullable()
+      .meta({ description: "the customer's redemption address on the chain's token" }),
+  }),
+);
+
+export const customer = named(
+  'Customer',
+  z.strictObject({
+    id: customerId,
+    name: z.string(),
+    kyc,
+    fiatBalance: amount.meta({ description: 'posted fiat: credits − debits' }),
+    wallets: z.array(wallet),
+  }),
+);
+
+export const customerPage = z.strictObject({ customers: z.array(customer), next });
+
+export const createCustomerBody = named(
+  'CreateCustomer',
+  z.strictObject({ id: customerId, name: z.string().min(1).max(200) }),
+);
+
+export const setKycBody = named('SetKyc', z.strictObject({ kyc }));
+
+// ---------------------------------------------------------------- deposits
+
+/** Whether `text` (YYYY-MM-DD) names a day of the calendar (not 2026-02-31). */
+function isCalendarDay(text: string): boolean {
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCDate() === day;
+}
+
+export const bookingDate = z
+  .string()
+  .regex(/^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, {
+    error: 'a date YYYY-MM-DD from 1900 to 2199',
+  })
+  .refine(isCalendarDay, { error: 'a day of the calendar' })
+  .meta({ examples: ['2026-11-20'] });
+
+export const recordDepositBody = named(
+  'RecordDeposit',
+  z.strictObject({
+    reference: z.string().min(1).max(140),
+    bank,
+    amount: amountInput,
+    customerId: customerId.optional(),
+    remittance: z.string().max(500).optional(),
+    bookingDate,
+  }),
+);
+
+const depositFields = {
+  reference: z.string(),
+  bank: z.string(),
+  amount,
+  customerId: customerId.nullable().meta({ description: 'null: credited to suspense' }),
+  bookingDate,
+  ledgerTransfer: uuid,
+};
+
+export const recordedDeposit = named(
+  'RecordedDeposit',
+  z.strictObject({
+    ...depositFields,
+    status: z
+      .enum(['created', 'duplicate'])
+      .meta({ description: 'duplicate: recorded before; nothing changed' }),
+  }),
+);
+
+export const deposit = named(
+  'Deposit',
+  z.strictObject({
+    ...depositFields,
+    source: z.enum(['manual', 'camt053']),
+    receivedAt: timestamp,
+  }),
+);
+
+export const depositPage = z.strictObject({ deposits: z.array(deposit), next });
+
+export const importReport = named(
+  'ImportReport',
+  z.strictObject({
+    statements: z.int(),
+    created: z.int(),
+    duplicates: z.int(),
+    unmatched: z.int(),
+    skipped: z.int(),
+    deposits: z.array(recordedDeposit),
+  }),
+);
+
+export const statementQuery = z.strictObject({ bank });
+
+export const depositsQuery = z.strictObject({
+  limit: limitQuery,
+  after: cursor,
+  customerId: customerId.optional(),
+});
+
+// ---------------------------------------------------------------- mints
+
+export const mintStatus = z.enum([
+  'pending-approval',
+  'approved',
+  'submitted',
+  'final',
+  'failed',
+  'expired',
+]);
+
+export const intent = named(
+  'Intent',
+  z
+    .record(z.string(), z.string())
+    .meta({ description: 'what approvers sign (docs/formats.md, "Approval v1")' }),
+);
+
+export const requestMintBody = named(
+  'RequestMint',
+  z.strictObject({ customerId, chainId, to: evmAddress, amount: amountInput }),
+);
+
+const mintFields = {
+  id: uuid,
+  customerId,
+  chainId,
+  to: evmAddress,
+  amount,
+  status: mintStatus,
+  initiator: z.string(),
+  approvalsRequired: z.int(),
+  ledgerPending: uuid,
+  token: evmAddress,
+  txHash: z.string().nullable(),
+  blockNumber: z.string().nullable(),
+  failure: z.string().nullable(),
+};
+
+export const mint = named(
+  'Mint',
+  z.strictObject({
+    ...mintFields,
+    intent,
+    intentText: z.string().meta({ description: 'the intent in words, as an approver reads it' }),
+  }),
+);
+
+export const approvalRecord = z.strictObject({ approverId: z.string(), approvedAt: timestamp });
+
+export const mintDetail = named(
+  'MintDetail',
+  z.strictObject({ ...mint.shape, approvals: z.array(approvalRecord) }),
+);
+
+export const mintPage = z.strictObject({ mints: z.array(mint), next });
+
+export const mintsQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before' }),
+  status: mintStatus.optional(),
+});
+
+export const approval = named(
+  'Approval',
+  z.strictObject({
+    approverId: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, { error: 'an approver id' }),
+    publicKey: hex(32),
+    intentHash: hex(32),
+    signature: hex(64),
+  }),
+);
+
+export const approveBody = named('Approve', z.strictObject({ approval }));
+
+// ---------------------------------------------------------------- policy
+
+const velocity = z.strictObject({ capacity: amount, refillPerHour: amount });
+
+export const policy = named(
+  'PolicyDocument',
+  z.strictObject({
+    mint: z.strictObject({
+      tiers: z.array(z.strictObject({ upTo: amount.nullable(), approvals: z.int() })),
+      perTransactionCap: amount,
+      hourly: velocity,
+      daily: velocity,
+      expirySeconds: z.int(),
+    }),
+    redemption: z.strictObject({
+      feeBps: z.int(),
+      feeMin: amount,
+      feeMax: amount,
+      slaBusinessDays: z.int(),
+      alertShareBps: z.int(),
+    }),
+    payoutApprovals: z.int(),
+    policyChangeApprovals: z.int(),
+  }),
+);
+
+export const policyVersion = z.strictObject({ version: z.int(), policy });
+
+// ---------------------------------------------------------------- redemptions
+
+export const redemptionStatus = z.enum(['credited', 'burning', 'burned', 'held']);
+
+export const redemption = named(
+  'Redemption',
+  z.strictObject({
+    id: uuid,
+    chainId,
+    txHash: z.string(),
+    logIndex: z.int(),
+    blockNumber: z.string(),
+    customerId,
+    from: evmAddress,
+    redemptionAddress: evmAddress,
+    amount,
+    fee: amount,
+    net: amount.meta({ description: 'what the customer is owed: amount − fee (zero when held)' }),
+    status: redemptionStatus,
+    refusal: z.string().nullable(),
+    burnTxHash: z.string().nullable(),
+    ledgerTransfer: uuid,
+    dueAt: timestamp,
+    createdAt: timestamp,
+  }),
+);
+
+export const redemptionPage = z.strictObject({ redemptions: z.array(redemption), next });
+
+export const redemptionsQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
+  customerId: customerId.optional(),
+  status: redemptionStatus.optional(),
+});
+
+export const quoteBody = named(
+  'RedemptionQuoteRequest',
+  z.strictObject({ customerId, chainId, amount: amountInput.optional() }),
+);
+
+export const quote = named(
+  'RedemptionQuote',
+  z.strictObject({
+    customerId,
+    chainId,
+    redemptionAddress: evmAddress.meta({ description: 'send tokens here to redeem them' }),
+    feeSchedule: z.strictObject({ feeBps: z.int(), feeMin: amount, feeMax: amount }),
+    slaBusinessDays: z.int(),
+    amount: amount.optional(),
+    fee: amount.optional(),
+    net: amount.optional(),
+  }),
+);
+
+// ---------------------------------------------------------------- payouts
+
+export const payoutStatus = z.enum(['pending-approval', 'approved', 'sent', 'cancelled']);
+
+/** Printable text shown to approvers: no controls or invisible format characters. */
+const printable = z.string().regex(/^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]{1,140}$/u, {
+  error: '1 to 140 printable characters',
+});
+
+export const createPayoutBody = named(
+  'CreatePayout',
+  z.strictObject({
+    customerId,
+    amount: amountInput,
+    bank,
+    beneficiary: printable.meta({ examples: ['Acme Treasury LLC, IBAN DE89370400440532013000'] }),
+    redemptionId: uuid.optional(),
+  }),
+);
+
+export const payout = named(
+  'Payout',
+  z.strictObject({
+    id: uuid,
+    customerId,
+    bank,
+    amount,
+    beneficiary: z.string(),
+    status: payoutStatus,
+    maker: z.string(),
+    approvalsRequired: z.int(),
+    ledgerPending: uuid,
+    redemptionId: uuid.nullable(),
+    dueAt: timestamp.nullable(),
+    bankReference: z.string().nullable(),
+    failure: z.string().nullable(),
+    createdAt: timestamp,
+    intent,
+    intentText: z.string(),
+  }),
+);
+
+export const payoutDetail = named(
+  'PayoutDetail',
+  z.strictObject({ ...payout.shape, approvals: z.array(approvalRecord) }),
+);
+
+export const payoutPage = z.strictObject({ payouts: z.array(payout), next });
+
+export const payoutsQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
+  customerId: customerId.optional(),
+  status: payoutStatus.optional(),
+});
+
+export const payoutSentBody = named(
+  'PayoutSent',
+  z.strictObject({ bankReference: z.string().min(1).max(140) }),
+);
+
+export const cancelBody = named('CancelPayout', z.strictObject({ reason: printable }));
+
+// ---------------------------------------------------------------- governance
+
+export const changeStatus = z.enum(['pending-approval', 'adopted', 'failed', 'expired']);
+
+const roles = z.array(z.enum(operatorRoles)).min(1).max(operatorRoles.length);
+const publicKeyHex = z.string().regex(/^[0-9a-f]{64}$/, { error: '32 bytes as lowercase hex' });
+
+/** A change's action and body: the body's shape per action; its rules are checked by the workflow. */
+export const proposeChangeBody = named(
+  'ProposeChange',
+  z.discriminatedUnion('action', [
+    z.strictObject({
+      action: z.literal('policy.adopt'),
+      body: z.strictObject({ policy }),
+    }),
+    z.strictObject({
+      action: z.literal('operator.add'),
+      body: z.strictObject({
+        id: z.string().max(64),
+        name: z.string().min(1).max(200),
+        roles,
+        approvalKey: publicKeyHex.optional(),
+        apiKeySha256: publicKeyHex.meta({ description: "SHA-256 of the new operator's API key" }),
+      }),
+    }),
+    z.strictObject({
+      action: z.literal('operator.update'),
+      body: z.strictObject({
+        id: z.string().max(64),
+        roles: roles.optional(),
+        active: z.boolean().optional(),
+        approvalKey: publicKeyHex.optional(),
+      }),
+    }),
+    z.strictObject({
+      action: z.literal('breaker.clear'),
+      body: z.strictObject({ name: z.string().min(1).max(64) }),
+    }),
+    z.strictObject({
+      action: z.literal('token.unpause'),
+      body: z.strictObject({ chainId }),
+    }),
+  ]),
+);
+
+export const change = named(
+  'Change',
+  z.strictObject({
+    id: uuid,
+    action: z.string(),
+    body: jsonValue,
+    proposedBy: z.string(),
+    status: changeStatus,
+    approvalsRequired: z.int(),
+    failure: z.string().nullable(),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+    intent,
+    intentText: z.string(),
+  }),
+);
+
+export const changeDetail = named(
+  'ChangeDetail',
+  z.strictObject({ ...change.shape, approvals: z.array(approvalRecord) }),
+);
+
+export const changeList = z.strictObject({ changes: z.array(change) });
+
+export const changesQuery = z.strictObject({ limit: limitQuery, status: changeStatus.optional() });
+
+export const tripBreakerBody = named(
+  'TripBreaker',
+  z.strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9:.-]{0,63}$/, { error: 'a breaker name such as mint or mint:31337' }),
+    reason: z.string().min(1).max(500),
+  }),
+);
+
+export const breakerTrip = z.strictObject({
+  name: z.string(),
+  tripped: z
+    .boolean()
+    .meta({ description: 'false: it was tripped already (the first trip stays)' }),
+});
+
+// ---------------------------------------------------------------- breakers, alerts, audit
+
+export const breaker = named(
+  'Breaker',
+  z.strictObject({ name: z.string(), reason: jsonValue, trippedAt: timestamp }),
+);
+
+export const breakerList = z.strictObject({ breakers: z.array(breaker) });
+
+export const alert = named(
+  'Alert',
+  z.strictObject({
+    id: uuid,
+    kind: z.string(),
+    subject: z.string(),
+    detail: jsonValue,
+    raisedAt: timestamp,
+    acknowledgedAt: timestamp.nullable(),
+  }),
+);
+
+export const alertPage = z.strictObject({ alerts: z.array(alert), next });
+
+export const alertsQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before' }),
+  open: z.enum(['true', 'false']).optional().meta({ description: 'true: only unacknowledged' }),
+});
+
+export const auditEntry = named(
+  'AuditEntry',
+  z.strictObject({
+    seq: z.string(),
+    at: timestamp,
+    actor: z.string(),
+    action: z.string(),
+    subject: z.string(),
+    outcome: z.enum(['ok', 'refused']),
+    detail: jsonValue,
+    hash: z.string(),
+  }),
+);
+
+export const auditPage = z.strictObject({ entries: z.array(auditEntry), next });
+
+export const auditQuery = z.strictObject({
+  limit: limitQuery,
+  after: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,17})$/, { error: 'a sequence number' })
+    .optional()
+    .meta({ description: 'the seq of the last entry of the page before' }),
+});
+
+// ---------------------------------------------------------------- path parameters
+
+export const idParam = z.strictObject({ id: uuid });
+export const customerParam = z.strictObject({ id: customerId });
+export const accountParam = z.strictObject({
+  ref: z.string().min(1).max(limits.accountCodeBytesMax),
+});

@@ -1,0 +1,218 @@
+/**
+ * The API's test fixture: an app on a fresh database (PGlite or PostgreSQL) with one operator
+ * of each role and their API keys, approvers with their own Ed25519 keys, a token of record on
+ * chain 31337 (so mints can be requested without a chain), and helpers to call the app and to
+ * take a snapshot of everything a request could change.
+ */
+import type { Hono } from 'hono';
+import { createOperator } from '../issuance/operators.ts';
+import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
+import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
+import { SqlLedgerStore } from '../storage/ledger-store.ts';
+import type { TestBackend } from '../storage/testing.ts';
+import { type AppDeps, createApp } from './app.ts';
+
+/** The chain the fixture's token of record is on, and that token (no chain runs). */
+export const testChainId = 31337;
+export const testToken = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+
+/** A response as the tests read it. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON read by tests
+  readonly body: any;
+}
+
+/** What to send. */
+export interface CallOptions {
+  /** The API key (default: none). */
+  readonly key?: string;
+  /** A JSON body (serialised), or the body's exact text or bytes. */
+  readonly json?: unknown;
+  readonly raw?: string | Uint8Array;
+  readonly contentType?: string;
+  /** The Idempotency-Key (default on POST: a fresh one; null: none). */
+  readonly idempotencyKey?: string | null;
+  readonly headers?: Record<string, string>;
+}
+
+export interface ApiFixture {
+  readonly f: IssuanceFixture;
+  readonly app: Hono;
+  /** API keys by operator id. */
+  readonly keys: Readonly<Record<string, string>>;
+  /** Approvers' Ed25519 keys by operator id. */
+  readonly approverKeys: Readonly<Record<string, ApproverKey>>;
+  call(method: 'GET' | 'POST', path: string, options?: CallOptions): Promise<Answer>;
+  /** Everything a request could change, as one comparable string (idempotency rows and a refusal's own records aside). */
+  snapshot(): Promise<string>;
+  /**
+   * Installs row triggers that count every change `snapshot` would see (and updates it would
+   * not: a KYC state, a bucket's level) in one counter; returns a reader of that counter.
+   */
+  watchChanges(): Promise<() => Promise<number>>;
+  close(): Promise<void>;
+}
+
+/** The operators of the fixture: an id per role, two approvers, and one with every role. */
+const operators = [
+  { id: 'op-tess', roles: ['treasurer'] },
+  { id: 'op-cora', roles: ['compliance'] },
+  { id: 'op-adam', roles: ['admin'] },
+  { id: 'op-aud', roles: ['auditor'] },
+  { id: 'op-ann', roles: ['approver'] },
+  { id: 'op-bob', roles: ['approver'] },
+  { id: 'op-all', roles: ['treasurer', 'compliance', 'admin', 'approver'] },
+] as const;
+
+let keyCounter = 0;
+
+/**
+ * An app on a fresh database with operators, keys and a token of record.
+ * @example const a = await apiFixture(); const res = await a.call('GET', '/v1/policy', { key: a.keys['op-aud'] })
+ */
+export async function apiFixture(
+  backend: TestBackend = 'pglite',
+  options: Partial<AppDeps> = {},
+): Promise<ApiFixture> {
+  const f = await issuanceFixture(backend);
+  const keys: Record<string, string> = {};
+  const approverKeys: Record<string, ApproverKey> = {};
+  for (const operator of operators) {
+    const approver = (operator.roles as readonly string[]).includes('approver');
+    if (approver) approverKeys[operator.id] = generateApproverKey();
+    const { apiKey } = await createOperator(f.t.db, {
+      id: operator.id,
+      name: operator.id,
+      roles: operator.roles,
+      ...(approver ? { approvalKey: approverKeys[operator.id]!.publicKey } : {}),
+    });
+    keys[operator.id] = apiKey;
+  }
+  await f.t.db.query(
+    `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us) VALUES ($1, $2, 0, NULL, 0)`,
+    [testChainId, testToken],
+  );
+  const app = createApp({
+    store: new SqlLedgerStore(f.t.db),
+    issuance: f.ctx,
+    database: `test (${backend})`,
+    version: '0.0.0-test',
+    checkResponses: true,
+    ...options,
+  });
+  const call = async (method: 'GET' | 'POST', path: string, o: CallOptions = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.key !== undefined) headers.authorization = `Bearer ${o.key}`;
+    if (method === 'POST' && o.idempotencyKey !== null)
+      headers['idempotency-key'] = o.idempotencyKey ?? `test-${process.pid}-${++keyCounter}`;
+    let body: string | Uint8Array | undefined;
+    if (o.json !== undefined) {
+      body = JSON.stringify(o.json);
+      headers['content-type'] = 'application/json';
+    }
+    if (o.raw !== undefined) body = o.raw;
+    if (o.contentType !== undefined) headers['content-type'] = o.contentType;
+    const res = await app.request(path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: body as NonNullable<RequestInit['body']> }),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  };
+  return {
+    f,
+    app,
+    keys,
+    approverKeys,
+    call,
+    snapshot: () => snapshot(f),
+    watchChanges: () => watchChanges(f),
+    close: () => f.close(),
+  };
+}
+
+/**
+ * Counts and sums of every table a workflow writes, the ledger's records, and ok audit
+ * entries. Left out: a refusal's own records (its audit entry, outcome refused, and for a
+ * sanctions hit the alert raised with it: context.ts `recordRefusal`), and the ledger's
+ * `accountCreated` records: workflows create accounts on first use (`ensureAccount`) before
+ * they check, so a refusal may leave an empty account behind (never a posting). Known case:
+ * `createPayout` creates `reserves:cash:<bank>` for any bank name before refusing a payout
+ * over the balance.
+ */
+async function snapshot(f: IssuanceFixture): Promise<string> {
+  const { rows } = await f.t.db.query(
+    `SELECT
+       (SELECT count(*) || ':' || coalesce(sum(updated_at_us), 0) FROM customers) AS customers,
+       (SELECT count(*) FROM customer_wallets) AS wallets,
+       (SELECT count(*) FROM deposits) AS deposits,
+       (SELECT count(*) || ':' || coalesce(sum(updated_at_us), 0) FROM mint_requests) AS mints,
+       (SELECT count(*) FROM approvals) AS approvals,
+       (SELECT count(*) FROM redemptions) AS redemptions,
+       (SELECT count(*) FROM payouts) AS payouts,
+       (SELECT count(*) FROM changes) AS changes,
+       (SELECT count(*) FROM policies) AS policies,
+       (SELECT count(*) || ':' || coalesce(sum(level), 0) || ':' || coalesce(sum(updated_at_us), 0) FROM limit_buckets) AS buckets,
+       (SELECT count(*) FROM breakers) AS breakers,
+       (SELECT count(*) FROM alerts WHERE kind <> 'sanctions-hit') AS alerts,
+       (SELECT count(*) FROM operators) AS operators,
+       (SELECT count(*) FROM api_keys) AS api_keys,
+       (SELECT count(*) FROM ledger_journal WHERE kind <> 1) AS ledger_records,
+       (SELECT count(*) FROM audit_log WHERE outcome = 'ok') AS audit_ok`,
+  );
+  return JSON.stringify(rows[0]);
+}
+
+/** The tables `watchChanges` counts every row change of; with the exceptions `snapshot` makes. */
+const watched: readonly { table: string; when?: string; events?: string }[] = [
+  ...[
+    'customers',
+    'customer_wallets',
+    'deposits',
+    'mint_requests',
+    'approvals',
+    'redemptions',
+    'payouts',
+    'changes',
+    'policies',
+    'limit_buckets',
+    'breakers',
+    'operators',
+    'api_keys',
+    'chain_tokens',
+    'chain_issuer_addresses',
+  ].map((table) => ({ table })),
+  { table: 'alerts', when: "NEW.kind <> 'sanctions-hit'", events: 'INSERT OR UPDATE' },
+  { table: 'audit_log', when: "NEW.outcome = 'ok'", events: 'INSERT OR UPDATE' },
+  { table: 'ledger_journal', when: 'NEW.kind <> 1', events: 'INSERT OR UPDATE' },
+];
+
+async function watchChanges(f: IssuanceFixture): Promise<() => Promise<number>> {
+  await f.t.db.exec(`
+    CREATE TABLE IF NOT EXISTS test_changes (singleton boolean PRIMARY KEY DEFAULT true, n bigint NOT NULL);
+    INSERT INTO test_changes (n) VALUES (0) ON CONFLICT DO NOTHING;
+    CREATE OR REPLACE FUNCTION test_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE test_changes SET n = n + 1; RETURN NULL; END $$;
+    ${watched
+      .map(
+        ({ table, when, events }) =>
+          `CREATE OR REPLACE TRIGGER test_watch_${table} AFTER ${events ?? 'INSERT OR UPDATE OR DELETE'} ON ${table}
+           FOR EACH ROW ${when === undefined ? '' : `WHEN (${when})`} EXECUTE FUNCTION test_count_change();`,
+      )
+      .join('\n')}
+  `);
+  return async () => {
+    const { rows } = await f.t.db.query<{ n: string }>('SELECT n::text FROM test_changes');
+    return Number(rows[0]!.n);
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * `clearpeg customers create|show|list|kyc|wallet` and `clearpeg deposits add|import|list`:
+ * customers and the money they send, through a running server's API (`CLEARPEG_URL`,
+ * `CLEARPEG_API_KEY`). Every read takes `--json`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { z } from 'zod';
+import { statementBytesMax } from '../api/routes/deposits.ts';
+import type { customer, deposit, importReport, recordedDeposit, wallet } from '../api/schemas.ts';
+import { ClearpegError } from '../errors.ts';
+import { kycStates } from '../issuance/customers.ts';
+import { UsageError } from './io.ts';
+import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+
+type Customer = z.infer<typeof customer>;
+type RecordedDeposit = z.infer<typeof recordedDeposit>;
+type Deposit = z.infer<typeof deposit>;
+
+const customerUsage = 'ID: give the customer id, e.g. CUST-0001';
+const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
+
+function customerLine(c: Customer): string {
+  const wallets = c.wallets.map((w) => `${w.chainId}:${w.address}`).join(' ');
+  return `${c.id.padEnd(16)} kyc ${c.kyc.padEnd(9)} fiat ${c.fiatBalance.padStart(22)}  ${JSON.stringify(c.name)}${wallets === '' ? '' : `  wallets ${wallets}`}`;
+}
+
+function customerLines(c: Customer): string[] {
+  return [
+    `customer ${c.id} ${JSON.stringify(c.name)}`,
+    `  kyc      ${c.kyc}`,
+    `  fiat     ${c.fiatBalance}`,
+    ...(c.wallets.length === 0
+      ? ['  wallets  none']
+      : c.wallets.map((w) => `  wallet   ${w.address} on chain ${w.chainId}`)),
+  ];
+}
+
+export const customersCreate = remoteCommand({
+  name: 'customers create',
+  summary: 'onboard a customer (KYC pending)',
+  usage: 'clearpeg customers create --id ID --name NAME [--json] [--idempotency-key K]',
+  options: writeOptions('id', 'name'),
+  run: ({ option, send }) =>
+    send(
+      '/v1/customers',
+      {
+        id: option('id', 'the customer id, e.g. CUST-0001'),
+        name: option('name', "the customer's legal name"),
+      },
+      customerLines,
+    ),
+});
+
+export const customersShow = showCommand({
+  name: 'customers show',
+  summary: 'a customer: KYC, posted fiat, wallets',
+  path: '/v1/customers',
+  what: 'customer id, e.g. CUST-0001',
+  lines: customerLines,
+});
+
+export const customersList = listCommand({
+  name: 'customers list',
+  summary: 'customers by id, a page at a time',
+  path: '/v1/customers',
+  key: 'customers',
+  line: customerLine,
+});
+
+export const customersKyc = remoteCommand({
+  name: 'customers kyc',
+  summary: "set a customer's KYC state (compliance)",
+  usage: `clearpeg customers kyc ID --state ${kycStates.join('|')} [--json] [--idempotency-key K]`,
+  options: writeOptions('state'),
+  async run({ arg, option, send }) {
+    const id = arg(customerUsage);
+    const state = option('state', kycStates.join(', '));
+    if (!(kycStates as readonly string[]).includes(state))
+      throw new UsageError(`--state: give ${kycStates.join(', ')}`);
+    return send(`${customerPath(id)}/kyc`, { kyc: state }, customerLines);
+  },
+});
+
+export const customersWallet = remoteCommand({
+  name: 'customers wallet',
+  summary: 'register a wallet the customer may mint to (screened first)',
+  usage:
+    'clearpeg customers wallet ID --chain CHAINID --address 0x… [--json] [--idempotency-key K]',
+  options: writeOptions('chain', 'address'),
+  async run({ arg, option, chainId, send }) {
+    const id = arg(customerUsage);
+    const body = {
+      chainId: chainId('chain'),
+      address: option('address', 'the wallet address, 0x and 40 hex digits'),
+    };
+    return send(`${customerPath(id)}/wallets`, body, (w: z.infer<typeof wallet>) => [
+      `wallet ${w.address} on chain ${w.chainId} registered for ${id}`,
+    ]);
+  },
+});
+
+function recordedLine(d: RecordedDeposit): string {
+  return `deposit ${d.reference} (${d.bank}, ${d.bookingDate}) ${d.amount} to ${d.customerId ?? 'suspense (no customer matched)'}: ${d.status}, ledger transfer ${d.ledgerTransfer}`;
+}
+
+function depositLine(d: Deposit): string {
+  return `${d.bookingDate} ${d.reference.padEnd(24)} ${d.bank.padEnd(10)} ${d.amount.padStart(22)}  ${(d.customerId ?? 'suspense').padEnd(16)} ${d.source}`;
+}
+
+export const depositsAdd = remoteCommand({
+  name: 'deposits add',
+  summary: "record a bank statement line: credits the customer's fiat once per reference",
+  usage:
+    'clearpeg deposits add --reference R --bank B --amount A --date YYYY-MM-DD [--customer ID] [--remittance TEXT] [--json] [--idempotency-key K]',
+  options: writeOptions('reference', 'bank', 'amount', 'date', 'customer', 'remittance'),
+  run: ({ values, option, amount, send }) =>
+    send(
+      '/v1/deposits',
+      {
+        reference: option('reference', "the bank's reference of the line"),
+        bank: option('bank', 'the bank, e.g. bank-a'),
+        amount: amount('amount'),
+        bookingDate: option('date', 'the booking date, YYYY-MM-DD'),
+        ...(values.customer === undefined ? {} : { customerId: values.customer }),
+        ...(values.remittance === undefined ? {} : { remittance: values.remittance }),
+      },
+      (d: RecordedDeposit) => [recordedLine(d)],
+    ),
+});
+
+/** The statement file's bytes, refused before sending when over the server's limit. */
+function readStatement(path: string): Uint8Array {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw new ClearpegError('statement-unreadable', `${path}: ${(error as Error).message}`, {
+      field: 'path',
+    });
+  }
+  if (size > statementBytesMax)
+    throw new ClearpegError(
+      'statement-too-large',
+      `${path}: ${size} bytes, more than the ${statementBytesMax} a statement may have; split it`,
+      { field: 'path', rule: `at most ${statementBytesMax} bytes` },
+    );
+  return readFileSync(path);
+}
+
+export const depositsImport = remoteCommand({
+  name: 'deposits import',
+  summary: "import a bank's camt.053 statement (XML): each booked credit becomes a deposit",
+  usage: 'clearpeg deposits import STATEMENT.xml --bank B [--json] [--idempotency-key K]',
+  options: writeOptions('bank'),
+  async run({ arg, option, send }) {
+    const path = arg('STATEMENT.xml: give the camt.053 file');
+    const bank = option('bank', 'the bank the statement is from, e.g. bank-a');
+    const report = (r: z.infer<typeof importReport>) => [
+      `${r.statements} statements: ${r.created} deposits created (${r.unmatched} to suspense), ${r.duplicates} recorded before, ${r.skipped} lines skipped`,
+      ...r.deposits.map(recordedLine),
+    ];
+    return send('/v1/deposits/statements', readStatement(path), report, {
+      contentType: 'application/xml',
+      query: { bank },
+    });
+  },
+});
+
+export const depositsList = listCommand({
+  name: 'deposits list',
+  summary: 'deposits by reference, optionally of one customer',
+  path: '/v1/deposits',
+  key: 'deposits',
+  line: depositLine,
+  filters: { customer: { query: 'customerId', usage: 'ID' } },
+});
