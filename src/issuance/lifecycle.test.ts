@@ -301,6 +301,15 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
         usd('100'),
         'reserved, not spent',
       );
+      await assert.rejects(
+        createPayout(f.ctx, treasurer, {
+          customerId,
+          amount: usd('1'),
+          bank: 'bank-a',
+          beneficiary: 'Cafe\u0301 GmbH', // 'e' + combining acute: not NFC, so not signable
+        }),
+        { code: 'payout-invalid', field: 'beneficiary' },
+      );
       await cancelPayout(f.ctx, treasurer, payout.id, { reason: 'customer asked' });
       await assert.rejects(
         createPayout(f.ctx, treasurer, {

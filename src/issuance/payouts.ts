@@ -186,8 +186,13 @@ export async function createPayout(
     if (typeof input.amount !== 'bigint' || input.amount <= 0n) invalid('amount', 'more than zero');
     if (typeof input.bank !== 'string' || !bankPattern.test(input.bank))
       invalid('bank', `a bank name (${bankPattern.source})`);
-    if (typeof input.beneficiary !== 'string' || !beneficiaryPattern.test(input.beneficiary))
-      invalid('beneficiary', '1 to 140 printable characters');
+    if (
+      typeof input.beneficiary !== 'string' ||
+      !beneficiaryPattern.test(input.beneficiary) ||
+      // Signed in the payout's intent, which takes only NFC text (what is shown is what is signed).
+      input.beneficiary.normalize('NFC') !== input.beneficiary
+    )
+      invalid('beneficiary', '1 to 140 printable characters, in Unicode NFC form');
     const customer = await getCustomer(ctx.db, input.customerId);
     let dueAtUs: bigint | null = null;
     if (input.redemptionId !== undefined) {
