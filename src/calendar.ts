@@ -53,9 +53,10 @@ function holidays(year: number): ReadonlySet<number> {
 
 /** Whether the UTC day starting at `midnightMs` is a US banking business day. */
 function isBusinessDayMs(midnightMs: number): boolean {
-  const weekday = new Date(midnightMs).getUTCDay();
+  const date = new Date(midnightMs);
+  const weekday = date.getUTCDay();
   if (weekday === 0 || weekday === 6) return false;
-  return !holidays(new Date(midnightMs).getUTCFullYear()).has(midnightMs);
+  return !holidays(date.getUTCFullYear()).has(midnightMs);
 }
 
 /**

@@ -18,7 +18,6 @@ import { z } from 'zod';
 import { ClearpegError } from '../errors.ts';
 import { type Actor, actorName } from '../issuance/actors.ts';
 import type { IssuanceContext } from '../issuance/context.ts';
-import type { LedgerStore } from '../ledger/ports.ts';
 import {
   completeKey,
   idempotencyHeader,
@@ -62,7 +61,6 @@ export const serveAuthCacheMs = 1000;
 
 /** What the API serves from, and its limits. */
 export interface AppDeps {
-  readonly store: LedgerStore;
   /** The issuance workflows' context: its database also holds the API keys and idempotency. */
   readonly issuance: IssuanceContext;
   /** Which database, for /health (never credentials). */
@@ -99,8 +97,11 @@ export function routeTable(deps: RouteDeps): Route[] {
   ];
 }
 
-/** The document's own route: its answer is made once, from the whole table. */
-function openApiRoute(routes: () => readonly Route[], version: string): Route {
+/**
+ * The document's own route: its answer is made once, at the first request, from the whole
+ * table (`routes`, this route included once it is pushed).
+ */
+function openApiRoute(routes: readonly Route[], version: string): Route {
   let document: unknown;
   return route({
     method: 'get',
@@ -112,7 +113,7 @@ function openApiRoute(routes: () => readonly Route[], version: string): Route {
     responses: { 200: z.looseObject({ openapi: z.literal('3.1.0') }) },
     problems: [],
     handle: async () => {
-      document ??= openApiDocument(routes(), { version });
+      document ??= openApiDocument(routes, { version });
       return { status: 200, body: document };
     },
   });
@@ -130,12 +131,12 @@ export function createApp(deps: AppDeps): Hono {
   const ctx = deps.issuance;
   const routeDeps: RouteDeps = {
     ctx,
-    store: deps.store,
+    store: ctx.ledger.store,
     database: deps.database,
     version: deps.version,
   };
   const routes: Route[] = routeTable(routeDeps);
-  routes.push(openApiRoute(() => routes, deps.version));
+  routes.push(openApiRoute(routes, deps.version));
   const authenticate = createAuthenticator(ctx.db, deps.authCacheMs ?? 0);
   const limiter = createRateLimiter(deps.rateLimit ?? rateLimitDefault, deps.rateLimitClockMs);
   const bodyBytesMax = deps.jsonBodyBytesMax ?? jsonBodyBytesMax;

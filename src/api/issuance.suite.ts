@@ -10,7 +10,6 @@ import { redemptionAddressOf } from '../issuance/customers.ts';
 import { issueApiKey } from '../issuance/operators.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { signApproval } from '../policy/approvals.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import type { TestBackend } from '../storage/testing.ts';
 import { createApp } from './app.ts';
 import { requestHash } from './idempotency.ts';
@@ -425,7 +424,6 @@ export function defineApiSuite(backend: TestBackend, skip?: string): void {
     it('rate-limits per API key with Retry-After, then recovers', async () => {
       let nowMs = 0;
       const app = createApp({
-        store: new SqlLedgerStore(a.f.t.db),
         issuance: a.f.ctx,
         database: 'test',
         version: '0',

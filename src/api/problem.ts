@@ -20,7 +20,6 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   unauthenticated: 401,
   forbidden: 403,
   'approval-not-yours': 403,
-  'not-found': 404,
   'route-not-found': 404,
   'idempotency-in-progress': 409,
   'body-too-large': 413,

@@ -1,10 +1,3 @@
-/**
- * The API's reads that no workflow needs: pages of customers, deposits, mints, alerts and
- * audit entries, a customer's wallets and balance, the approvals of a request. Each is one
- * query, keyset-paged.
- */
-import type { MintRequest } from '../issuance/mint.ts';
-import type { Micro } from '../money/money.ts';
 import type { AuditRecord } from '../policy/audit.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 
@@ -86,39 +79,6 @@ export async function deposits(
     ...row,
     amount: BigInt(row.amount),
     receivedAtUs: BigInt(row.receivedAtUs),
-  }));
-}
-
-/**
- * Mint requests by id (UUIDv7: in order of request), from `after` (exclusive). One query; the
- * columns are named as `MintRequest`'s fields, so only the integers need converting.
- * @example await mints(db, { limit: 20, status: 'pending-approval' })
- */
-export async function mints(
-  db: SqlExecutor,
-  page: { limit: number; after?: string; status?: string },
-): Promise<MintRequest[]> {
-  const { rows } = await db.query<
-    Omit<MintRequest, 'chainId' | 'amount' | 'blockNumber'> & {
-      chainId: string;
-      amount: string;
-      blockNumber: string | null;
-    }
-  >(
-    `SELECT m.id, m.customer_id AS "customerId", m.chain_id::text AS "chainId", m.to_address AS "to",
-       m.amount::text AS amount, m.status, m.initiator, m.approvals_required AS "approvalsRequired",
-       m.ledger_pending AS "ledgerPending", m.tx_hash AS "txHash", m.block_number::text AS "blockNumber",
-       m.failure, t.address AS token
-     FROM mint_requests m JOIN chain_tokens t ON t.chain_id = m.chain_id
-     WHERE ($1::uuid IS NULL OR m.id > $1) AND ($2::text IS NULL OR m.status = $2)
-     ORDER BY m.id LIMIT $3`,
-    [page.after ?? null, page.status ?? null, page.limit],
-  );
-  return rows.map((row) => ({
-    ...row,
-    chainId: Number(row.chainId),
-    amount: BigInt(row.amount) as Micro,
-    blockNumber: row.blockNumber === null ? null : BigInt(row.blockNumber),
   }));
 }
 

@@ -117,6 +117,9 @@ export function checkMediaType(header: string | undefined, mediaTypes: readonly 
     );
 }
 
+/** Strict UTF-8: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * The body as JSON (UTF-8), or `json-invalid`; a string (or key) holding NUL or an unpaired
  * surrogate (`"\ud800"`: not Unicode text, and not storable as such), or nesting deeper than
@@ -126,7 +129,7 @@ export function checkMediaType(header: string | undefined, mediaTypes: readonly 
 export function parseJsonBody(bytes: Uint8Array): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(utf8.decode(bytes));
   } catch (error) {
     throw new ApiError(
       'json-invalid',

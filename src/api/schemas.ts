@@ -367,10 +367,12 @@ export const mint = named(
 
 export const approvalRecord = z.strictObject({ approverId: z.string(), approvedAt: timestamp });
 
-export const mintDetail = named(
-  'MintDetail',
-  z.strictObject({ ...mint.shape, approvals: z.array(approvalRecord) }),
-);
+/** The component `id`: an approvable thing with who approved it (routes/approvals.ts `withApprovals`). */
+function withApprovals<S extends z.ZodRawShape>(id: string, thing: z.ZodObject<S>) {
+  return named(id, z.strictObject({ ...thing.shape, approvals: z.array(approvalRecord) }));
+}
+
+export const mintDetail = withApprovals('MintDetail', mint);
 
 export const mintPage = z.strictObject({ mints: z.array(mint), next });
 
@@ -520,10 +522,7 @@ export const payout = named(
   }),
 );
 
-export const payoutDetail = named(
-  'PayoutDetail',
-  z.strictObject({ ...payout.shape, approvals: z.array(approvalRecord) }),
-);
+export const payoutDetail = withApprovals('PayoutDetail', payout);
 
 export const payoutPage = z.strictObject({ payouts: z.array(payout), next });
 
@@ -603,10 +602,7 @@ export const change = named(
   }),
 );
 
-export const changeDetail = named(
-  'ChangeDetail',
-  z.strictObject({ ...change.shape, approvals: z.array(approvalRecord) }),
-);
+export const changeDetail = withApprovals('ChangeDetail', change);
 
 export const changeList = z.strictObject({ changes: z.array(change) });
 

@@ -8,9 +8,9 @@ import type { Hono } from 'hono';
 import { createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import type { TestBackend } from '../storage/testing.ts';
-import { type AppDeps, createApp } from './app.ts';
+import { type AppDeps, createApp, routeTable } from './app.ts';
+import type { Route } from './route.ts';
 
 /** The chain the fixture's token of record is on, and that token (no chain runs). */
 export const testChainId = 31337;
@@ -41,6 +41,8 @@ export interface CallOptions {
 export interface ApiFixture {
   readonly f: IssuanceFixture;
   readonly app: Hono;
+  /** The route table the app serves (but /openapi.json), for tests that walk it. */
+  readonly routes: readonly Route[];
   /** API keys by operator id. */
   readonly keys: Readonly<Record<string, string>>;
   /** Approvers' Ed25519 keys by operator id. */
@@ -95,14 +97,15 @@ export async function apiFixture(
     `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us) VALUES ($1, $2, 0, NULL, 0)`,
     [testChainId, testToken],
   );
-  const app = createApp({
-    store: new SqlLedgerStore(f.t.db),
+  const deps = {
     issuance: f.ctx,
     database: `test (${backend})`,
     version: '0.0.0-test',
     checkResponses: true,
     ...options,
-  });
+  };
+  const app = createApp(deps);
+  const routes = routeTable({ ...deps, ctx: deps.issuance, store: deps.issuance.ledger.store });
   const call = async (method: 'GET' | 'POST', path: string, o: CallOptions = {}) => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.key !== undefined) headers.authorization = `Bearer ${o.key}`;
@@ -132,6 +135,7 @@ export async function apiFixture(
   return {
     f,
     app,
+    routes,
     keys,
     approverKeys,
     call,

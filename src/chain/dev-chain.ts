@@ -32,7 +32,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Hex, keccak256 } from 'viem';
+import { type Hex, hexToNumber, keccak256, numberToHex } from 'viem';
 import { assert, ClearpegError } from '../errors.ts';
 import { createInProcessChain, type Eip1193Provider, type InProcessChain } from './evm.ts';
 
@@ -199,13 +199,11 @@ async function open(chainId: number, file: string, unlock: () => void): Promise<
   const pendingRaw = new Map<Hex, Hex>();
 
   const append = async () => {
-    const head = Number(
-      BigInt((await edr.request({ method: 'eth_blockNumber', params: [] })) as Hex),
-    );
+    const head = hexToNumber((await edr.request({ method: 'eth_blockNumber', params: [] })) as Hex);
     if (head <= journalled) return;
     let text = '';
     for (let n = journalled + 1; n <= head; n++) {
-      const mined = await block(`0x${n.toString(16)}`);
+      const mined = await block(numberToHex(n));
       const transactions = mined.transactions.map((hash) => {
         const raw = pendingRaw.get(hash);
         assert(
@@ -218,7 +216,7 @@ async function open(chainId: number, file: string, unlock: () => void): Promise<
       const line: BlockLine = {
         number: n,
         hash: mined.hash,
-        timestamp: Number(BigInt(mined.timestamp)),
+        timestamp: hexToNumber(mined.timestamp),
         transactions,
       };
       text += `${JSON.stringify(line)}\n`;

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Hex } from 'viem';
+import { type Hex, hexToBytes } from 'viem';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import {
   decryptKeystore,
+  type EncryptKeystoreOptions,
   encryptKeystore,
   type Keystore,
   keystoreLimits,
@@ -16,85 +18,17 @@ import {
   writeKeystoreFile,
 } from './keystore.ts';
 
-// The Web3 Secret Storage Definition's test vectors. The page:
-// https://ethereum.org/en/developers/docs/data-structures-and-encoding/web3-secret-storage/#test-vectors
-// (its source: ethereum/ethereum-org-website,
-// public/content/developers/docs/data-structures-and-encoding/web3-secret-storage/index.md).
-const vectorPassphrase = 'testpassword';
-const vectorPrivateKey: Hex = '0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d';
-const vectorAddress = '008aeeda4d805471df9b2a5b0f38a0c3bcba786b';
-const vectorId = '3198bc9c-6672-5ab3-d995-4942343ae5b6';
-
-/** The page's PBKDF2-SHA-256 vector. */
-const pbkdf2Vector = {
-  crypto: {
-    cipher: 'aes-128-ctr',
-    cipherparams: { iv: '6087dab2f9fdbbfaddc31a909735c1e6' },
-    ciphertext: '5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46',
-    kdf: 'pbkdf2',
-    kdfparams: {
-      c: 262144,
-      dklen: 32,
-      prf: 'hmac-sha256',
-      salt: 'ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd',
-    },
-    mac: '517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2',
-  },
-  id: vectorId,
-  version: 3,
+/** The Web3 Secret Storage Definition's test vectors, with their provenance. */
+const file = JSON.parse(
+  readFileSync(new URL('./vectors/keystore-v3.json', import.meta.url), 'utf8'),
+) as {
+  passphrase: string;
+  privateKey: Hex;
+  address: string;
+  vectors: { name: string; refused?: string; keystore: Keystore }[];
 };
 
-/**
- * The page's scrypt vector as published until July 2023 (and in the old ethereum/wiki), with
- * N 2^18, r 1, p 8 (RFC 7914 would want N < 2^16 for r 1; noble and Go's scrypt waive that
- * for this vector's sake). web3j, keythereum and Trust's keystore still test against it.
- */
-const scryptVector = {
-  crypto: {
-    cipher: 'aes-128-ctr',
-    cipherparams: { iv: '83dbcc02d8ccb40e466191a123791e0e' },
-    ciphertext: 'd172bf743a674da9cdad04534d56926ef8358534d458fffccd4e6ad2fbde479c',
-    kdf: 'scrypt',
-    kdfparams: {
-      dklen: 32,
-      n: 262144,
-      p: 8,
-      r: 1,
-      salt: 'ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19',
-    },
-    mac: '2103ac29920d71da29f15d75b4a16dbe95cfd7ff8faea1056c33131d846e3097',
-  },
-  id: vectorId,
-  version: 3,
-};
-
-/**
- * The page's scrypt vector since ethereum-org-website PR #10825 (July 2023), r 8, p 1. It is
- * not a Web3 Secret Storage file: its published derived key 7446f59e… is scrypt over the salt's
- * 64 hex characters as text, not over the 32 bytes they spell (the generator passed the hex
- * string to scrypt; checked with node:crypto's scrypt), so any reader that decodes the salt,
- * as the definition says and geth and ethers do, finds its MAC wrong.
- */
-const scryptVectorTextSalt = {
-  crypto: {
-    cipher: 'aes-128-ctr',
-    cipherparams: { iv: '740770fce12ce862af21264dab25f1da' },
-    ciphertext: 'dd8a1132cf57db67c038c6763afe2cbe6ea1949a86abc5843f8ca656ebbb1ea2',
-    kdf: 'scrypt',
-    kdfparams: {
-      dklen: 32,
-      n: 262144,
-      p: 1,
-      r: 8,
-      salt: '25710c2ccd7c610b24d068af83b959b7a0e5f40641f0c82daeb1345766191034',
-    },
-    mac: '337aeb86505d2d0bb620effe57f18381377d67d76dac1090626aa5cd20886a7c',
-  },
-  id: vectorId,
-  version: 3,
-};
-
-const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+const bytes = (hex: string) => hexToBytes(`0x${hex}`);
 /** scrypt N for tests: 1024 keeps a derivation near 5 ms. */
 const fast = { scryptN: 1024 } as const;
 const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -123,43 +57,37 @@ function altered(
 }
 
 describe('keystore: the definition’s test vectors, both ways', () => {
-  it('PBKDF2-SHA-256: decrypts to the key, and encrypts back to the same ciphertext and MAC', async () => {
-    assert.equal(await decryptKeystore(pbkdf2Vector, vectorPassphrase), vectorPrivateKey);
-    const written = await encryptKeystore(vectorPrivateKey, vectorPassphrase, {
-      kdf: 'pbkdf2',
-      salt: bytes(pbkdf2Vector.crypto.kdfparams.salt),
-      iv: bytes(pbkdf2Vector.crypto.cipherparams.iv),
-      id: vectorId,
+  // Alternately as an object and as the JSON text a file holds: decryptKeystore takes both.
+  for (const [i, { name, refused, keystore }] of file.vectors.entries()) {
+    const input = i % 2 === 0 ? keystore : JSON.stringify(keystore);
+    if (refused !== undefined) {
+      it(`${name}: refused as ${refused}`, async () => {
+        await assert.rejects(decryptKeystore(input, file.passphrase), { code: refused });
+      });
+      continue;
+    }
+    it(`${name}: decrypts to the key, and encrypts back to the same ciphertext and MAC`, async () => {
+      assert.equal(await decryptKeystore(input, file.passphrase), file.privateKey);
+      const { crypto } = keystore;
+      // No cost (scrypt's N, PBKDF2's iterations) is given: the default is the vector's, geth's.
+      const options: EncryptKeystoreOptions =
+        crypto.kdf === 'pbkdf2'
+          ? { kdf: 'pbkdf2' }
+          : { scryptR: crypto.kdfparams.r, scryptP: crypto.kdfparams.p };
+      const written = await encryptKeystore(file.privateKey, file.passphrase, {
+        ...options,
+        salt: bytes(crypto.kdfparams.salt),
+        iv: bytes(crypto.cipherparams.iv),
+        id: keystore.id,
+      });
+      assert.deepEqual(written, { ...keystore, address: file.address });
+      if (crypto.kdf === 'pbkdf2') assert.equal(pbkdf2IterationsDefault, crypto.kdfparams.c);
+      else assert.equal(scryptNDefault, crypto.kdfparams.n);
     });
-    assert.deepEqual(written, { ...pbkdf2Vector, address: vectorAddress });
-    assert.equal(pbkdf2IterationsDefault, pbkdf2Vector.crypto.kdfparams.c);
-  });
-
-  it('scrypt (N 2^18, r 1, p 8): decrypts to the key, and encrypts back to the same ciphertext and MAC', async () => {
-    assert.equal(
-      await decryptKeystore(JSON.stringify(scryptVector), vectorPassphrase),
-      vectorPrivateKey,
-    );
-    const written = await encryptKeystore(vectorPrivateKey, vectorPassphrase, {
-      scryptR: 1,
-      scryptP: 8,
-      salt: bytes(scryptVector.crypto.kdfparams.salt),
-      iv: bytes(scryptVector.crypto.cipherparams.iv),
-      id: vectorId,
-    });
-    // No scryptN given: the default is the vector's, geth's standard.
-    assert.deepEqual(written, { ...scryptVector, address: vectorAddress });
-    assert.equal(scryptNDefault, scryptVector.crypto.kdfparams.n);
-  });
-
-  it('scrypt, the page’s current vector (salt used as text): refused as a wrong passphrase', async () => {
-    await assert.rejects(decryptKeystore(scryptVectorTextSalt, vectorPassphrase), {
-      code: 'keystore-passphrase-wrong',
-    });
-  });
+  }
 
   it('the vector key has the published address', () => {
-    assert.equal(privateKeyToAddress(vectorPrivateKey).toLowerCase(), `0x${vectorAddress}`);
+    assert.equal(privateKeyToAddress(file.privateKey).toLowerCase(), `0x${file.address}`);
   });
 });
 

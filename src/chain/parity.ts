@@ -10,7 +10,7 @@
 import type { Hex, PublicClient } from 'viem';
 import { ClearpegError } from '../errors.ts';
 import { accountFlag, type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
-import { raiseAlert } from '../policy/alerts.ts';
+import { tripBreaker } from '../policy/alerts.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { indexedBlock, issuerHeld } from './indexer.ts';
@@ -133,17 +133,12 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
     };
     // One alert per trip: while the breaker stays tripped, later mismatches are recorded
     // above but raise nothing new; once an operator clears it, the next mismatch alerts again.
-    const tripped = await tx.query(
-      `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
-       ON CONFLICT (name) DO NOTHING RETURNING name`,
-      [mintBreaker(chainId), JSON.stringify(detail), now],
-    );
-    if (tripped.rows.length === 0) return;
-    await raiseAlert(
+    const subject = `chain ${chainId} at block ${blockNumber}`;
+    await tripBreaker(
       tx,
-      'parity-mismatch',
-      `chain ${chainId} at block ${blockNumber}`,
+      mintBreaker(chainId),
       detail,
+      { kind: 'parity-mismatch', subject, detail },
       now,
     );
   });

@@ -16,6 +16,7 @@ import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { type ChainConfig, defaultChains } from './config.ts';
+import type { RequestState } from './connector.ts';
 import { issuerKeyFile } from './keys.ts';
 import { chainTie, supplyAccountSpec, trippedBreakers } from './parity.ts';
 import {
@@ -59,12 +60,25 @@ describe('chain runtime on the persistent in-process chain', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** A mint through the connector, posted to the ledger tied to its block when it is final. */
-  async function mint(requestId: string, to: Hex, amount: Micro, post = true) {
-    const token = (await tokenRecord(t.db, chainId))!;
+  /** Posts a mint's `amount` to the ledger's supply, tied to its block. */
+  async function post(state: RequestState, amount: Micro) {
     const supply = (await ledger.ensureAccount(supplyAccountSpec(chainId))).id;
     const fiat = (await ledger.ensureAccount({ code: 'customers:1:fiat', asset: 'USD', flags: 0 }))
       .id;
+    return ledger.submit([
+      {
+        type: 'transfer',
+        id: uuidv7(),
+        asset: 'USD',
+        postings: [{ debit: fiat, credit: supply, amount }],
+        metadata: chainTie(chainId, state.blockNumber!, state.txHash!),
+      },
+    ]);
+  }
+
+  /** A mint through the connector, posted to the ledger tied to its block when it is final. */
+  async function mint(requestId: string, to: Hex, amount: Micro, posted = true) {
+    const token = (await tokenRecord(t.db, chainId))!;
     let state = await chain.connector.submit(requestId, {
       to: token.address,
       function: 'mint',
@@ -74,16 +88,8 @@ describe('chain runtime on the persistent in-process chain', () => {
       await chain.connector.poll();
       state = (await chain.connector.get(requestId))!;
     }
-    if (post) {
-      const [outcome] = await ledger.submit([
-        {
-          type: 'transfer',
-          id: uuidv7(),
-          asset: 'USD',
-          postings: [{ debit: fiat, credit: supply, amount }],
-          metadata: chainTie(chainId, state.blockNumber!, state.txHash!),
-        },
-      ]);
+    if (posted) {
+      const [outcome] = await post(state, amount);
       assert.equal(outcome?.status, 'committed');
     }
     return state;
@@ -156,19 +162,7 @@ describe('chain runtime on the persistent in-process chain', () => {
     assert.deepEqual(await trippedBreakers(t.db), [`mint:${chainId}`]);
     await t.db.query('DELETE FROM breakers');
     // Put right in the ledger (as an operator's correcting entry would): parity holds again.
-    const supply = (await ledger.ensureAccount(supplyAccountSpec(chainId))).id;
-    const fiat = (await ledger.ensureAccount({ code: 'customers:1:fiat', asset: 'USD', flags: 0 }))
-      .id;
-    const state = (await chain.connector.get('runtime-mint-out-of-band'))!;
-    await ledger.submit([
-      {
-        type: 'transfer',
-        id: uuidv7(),
-        asset: 'USD',
-        postings: [{ debit: fiat, credit: supply, amount: usd('1') }],
-        metadata: chainTie(chainId, state.blockNumber!, state.txHash!),
-      },
-    ]);
+    await post((await chain.connector.get('runtime-mint-out-of-band'))!, usd('1'));
     assert.equal((await worker.tick()).parity?.ok, true);
   });
 

@@ -13,6 +13,7 @@
  * repeated, by running it again.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createPublicClient,
   createWalletClient,
@@ -282,9 +283,9 @@ export async function deployToken(
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const sent: string[] = [];
   /** Submits a step and waits until it is mined (the next step's simulation needs its effect). */
-  const step = async (name: string, submit: () => Promise<RequestState>) => {
+  const step = async (name: string, submit: (requestId: string) => Promise<RequestState>) => {
     const requestId = deployRequestId(chainId, name);
-    let state = await submit();
+    let state = await submit(requestId);
     options.progress?.(name, state);
     while (state.status === 'signed') {
       await sleep(pollIntervalMs);
@@ -299,8 +300,8 @@ export async function deployToken(
     sent.push(requestId);
     return state;
   };
-  const deployed = await step('deploy', () =>
-    connector.deployToken(deployRequestId(chainId, 'deploy'), {
+  const deployed = await step('deploy', (requestId) =>
+    connector.deployToken(requestId, {
       name: options.name,
       symbol: options.symbol,
       adminDelaySeconds: options.adminDelaySeconds,
@@ -313,15 +314,15 @@ export async function deployToken(
     issuerRoles.map((role) => readToken(client, token, role) as Promise<Hex>),
   );
   for (const [i, role] of issuerRoles.entries())
-    await step(`grant:${role}`, () =>
-      connector.submit(deployRequestId(chainId, `grant:${role}`), {
+    await step(`grant:${role}`, (requestId) =>
+      connector.submit(requestId, {
         to: token,
         function: 'grantRole',
         args: [roles[i], account.address],
       }),
     );
-  await step('minter-allowance', () =>
-    connector.submit(deployRequestId(chainId, 'minter-allowance'), {
+  await step('minter-allowance', (requestId) =>
+    connector.submit(requestId, {
       to: token,
       function: 'setMinterAllowance',
       args: [account.address, options.minterAllowance],
@@ -329,8 +330,8 @@ export async function deployToken(
   );
   if (options.adminTo !== undefined) {
     const adminTo = options.adminTo;
-    await step('admin-transfer', () =>
-      connector.submit(deployRequestId(chainId, 'admin-transfer'), {
+    await step('admin-transfer', (requestId) =>
+      connector.submit(requestId, {
         to: token,
         function: 'beginDefaultAdminTransfer',
         args: [adminTo],
@@ -345,11 +346,12 @@ export async function deployToken(
     await sleep(pollIntervalMs);
   }
   await checkDeployment(chain, token, roles);
+  const deployId = deployRequestId(chainId, 'deploy');
   const record: TokenRecord = {
     chainId,
     address: token.toLowerCase() as Hex,
-    deployBlock: (await connector.get(deployRequestId(chainId, 'deploy')))!.blockNumber!,
-    deployRequestId: deployRequestId(chainId, 'deploy'),
+    deployBlock: (await connector.get(deployId))!.blockNumber!,
+    deployRequestId: deployId,
   };
   await recordToken(db, record);
   return record;
@@ -395,8 +397,4 @@ async function checkDeployment(
         'deploy-check-failed',
         `chain ${chain.config.name}: ${what} is ${String(got)} on the deployed token ${token}, not ${String(expected)}`,
       );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -13,7 +13,7 @@ import { signApproval } from '../policy/approvals.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import { describeIntent, type Intent } from '../policy/intent.ts';
 import type { Command } from './io.ts';
-import { type Human, remoteCommand, writeOptions } from './remote.ts';
+import { type Human, itemPath, remoteCommand, writeOptions } from './remote.ts';
 
 /**
  * The lines of a request just made, then how its approvers sign it.
@@ -56,21 +56,20 @@ export function checkServerIntent(
 ): void {
   const server = (request.intent ?? {}) as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(server), ...Object.keys(rebuilt)])].sort();
-  const differ = keys.filter(
-    (key) => canonicalJson(server[key] ?? null) !== canonicalJson(rebuilt[key] ?? null),
-  );
+  const differ = keys.flatMap((key) => {
+    const shown = canonicalJson(server[key] ?? null);
+    const signed = canonicalJson(rebuilt[key] ?? null);
+    return shown === signed ? [] : [{ key, text: `${key}: server ${shown}, rebuilt ${signed}` }];
+  });
   const textDiffers =
     request.intentText !== undefined && request.intentText !== describeIntent(rebuilt);
   if (differ.length === 0 && !textDiffers) return;
-  const fields = differ.map(
-    (key) =>
-      `${key}: server ${canonicalJson(server[key] ?? null)}, rebuilt ${canonicalJson(rebuilt[key] ?? null)}`,
-  );
+  const fields = [...differ.map((d) => d.text), ...(textDiffers ? ['intentText'] : [])];
   throw new ClearpegError(
     'intent-mismatch',
-    `the server's intent for ${what} ${request.id} is not the one rebuilt from its own fields (${[...fields, ...(textDiffers ? ['intentText'] : [])].join('; ')}): nothing was signed`,
+    `the server's intent for ${what} ${request.id} is not the one rebuilt from its own fields (${fields.join('; ')}): nothing was signed`,
     {
-      field: differ.length === 0 ? 'intentText' : `intent.${differ[0]}`,
+      field: differ[0] === undefined ? 'intentText' : `intent.${differ[0].key}`,
       rule: "the intent rebuilt from the request's own fields",
     },
   );
@@ -112,7 +111,7 @@ export function approveCommand<T extends { id: string; intent: unknown }>(
       const id = arg(`ID: give the ${signable.what} id (a UUID)`);
       const { approverId, key } = readApproverKeyFile(option('key', 'your approver key file'));
       try {
-        const path = `${signable.path}/${encodeURIComponent(id)}`;
+        const path = itemPath(signable.path, id);
         const { body: request } = await client.get<T>(path);
         if (request.id !== id)
           throw new ClearpegError(

@@ -39,6 +39,10 @@ function clearpeg(env: NodeJS.ProcessEnv, ...args: string[]) {
 const deploy = (env: NodeJS.ProcessEnv, chain: string, allowance: string, ...more: string[]) =>
   clearpeg(env, 'chain', 'deploy', '--chain', chain, '--minter-allowance', allowance, ...more);
 
+/** `clearpeg chain key show --chain node`. */
+const keyShow = (env: NodeJS.ProcessEnv) =>
+  clearpeg(env, 'chain', 'key', 'show', '--chain', 'node');
+
 describe('clearpeg chain, against hardhat node over HTTP', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-cli-chain-'));
   let node: HardhatNode;
@@ -82,27 +86,13 @@ describe('clearpeg chain, against hardhat node over HTTP', () => {
     const again = await clearpeg(env, 'chain', 'key', 'create', '--chain', 'node');
     assert.equal(again.code, 1);
     assert.match(again.err, /exists/);
-    const show = await clearpeg(env, 'chain', 'key', 'show', '--chain', 'node');
+    const show = await keyShow(env);
     assert.equal(show.code, 0, show.err);
     assert.match(show.out, new RegExp(node.accounts[1]!.address));
-    const locked = await clearpeg(
-      { ...env, CLEARPEG_KEY_PASSPHRASE: '' },
-      'chain',
-      'key',
-      'show',
-      '--chain',
-      'node',
-    );
+    const locked = await keyShow({ ...env, CLEARPEG_KEY_PASSPHRASE: '' });
     assert.equal(locked.code, 1);
     assert.match(locked.err, /CLEARPEG_KEY_PASSPHRASE is not set/);
-    const wrong = await clearpeg(
-      { ...env, CLEARPEG_KEY_PASSPHRASE: 'not the passphrase at all' },
-      'chain',
-      'key',
-      'show',
-      '--chain',
-      'node',
-    );
+    const wrong = await keyShow({ ...env, CLEARPEG_KEY_PASSPHRASE: 'not the passphrase at all' });
     assert.equal(wrong.code, 1);
   });
 

@@ -6,15 +6,24 @@
 import { type Hex, isAddress } from 'viem';
 import { type ChainConfig, loadChains } from '../chain/config.ts';
 import { createIssuerKey, issuerKeyFile, readIssuerAccount } from '../chain/keys.ts';
-import { stopsMinting } from '../chain/parity.ts';
+import { stopsMinting, trippedBreakers } from '../chain/parity.ts';
 import { deployToken, openIssuerChain, resolveToken } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { toJson } from '../json.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
-import { type Command, commandOptions, exitCode, UsageError, withDatabase } from './io.ts';
+import {
+  type Command,
+  commandOptions,
+  exitCode,
+  printView,
+  readOptions,
+  strings,
+  UsageError,
+  withDatabase,
+} from './io.ts';
 
-const options = (args: readonly string[]) => commandOptions(args, { json: { type: 'boolean' } });
+const options = (args: readonly string[]) => commandOptions(args, readOptions);
 
 type ParityRow = {
   chain_id: string;
@@ -78,9 +87,7 @@ export const chainStatus: Command = {
         `SELECT chain_id::text, count(*)::int AS n FROM chain_requests WHERE status IN ('signed', 'mined') GROUP BY chain_id`,
       );
       const parity = await latestParity(db);
-      const breakers = (
-        await db.query<{ name: string }>('SELECT name FROM breakers ORDER BY name')
-      ).rows.map((row) => row.name);
+      const breakers = await trippedBreakers(db);
       return chains.map((chain) => {
         const id = String(chain.chainId);
         return {
@@ -144,13 +151,11 @@ export const chainParity: Command = {
 /** The configured chain named by `--chain`. */
 function chainOption(name: string | undefined): ChainConfig {
   const chains = loadChains();
-  if (name === undefined)
-    throw new UsageError(`--chain: give one of ${chains.map((c) => c.name).join(', ')}`);
+  const names = chains.map((c) => c.name).join(', ');
+  if (name === undefined) throw new UsageError(`--chain: give one of ${names}`);
   const chain = chains.find((c) => c.name === name);
   if (chain === undefined)
-    throw new UsageError(
-      `--chain: no chain "${name}" is configured (configured: ${chains.map((c) => c.name).join(', ')})`,
-    );
+    throw new UsageError(`--chain: no chain "${name}" is configured (configured: ${names})`);
   return chain;
 }
 
@@ -164,13 +169,11 @@ export const chainDeploy: Command = {
     'clearpeg chain deploy --chain NAME --minter-allowance AMOUNT [--token-name "Clearpeg USD"] [--symbol CPUSD] [--admin-delay SECONDS] [--admin-to ADDRESS] [--json]',
   async run(args, context) {
     const { values } = commandOptions(args, {
-      chain: { type: 'string' },
-      'minter-allowance': { type: 'string' },
+      ...readOptions,
+      ...strings('chain', 'minter-allowance', 'admin-to'),
       'token-name': { type: 'string', default: 'Clearpeg USD' },
       symbol: { type: 'string', default: 'CPUSD' },
       'admin-delay': { type: 'string', default: String(adminDelaySecondsDefault) },
-      'admin-to': { type: 'string' },
-      json: { type: 'boolean' },
     });
     const config = chainOption(values.chain);
     if (values['minter-allowance'] === undefined)
@@ -216,11 +219,24 @@ export const chainDeploy: Command = {
       token: record.address,
       deployBlock: String(record.deployBlock),
     };
-    if (values.json) context.out(toJson(view));
-    else context.out(`token ${view.token} on ${view.chain}, deployed at block ${view.deployBlock}`);
-    return exitCode.ok;
+    return printView(context, values.json, view, [
+      `token ${view.token} on ${view.chain}, deployed at block ${view.deployBlock}`,
+    ]);
   },
 };
+
+/**
+ * The private key to import, from the variable `--private-key-env` names: never from the
+ * command line, where arguments are visible to every user.
+ */
+function privateKeyFromEnv(variable: string | undefined): Hex {
+  if (variable === undefined)
+    throw new UsageError('--private-key-env: name the variable that holds the key');
+  const value = process.env[variable];
+  if (value === undefined || value === '')
+    throw new UsageError(`--private-key-env: ${variable} is not set`);
+  return value as Hex;
+}
 
 export const chainKey: Command = {
   name: 'chain key',
@@ -229,44 +245,27 @@ export const chainKey: Command = {
     'clearpeg chain key create|import|show --chain NAME [--private-key-env VARIABLE] [--json]   (CLEARPEG_KEY_PASSPHRASE)',
   async run(args, context) {
     const { values, positionals } = commandOptions(args, {
-      chain: { type: 'string' },
-      'private-key-env': { type: 'string' },
-      json: { type: 'boolean' },
+      ...readOptions,
+      ...strings('chain', 'private-key-env'),
     });
     const action = positionals[0];
     if (action !== 'create' && action !== 'import' && action !== 'show')
       throw new UsageError('give create, import or show');
     const config = chainOption(values.chain);
     const dataDir = context.config.dataDir;
-    let address: Hex;
-    if (action === 'show') {
-      address = (await readIssuerAccount(dataDir, config)).address;
-    } else {
-      let privateKey: Hex | undefined;
-      if (action === 'import') {
-        // From the environment, never the command line: arguments are visible to every user.
-        const variable = values['private-key-env'];
-        if (variable === undefined)
-          throw new UsageError('--private-key-env: name the variable that holds the key');
-        const value = process.env[variable];
-        if (value === undefined || value === '')
-          throw new UsageError(`--private-key-env: ${variable} is not set`);
-        privateKey = value as Hex;
-      }
-      ({ address } = await createIssuerKey(
-        dataDir,
-        config,
-        privateKey === undefined ? {} : { privateKey },
-      ));
-    }
+    const { address } =
+      action === 'show'
+        ? await readIssuerAccount(dataDir, config)
+        : await createIssuerKey(
+            dataDir,
+            config,
+            action === 'import' ? { privateKey: privateKeyFromEnv(values['private-key-env']) } : {},
+          );
     const file = issuerKeyFile(dataDir, config);
-    if (values.json) context.out(toJson({ chain: config.name, address, file }));
-    else
-      context.out(
-        action === 'show'
-          ? `${config.name}: issuer ${address} (${file})`
-          : `${config.name}: issuer ${address}, key in ${file}; fund this address with gas before "clearpeg chain deploy"`,
-      );
-    return exitCode.ok;
+    return printView(context, values.json, { chain: config.name, address, file }, [
+      action === 'show'
+        ? `${config.name}: issuer ${address} (${file})`
+        : `${config.name}: issuer ${address}, key in ${file}; fund this address with gas before "clearpeg chain deploy"`,
+    ]);
   },
 };

@@ -18,7 +18,6 @@ import { ClearpegError } from '../errors.ts';
 import { type ChangeAction, changeActions, changeIntent } from '../issuance/governance.ts';
 import { toJson } from '../json.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
-import { UsageError } from './io.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
 
 type Change = z.infer<typeof change>;
@@ -96,10 +95,8 @@ export const changesPropose = remoteCommand({
   summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
   usage: `clearpeg changes propose --action ${changeActions.join('|')} --body-file BODY.json [--json] [--idempotency-key K]`,
   options: writeOptions('action', 'body-file'),
-  async run({ option, send }) {
-    const action = option('action', changeActions.join(', '));
-    if (!(changeActions as readonly string[]).includes(action))
-      throw new UsageError(`--action: give ${changeActions.join(', ')}`);
+  async run({ option, choice, send }) {
+    const action = choice('action', changeActions);
     const body = readBodyFile(option('body-file', 'the JSON body'));
     return send('/v1/changes', { action, body }, awaitingApproval('changes approve', changeLines));
   },

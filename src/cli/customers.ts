@@ -9,15 +9,13 @@ import { statementBytesMax } from '../api/routes/deposits.ts';
 import type { customer, deposit, importReport, recordedDeposit, wallet } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
 import { kycStates } from '../issuance/customers.ts';
-import { UsageError } from './io.ts';
-import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
 
 type Customer = z.infer<typeof customer>;
 type RecordedDeposit = z.infer<typeof recordedDeposit>;
 type Deposit = z.infer<typeof deposit>;
 
 const customerUsage = 'ID: give the customer id, e.g. CUST-0001';
-const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
 
 function customerLine(c: Customer): string {
   const wallets = c.wallets.map((w) => `${w.chainId}:${w.address}`).join(' ');
@@ -72,12 +70,10 @@ export const customersKyc = remoteCommand({
   summary: "set a customer's KYC state (compliance)",
   usage: `clearpeg customers kyc ID --state ${kycStates.join('|')} [--json] [--idempotency-key K]`,
   options: writeOptions('state'),
-  async run({ arg, option, send }) {
+  async run({ arg, choice, send }) {
     const id = arg(customerUsage);
-    const state = option('state', kycStates.join(', '));
-    if (!(kycStates as readonly string[]).includes(state))
-      throw new UsageError(`--state: give ${kycStates.join(', ')}`);
-    return send(`${customerPath(id)}/kyc`, { kyc: state }, customerLines);
+    const state = choice('state', kycStates);
+    return send(`${itemPath('/v1/customers', id)}/kyc`, { kyc: state }, customerLines);
   },
 });
 
@@ -93,7 +89,7 @@ export const customersWallet = remoteCommand({
       chainId: chainId('chain'),
       address: option('address', 'the wallet address, 0x and 40 hex digits'),
     };
-    return send(`${customerPath(id)}/wallets`, body, (w: z.infer<typeof wallet>) => [
+    return send(`${itemPath('/v1/customers', id)}/wallets`, body, (w: z.infer<typeof wallet>) => [
       `wallet ${w.address} on chain ${w.chainId} registered for ${id}`,
     ]);
   },

@@ -25,7 +25,7 @@ import {
   mintIntent,
   requestMint,
 } from '../issuance/mint.ts';
-import { createOperator } from '../issuance/operators.ts';
+import { createOperator, operatorCount } from '../issuance/operators.ts';
 import { approvePayout, createPayout, markPayoutSent, payoutIntent } from '../issuance/payouts.ts';
 import { listRedemptions, type Redemption, redemptionQuote } from '../issuance/redemption.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
@@ -67,8 +67,11 @@ const demoCustomers = [
   { id: 'CUST-0003', name: 'Initech Remittance Co', deposit: '750000', account: 3 },
 ] as const;
 
-/** Where the demo keeps its operators' credentials (mode 0600). */
-function credentialsFile(directory: string): string {
+/**
+ * Where the demo keeps its operators' credentials (mode 0600).
+ * @example credentialsFile(info.directory) // '.clearpeg/demo/operators.json'
+ */
+export function credentialsFile(directory: string): string {
   return join(directory, 'operators.json');
 }
 
@@ -93,14 +96,14 @@ export async function runDemo(options: {
 }): Promise<DemoInfo> {
   const { ctx, out } = options;
   const directory = join(options.dataDir, 'demo');
-  if (existsSync(credentialsFile(directory)))
+  const credentials = credentialsFile(directory);
+  if (existsSync(credentials))
     return {
       directory,
       seeded: false,
-      operators: JSON.parse(readFileSync(credentialsFile(directory), 'utf8')).operators,
+      operators: JSON.parse(readFileSync(credentials, 'utf8')).operators,
     };
-  const { rows } = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM operators');
-  if (rows[0]!.n > 0)
+  if ((await operatorCount(ctx.db)) > 0)
     throw new Error(
       'demo: this database has operators but no demo credentials; run "clearpeg serve" without --demo',
     );
@@ -127,7 +130,7 @@ export async function runDemo(options: {
     );
     operators.push({ id: operator.id, roles: operator.roles, apiKey, keyFile });
   }
-  writeFileSync(credentialsFile(directory), `${JSON.stringify({ operators }, null, 2)}\n`, {
+  writeFileSync(credentials, `${JSON.stringify({ operators }, null, 2)}\n`, {
     mode: 0o600,
   });
   const actor = (id: string): Actor => ({
@@ -144,13 +147,14 @@ export async function runDemo(options: {
   const mints: MintRequest[] = [];
   for (const customer of demoCustomers) {
     const holder = chain.local!.accounts[customer.account]!.address;
+    const deposit = parseAmount(customer.deposit);
     await createCustomer(ctx, compliance, { id: customer.id, name: customer.name });
     await setKyc(ctx, compliance, customer.id, 'approved');
     await registerWallet(ctx, compliance, { customerId: customer.id, chainId, address: holder });
     await recordDeposit(ctx, treasurer, {
       reference: `DEMO-FED-${customer.id}`,
       bank: 'bank-a',
-      amount: parseAmount(customer.deposit),
+      amount: deposit,
       customerId: customer.id,
       bookingDate: new Date(Number(ctx.clockUs() / 1000n)).toISOString().slice(0, 10),
     });
@@ -158,7 +162,7 @@ export async function runDemo(options: {
       customerId: customer.id,
       chainId,
       to: holder,
-      amount: parseAmount(customer.deposit),
+      amount: deposit,
     });
     for (const approverId of ['op-ann', 'op-bob', 'op-cat'].slice(0, request.approvalsRequired))
       await approveMint(

@@ -4,6 +4,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
+import { toJson } from '../json.ts';
 import { openDatabase } from '../storage/open.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 
@@ -39,19 +40,58 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A command's option table. */
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
 /**
  * Parses a command's options; a wrong one is a `UsageError`.
- * @example const { values } = commandOptions(args, { json: { type: 'boolean' } })
+ * @example const { values } = commandOptions(args, readOptions)
  */
-export function commandOptions<const O extends NonNullable<ParseArgsConfig['options']>>(
-  args: readonly string[],
-  options: O,
-) {
+export function commandOptions<const O extends Options>(args: readonly string[], options: O) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** The options every read takes. */
+export const readOptions = { json: { type: 'boolean' } } as const;
+
+/**
+ * String options by name, for a command's option table.
+ * @example commandOptions(args, { ...readOptions, ...strings('id', 'out') })
+ */
+export function strings<const N extends readonly string[]>(
+  ...names: N
+): { [K in N[number]]: { type: 'string' } } {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as {
+    [K in N[number]]: { type: 'string' };
+  };
+}
+
+/**
+ * The value of a required option, or a `UsageError` naming it.
+ * @example const out = requiredOption(values.out, '--out', 'the file to write') // '--out: give the file to write'
+ */
+export function requiredOption(value: string | undefined, option: string, what: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${option}: give ${what}`);
+  return value;
+}
+
+/**
+ * Prints what a command made: `view` as JSON with `--json`, else the lines a person reads.
+ * @example return printView(context, values.json, { apiKey }, [`API key: ${apiKey}`])
+ */
+export function printView(
+  context: Pick<CommandContext, 'out'>,
+  json: boolean | undefined,
+  view: unknown,
+  lines: readonly string[],
+): number {
+  if (json) context.out(toJson(view));
+  else for (const line of lines) context.out(line);
+  return exitCode.ok;
 }
 
 /** Opens the configured database for the length of `body`. */

@@ -19,7 +19,6 @@ import { actorForApiKey, createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openDatabase } from '../storage/open.ts';
 import type { Command } from './io.ts';
 import { commands, main } from './main.ts';
@@ -125,7 +124,6 @@ describe('the API commands, over HTTP against a running server', () => {
       [Number(chainId), token],
     );
     const app = createApp({
-      store: new SqlLedgerStore(f.t.db),
       issuance: f.ctx,
       database: 'test (pglite)',
       version: '0.0.0-test',

@@ -10,18 +10,21 @@
  *   exists (the first admin and approvers); it refuses once operators exist, unless
  *   `--bootstrap` says the ceremony is still going on. After it, operators are added by change.
  */
-import type { ParseArgsConfig } from 'node:util';
 import { ClearpegError } from '../errors.ts';
-import { type OperatorRole, operatorRoles } from '../issuance/actors.ts';
-import { createOperator, generateApiKey } from '../issuance/operators.ts';
-import { toJson } from '../json.ts';
+import { type OperatorRole, operatorIdPattern, operatorRoles } from '../issuance/actors.ts';
+import { createOperator, generateApiKey, operatorCount } from '../issuance/operators.ts';
 import { generateApproverKey } from '../policy/approvals.ts';
 import { writeApproverKeyFile } from '../policy/approver-key-file.ts';
-import { type Command, commandOptions, exitCode, UsageError, withDatabase } from './io.ts';
-import { strings } from './remote.ts';
-
-/** An operator id, as the operators table and the key file take it. */
-const operatorIdPattern = /^[a-z][a-z0-9-]{0,63}$/;
+import {
+  type Command,
+  commandOptions,
+  printView,
+  readOptions,
+  requiredOption,
+  strings,
+  UsageError,
+  withDatabase,
+} from './io.ts';
 
 function operatorId(value: string | undefined): string {
   if (value === undefined || !operatorIdPattern.test(value))
@@ -29,50 +32,34 @@ function operatorId(value: string | undefined): string {
   return value;
 }
 
-/** Prints `view` as JSON with `--json`, else `lines`. */
-function show(
-  out: (line: string) => void,
-  json: boolean | undefined,
-  view: unknown,
-  lines: string[],
-) {
-  if (json) out(toJson(view));
-  else for (const line of lines) out(line);
-  return exitCode.ok;
-}
-
-const jsonOption = { json: { type: 'boolean' } } satisfies ParseArgsConfig['options'];
-
 export const approverKeygen: Command = {
   name: 'approver keygen',
   summary: 'write a new approver key file (Ed25519) and print the public key to register',
   usage: 'clearpeg approver keygen --id OPERATOR_ID --out FILE [--json]',
   async run(args, context) {
-    const { values } = commandOptions(args, { ...jsonOption, ...strings('id', 'out') });
+    const { values } = commandOptions(args, { ...readOptions, ...strings('id', 'out') });
     const approverId = operatorId(values.id);
-    if (values.out === undefined || values.out === '')
-      throw new UsageError('--out: give the file to write the key to (it must not exist)');
+    const file = requiredOption(
+      values.out,
+      '--out',
+      'the file to write the key to (it must not exist)',
+    );
     const key = generateApproverKey();
     try {
-      writeApproverKeyFile(values.out, approverId, key);
+      writeApproverKeyFile(file, approverId, key);
     } catch (error) {
       throw new ClearpegError(
         'approver-key-file-unwritable',
-        `${values.out}: ${(error as Error).message} (an existing key file is never overwritten)`,
+        `${file}: ${(error as Error).message} (an existing key file is never overwritten)`,
         { field: 'out', rule: 'a new file' },
       );
     } finally {
       key.privateKey.fill(0);
     }
-    return show(
-      context.out,
-      values.json,
-      { approverId, publicKey: key.publicKey, file: values.out },
-      [
-        `approver key of ${approverId} written to ${values.out} (mode 0600; keep it on this machine)`,
-        `public key to register: ${key.publicKey}`,
-      ],
-    );
+    return printView(context, values.json, { approverId, publicKey: key.publicKey, file }, [
+      `approver key of ${approverId} written to ${file} (mode 0600; keep it on this machine)`,
+      `public key to register: ${key.publicKey}`,
+    ]);
   },
 };
 
@@ -81,9 +68,9 @@ export const operatorKeygen: Command = {
   summary: 'print a new API key and its SHA-256, for an operator.add change',
   usage: 'clearpeg operator keygen [--json]',
   async run(args, context) {
-    const { values } = commandOptions(args, jsonOption);
+    const { values } = commandOptions(args, readOptions);
     const { apiKey, sha256Hex } = generateApiKey();
-    return show(context.out, values.json, { apiKey, apiKeySha256: sha256Hex }, [
+    return printView(context, values.json, { apiKey, apiKeySha256: sha256Hex }, [
       `API key (yours only; export it as CLEARPEG_API_KEY, never send it): ${apiKey}`,
       `apiKeySha256 for the operator.add change: ${sha256Hex}`,
     ]);
@@ -110,30 +97,28 @@ export const setupOperator: Command = {
     'clearpeg setup operator --id ID --name NAME --roles r1,r2 [--approval-key HEX] [--bootstrap] [--json]',
   async run(args, context) {
     const { values } = commandOptions(args, {
-      ...jsonOption,
+      ...readOptions,
       ...strings('id', 'name', 'roles', 'approval-key'),
       bootstrap: { type: 'boolean' },
     });
     const id = operatorId(values.id);
-    if (values.name === undefined || values.name === '')
-      throw new UsageError("--name: give the operator's name");
     const operator = {
       id,
-      name: values.name,
+      name: requiredOption(values.name, '--name', "the operator's name"),
       roles: rolesOption(values.roles),
       ...(values['approval-key'] === undefined ? {} : { approvalKey: values['approval-key'] }),
     };
     const { apiKey } = await withDatabase(context, async (db) => {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM operators');
-      if (rows[0]!.n > 0 && !values.bootstrap)
+      const registered = await operatorCount(db);
+      if (registered > 0 && !values.bootstrap)
         throw new ClearpegError(
           'setup-done',
-          `operators are registered already (${rows[0]!.n}): add one with an operator.add change (clearpeg operator keygen, clearpeg changes propose), or pass --bootstrap while the set-up ceremony is still going on`,
+          `operators are registered already (${registered}): add one with an operator.add change (clearpeg operator keygen, clearpeg changes propose), or pass --bootstrap while the set-up ceremony is still going on`,
           { rule: 'no operators yet, or --bootstrap' },
         );
       return createOperator(db, operator);
     });
-    return show(context.out, values.json, { id, roles: operator.roles, apiKey }, [
+    return printView(context, values.json, { id, roles: operator.roles, apiKey }, [
       `operator ${id} (${operator.roles.join(', ')}) registered`,
       `API key, shown once (give it to ${id} only; they export it as CLEARPEG_API_KEY): ${apiKey}`,
     ]);

@@ -14,7 +14,7 @@ import {
   type redemption,
   redemptionStatus,
 } from '../api/schemas.ts';
-import { type MintRequest, mintIntent } from '../issuance/mint.ts';
+import { mintIntent } from '../issuance/mint.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
@@ -28,15 +28,14 @@ type Redemption = z.infer<typeof redemption>;
  * id, chain, token, recipient, amount and customer only: the rest is not signed.
  */
 function rebuildMintIntent(m: Mint) {
-  const signed: Pick<MintRequest, 'id' | 'chainId' | 'token' | 'to' | 'amount' | 'customerId'> = {
+  return mintIntent({
     id: m.id,
     chainId: m.chainId,
     token: m.token as Hex,
     to: m.to as Hex,
     amount: parseAmount(m.amount, 'amount'),
     customerId: m.customerId,
-  };
-  return mintIntent(signed as MintRequest);
+  });
 }
 
 function mintLine(m: Mint): string {

@@ -6,35 +6,30 @@
  */
 import type { z } from 'zod';
 import { type payout, type payoutDetail, payoutStatus } from '../api/schemas.ts';
-import { type Payout, payoutIntent } from '../issuance/payouts.ts';
+import { payoutIntent } from '../issuance/payouts.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import type { Command } from './io.ts';
-import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
 
 type PayoutView = z.infer<typeof payout>;
 type PayoutDetail = z.infer<typeof payoutDetail>;
 
 const payoutUsage = 'ID: give the payout id (a UUID)';
-const payoutPath = (id: string) => `/v1/payouts/${encodeURIComponent(id)}`;
 
 /**
  * What the checkers sign, rebuilt from the fields the server shows. `payoutIntent` reads the
  * id, customer, amount, bank, beneficiary and redemption only: the rest is not signed.
  */
 function rebuildPayoutIntent(p: PayoutView) {
-  const signed: Pick<
-    Payout,
-    'id' | 'customerId' | 'amount' | 'bank' | 'beneficiary' | 'redemptionId'
-  > = {
+  return payoutIntent({
     id: p.id,
     customerId: p.customerId,
     amount: parseAmount(p.amount, 'amount'),
     bank: p.bank,
     beneficiary: p.beneficiary,
     redemptionId: p.redemptionId,
-  };
-  return payoutIntent(signed as Payout);
+  });
 }
 
 function payoutLine(p: PayoutView): string {
@@ -100,7 +95,7 @@ function payoutStep<const O extends string>(spec: {
     options: writeOptions(spec.option),
     run: ({ arg, option, send }) =>
       send(
-        `${payoutPath(arg(payoutUsage))}/${spec.verb}`,
+        `${itemPath('/v1/payouts', arg(payoutUsage))}/${spec.verb}`,
         { [spec.field]: option(spec.option, spec.what) },
         payoutLines,
       ),

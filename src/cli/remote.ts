@@ -4,7 +4,6 @@
  * code), their output (`--json` prints the server's JSON as received), `status` and `list`
  * commands made from a path, and paging.
  */
-import type { ParseArgsConfig } from 'node:util';
 import { assert } from '../errors.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 import {
@@ -16,10 +15,18 @@ import {
   type PostOptions,
   problemExitCode,
 } from './client.ts';
-import { type Command, type CommandContext, commandOptions, exitCode, UsageError } from './io.ts';
+import {
+  type Command,
+  type CommandContext,
+  commandOptions,
+  exitCode,
+  type Options,
+  readOptions,
+  requiredOption,
+  strings,
+  UsageError,
+} from './io.ts';
 
-/** A command's option table. */
-export type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<O extends Options> = ReturnType<typeof commandOptions<O>>;
 
 /** Lines a person reads, made of an answer's body. */
@@ -34,6 +41,8 @@ export interface RemoteCall<O extends Options> {
   arg(usage: string): string;
   /** The value of the string option `--<name>`, or a `UsageError` asking for `what`. */
   option(name: string, what: string): string;
+  /** The string option `--<name>`, one of `allowed`, or a `UsageError` listing them. */
+  choice<V extends string>(name: string, allowed: readonly V[]): V;
   /** The amount option `--<name>`, checked here and sent as a six-decimal string, never a number. */
   amount(name: string): string;
   /** The chain id option `--<name>`: a positive whole number. */
@@ -49,20 +58,6 @@ export interface RemoteCall<O extends Options> {
   ): Promise<number>;
 }
 
-/**
- * String options by name, for a command's option table.
- * @example commandOptions(args, { ...readOptions, ...strings('id', 'out') })
- */
-export function strings<const N extends readonly string[]>(
-  ...names: N
-): { [K in N[number]]: { type: 'string' } } {
-  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as {
-    [K in N[number]]: { type: 'string' };
-  };
-}
-
-/** The options every read takes. */
-export const readOptions = { json: { type: 'boolean' } } as const;
 /**
  * The options of a write: `--json`, `--idempotency-key` to retry one on purpose, and the
  * string options `names`.
@@ -99,7 +94,17 @@ export function remoteCommand<const O extends Options>(spec: {
           spec.options[name]?.type === 'string',
           `--${name} is a string option of ${spec.name}`,
         );
-        return required((values as Record<string, string | undefined>)[name], `--${name}`, what);
+        return requiredOption(
+          (values as Record<string, string | undefined>)[name],
+          `--${name}`,
+          what,
+        );
+      };
+      const choice = <V extends string>(name: string, allowed: readonly V[]): V => {
+        const value = option(name, allowed.join(', '));
+        if (!(allowed as readonly string[]).includes(value))
+          throw new UsageError(`--${name}: give ${allowed.join(', ')}`);
+        return value as V;
       };
       // The client (and its API key) is made at the first request: a wrong command line is
       // reported as such, key or no key.
@@ -117,6 +122,7 @@ export function remoteCommand<const O extends Options>(spec: {
           context,
           arg: (usage) => onlyArgument(positionals, usage),
           option,
+          choice,
           amount: (name) =>
             formatAmount(parseAmount(option(name, 'an amount such as 1000.50'), `--${name}`)),
           chainId: (name) => chainIdOf(option(name, 'the chain id, e.g. 31337'), `--${name}`),
@@ -149,12 +155,6 @@ function onlyArgument(positionals: readonly string[], usage: string): string {
   const [value, extra] = positionals;
   if (value === undefined || value === '') throw new UsageError(usage);
   if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
-  return value;
-}
-
-/** The value of a required option, or a `UsageError` naming it. */
-function required(value: string | undefined, option: string, what: string): string {
-  if (value === undefined || value === '') throw new UsageError(`${option}: give ${what}`);
   return value;
 }
 
@@ -193,6 +193,14 @@ function pageLines<K extends string, T>(
 }
 
 /**
+ * The path of one item of a collection: `<path>/<id>`, the id escaped.
+ * @example itemPath('/v1/customers', 'CUST 1') === '/v1/customers/CUST%201'
+ */
+export function itemPath(path: string, id: string): string {
+  return `${path}/${encodeURIComponent(id)}`;
+}
+
+/**
  * `<noun> status ID` (or `show ID`): GETs `<path>/<id>` and prints it.
  * @example export const payoutsStatus = showCommand({ name: 'payouts status', summary: '…', path: '/v1/payouts', what: 'payout id (a UUID)', lines: payoutLines })
  */
@@ -209,8 +217,7 @@ export function showCommand<T>(spec: {
     summary: spec.summary,
     usage: `clearpeg ${spec.name} ID [--json]`,
     options: readOptions,
-    run: ({ arg, show }) =>
-      show(`${spec.path}/${encodeURIComponent(arg(`ID: give the ${spec.what}`))}`, spec.lines),
+    run: ({ arg, show }) => show(itemPath(spec.path, arg(`ID: give the ${spec.what}`)), spec.lines),
   });
 }
 

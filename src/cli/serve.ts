@@ -1,10 +1,9 @@
 /**
- * `clearpeg serve`: the API on 127.0.0.1 and the workers (expiry of pending transfers, one
- * chain worker per configured chain), on the embedded store by default or PostgreSQL with
+ * `clearpeg serve`: the API on 127.0.0.1 and the workers (expiry of pending transfers, the
+ * redemptions' payout deadlines, one chain worker per configured chain), on the embedded store by default or PostgreSQL with
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
 import { loadChains } from '../chain/config.ts';
@@ -18,18 +17,39 @@ import {
 import { ChainWorker } from '../chain/worker.ts';
 import type { Config } from '../config.ts';
 import type { IssuanceContext } from '../issuance/context.ts';
+import { checkRedemptionDeadlines } from '../issuance/redemption.ts';
 import { loadShippedSanctions } from '../issuance/sanctions.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
-import { type DemoChain, runDemo } from './demo.ts';
+import { credentialsFile, type DemoChain, runDemo } from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';
 
 /** How often pending transfers are checked for expiry. */
 const expiryIntervalMs = 1000;
+/** How often redemptions are checked against their payout deadline (days long: a minute is prompt). */
+const deadlineIntervalMs = 60_000;
+
+/** Runs `task` every `intervalMs`, never two at once; a failure is reported and tried again next time. */
+function every(
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  failed: (error: Error) => void,
+): NodeJS.Timeout {
+  let running = false;
+  return setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((error: unknown) => failed(error as Error))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+}
 
 /**
  * The token on the in-process chains: deployed by `serve` itself with these settings. The
@@ -87,6 +107,28 @@ async function startChains(
   return { chains, workers, tokens };
 }
 
+/** Seeds (or finds) the demo issuer of `serve --demo` and prints its keys; a failure is told. */
+async function startDemo(
+  options: Parameters<typeof runDemo>[0],
+  url: string,
+  err: (line: string) => void,
+): Promise<void> {
+  const { out } = options;
+  try {
+    const demo = await runDemo(options);
+    const treasurer = demo.operators.find((o) => o.roles.includes('treasurer'));
+    out(`demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`);
+    out(`  API:            ${url}/openapi.json`);
+    out(`  treasurer key:  CLEARPEG_API_KEY=${treasurer?.apiKey}`);
+    out(`  all API keys:   ${credentialsFile(demo.directory)}`);
+    for (const operator of demo.operators)
+      if (operator.keyFile !== null) out(`  approver key:   ${operator.keyFile}`);
+    out(`  try:            CLEARPEG_API_KEY=… clearpeg mint list`);
+  } catch (error) {
+    err(`demo failed: ${(error as Error).message}`);
+  }
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the API and run the workers',
@@ -111,49 +153,38 @@ export const serveCommand: Command = {
       clockUs: () => BigInt(Date.now()) * 1000n,
     };
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
-    const app = createApp({ store, database, version, issuance, authCacheMs: serveAuthCacheMs });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-        out(`clearpeg ${version} serving on http://${config.host}:${info.port}/ (${database})`);
-        out(`  health:   http://${config.host}:${info.port}/health`);
-        out(`  accounts: http://${config.host}:${info.port}/v1/ledger/accounts`);
-        resolve(s);
-      });
-    });
-    let sweeping = false;
-    const expiry = setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      ledger
-        .expireDue()
-        .catch((error: unknown) => err(`expiry sweep failed: ${(error as Error).message}`))
-        .finally(() => {
-          sweeping = false;
+    const app = createApp({ database, version, issuance, authCacheMs: serveAuthCacheMs });
+    const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
+      (resolve) => {
+        const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+          const origin = `http://${config.host}:${info.port}`;
+          out(`clearpeg ${version} serving on ${origin}/ (${database})`);
+          out(`  health:   ${origin}/health`);
+          out(`  accounts: ${origin}/v1/ledger/accounts`);
+          resolve({ server: s, url: origin });
         });
-    }, expiryIntervalMs);
-    if (args.includes('--demo')) {
-      const address = server.address();
-      const url = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
-      try {
-        const demo = await runDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out });
-        const treasurer = demo.operators.find((o) => o.roles.includes('treasurer'));
-        out(`demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`);
-        out(`  API:            ${url}/openapi.json`);
-        out(`  treasurer key:  CLEARPEG_API_KEY=${treasurer?.apiKey}`);
-        out(`  all API keys:   ${join(demo.directory, 'operators.json')}`);
-        for (const operator of demo.operators)
-          if (operator.keyFile !== null) out(`  approver key:   ${operator.keyFile}`);
-        out(`  try:            CLEARPEG_API_KEY=… clearpeg mint list`);
-      } catch (error) {
-        err(`demo failed: ${(error as Error).message}`);
-      }
-    }
+      },
+    );
+    const sweeps = [
+      every(
+        expiryIntervalMs,
+        () => ledger.expireDue(),
+        (error) => err(`expiry sweep failed: ${error.message}`),
+      ),
+      every(
+        deadlineIntervalMs,
+        () => checkRedemptionDeadlines(issuance),
+        (error) => err(`redemption deadline check failed: ${error.message}`),
+      ),
+    ];
+    if (args.includes('--demo'))
+      await startDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out }, url, err);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    clearInterval(expiry);
+    for (const sweep of sweeps) clearInterval(sweep);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const worker of workers) await worker.stop();
     for (const chain of chains) await chain.close();

@@ -28,6 +28,9 @@ const liability = (code: string): AccountSpec => ({
 /** A customer's fiat. */
 export const customerFiat = (customerId: string): AccountSpec =>
   liability(`customers:${customerId}:fiat`);
+/** A bank's name in account codes (`reserves:cash:<bank>`), as the deposits table checks it. */
+export const bankPattern = /^[a-z][a-z0-9-]{0,31}$/;
+
 /** Cash held at `bank`. */
 export const reservesCash = (bank: string): AccountSpec => ({
   code: `reserves:cash:${bank}`,

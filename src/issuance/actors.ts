@@ -6,6 +6,9 @@
 import { ClearpegError } from '../errors.ts';
 
 export const operatorRoles = ['treasurer', 'approver', 'compliance', 'admin', 'auditor'] as const;
+
+/** An operator's id, as the operators table checks it. */
+export const operatorIdPattern = /^[a-z][a-z0-9-]{0,63}$/;
 export type OperatorRole = (typeof operatorRoles)[number];
 
 export type Actor =

@@ -14,7 +14,14 @@ import { formatAmount, type Micro } from '../money/money.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import type { AuditDetail } from '../policy/audit.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { accountId, customerFiat, depositSuspense, reservesCash, usd } from './accounts.ts';
+import {
+  accountId,
+  bankPattern,
+  customerFiat,
+  depositSuspense,
+  reservesCash,
+  usd,
+} from './accounts.ts';
 import { type Actor, actorName, requireRole } from './actors.ts';
 import { parseCamt053 } from './camt053.ts';
 import { audited, type IssuanceContext, recordRefusal } from './context.ts';
@@ -44,7 +51,6 @@ export interface Deposit {
   readonly status: 'created' | 'duplicate';
 }
 
-const bankPattern = /^[a-z][a-z0-9-]{0,31}$/;
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const customerToken = /\b[A-Z][A-Z0-9-]{2,31}\b/g;
 const referenceLengthMax = 140;

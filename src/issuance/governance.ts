@@ -26,15 +26,16 @@ import { assert, ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { isUuid, uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
-import { raiseAlert } from '../policy/alerts.ts';
+import { tripBreaker as tripBreakerOnce } from '../policy/alerts.ts';
 import type { Approval } from '../policy/approvals.ts';
-import type { Intent } from '../policy/intent.ts';
+import { describeValue, type Intent, isSignableText } from '../policy/intent.ts';
 import { quorumLimits } from '../policy/quorum.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
   type Actor,
   actorName,
   type OperatorRole,
+  operatorIdPattern,
   operatorRoles,
   requireRole,
   systemActor,
@@ -158,20 +159,10 @@ export const changeLimits = {
   failureCharsMax: 1_000,
 } as const;
 
-const operatorIdPattern = /^[a-z][a-z0-9-]{0,63}$/;
 const breakerNamePattern = /^[a-z][a-z0-9:.-]{0,63}$/;
 const sha256HexPattern = /^[0-9a-f]{64}$/;
-/** Controls, format characters (bidi, zero-width), line and paragraph separators. */
-const unsafeCharacters = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 
 // ---------------------------------------------------------------- checking a body
-
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'a list' : typeof value;
-}
 
 function refuse(field: string, rule: string, got?: string, code = 'change-invalid'): never {
   throw new ClearpegError(
@@ -192,7 +183,7 @@ function plainObject(
   optional: readonly string[] = [],
 ): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    refuse(field, 'an object', describe(value));
+    refuse(field, 'an object', describeValue(value));
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null)
     refuse(field, 'a plain object', 'an instance of a class');
@@ -209,25 +200,30 @@ function plainObject(
 
 function text(value: unknown, field: string, charsMax: number, code?: string): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > charsMax)
-    refuse(field, `a string of 1 to ${charsMax} characters`, describe(value), code);
-  if (unsafeCharacters.test(value) || value.normalize('NFC') !== value)
-    refuse(field, 'Unicode in NFC without control or format characters', describe(value), code);
+    refuse(field, `a string of 1 to ${charsMax} characters`, describeValue(value), code);
+  if (!isSignableText(value))
+    refuse(
+      field,
+      'Unicode in NFC without control or format characters',
+      describeValue(value),
+      code,
+    );
   return value;
 }
 
 function patterned(value: unknown, field: string, pattern: RegExp, rule: string): string {
-  if (typeof value !== 'string' || !pattern.test(value)) refuse(field, rule, describe(value));
+  if (typeof value !== 'string' || !pattern.test(value)) refuse(field, rule, describeValue(value));
   return value;
 }
 
 function checkRoles(value: unknown, field: string): OperatorRole[] {
   if (!Array.isArray(value) || value.length < 1 || value.length > operatorRoles.length)
-    refuse(field, `a list of 1 to ${operatorRoles.length} roles`, describe(value));
+    refuse(field, `a list of 1 to ${operatorRoles.length} roles`, describeValue(value));
   value.forEach((role, i) => {
     if (!operatorRoles.includes(role))
-      refuse(`${field}.${i}`, operatorRoles.join(' | '), describe(role));
+      refuse(`${field}.${i}`, operatorRoles.join(' | '), describeValue(role));
     if (value.indexOf(role) !== i)
-      refuse(`${field}.${i}`, 'a role not listed before', describe(role));
+      refuse(`${field}.${i}`, 'a role not listed before', describeValue(role));
   });
   return [...value];
 }
@@ -246,7 +242,7 @@ function checkApprovalKey(value: unknown, field: string): string {
   } catch {
     largeOrder = false;
   }
-  if (!largeOrder) refuse(field, 'an Ed25519 public key of large order', describe(value));
+  if (!largeOrder) refuse(field, 'an Ed25519 public key of large order', describeValue(value));
   return key;
 }
 
@@ -261,7 +257,7 @@ const policyTemplate = policyToJson(defaultPolicy);
 function checkPolicyShape(value: unknown, template: unknown, field: string): void {
   if (Array.isArray(template)) {
     if (!Array.isArray(value) || value.length < 1 || value.length > quorumLimits.tiersMax)
-      refuse(field, `a list of 1 to ${quorumLimits.tiersMax} tiers`, describe(value));
+      refuse(field, `a list of 1 to ${quorumLimits.tiersMax} tiers`, describeValue(value));
     for (const [i, item] of value.entries()) checkPolicyShape(item, template[0], `${field}.${i}`);
   } else if (typeof template === 'object' && template !== null) {
     const keys = Object.keys(template);
@@ -270,13 +266,13 @@ function checkPolicyShape(value: unknown, template: unknown, field: string): voi
       checkPolicyShape(object[key], (template as Record<string, unknown>)[key], `${field}.${key}`);
   } else if (typeof template === 'number') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value))
-      refuse(field, 'an integer', describe(value));
+      refuse(field, 'an integer', describeValue(value));
   } else if (!(value === null && field.endsWith('.upTo'))) {
     try {
       parseAmount(value, field);
     } catch (error) {
       if (!(error instanceof ClearpegError)) throw error;
-      refuse(field, 'an amount as a decimal string, e.g. "1000000.000000"', describe(value));
+      refuse(field, 'an amount as a decimal string, e.g. "1000000.000000"', describeValue(value));
     }
   }
 }
@@ -308,7 +304,7 @@ function checkPolicy(value: unknown): unknown {
  */
 export function validateChange(action: unknown, body: unknown): ValidChange {
   if (typeof action !== 'string' || !changeActions.includes(action as ChangeAction))
-    refuse('action', changeActions.join(' | '), describe(action));
+    refuse('action', changeActions.join(' | '), describeValue(action));
   const valid = checkBody(action as ChangeAction, body);
   assert(
     canonicalJson(valid.body).length <= changeLimits.bodyCharsMax,
@@ -340,7 +336,7 @@ function checkBody(action: ChangeAction, value: unknown): ValidChange {
       const body = plainObject(value, 'body', ['chainId']);
       const chainId = body.chainId;
       if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1)
-        refuse('body.chainId', 'a positive integer chain id', describe(chainId));
+        refuse('body.chainId', 'a positive integer chain id', describeValue(chainId));
       return { action, body: { chainId } };
     }
   }
@@ -376,7 +372,7 @@ function checkOperatorUpdate(value: unknown): ChangeBodies['operator.update'] {
   if (body.roles === undefined && body.active === undefined && body.approvalKey === undefined)
     refuse('body', 'an id and at least one of roles, active, approvalKey');
   if (body.active !== undefined && typeof body.active !== 'boolean')
-    refuse('body.active', 'true or false', describe(body.active));
+    refuse('body.active', 'true or false', describeValue(body.active));
   return {
     id: patterned(body.id, 'body.id', operatorIdPattern, operatorIdPattern.source),
     ...(body.roles === undefined ? {} : { roles: checkRoles(body.roles, 'body.roles') }),
@@ -475,7 +471,7 @@ export async function listChanges(
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > changeLimits.listMax)
     refuse('limit', `an integer from 1 to ${changeLimits.listMax}`, String(limit));
   if (status !== undefined && !changeStatuses.includes(status))
-    refuse('status', changeStatuses.join(' | '), describe(status));
+    refuse('status', changeStatuses.join(' | '), describeValue(status));
   const { rows } = await db.query<ChangeRow>(
     `SELECT ${changeColumns} FROM changes WHERE $1::text IS NULL OR status = $1
      ORDER BY created_at_us DESC, id DESC LIMIT $2`,
@@ -862,19 +858,18 @@ export async function tripBreaker(
   return audited(ctx, actor, 'breaker.trip', String(name).slice(0, 64), async (commit) => {
     requireRole(actor, ['admin', 'compliance'], { action: 'trip breakers' });
     if (typeof name !== 'string' || !breakerNamePattern.test(name))
-      refuse('name', breakerNamePattern.source, describe(name), 'breaker-invalid');
+      refuse('name', breakerNamePattern.source, describeValue(name), 'breaker-invalid');
     text(reason, 'reason', changeLimits.breakerReasonCharsMax, 'breaker-invalid');
     return commit(async (tx) => {
       const nowUs = ctx.clockUs();
       const detail = { reason, by: actorName(actor) };
-      const { rows } = await tx.query(
-        `INSERT INTO breakers (name, reason, tripped_at_us) VALUES ($1, $2::jsonb, $3)
-         ON CONFLICT (name) DO NOTHING RETURNING name`,
-        [name, JSON.stringify(detail), nowUs],
+      const tripped = await tripBreakerOnce(
+        tx,
+        name,
+        detail,
+        { kind: 'breaker-tripped', subject: `breaker ${name}`, detail: { name, ...detail } },
+        nowUs,
       );
-      const tripped = rows.length > 0;
-      if (tripped)
-        await raiseAlert(tx, 'breaker-tripped', `breaker ${name}`, { name, ...detail }, nowUs);
       return { result: { name, tripped }, detail: { ...detail, tripped } };
     });
   });
@@ -882,7 +877,7 @@ export async function tripBreaker(
 
 /** The connector's request id of a change's chain action: at most one per change. */
 function chainRequestIdOf(changeId: string): string {
-  return `change:${changeId}`;
+  return `change:${changeId}`; // the same prefix in applyChainChanges' query
 }
 
 /**
@@ -900,9 +895,12 @@ export async function applyChainChanges(
 ): Promise<{ submitted: string[]; refused: string[] }> {
   const chainId = chain.config.chainId;
   assert(token.chainId === chainId, "the token is the chain's token of record");
+  // Done ones (their request final) are left out here, not read one by one every tick.
   const { rows } = await ctx.db.query<ChangeRow>(
-    `SELECT ${changeColumns} FROM changes WHERE action = 'token.unpause' AND status = 'adopted'
-       AND body->>'chainId' = $1 ORDER BY created_at_us DESC LIMIT $2`,
+    `SELECT ${changeColumns} FROM changes c WHERE action = 'token.unpause' AND status = 'adopted'
+       AND body->>'chainId' = $1
+       AND NOT EXISTS (SELECT 1 FROM chain_requests r WHERE r.request_id = 'change:' || c.id AND r.status = 'final')
+     ORDER BY created_at_us DESC LIMIT $2`,
     [String(chainId), changeLimits.chainChangesPerPassMax],
   );
   const submitted: string[] = [];
@@ -914,12 +912,12 @@ export async function applyChainChanges(
   for (const change of rows.map(fromRow)) {
     const requestId = chainRequestIdOf(change.id);
     const state = await chain.connector.get(requestId);
-    if (state?.status === 'final') continue;
     if (state?.status === 'reverted') {
       refused.push(change.id);
       await endChange(ctx, change, `reverted on chain in ${state.txHash}`, 'failed');
       continue;
     }
+    if (state !== undefined) continue; // sent: the connector follows it to finality
     try {
       await reverifyQuorum(ctx.db, {
         kind: 'change',

@@ -115,6 +115,15 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
       assert.fail(`not reached after 20 ticks: ${what}`);
     };
 
+    /** A treasurer's payout of the customer's fiat to 'Acme' at bank-a. */
+    const payAcme = (amount: Micro, more: { redemptionId?: string } = {}) =>
+      createPayout(f.ctx, treasurer, {
+        customerId,
+        amount,
+        bank: 'bank-a',
+        beneficiary: 'Acme',
+        ...more,
+      });
     /** Books a deposit, mints it to the holder with these approvals, ticks until final. */
     const depositAndMint = async (reference: string, amount: Micro, approvers: string[]) => {
       await recordDeposit(f.ctx, treasurer, {
@@ -227,12 +236,7 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
       });
       assert.equal(payout.dueAtUs, redemption.dueAtUs);
       await assert.rejects(
-        createPayout(f.ctx, treasurer, {
-          customerId,
-          amount: usd('1'),
-          bank: 'bank-a',
-          beneficiary: 'Acme',
-        }),
+        payAcme(usd('1')),
         { code: 'payout-exceeds-balance' },
         'the redeemed fiat is reserved by the first payout',
       );
@@ -290,12 +294,7 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
         customerId,
         bookingDate: '2026-11-20',
       });
-      const payout = await createPayout(f.ctx, treasurer, {
-        customerId,
-        amount: usd('100'),
-        bank: 'bank-a',
-        beneficiary: 'Acme',
-      });
+      const payout = await payAcme(usd('100'));
       assert.equal(
         await f.balance(`customers:${customerId}:fiat`),
         usd('100'),
@@ -321,12 +320,7 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
         { code: 'bank-unknown', field: 'bank' },
       );
       assert.equal((await getPayout(f.t.db, payout.id)).status, 'cancelled');
-      const again = await createPayout(f.ctx, treasurer, {
-        customerId,
-        amount: usd('100'),
-        bank: 'bank-a',
-        beneficiary: 'Acme',
-      });
+      const again = await payAcme(usd('100'));
       assert.equal(again.status, 'pending-approval', 'the cancelled reservation was released');
       await cancelPayout(f.ctx, treasurer, again.id, { reason: 'test' });
 
@@ -422,16 +416,10 @@ for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
         alerts.rows.map((r) => r.subject),
         [`redemption ${held.id}`],
       );
-      await assert.rejects(
-        createPayout(f.ctx, treasurer, {
-          customerId,
-          amount: usd('1'),
-          bank: 'bank-a',
-          beneficiary: 'Acme',
-          redemptionId: held.id,
-        }),
-        { code: 'payout-invalid', field: 'redemptionId' },
-      );
+      await assert.rejects(payAcme(usd('1'), { redemptionId: held.id }), {
+        code: 'payout-invalid',
+        field: 'redemptionId',
+      });
       await heldWorker.tick();
       await parityHolds();
       // Pages, newest first, by credit time (ids are named by chain events, not time-ordered).

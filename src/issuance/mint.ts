@@ -127,6 +127,22 @@ async function listMints(
   return rows.map(fromRow);
 }
 
+/**
+ * Mint requests by id (UUIDv7: in order of request), from `after` (exclusive), optionally in
+ * one status: one query.
+ * @example await listMintPage(db, { limit: 20, status: 'pending-approval' })
+ */
+export function listMintPage(
+  db: SqlExecutor,
+  page: { limit: number; after?: string; status?: string },
+): Promise<MintRequest[]> {
+  return listMints(
+    db,
+    '($1::uuid IS NULL OR m.id > $1) AND ($2::text IS NULL OR m.status = $2) ORDER BY m.id LIMIT $3',
+    [page.after ?? null, page.status ?? null, page.limit],
+  );
+}
+
 /** The connector's request id of a mint: at most one on-chain mint per mint request. */
 function chainRequestIdOf(mintId: string): string {
   return `mint:${mintId}`;
@@ -147,7 +163,9 @@ export async function getMint(db: SqlExecutor, id: string, lock = false): Promis
  * What approvers sign: the request decoded from its own columns (never from a stored copy).
  * @example describeIntent(mintIntent(request)) // 'mint 5,000,000.000000 USD to 0x… on chain 31337 …'
  */
-export function mintIntent(request: MintRequest): Intent {
+export function mintIntent(
+  request: Pick<MintRequest, 'id' | 'chainId' | 'token' | 'to' | 'amount' | 'customerId'>,
+): Intent {
   return {
     kind: 'mint',
     requestId: request.id,

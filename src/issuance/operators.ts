@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ClearpegError } from '../errors.ts';
 import { appendAudit } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
-import { type Actor, type OperatorRole, operatorRoles } from './actors.ts';
+import { type Actor, type OperatorRole, operatorIdPattern, operatorRoles } from './actors.ts';
 
 export interface NewOperator {
   readonly id: string;
@@ -30,10 +30,10 @@ export async function createOperator(
   operator: NewOperator,
   clockUs: () => bigint = () => BigInt(Date.now()) * 1000n,
 ): Promise<{ apiKey: string }> {
-  if (!/^[a-z][a-z0-9-]{0,63}$/.test(operator.id))
+  if (!operatorIdPattern.test(operator.id))
     throw new ClearpegError('operator-invalid', 'id must be lowercase letters, digits and dashes', {
       field: 'id',
-      rule: '^[a-z][a-z0-9-]{0,63}$',
+      rule: operatorIdPattern.source,
     });
   for (const role of operator.roles)
     if (!operatorRoles.includes(role))
@@ -97,6 +97,12 @@ export function generateApiKey(): { id: string; apiKey: string; sha256Hex: strin
  */
 export function apiKeySha256(apiKey: string): Uint8Array {
   return createHash('sha256').update(apiKey).digest();
+}
+
+/** How many operators exist (the set-up ceremony runs while there are none). */
+export async function operatorCount(db: SqlExecutor): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM operators');
+  return rows[0]!.n;
 }
 
 /** A new API key `ck_<id>.<secret>` for an operator or a customer; only its hash is stored. */

@@ -16,9 +16,9 @@ import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { Approval } from '../policy/approvals.ts';
-import type { Intent } from '../policy/intent.ts';
+import { type Intent, isSignableText } from '../policy/intent.ts';
 import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
-import { accountId, customerFiat, reservesCash, usd } from './accounts.ts';
+import { accountId, bankPattern, customerFiat, reservesCash, usd } from './accounts.ts';
 import { type Actor, actorName, requireRole } from './actors.ts';
 import {
   approverRegister,
@@ -134,7 +134,9 @@ export async function listPayouts(
  * What the checkers sign: the payout decoded from its own columns.
  * @example describeIntent(payoutIntent(payout)) // 'payout 4,999,000.000000 USD to …'
  */
-export function payoutIntent(payout: Payout): Intent {
+export function payoutIntent(
+  payout: Pick<Payout, 'id' | 'customerId' | 'amount' | 'bank' | 'beneficiary' | 'redemptionId'>,
+): Intent {
   return {
     kind: 'payout',
     requestId: payout.id,
@@ -147,9 +149,18 @@ export function payoutIntent(payout: Payout): Intent {
   };
 }
 
-const bankPattern = /^[a-z][a-z0-9-]{0,31}$/;
-/** Printable text, no controls or invisible format characters: it is shown to checkers. */
-const beneficiaryPattern = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]{1,140}$/u;
+/** Controls, format characters (bidi, zero-width), line and paragraph separators. */
+const unprintable = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+/** 1 to 140 printable characters (and, when `signed`, as a checker reads them: `isSignableText`). */
+function isShortText(value: unknown, signed: boolean): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    [...value].length <= 140 && // code points, as the API's schema counts
+    (signed ? isSignableText(value) : !unprintable.test(value))
+  );
+}
 
 function invalid(field: string, rule: string): never {
   throw new ClearpegError('payout-invalid', `${field} must be ${rule}`, { field, rule });
@@ -186,12 +197,7 @@ export async function createPayout(
     if (typeof input.amount !== 'bigint' || input.amount <= 0n) invalid('amount', 'more than zero');
     if (typeof input.bank !== 'string' || !bankPattern.test(input.bank))
       invalid('bank', `a bank name (${bankPattern.source})`);
-    if (
-      typeof input.beneficiary !== 'string' ||
-      !beneficiaryPattern.test(input.beneficiary) ||
-      // Signed in the payout's intent, which takes only NFC text (what is shown is what is signed).
-      input.beneficiary.normalize('NFC') !== input.beneficiary
-    )
+    if (!isShortText(input.beneficiary, true))
       invalid('beneficiary', '1 to 140 printable characters, in Unicode NFC form');
     const customer = await getCustomer(ctx.db, input.customerId);
     let dueAtUs: bigint | null = null;
@@ -415,8 +421,7 @@ export async function cancelPayout(
 ): Promise<Payout> {
   return audited(ctx, actor, 'payout.cancel', String(payoutId), async (commit) => {
     requireRole(actor, ['treasurer', 'approver'], { action: 'cancel payouts' });
-    if (typeof input.reason !== 'string' || !beneficiaryPattern.test(input.reason))
-      invalid('reason', '1 to 140 printable characters');
+    if (!isShortText(input.reason, false)) invalid('reason', '1 to 140 printable characters');
     const payout = await getPayout(ctx.db, payoutId);
     if (payout.status !== 'pending-approval' && payout.status !== 'approved')
       notIn(payout, 'pending-approval', 'a payout not yet sent');

@@ -21,7 +21,7 @@
  */
 import { type Hex, zeroAddress } from 'viem';
 import { businessDeadlineUs } from '../calendar.ts';
-import { redemptionTransfers } from '../chain/addresses.ts';
+import { type RedemptionTransfer, redemptionTransfers } from '../chain/addresses.ts';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { indexedBlock } from '../chain/indexer.ts';
 import { chainTie, supplyAccountSpec } from '../chain/parity.ts';
@@ -40,14 +40,9 @@ import { currentPolicy, type PolicyDocument } from './policy.ts';
 
 export type RedemptionStatus = 'credited' | 'burning' | 'burned' | 'held';
 
-export interface Redemption {
+/** A credited (or held) transfer into a redemption address: the chain event and what it owes. */
+export interface Redemption extends Omit<RedemptionTransfer, 'address' | 'amount'> {
   readonly id: string;
-  readonly chainId: number;
-  readonly txHash: Hex;
-  readonly logIndex: number;
-  readonly blockNumber: bigint;
-  readonly customerId: string;
-  readonly from: Hex;
   readonly redemptionAddress: Hex;
   readonly amount: Micro;
   readonly fee: Micro;
@@ -269,17 +264,22 @@ export async function creditRedemptions(
   );
   // The last block credited is read again: a pass stopped inside it is finished.
   const after = rows[0]?.last == null ? -1n : BigInt(rows[0].last) - 1n;
-  const transfers = (await redemptionTransfers(ctx.db, chainId, after, upTo)).filter(
-    (t) => t.from !== zeroAddress, // a mint straight to a redemption address redeems nothing
+  const done = await ctx.db.query<{ id: string }>(
+    'SELECT id FROM redemptions WHERE chain_id = $1 AND block_number > $2',
+    [chainId, after],
   );
+  const doneIds = new Set(done.rows.map((row) => row.id));
+  const transfers = (await redemptionTransfers(ctx.db, chainId, after, upTo))
+    .filter((t) => t.from !== zeroAddress) // a mint straight to a redemption address redeems nothing
+    .map((transfer) => {
+      const eventKey = `${chainId}:${transfer.txHash}:${transfer.logIndex}`;
+      return { transfer, eventKey, id: namedUuid('clearpeg-redemption/1', eventKey) };
+    })
+    .filter(({ id }) => !doneIds.has(id));
   if (transfers.length === 0) return { credited, held };
   const { policy } = await currentPolicy(ctx.db);
   const supply = await accountId(ctx.ledger, supplyAccountSpec(chainId));
-  for (const transfer of transfers) {
-    const eventKey = `${chainId}:${transfer.txHash}:${transfer.logIndex}`;
-    const id = namedUuid('clearpeg-redemption/1', eventKey);
-    const [done] = await selectRedemptions(ctx.db, 'id = $1', [id]);
-    if (done !== undefined) continue;
+  for (const { transfer, eventKey, id } of transfers) {
     const amount = transfer.amount as Micro;
     const hold = await holdReason(ctx, transfer.customerId, transfer.from);
     const fee = hold === undefined ? redemptionFee(amount, policy.redemption) : (0n as Micro);

@@ -5,16 +5,15 @@
  *   1. mints final on chain are posted (tied to their block), reverted ones voided;
  *   2. transfers into redemption addresses, final and indexed, are credited (tied to theirs);
  *   3. approved mints are re-verified and sent; credited redemptions are burned; adopted
- *      governance changes that act on chain (unpause) are re-verified and sent;
- *   4. redemptions past their payout deadline raise an alert.
+ *      governance changes that act on chain (unpause) are re-verified and sent.
  *
- * Each step is idempotent on its own, so a tick cut short is finished by the next.
+ * (Payout deadlines concern no chain: `clearpeg serve` checks them once a minute.) Each step is idempotent on its own, so a tick cut short is finished by the next.
  */
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import type { IssuanceContext } from './context.ts';
 import { applyChainChanges } from './governance.ts';
 import { settleMints, writeMints } from './mint.ts';
-import { burnRedemptions, checkRedemptionDeadlines, creditRedemptions } from './redemption.ts';
+import { burnRedemptions, creditRedemptions } from './redemption.ts';
 
 /**
  * The `settle` hook of the chain worker for one chain.
@@ -31,6 +30,5 @@ export function issuanceSettle(
     await writeMints(ctx, chain, token);
     await burnRedemptions(ctx, chain, token);
     await applyChainChanges(ctx, chain, token);
-    await checkRedemptionDeadlines(ctx);
   };
 }

@@ -6,6 +6,7 @@
  */
 import { getRandomValues } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -44,12 +45,7 @@ export function uuidv7(nowMs: number = Date.now()): string {
  * @example namedUuid('clearpeg-deposit/1', 'REF-1') === namedUuid('clearpeg-deposit/1', 'REF-1')
  */
 export function namedUuid(namespace: string, name: string): string {
-  const encoder = new TextEncoder();
-  const a = encoder.encode(namespace);
-  const b = encoder.encode(name);
-  const input = new Uint8Array(a.length + 1 + b.length);
-  input.set(a);
-  input.set(b, a.length + 1);
+  const input = concatBytes(utf8ToBytes(namespace), Uint8Array.of(0), utf8ToBytes(name));
   const bytes = sha256(input).slice(0, 16);
   bytes[6] = 0x80 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);

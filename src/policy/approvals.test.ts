@@ -432,26 +432,17 @@ describe('checkQuorum', () => {
     );
   const sign = (id: keyof typeof keys, intent: Intent = mint) =>
     signApproval(intent, keys[id].privateKey, id);
+  /** The quorum of `approvals` of `mint`, initiated by ivan. */
+  const quorum = (approvals: readonly Approval[], required: number, approvers = register()) =>
+    checkQuorum({ intent: mint, initiatorId: 'ivan', approvals, approvers, required });
 
   it('counts two valid approvals from two approvers', () => {
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals: [sign('alice'), sign('bob')],
-      approvers: register(),
-      required: 2,
-    });
+    const result = quorum([sign('alice'), sign('bob')], 2);
     assert.deepEqual(result, { ok: true, counted: ['alice', 'bob'], refused: [] });
   });
 
   it("never counts the initiator's own approval, even with a valid signature", () => {
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals: [sign('ivan'), sign('alice')],
-      approvers: register(),
-      required: 2,
-    });
+    const result = quorum([sign('ivan'), sign('alice')], 2);
     assert.deepEqual(result, {
       ok: false,
       counted: ['alice'],
@@ -462,13 +453,7 @@ describe('checkQuorum', () => {
   it("never counts an approval under the initiator's key filed under another id", () => {
     const approvers = register({ erin: { publicKey: keys.ivan.publicKey } });
     const approvals = [signApproval(mint, keys.ivan.privateKey, 'erin'), sign('alice')];
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals,
-      approvers,
-      required: 2,
-    });
+    const result = quorum(approvals, 2, approvers);
     assert.deepEqual(result.refused, [{ approverId: 'erin', reason: 'initiator' }]);
     assert.equal(result.ok, false);
   });
@@ -481,13 +466,7 @@ describe('checkQuorum', () => {
       signApproval(mint, keys.alice.privateKey, 'erin'),
       { ...sign('alice'), signature: sign('bob').signature },
     ];
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals,
-      approvers,
-      required: 2,
-    });
+    const result = quorum(approvals, 2, approvers);
     assert.deepEqual(result, {
       ok: false,
       counted: ['alice'],
@@ -504,13 +483,7 @@ describe('checkQuorum', () => {
       ...sign('alice'),
       signature: sign('alice', { ...mint, amount: '1.000000' }).signature,
     };
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals: [forged, sign('alice')],
-      approvers: register(),
-      required: 1,
-    });
+    const result = quorum([forged, sign('alice')], 1);
     assert.deepEqual(result, {
       ok: true,
       counted: ['alice'],
@@ -526,10 +499,8 @@ describe('checkQuorum', () => {
       erin: { publicKey: 'not a key' },
     });
     approvers.delete('alice');
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals: [
+    const result = quorum(
+      [
         sign('alice'),
         sign('bob'),
         sign('carol'),
@@ -538,9 +509,9 @@ describe('checkQuorum', () => {
         sign('ivan', { ...mint, amount: '2.000000' }),
         { approverId: 'x' } as Approval,
       ],
+      1,
       approvers,
-      required: 1,
-    });
+    );
     assert.deepEqual(result, {
       ok: false,
       counted: [],
@@ -558,13 +529,7 @@ describe('checkQuorum', () => {
 
   it('refuses approvals of another intent', () => {
     const other = { ...mint, to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c9' };
-    const result = checkQuorum({
-      intent: mint,
-      initiatorId: 'ivan',
-      approvals: [sign('alice', other), sign('bob', other)],
-      approvers: register(),
-      required: 1,
-    });
+    const result = quorum([sign('alice', other), sign('bob', other)], 1);
     assert.equal(result.ok, false);
     assert.deepEqual(
       result.refused.map((r) => r.reason),
@@ -574,9 +539,8 @@ describe('checkQuorum', () => {
 
   it('refuses a zero or absurd quorum and too many approvals', () => {
     const base = { intent: mint, initiatorId: 'ivan', approvals: [], approvers: register() };
-    throwsCode(() => checkQuorum({ ...base, required: 0 }), 'quorum-invalid', 'required');
-    throwsCode(() => checkQuorum({ ...base, required: 1.5 }), 'quorum-invalid', 'required');
-    throwsCode(() => checkQuorum({ ...base, required: 17 }), 'quorum-invalid', 'required');
+    for (const required of [0, 1.5, 17])
+      throwsCode(() => checkQuorum({ ...base, required }), 'quorum-invalid', 'required');
     const flood = Array.from({ length: approvalLimits.approvalsPerCheckMax + 1 }, () =>
       sign('alice'),
     );

@@ -7,6 +7,7 @@
  *   {"format":"clearpeg-approver-key/1","approverId":"op-ann","publicKey":"<64 hex>","privateKey":"<64 hex>"}
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ClearpegError } from '../errors.ts';
 import { type ApproverKey, approverPublicKey } from './approvals.ts';
 
@@ -34,7 +35,7 @@ export function writeApproverKeyFile(path: string, approverId: string, key: Appr
     format: approverKeyFileFormat,
     approverId,
     publicKey: key.publicKey,
-    privateKey: Buffer.from(key.privateKey).toString('hex'),
+    privateKey: bytesToHex(key.privateKey),
   };
   writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
 }
@@ -73,7 +74,7 @@ export function readApproverKeyFile(path: string): ApproverKeyFile {
     invalid(path, 'approverId must be an operator id', 'approverId');
   if (typeof privateKey !== 'string' || !/^[0-9a-f]{64}$/.test(privateKey))
     invalid(path, 'privateKey must be 64 lowercase hex digits', 'privateKey');
-  const secret = Uint8Array.from(Buffer.from(privateKey, 'hex'));
+  const secret = hexToBytes(privateKey);
   if (publicKey !== approverPublicKey(secret))
     invalid(path, "publicKey is not the private key's public key", 'publicKey');
   return { approverId, key: { publicKey, privateKey: secret } };

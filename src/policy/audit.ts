@@ -14,6 +14,7 @@
  * its entry commit together or not at all); a refusal is appended on its own.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bytesToHex } from 'viem';
 import { ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
@@ -42,7 +43,7 @@ export interface AuditRecord extends AuditEntry {
   readonly hash: Uint8Array;
 }
 
-const domain = new TextEncoder().encode('clearpeg-audit/1\n');
+const domain = utf8ToBytes('clearpeg-audit/1\n');
 /** The hash before the first entry. */
 export const auditGenesis = new Uint8Array(32);
 /** An entry's detail, as canonical JSON, at most this long: an audit entry is a record, not a file. */
@@ -83,20 +84,12 @@ export function auditBytes(record: Omit<AuditRecord, 'hash'>): Uint8Array {
     outcome: record.outcome,
     detail: record.detail,
   });
-  const body = new TextEncoder().encode(json);
-  const bytes = new Uint8Array(domain.length + body.length);
-  bytes.set(domain);
-  bytes.set(body, domain.length);
-  return bytes;
+  return concatBytes(domain, utf8ToBytes(json));
 }
 
 /** hash(n) from hash(n−1) and entry n. */
 export function auditHash(previous: Uint8Array, record: Omit<AuditRecord, 'hash'>): Uint8Array {
-  const bytes = auditBytes(record);
-  const input = new Uint8Array(32 + bytes.length);
-  input.set(previous);
-  input.set(bytes, 32);
-  return sha256(input);
+  return sha256(concatBytes(previous, auditBytes(record)));
 }
 
 /**
@@ -125,13 +118,14 @@ export async function appendAudit(
   const head = rows[0];
   if (head === undefined) throw new Error('assertion failed: the audit head row exists');
   const seq = BigInt(head.seq) + 1n;
-  const record = { ...entry, seq, atUs };
-  if (auditBytes(record).length > detailBytesMax + 1024)
+  const bytes = auditBytes({ ...entry, seq, atUs });
+  if (bytes.length > detailBytesMax + 1024)
     throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
       field: 'detail',
       rule: `at most ${detailBytesMax} bytes of canonical JSON`,
     });
-  const hash = auditHash(head.hash, record);
+  // auditHash over the bytes already made: the entry is canonicalized once.
+  const hash = sha256(concatBytes(head.hash, bytes));
   await tx.query(
     `INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,

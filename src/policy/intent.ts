@@ -80,8 +80,21 @@ function invalid(field: string, rule: string, got?: string): never {
   );
 }
 
-/** A short description of a value for an error message. */
-function describe(value: unknown): string {
+/**
+ * Whether `text` may stand in a signed intent: no control, format (bidi, zero-width) or
+ * line-separator characters, and in Unicode NFC, so that what a person reads is what is
+ * signed. Workflows that put free text into an intent check it with this when it is entered.
+ * @example isSignableText('Acme GmbH') === true; isSignableText('Cafe\u0301') === false
+ */
+export function isSignableText(text: string): boolean {
+  return !unsafeCharacters.test(text) && text.normalize('NFC') === text;
+}
+
+/**
+ * A short description of a value for an error message.
+ * @example describeValue('x'.repeat(50)) === 'a string of 50 characters'
+ */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string')
     return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
   if (value === null) return 'null';
@@ -98,14 +111,14 @@ function codePoints(value: string): number {
 function checkValue(key: string, value: unknown): string {
   const field = `intent.${key}`;
   if (typeof value !== 'string')
-    invalid(field, 'a string (no numbers in signed data)', describe(value));
+    invalid(field, 'a string (no numbers in signed data)', describeValue(value));
   if (value.length === 0) invalid(field, 'a non-empty string (omit a field that has no value)');
   const chars = codePoints(value);
   if (chars > intentLimits.valueCharsMax)
     invalid(field, `at most ${intentLimits.valueCharsMax} characters`, `${chars}`);
   if (unsafeCharacters.test(value))
-    invalid(field, 'free of control, format and line-separator characters', describe(value));
-  if (value.normalize('NFC') !== value) invalid(field, 'Unicode in NFC form', describe(value));
+    invalid(field, 'free of control, format and line-separator characters', describeValue(value));
+  if (value.normalize('NFC') !== value) invalid(field, 'Unicode in NFC form', describeValue(value));
   return value;
 }
 
@@ -125,17 +138,17 @@ function checkFields(intent: Intent): void {
     invalid(
       'intent.amount',
       'a decimal with exactly six decimals and no leading zeros, e.g. "12.500000"',
-      describe(amount),
+      describeValue(amount),
     );
   const chainId = intent.chainId;
   if (chainId !== undefined && !chainIdPattern.test(chainId))
-    invalid('intent.chainId', 'a decimal chain id without leading zeros', describe(chainId));
+    invalid('intent.chainId', 'a decimal chain id without leading zeros', describeValue(chainId));
   if (intent.kind !== 'mint') return;
   for (const key of mintFields) {
     if (intent[key] === undefined) invalid(`intent.${key}`, 'present in a mint intent');
   }
   if (!addressPattern.test(intent.to!))
-    invalid('intent.to', 'a lowercase 0x-prefixed 20-byte address', describe(intent.to));
+    invalid('intent.to', 'a lowercase 0x-prefixed 20-byte address', describeValue(intent.to));
 }
 
 /**
@@ -145,7 +158,7 @@ function checkFields(intent: Intent): void {
  */
 export function parseIntent(value: unknown): Intent {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    invalid('intent', 'an object of strings', describe(value));
+    invalid('intent', 'an object of strings', describeValue(value));
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null)
     invalid('intent', 'a plain object of strings', 'an instance of a class');
@@ -158,7 +171,7 @@ export function parseIntent(value: unknown): Intent {
       invalid(
         'intent',
         `keyed by names of a letter then letters and digits, at most ${intentLimits.keyCharsMax}`,
-        describe(key),
+        describeValue(key),
       );
     copy[key] = checkValue(key, raw);
   }
@@ -169,7 +182,7 @@ export function parseIntent(value: unknown): Intent {
     invalid(
       'intent.kind',
       `kebab-case, at most ${intentLimits.kindCharsMax} characters`,
-      describe(kind),
+      describeValue(kind),
     );
   const intent = copy as Intent;
   checkFields(intent);

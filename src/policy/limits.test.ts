@@ -326,27 +326,15 @@ describe('checkMintLimits', () => {
   });
 
   it('refuses malformed input, naming the field', () => {
-    throwsCode(() => checkMintLimits(input({ amount: m(0n) })), 'amount-invalid', 'amount');
-    throwsCode(() => checkMintLimits(input({ amount: m(-1n) })), 'amount-invalid', 'amount');
-    throwsCode(
-      () => checkMintLimits(input({ amount: 5 as unknown as Micro })),
-      'amount-invalid',
-      'amount',
-    );
-    throwsCode(
-      () => checkMintLimits(input({ perTransactionCap: m(-1n) })),
-      'amount-invalid',
-      'perTransactionCap',
-    );
-    throwsCode(
-      () => checkMintLimits(input({ supplyAfter: m(1n) })),
-      'limit-invalid',
-      'supplyAfter',
-    );
-    throwsCode(
-      () => checkMintLimits(input({ hourBucket: { ...open(10n), level: m(11n) } })),
-      'limit-invalid',
-      'hourBucket.level',
-    );
+    const cases: [Partial<MintLimitsInput>, string, string][] = [
+      [{ amount: m(0n) }, 'amount-invalid', 'amount'],
+      [{ amount: m(-1n) }, 'amount-invalid', 'amount'],
+      [{ amount: 5 as unknown as Micro }, 'amount-invalid', 'amount'],
+      [{ perTransactionCap: m(-1n) }, 'amount-invalid', 'perTransactionCap'],
+      [{ supplyAfter: m(1n) }, 'limit-invalid', 'supplyAfter'],
+      [{ hourBucket: { ...open(10n), level: m(11n) } }, 'limit-invalid', 'hourBucket.level'],
+    ];
+    for (const [overrides, code, field] of cases)
+      throwsCode(() => checkMintLimits(input(overrides)), code, field);
   });
 });

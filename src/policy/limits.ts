@@ -222,19 +222,17 @@ export function checkMintLimits(input: MintLimitsInput): MintLimitsCheck {
       `at most the per-transaction cap, ${formatAmount(cap)}`,
     );
   const hour = take(input.hourBucket, amount, nowUs);
-  if (!hour.ok)
-    violate(
-      'over-hourly-velocity',
-      `${shown} is over the hourly mint velocity: ${formatAmount(hour.available)} available now`,
-      `at most the hourly velocity available, ${formatAmount(hour.available)}`,
-    );
   const day = take(input.dayBucket, amount, nowUs);
-  if (!day.ok)
-    violate(
-      'over-daily-velocity',
-      `${shown} is over the daily mint velocity: ${formatAmount(day.available)} available now`,
-      `at most the daily velocity available, ${formatAmount(day.available)}`,
-    );
+  for (const [code, period, taken] of [
+    ['over-hourly-velocity', 'hourly', hour],
+    ['over-daily-velocity', 'daily', day],
+  ] as const)
+    if (!taken.ok)
+      violate(
+        code,
+        `${shown} is over the ${period} mint velocity: ${formatAmount(taken.available)} available now`,
+        `at most the ${period} velocity available, ${formatAmount(taken.available)}`,
+      );
   if (postedFiat < amount)
     violate(
       'fiat-not-posted',

@@ -166,15 +166,15 @@ export function pageQuery(
       params.push(value);
       conditions.push(`${column} = $${params.length}`);
     }
+  const columns = page.orderBy.replace(/^\(|\)$/g, '');
   if (page.after !== undefined) {
     params.push(page.after);
     conditions.push(
-      `${page.orderBy} < (SELECT ${page.orderBy.replace(/^\(|\)$/g, '')} FROM ${page.table} WHERE id::text = $${params.length})`,
+      `${page.orderBy} < (SELECT ${columns} FROM ${page.table} WHERE id::text = $${params.length})`,
     );
   }
   params.push(page.limit);
-  const descending = page.orderBy
-    .replace(/^\(|\)$/g, '')
+  const descending = columns
     .split(',')
     .map((column) => `${column.trim()} DESC`)
     .join(', ');

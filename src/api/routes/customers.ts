@@ -56,10 +56,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       problems: [],
       handle: async ({ query }) => {
         const limit = pageLimit(query.limit);
-        const page = await customers(ctx.db, {
-          limit,
-          ...(query.after === undefined ? {} : { after: query.after }),
-        });
+        const page = await customers(ctx.db, { ...query, limit });
         return pageBody('customers', page, limit, customerView, (item) => item.id);
       },
     }),

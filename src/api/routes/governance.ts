@@ -70,10 +70,7 @@ export function governanceRoutes({ ctx }: RouteDeps): Route[] {
       responses: { 200: changeList },
       problems: [],
       handle: async ({ query }) => {
-        const changes = await listChanges(ctx.db, {
-          limit: pageLimit(query.limit),
-          ...(query.status === undefined ? {} : { status: query.status }),
-        });
+        const changes = await listChanges(ctx.db, { ...query, limit: pageLimit(query.limit) });
         return { status: 200, body: { changes: changes.map(changeView) } };
       },
     }),

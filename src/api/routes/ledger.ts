@@ -58,10 +58,7 @@ export function ledgerRoutes({ store, database, version }: RouteDeps): Route[] {
       problems: [],
       handle: async ({ query }) => {
         const limit = pageLimit(query.limit);
-        const accounts = await store.accounts({
-          ...(query.after === undefined ? {} : { afterCode: query.after }),
-          limit,
-        });
+        const accounts = await store.accounts({ afterCode: query.after, limit });
         return pageBody('accounts', accounts, limit, accountView, (account) => account.code);
       },
     }),

@@ -2,10 +2,15 @@
  * Mints: a request (every limit checked at once), its approvals (each an approver's signature
  * over the intent shown here), and how it stands.
  */
-import { approveMint, getMint, type MintRequest, requestMint } from '../../issuance/mint.ts';
+import {
+  approveMint,
+  getMint,
+  listMintPage,
+  type MintRequest,
+  requestMint,
+} from '../../issuance/mint.ts';
 import { parseAmount } from '../../money/money.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
-import { mints } from '../queries.ts';
 import { pageBody, type Route, route } from '../route.ts';
 import {
   idParam,
@@ -69,7 +74,7 @@ export function mintRoutes({ ctx }: RouteDeps): Route[] {
       problems: [],
       handle: async ({ query }) => {
         const limit = pageLimit(query.limit);
-        const page = await mints(ctx.db, { ...query, limit });
+        const page = await listMintPage(ctx.db, { ...query, limit });
         return pageBody('mints', page, limit, mintView, (item) => item.id);
       },
     }),

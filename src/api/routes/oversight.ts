@@ -59,11 +59,7 @@ export function oversightRoutes({ ctx }: RouteDeps): Route[] {
       problems: [],
       handle: async ({ query }) => {
         const limit = pageLimit(query.limit);
-        const page = await alerts(ctx.db, {
-          limit,
-          open: query.open === 'true',
-          ...(query.after === undefined ? {} : { after: query.after }),
-        });
+        const page = await alerts(ctx.db, { ...query, limit, open: query.open === 'true' });
         return pageBody('alerts', page, limit, alertView, (item) => item.id);
       },
     }),
