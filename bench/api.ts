@@ -6,6 +6,8 @@
  * with an API key: the load is spread so that no key passes the default per-key limit of
  * 100 requests/s), a customer with KYC approved, a registered wallet and a $10,000,000
  * deposit; the server (`createApp` under @hono/node-server) on 127.0.0.1, in this process.
+ * The load generator is another process (./lib/open-loop.ts): as a real client, its work
+ * does not share the server's event loop.
  *
  * Timed: open loop at 200 requests/s (each request is sent at its scheduled time whether or
  * not the ones before have answered; its latency is measured from that time, so a server that
@@ -19,10 +21,13 @@
  *
  * Prints one line per figure: `bench <name> <number> <unit>`.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../src/api/app.ts';
 import { defaultChains } from '../src/chain/config.ts';
@@ -38,6 +43,9 @@ import { parseAmount } from '../src/money/money.ts';
 import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
+import type { OpenLoopPlan, OpenLoopResult } from './lib/open-loop.ts';
+
+const execFileAsync = promisify(execFile);
 
 const quick = process.env.BENCH_QUICK === '1';
 const ratePerSecond = 200;
@@ -57,11 +65,11 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** What one timed phase measured. */
+/** What one timed phase measured, latencies sorted. */
 interface Phase {
   /** Every latency, sorted. */
   readonly latenciesMs: number[];
-  /** Latencies by the kind of request (`kindOf(i)`), sorted. */
+  /** Latencies by the kind of request, sorted. */
   readonly byKind: Map<string, number[]>;
   readonly errors: number;
   readonly sent: number;
@@ -69,60 +77,23 @@ interface Phase {
   readonly firstErrors: string[];
 }
 
-/**
- * Sends `request(i)` at `rate` per second for `duration` seconds, open loop; waits for every
- * answer. Latency is from the scheduled time to the end of the body.
- */
-async function openLoop(
-  rate: number,
-  duration: number,
-  request: (i: number) => Promise<Response>,
-  kindOf: (i: number) => string = () => 'all',
-): Promise<Phase> {
-  const total = rate * duration;
-  const intervalMs = 1000 / rate;
-  const byKind = new Map<string, number[]>();
-  const record = (i: number, ms: number) => {
-    const kind = kindOf(i);
-    const latencies = byKind.get(kind);
-    if (latencies === undefined) byKind.set(kind, [ms]);
-    else latencies.push(ms);
-  };
-  const firstErrors: string[] = [];
-  let errors = 0;
-  const inFlight: Promise<void>[] = [];
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const scheduled = started + i * intervalMs;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(
-      request(i)
-        .then(async (res) => {
-          const text = await res.text();
-          record(i, performance.now() - scheduled);
-          if (res.status >= 300) {
-            errors++;
-            if (firstErrors.length < 5) firstErrors.push(`${res.status} ${text.slice(0, 200)}`);
-          }
-        })
-        .catch((error: unknown) => {
-          errors++;
-          record(i, performance.now() - scheduled);
-          if (firstErrors.length < 5) firstErrors.push(String(error));
-        }),
-    );
-  }
-  await Promise.all(inFlight);
+/** Runs one phase in the load generator's own process (./lib/open-loop.ts). */
+async function openLoop(plan: OpenLoopPlan): Promise<Phase> {
+  const script = fileURLToPath(new URL('./lib/open-loop.ts', import.meta.url));
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', script, JSON.stringify(plan)],
+    { maxBuffer: 256 * 2 ** 20 },
+  );
+  const result = JSON.parse(stdout) as OpenLoopResult;
   const ascending = (x: number, y: number) => x - y;
-  for (const latencies of byKind.values()) latencies.sort(ascending);
+  const byKind = new Map(
+    Object.entries(result.byKind).map(([kind, ms]) => [kind, ms.sort(ascending)] as const),
+  );
   return {
+    ...result,
     latenciesMs: [...byKind.values()].flat().sort(ascending),
     byKind,
-    errors,
-    sent: total,
-    seconds: (performance.now() - started) / 1000,
-    firstErrors,
   };
 }
 
@@ -193,7 +164,16 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     console.log(`# setup: token ${token.address} on chain ${token.chainId}; server at ${base}`);
 
-    const baseline = await openLoop(ratePerSecond, baselineSeconds, () => fetch(`${base}/health`));
+    const plan = {
+      base,
+      ratePerSecond,
+      keys,
+      customerId: 'CUST-0001',
+      chainId: token.chainId,
+      holder,
+      keyPrefix: 'bench',
+    };
+    const baseline = await openLoop({ ...plan, seconds: baselineSeconds, workload: 'health' });
     print('api.baseline.health.p50', percentile(baseline.latenciesMs, 50), 'ms');
     print('api.baseline.health.p99', percentile(baseline.latenciesMs, 99), 'ms');
     console.log(`bench api.baseline.health.errors ${baseline.errors} requests`);
@@ -203,34 +183,7 @@ async function main(): Promise<void> {
         (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM mint_requests')).rows[0]!.n,
       );
     const mintsBefore = await mintCount();
-    const kindOf = (i: number) =>
-      i % 20 < 2 ? 'mint.post' : i % 20 < 11 ? 'mints.get' : 'customer.get';
-    const phase = await openLoop(
-      ratePerSecond,
-      seconds,
-      (i) => {
-        const headers = { authorization: `Bearer ${keys[i % keys.length]}` };
-        const kind = kindOf(i);
-        if (kind === 'mint.post')
-          return fetch(`${base}/v1/mints`, {
-            method: 'POST',
-            headers: {
-              ...headers,
-              'content-type': 'application/json',
-              'idempotency-key': `bench-${i}`,
-            },
-            body: JSON.stringify({
-              customerId: 'CUST-0001',
-              chainId: token.chainId,
-              to: holder,
-              amount: `${1 + (i % 9)}.${String(i % 100).padStart(2, '0')}`,
-            }),
-          });
-        if (kind === 'mints.get') return fetch(`${base}/v1/mints?limit=20`, { headers });
-        return fetch(`${base}/v1/customers/CUST-0001`, { headers });
-      },
-      kindOf,
-    );
+    const phase = await openLoop({ ...plan, seconds, workload: 'mix' });
     const mintsAfter = await mintCount();
     print('api.throughput', (phase.sent - phase.errors) / phase.seconds, 'requests/s');
     print('api.latency.p50', percentile(phase.latenciesMs, 50), 'ms');

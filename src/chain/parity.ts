@@ -179,7 +179,12 @@ export async function trippedBreakers(db: SqlExecutor): Promise<string[]> {
  * @example await assertMintingOpen(db, 31337)
  */
 export async function assertMintingOpen(db: SqlExecutor, chainId: number): Promise<void> {
-  const tripped = (await trippedBreakers(db)).filter((name) => stopsMinting(name, chainId));
+  requireMintingOpen(await trippedBreakers(db), chainId);
+}
+
+/** Refuses (`breaker-tripped`) when one of the tripped breakers stops minting on `chainId`. */
+export function requireMintingOpen(trippedNames: readonly string[], chainId: number): void {
+  const tripped = trippedNames.filter((name) => stopsMinting(name, chainId));
   if (tripped.length > 0)
     throw new ClearpegError(
       'breaker-tripped',

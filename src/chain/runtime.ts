@@ -179,7 +179,19 @@ export async function deployedToken(
   chainId: number,
   field = 'chainId',
 ): Promise<TokenRecord> {
-  const token = Number.isSafeInteger(chainId) ? await tokenRecord(db, chainId) : undefined;
+  return requireToken(
+    Number.isSafeInteger(chainId) ? await tokenRecord(db, chainId) : undefined,
+    chainId,
+    field,
+  );
+}
+
+/** The token read for `chainId`, or `chain-unknown` (naming `field`). */
+export function requireToken(
+  token: TokenRecord | undefined,
+  chainId: number,
+  field = 'chainId',
+): TokenRecord {
   if (token === undefined)
     throw new ClearpegError('chain-unknown', `no token on chain ${chainId}`, {
       field,

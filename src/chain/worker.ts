@@ -70,7 +70,7 @@ export class ChainWorker {
   async tick(): Promise<TickResult> {
     const { chain, token, db, ledger } = this.options;
     const chainId = chain.config.chainId;
-    this.supplyAccount ??= (await ledger.ensureAccount(supplyAccountSpec(chainId))).id;
+    this.supplyAccount ??= await ledger.accountIdOf(supplyAccountSpec(chainId));
     // Read first: every request final at or below this head's final block is settled below.
     const head = await chain.client.getBlockNumber({ cacheTime: 0 });
     const requestsChanged = await chain.connector.poll();

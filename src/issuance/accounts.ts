@@ -46,6 +46,6 @@ export const depositSuspense: AccountSpec = liability('suspense:deposits');
 export const redemptionSuspense: AccountSpec = liability('suspense:redemptions');
 
 /** The account's id, creating it on first use. */
-export async function accountId(ledger: Ledger, spec: AccountSpec): Promise<Uuid> {
-  return (await ledger.ensureAccount(spec)).id;
+export function accountId(ledger: Ledger, spec: AccountSpec): Promise<Uuid> {
+  return ledger.accountIdOf(spec);
 }

@@ -8,7 +8,7 @@
 import { ClearpegError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { raiseAlert } from '../policy/alerts.ts';
-import { type AuditDetail, appendAudit } from '../policy/audit.ts';
+import { type AuditDetail, appendAudit, lockAuditHead } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { type Actor, actorName } from './actors.ts';
 import type { SanctionsList } from './sanctions.ts';
@@ -21,9 +21,15 @@ export interface IssuanceContext {
   readonly clockUs: () => bigint;
 }
 
-/** Commits a change with its audit entry: `change` runs in one database transaction. */
+/**
+ * Commits a change with its audit entry: `change` runs in one database transaction. It may
+ * return its last statements unawaited as `writes`: the audit entry is then sent with them,
+ * in the same round trip to the store, and the commit waits for all of them.
+ */
 export type Commit = <R>(
-  change: (tx: SqlExecutor) => Promise<{ result: R; detail: AuditDetail }>,
+  change: (
+    tx: SqlExecutor,
+  ) => Promise<{ result: R; detail: AuditDetail; writes?: Promise<unknown> }>,
 ) => Promise<R>;
 
 /**
@@ -43,12 +49,20 @@ export async function audited<T>(
 ): Promise<T> {
   const commit: Commit = (change) =>
     ctx.db.transaction(async (tx) => {
-      const { result, detail } = await change(tx);
-      await appendAudit(
-        tx,
-        { actor: actorName(actor), action, subject, outcome: 'ok', detail },
-        ctx.clockUs(),
-      );
+      // The audit head is locked first, with the change's first statements (one round trip
+      // fewer; every audited transaction takes this lock first, so none waits on another's).
+      const head = lockAuditHead(tx);
+      head.catch(() => {}); // awaited below; a failed change must not leave it unhandled
+      const { result, detail, writes } = await change(tx);
+      await Promise.all([
+        writes,
+        appendAudit(
+          tx,
+          { actor: actorName(actor), action, subject, outcome: 'ok', detail },
+          ctx.clockUs(),
+          await head,
+        ),
+      ]);
       return result;
     });
   try {

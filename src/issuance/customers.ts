@@ -50,17 +50,29 @@ export async function getCustomer(db: SqlExecutor, id: string, lock = false): Pr
     [id],
   );
   const row = rows[0];
-  if (row === undefined)
+  return knownCustomer(
+    id,
+    row && { id: row.id, name: row.name, kyc: row.kyc, fiatAccount: row.fiat_account },
+  );
+}
+
+/** The customer read for `id`, or `customer-not-found`. */
+export function knownCustomer(id: string, customer: Customer | undefined): Customer {
+  if (customer === undefined)
     throw new ClearpegError('customer-not-found', `no customer ${id}`, {
       field: 'customerId',
       rule: 'a known customer',
     });
-  return { id: row.id, name: row.name, kyc: row.kyc, fiatAccount: row.fiat_account };
+  return customer;
 }
 
 /** The customer, refused unless KYC approved (`customer-not-approved`). */
 export async function approvedCustomer(db: SqlExecutor, id: string): Promise<Customer> {
-  const customer = await getCustomer(db, id);
+  return requireApproved(await getCustomer(db, id));
+}
+
+/** `customer` unless its KYC is not approved (`customer-not-approved`). */
+export function requireApproved(customer: Customer): Customer {
   if (customer.kyc !== 'approved')
     throw new ClearpegError(
       'customer-not-approved',

@@ -16,8 +16,13 @@
  *             it from that block); reverted: voided. A request never approved lapses.
  */
 import type { Hex } from 'viem';
-import { assertMintingOpen, chainTie, supplyAccountSpec } from '../chain/parity.ts';
-import { deployedToken, type IssuerChain, type TokenRecord } from '../chain/runtime.ts';
+import {
+  assertMintingOpen,
+  chainTie,
+  requireMintingOpen,
+  supplyAccountSpec,
+} from '../chain/parity.ts';
+import { type IssuerChain, requireToken, type TokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
@@ -37,8 +42,8 @@ import {
   reverifyQuorum,
 } from './approving.ts';
 import { audited, type IssuanceContext } from './context.ts';
-import { approvedCustomer, isRegisteredWallet } from './customers.ts';
-import { currentPolicy, type PolicyDocument } from './policy.ts';
+import { type Customer, type KycState, knownCustomer, requireApproved } from './customers.ts';
+import { currentPolicy, type PolicyDocument, policyFromJson } from './policy.ts';
 import { screenEvmAddress } from './sanctions.ts';
 
 /** A refused mint request, with every rule it broke. */
@@ -181,44 +186,56 @@ export function mintIntent(
 /** The velocity buckets' names in `limit_buckets`. */
 const bucketNames = { hourly: 'mint:hourly', daily: 'mint:daily' } as const;
 
+/**
+ * The velocity buckets, locked until the transaction ends: one statement that makes a missing
+ * bucket full and locks and returns both (an upsert's no-op update takes the row lock).
+ */
 async function lockedBuckets(
   tx: SqlExecutor,
   policy: PolicyDocument,
   nowUs: bigint,
 ): Promise<{ hourly: TokenBucket; daily: TokenBucket }> {
-  const bucket = async (
-    name: string,
-    limit: PolicyDocument['mint']['hourly'],
-  ): Promise<TokenBucket> => {
-    await tx.query(
-      `INSERT INTO limit_buckets (name, level, updated_at_us) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
-      [name, limit.capacity, nowUs],
-    );
-    const { rows } = await tx.query<{ level: string; updated_at_us: string }>(
-      'SELECT level::text, updated_at_us::text FROM limit_buckets WHERE name = $1 FOR UPDATE',
-      [name],
-    );
-    const level = BigInt(rows[0]!.level);
+  const { hourly, daily } = policy.mint;
+  const { rows } = await tx.query<{ name: string; level: string; updated_at_us: string }>(
+    `INSERT INTO limit_buckets (name, level, updated_at_us)
+     SELECT * FROM unnest($1::text[], $2::numeric[], $3::bigint[])
+     ON CONFLICT (name) DO UPDATE SET name = excluded.name
+     RETURNING name, level::text, updated_at_us::text`,
+    [
+      [bucketNames.hourly, bucketNames.daily],
+      [String(hourly.capacity), String(daily.capacity)],
+      [String(nowUs), String(nowUs)],
+    ],
+  );
+  const bucket = (name: string, limit: PolicyDocument['mint']['hourly']): TokenBucket => {
+    const row = rows.find((r) => r.name === name);
+    if (row === undefined) throw new Error(`assertion failed: bucket ${name} was locked`);
+    const level = BigInt(row.level);
     return {
       capacity: limit.capacity,
       refillPerHour: limit.refillPerHour,
       // A policy that lowered the capacity caps what was saved under the old one.
       level: (level > limit.capacity ? limit.capacity : level) as Micro,
-      updatedAtUs: BigInt(rows[0]!.updated_at_us),
+      updatedAtUs: BigInt(row.updated_at_us),
     };
   };
-  return {
-    hourly: await bucket(bucketNames.hourly, policy.mint.hourly),
-    daily: await bucket(bucketNames.daily, policy.mint.daily),
-  };
+  return { hourly: bucket(bucketNames.hourly, hourly), daily: bucket(bucketNames.daily, daily) };
 }
 
-async function saveBucket(tx: SqlExecutor, name: string, bucket: TokenBucket): Promise<void> {
-  await tx.query('UPDATE limit_buckets SET level = $2, updated_at_us = $3 WHERE name = $1', [
-    name,
-    bucket.level,
-    bucket.updatedAtUs,
-  ]);
+/** Saves both buckets, in one statement. */
+async function saveBuckets(
+  tx: SqlExecutor,
+  buckets: { hourly: TokenBucket; daily: TokenBucket },
+): Promise<void> {
+  await tx.query(
+    `UPDATE limit_buckets b SET level = v.level, updated_at_us = v.at
+     FROM unnest($1::text[], $2::numeric[], $3::bigint[]) AS v(name, level, at) WHERE b.name = v.name`,
+    [
+      [bucketNames.hourly, bucketNames.daily],
+      [String(buckets.hourly.level), String(buckets.daily.level)],
+      [String(buckets.hourly.updatedAtUs), String(buckets.daily.updatedAtUs)],
+    ],
+  );
 }
 
 /** Balances the gates read, from the ledger's stored accounts (posted, pending counted against). */
@@ -269,6 +286,69 @@ async function reserveFiat(
 }
 
 /**
+ * What a mint request is checked against before its transaction, read in one statement (the
+ * embedded store answers one at a time): the customer (known, KYC approved), the recipient
+ * (screened, a registered wallet), the token, the breakers and the policy; refused in that
+ * order, as the functions each part comes from refuse.
+ */
+async function mintGates(
+  ctx: IssuanceContext,
+  input: { customerId: string; chainId: number; to: string },
+): Promise<{ customer: Customer; to: Hex; token: TokenRecord; policy: PolicyDocument }> {
+  const { rows } = await ctx.db.query<{
+    customer: { id: string; name: string; kyc: KycState; fiat_account: string } | null;
+    registered: boolean;
+    token: { address: Hex; deploy_block: string; deploy_request_id: string | null } | null;
+    breakers: string[];
+    policy: unknown;
+  }>(
+    `SELECT
+       (SELECT to_jsonb(c) FROM (SELECT id, name, kyc, fiat_account FROM customers WHERE id = $1) c) AS customer,
+       EXISTS (SELECT 1 FROM customer_wallets WHERE chain_id = $2 AND address = $3 AND customer_id = $1) AS registered,
+       (SELECT to_jsonb(t) FROM (SELECT address, deploy_block::text, deploy_request_id FROM chain_tokens WHERE chain_id = $2) t) AS token,
+       ARRAY(SELECT name FROM breakers ORDER BY name) AS breakers,
+       (SELECT document FROM policies WHERE status = 'adopted') AS policy`,
+    [
+      input.customerId,
+      Number.isSafeInteger(input.chainId) ? input.chainId : null,
+      String(input.to).toLowerCase(),
+    ],
+  );
+  const row = rows[0]!;
+  const found = row.customer;
+  const customer = requireApproved(
+    knownCustomer(
+      input.customerId,
+      found === null
+        ? undefined
+        : { id: found.id, name: found.name, kyc: found.kyc, fiatAccount: found.fiat_account },
+    ),
+  );
+  const to: Hex = screenEvmAddress(ctx.sanctions, input.to, 'to');
+  if (!row.registered)
+    throw new ClearpegError(
+      'wallet-not-registered',
+      `${to} is not a registered wallet of ${customer.id} on chain ${input.chainId}`,
+      { field: 'to', rule: "one of the customer's registered wallets on the chain" },
+    );
+  const token = requireToken(
+    row.token === null
+      ? undefined
+      : {
+          chainId: input.chainId,
+          address: row.token.address,
+          deployBlock: BigInt(row.token.deploy_block),
+          deployRequestId: row.token.deploy_request_id,
+        },
+    input.chainId,
+  );
+  requireMintingOpen(row.breakers, input.chainId);
+  const policy =
+    row.policy === null ? (await currentPolicy(ctx.db)).policy : policyFromJson(row.policy);
+  return { customer, to, token, policy };
+}
+
+/**
  * Asks to mint `amount` on `chainId` to one of the customer's registered wallets. Every rule a
  * request breaks is reported at once (`MintRefusedError.violations`).
  * @example const request = await requestMint(ctx, treasurer, { customerId: 'CUST-0001', chainId: 31337, to, amount: parseAmount('5000000') })
@@ -286,21 +366,13 @@ export async function requestMint(
         field: 'amount',
         rule: 'more than zero',
       });
-    const customer = await approvedCustomer(ctx.db, input.customerId);
-    const to: Hex = screenEvmAddress(ctx.sanctions, input.to, 'to');
-    if (!(await isRegisteredWallet(ctx.db, customer.id, input.chainId, to)))
-      throw new ClearpegError(
-        'wallet-not-registered',
-        `${to} is not a registered wallet of ${customer.id} on chain ${input.chainId}`,
-        { field: 'to', rule: "one of the customer's registered wallets on the chain" },
-      );
-    const token = await deployedToken(ctx.db, input.chainId);
-    await assertMintingOpen(ctx.db, input.chainId);
-    const { policy } = await currentPolicy(ctx.db);
+    const { customer, to, token, policy } = await mintGates(ctx, input);
     const request: MintRequest = await commit(async (tx) => {
       const nowUs = ctx.clockUs();
-      const buckets = await lockedBuckets(tx, policy, nowUs);
-      const balances = await gateBalances(tx, customer.id);
+      const [buckets, balances] = await Promise.all([
+        lockedBuckets(tx, policy, nowUs),
+        gateBalances(tx, customer.id),
+      ]);
       const check = checkMintLimits({
         amount: input.amount,
         perTransactionCap: policy.mint.perTransactionCap,
@@ -312,11 +384,11 @@ export async function requestMint(
         reserves: (balances.reserves < 0n ? 0n : balances.reserves) as Micro,
       });
       if (check.violations.length > 0) throw new MintRefusedError(check.violations);
-      await saveBucket(tx, bucketNames.hourly, check.hourBucket);
-      await saveBucket(tx, bucketNames.daily, check.dayBucket);
       const approvalsRequired = requiredApprovals(policy.mint.tiers, input.amount);
       const ledgerPending = namedUuid('clearpeg-mint/1', id);
-      await tx.query(
+      // Sent unawaited: they travel with the audit entry in one round trip (`writes`).
+      const saved = saveBuckets(tx, { hourly: check.hourBucket, daily: check.dayBucket });
+      const stored = tx.query(
         `INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
            ledger_pending, created_at_us, expires_at_us, updated_at_us)
          VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9)`,
@@ -357,6 +429,7 @@ export async function requestMint(
           amount: formatAmount(input.amount),
           approvalsRequired: String(approvalsRequired),
         },
+        writes: Promise.all([saved, stored]),
       };
     });
     // After the commit: the ledger commits on its own. The writer makes sure of it again.

@@ -50,6 +50,8 @@ export class Ledger {
   private readonly batchMax: number;
   private readonly clockUs: () => bigint;
   private readonly newId: () => Uuid;
+  /** Accounts' ids by code, as `accountIdOf` found them (an account's code, asset and flags never change). */
+  private readonly idsByCode = new Map<string, { id: Uuid; asset: string; flags: number }>();
 
   constructor(
     readonly store: LedgerStore,
@@ -113,6 +115,24 @@ export class Ledger {
         { field: 'code', rule: 'an existing account has the asset and flags asked for' },
       );
     return account;
+  }
+
+  /**
+   * The id of the account with `code`, as `ensureAccount` makes it; remembered, so that a hot
+   * path reads the store once per account and process.
+   * @example const supply = await ledger.accountIdOf({ code: 'supply:31337', asset: 'USD', flags })
+   */
+  async accountIdOf(wanted: {
+    readonly code: string;
+    readonly asset: string;
+    readonly flags: number;
+  }): Promise<Uuid> {
+    const known = this.idsByCode.get(wanted.code);
+    if (known !== undefined && known.asset === wanted.asset && known.flags === wanted.flags)
+      return known.id;
+    const { id, asset, flags } = await this.ensureAccount(wanted);
+    this.idsByCode.set(wanted.code, { id, asset, flags });
+    return id;
   }
 
   /**

@@ -92,15 +92,36 @@ export function auditHash(previous: Uint8Array, record: Omit<AuditRecord, 'hash'
   return sha256(concatBytes(previous, auditBytes(record)));
 }
 
+/** The audit chain's head: the last entry's sequence number and hash. */
+export interface AuditHead {
+  readonly seq: bigint;
+  readonly hash: Uint8Array;
+}
+
 /**
- * Appends `entry` in the transaction `tx` (taking the chain's head lock until it commits);
- * returns its sequence number.
+ * Locks the audit chain's head in `tx` until it commits, and reads it. A transaction that
+ * will append may take it first, so that the read travels with its other first statements.
+ * @example const head = await lockAuditHead(tx)
+ */
+export async function lockAuditHead(tx: SqlExecutor): Promise<AuditHead> {
+  const { rows } = await tx.query<{ seq: string; hash: Uint8Array }>(
+    'SELECT seq::text, hash FROM audit_head WHERE singleton FOR UPDATE',
+  );
+  const head = rows[0];
+  if (head === undefined) throw new Error('assertion failed: the audit head row exists');
+  return { seq: BigInt(head.seq), hash: head.hash };
+}
+
+/**
+ * Appends `entry` in the transaction `tx` (taking the chain's head lock until it commits,
+ * unless `head` says the transaction holds it already); returns its sequence number.
  * @example await db.transaction((tx) => appendAudit(tx, { actor: 'alice', action: 'customer.create', subject: 'C-1', outcome: 'ok', detail: {} }))
  */
 export async function appendAudit(
   tx: SqlExecutor,
   entry: AuditEntry,
   atUs: bigint = BigInt(Date.now()) * 1000n,
+  head?: AuditHead,
 ): Promise<bigint> {
   for (const [field, value] of [
     ['actor', entry.actor],
@@ -112,12 +133,8 @@ export async function appendAudit(
         field,
         rule: '1 to 200 characters',
       });
-  const { rows } = await tx.query<{ seq: string; hash: Uint8Array }>(
-    'SELECT seq::text, hash FROM audit_head WHERE singleton FOR UPDATE',
-  );
-  const head = rows[0];
-  if (head === undefined) throw new Error('assertion failed: the audit head row exists');
-  const seq = BigInt(head.seq) + 1n;
+  const previous = head ?? (await lockAuditHead(tx));
+  const seq = previous.seq + 1n;
   const bytes = auditBytes({ ...entry, seq, atUs });
   if (bytes.length > detailBytesMax + 1024)
     throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
@@ -125,10 +142,14 @@ export async function appendAudit(
       rule: `at most ${detailBytesMax} bytes of canonical JSON`,
     });
   // auditHash over the bytes already made: the entry is canonicalized once.
-  const hash = sha256(concatBytes(head.hash, bytes));
+  const hash = sha256(concatBytes(previous.hash, bytes));
+  // The entry and the new head in one statement (one round trip to the store).
   await tx.query(
-    `INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+    `WITH entry AS (
+       INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+     )
+     UPDATE audit_head SET seq = $1, hash = $8 WHERE singleton`,
     [
       seq,
       atUs,
@@ -140,7 +161,6 @@ export async function appendAudit(
       hash,
     ],
   );
-  await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE singleton', [seq, hash]);
   return seq;
 }
 

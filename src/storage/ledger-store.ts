@@ -446,8 +446,13 @@ export class SqlLedgerStore implements LedgerStore {
       ? speculative.plan
       : await plan(await this.load(tx, head, commands, knowPriors));
     planned(result);
-    await this.write(tx, holds ? speculative.steps : prepareWrites(head, result));
-    if (!knowPriors) await checkIdsUnused(tx, head, result);
+    // The writes and the check after them in one round trip: each statement is sent without
+    // waiting for the one before (the session runs them in order; the first error wins).
+    const steps = holds ? speculative.steps : prepareWrites(head, result);
+    await Promise.all([
+      ...steps.map((step) => step(tx)),
+      ...(knowPriors ? [] : [checkIdsUnused(tx, head, result)]),
+    ]);
     return result;
   }
 
@@ -489,10 +494,6 @@ export class SqlLedgerStore implements LedgerStore {
       pending: (id) => pendings.get(id),
       prior: (id) => priors.get(id),
     };
-  }
-
-  private async write(tx: SqlExecutor, steps: readonly WriteStep[]): Promise<void> {
-    for (const step of steps) await step(tx);
   }
 
   /** See `LedgerStore.head`. */

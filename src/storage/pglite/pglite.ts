@@ -48,9 +48,12 @@
  * durable against 1000–1450/s with `durable: false`; COPY in 8190-row transactions
  * 165–270k rows/s durable, 200–275k rows/s not (one fdatasync per batch is noise there).
  *
- * Concurrency: PGlite is one session. The proxy runs calls one at a time in FIFO order; a
+ * Concurrency: PGlite is one session, and the worker runs what it is sent in FIFO order. A
  * transaction holds the session from its first statement to COMMIT/ROLLBACK while other
- * calls queue. BEGIN travels with the body's first statement to save a thread round trip.
+ * calls queue behind it; calls outside a transaction are pipelined: each is sent as soon as
+ * the one before it was sent (not answered), so the worker never waits for this thread
+ * between them. BEGIN travels with the body's first statement to save a round trip, and a
+ * body may pipeline its own statements (send several, then await them).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
@@ -184,15 +187,16 @@ class PgliteProxy implements PgliteDatabase {
   }
 
   query<Row = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []) {
-    return this.#exclusive(() => this.#query<Row>(sql, params));
+    return this.#pipelined({ op: 'query', sql, params: wireParams(params) }).then(toResult<Row>);
   }
 
-  copyFrom(table: string, columns: readonly string[], data: string | Uint8Array) {
-    return this.#exclusive(() => this.#copy(table, columns, data));
+  async copyFrom(table: string, columns: readonly string[], data: string | Uint8Array) {
+    const sql = copySql(table, columns, data);
+    return (await this.#pipelined({ op: 'copy', sql, data })) as number;
   }
 
-  exec(sql: string) {
-    return this.#exclusive(() => this.#exec(sql));
+  async exec(sql: string) {
+    await this.#pipelined({ op: 'exec', sql });
   }
 
   syncCounts() {
@@ -253,20 +257,22 @@ class PgliteProxy implements PgliteDatabase {
     return result;
   }
 
-  async #query<Row>(sql: string, params: readonly SqlParam[]): Promise<SqlResult<Row>> {
-    return toResult(await this.#send({ op: 'query', sql, params: wireParams(params) }));
-  }
-
-  async #exec(sql: string): Promise<void> {
-    await this.#send({ op: 'exec', sql });
-  }
-
-  async #copy(
-    table: string,
-    columns: readonly string[],
-    data: string | Uint8Array,
-  ): Promise<number> {
-    return (await this.#send({ op: 'copy', sql: copySql(table, columns, data), data })) as number;
+  /**
+   * A statement outside any transaction: sent in its turn (after what was queued before it,
+   * and after any transaction queued before it ended), without waiting for earlier answers.
+   */
+  #pipelined(statement: Statement): Promise<unknown> {
+    if (this.#scope.getStore()?.active) {
+      const message = 'database used inside its own transaction body (deadlock): use tx';
+      return Promise.reject(new Error(message));
+    }
+    if (this.#closed) return Promise.reject(new Error('PGlite store is closed'));
+    let answer: Promise<unknown> | undefined;
+    const sent = this.#tail.then(() => {
+      answer = this.#send(statement);
+    });
+    this.#tail = sent;
+    return sent.then(() => answer);
   }
 
   #send(op: Op): Promise<unknown> {
