@@ -64,17 +64,7 @@ function isBusinessDayMs(midnightMs: number): boolean {
  * @example isBusinessDay('2026-11-26') // false: Thanksgiving
  */
 export function isBusinessDay(date: string): boolean {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(ms))
-    throw new ClearpegError(
-      'date-invalid',
-      `date must be YYYY-MM-DD (got ${JSON.stringify(date)})`,
-      {
-        field: 'date',
-        rule: 'YYYY-MM-DD',
-      },
-    );
-  return isBusinessDayMs(ms);
+  return isBusinessDayMs(epochDay(date) * dayMs);
 }
 
 /**
@@ -96,4 +86,145 @@ export function businessDeadlineUs(atUs: bigint, n: number): bigint {
     if (isBusinessDayMs(day)) left--;
   }
   return BigInt(day + dayMs) * 1000n;
+}
+
+// ---------------------------------------------------------------------------------------
+// Dates: days since 1970-01-01 by the proleptic Gregorian calendar, on integers only
+// (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", days_from_civil).
+
+/** Whether `year` has a 29 February (proleptic Gregorian). */
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function monthDays(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The digits of `text` from `start` to `end` as a number, or −1 if one is not a digit. */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Year, month and day of a calendar date `YYYY-MM-DD`, or a `date-invalid` error naming `field`.
+ * @example dateParts('2024-02-29', 'issueDate') // [2024, 2, 29]
+ */
+export function dateParts(text: unknown, field: string): [number, number, number] {
+  // By hand, not by regular expression: accretion parses dates on its hot path.
+  let year = -1;
+  let month = 0;
+  let day = 0;
+  if (typeof text === 'string' && text.length === 10 && text[4] === '-' && text[7] === '-') {
+    year = digitsAt(text, 0, 4);
+    month = digitsAt(text, 5, 7);
+    day = digitsAt(text, 8, 10);
+  }
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > monthDays(year, month)) {
+    throw new ClearpegError(
+      'date-invalid',
+      `${field} must be a calendar date YYYY-MM-DD (got ${JSON.stringify(String(text).slice(0, 40))})`,
+      { field, rule: 'a calendar date YYYY-MM-DD' },
+    );
+  }
+  return [year, month, day];
+}
+
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+/**
+ * Days since 1970-01-01 of a `YYYY-MM-DD` date; anything else is a `date-invalid` error.
+ * @example epochDay('1970-01-02') === 1
+ */
+export function epochDay(date: unknown, field = 'date'): number {
+  const [year, month, day] = dateParts(date, field);
+  return daysFromCivil(year, month, day);
+}
+
+/**
+ * The ISO date `epochDay` days after 1970-01-01.
+ * @example dateOfEpochDay(19_782) === '2024-02-29'
+ */
+export function dateOfEpochDay(epochDays: number): string {
+  const z = epochDays + 719468;
+  const era = Math.floor(z / 146097);
+  const dayOfEra = z - era * 146097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36524) -
+      Math.floor(dayOfEra / 146096)) /
+      365,
+  );
+  const dayOfYear =
+    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
+}
+
+/**
+ * Calendar days from `from` to `to` (negative when `to` is earlier).
+ * @example daysBetween('2023-01-24', '2023-02-21') === 28
+ */
+export function daysBetween(from: string, to: string): number {
+  return epochDay(to, 'to') - epochDay(from, 'from');
+}
+
+/**
+ * The date `days` calendar days after `date` (before, when negative).
+ * @example addDays('2024-02-28', 2) === '2024-03-01'
+ */
+export function addDays(date: string, days: number): string {
+  return dateOfEpochDay(epochDay(date) + days);
+}
+
+/**
+ * `value` checked as a calendar date `YYYY-MM-DD` (a `date-invalid` error naming `field`).
+ * @example isoDate('2024-12-31', 'asOf') === '2024-12-31'
+ */
+export function isoDate(value: unknown, field = 'date'): string {
+  epochDay(value, field);
+  return value as string;
+}
+
+/**
+ * Today's date in New York (US Eastern time, where Treasury and the Fed keep their dates).
+ * @example newYorkDate(Date.UTC(2026, 10, 22, 3)) === '2026-11-21'
+ */
+export function newYorkDate(atMs: number = Date.now()): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'America/New_York',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(atMs);
+}
+
+/**
+ * The first US business day after `date`.
+ * @example nextBusinessDay('2024-12-31') === '2025-01-02'
+ */
+export function nextBusinessDay(date: string): string {
+  let next = addDays(date, 1);
+  while (!isBusinessDay(next)) next = addDays(next, 1);
+  return next;
 }

@@ -1,11 +1,12 @@
 /**
  * `clearpeg serve`: the API on 127.0.0.1 and the workers (expiry of pending transfers, the
- * redemptions' payout deadlines, one chain worker per configured chain), on the embedded store by default or PostgreSQL with
+ * redemptions' payout deadlines, the reserves' daily job, one chain worker per configured chain), on the embedded store by default or PostgreSQL with
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
+import { newYorkDate } from '../calendar.ts';
 import { loadChains } from '../chain/config.ts';
 import {
   deployToken,
@@ -22,8 +23,11 @@ import { loadShippedSanctions } from '../issuance/sanctions.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
+import { loadRuleset, type Ruleset } from '../reserves/eligibility.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
+import { accrue } from '../treasury/accrual.ts';
+import { judgeReserves } from '../treasury/valuation.ts';
 import { credentialsFile, type DemoChain, runDemo } from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';
@@ -32,6 +36,19 @@ import { version } from './version.ts';
 const expiryIntervalMs = 1000;
 /** How often redemptions are checked against their payout deadline (days long: a minute is prompt). */
 const deadlineIntervalMs = 60_000;
+/**
+ * How often the reserves' daily job runs (accrue through today in New York, mature what is
+ * due, judge eligibility): hourly, so a new day is booked within the hour and a missed run is
+ * caught up by the next.
+ */
+const reservesIntervalMs = 3_600_000;
+
+/** The reserves' daily job, as `serve` runs it: idempotent, so running it hourly is safe. */
+export async function reservesDay(ctx: IssuanceContext, ruleset: Ruleset): Promise<void> {
+  const today = newYorkDate();
+  await accrue(ctx, today);
+  await judgeReserves(ctx, ruleset, today);
+}
 
 /** Runs `task` every `intervalMs`, never two at once; a failure is reported and tried again next time. */
 function every(
@@ -153,6 +170,7 @@ export const serveCommand: Command = {
       clockUs: () => BigInt(Date.now()) * 1000n,
     };
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
+    const genius = loadRuleset('genius');
     const app = createApp({ database, version, issuance, authCacheMs: serveAuthCacheMs });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
       (resolve) => {
@@ -176,7 +194,16 @@ export const serveCommand: Command = {
         () => checkRedemptionDeadlines(issuance),
         (error) => err(`redemption deadline check failed: ${error.message}`),
       ),
+      every(
+        reservesIntervalMs,
+        () => reservesDay(issuance, genius),
+        (error) => err(`reserves daily job failed: ${error.message}`),
+      ),
     ];
+    // And once now: a server started after midnight books the day without waiting an hour.
+    await reservesDay(issuance, genius).catch((error: Error) =>
+      err(`reserves daily job failed: ${error.message}`),
+    );
     if (args.includes('--demo'))
       await startDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out }, url, err);
     await new Promise<void>((resolve) => {

@@ -238,17 +238,24 @@ async function saveBuckets(
   );
 }
 
-/** Balances the gates read, from the ledger's stored accounts (posted, pending counted against). */
+/**
+ * Balances the gates read, from the ledger's stored accounts (posted, pending counted
+ * against). Reserves are the eligible ones: the reserve accounts the configured ruleset last
+ * judged eligible (`reserve_eligibility`, written by the treasury: ../treasury/valuation.ts),
+ * and cash never judged (a bank never described counts as a US bank deposit).
+ */
 async function gateBalances(
   db: SqlExecutor,
   customerId: string,
 ): Promise<{ postedFiat: bigint; supply: bigint; reserves: bigint }> {
   const { rows } = await db.query<{ fiat: string; supply: string; reserves: string }>(
     `SELECT
-       coalesce(sum(CASE WHEN code = $1 THEN credits_posted - debits_posted - debits_pending END), 0)::text AS fiat,
-       coalesce(sum(CASE WHEN code LIKE 'supply:%' THEN credits_posted + credits_pending - debits_posted END), 0)::text AS supply,
-       coalesce(sum(CASE WHEN code LIKE 'reserves:cash:%' THEN debits_posted - credits_posted - credits_pending END), 0)::text AS reserves
-     FROM ledger_accounts WHERE code = $1 OR code LIKE 'supply:%' OR code LIKE 'reserves:cash:%'`,
+       coalesce(sum(CASE WHEN a.code = $1 THEN credits_posted - debits_posted - debits_pending END), 0)::text AS fiat,
+       coalesce(sum(CASE WHEN a.code LIKE 'supply:%' THEN credits_posted + credits_pending - debits_posted END), 0)::text AS supply,
+       coalesce(sum(CASE WHEN a.code LIKE 'reserves:%' AND coalesce(e.eligible, a.code LIKE 'reserves:cash:%')
+         THEN debits_posted - credits_posted - credits_pending END), 0)::text AS reserves
+     FROM ledger_accounts a LEFT JOIN reserve_eligibility e ON e.account_code = a.code
+     WHERE a.code = $1 OR a.code LIKE 'supply:%' OR a.code LIKE 'reserves:%'`,
     [customerFiat(customerId).code],
   );
   const row = rows[0]!;

@@ -1,0 +1,148 @@
+/**
+ * The daily accrual job: for every open bill lot and every day from the day after its last
+ * accrued day through `through` (never past its maturity), one ledger transfer
+ * `reserves:tbill:<cusip>` ← `income:interest` of that day's effective-interest accretion
+ * (../reserves/accretion.ts: a lot's daily amounts sum to exactly face − cost).
+ *
+ * Once per (lot, day): the transfer's id is named by the lot and the day, so a run repeated,
+ * or retried after a crash between the ledger's commit and the lot's `accrued_through`,
+ * posts nothing twice; after downtime one run backfills every missed day, once. Then the
+ * lots due by `through` are matured (./book.ts). A day's accretion is booked when the day
+ * begins: it is fixed by the lot's terms, with no market input.
+ */
+import { addDays, daysBetween, isoDate } from '../calendar.ts';
+import { assert, ClearpegError } from '../errors.ts';
+import { usd } from '../issuance/accounts.ts';
+import { type Actor, systemActor } from '../issuance/actors.ts';
+import { audited, type IssuanceContext } from '../issuance/context.ts';
+import type { Command, Uuid } from '../ledger/types.ts';
+import { namedUuid } from '../ledger/uuid.ts';
+import { formatAmount, type Micro } from '../money/money.ts';
+import { dailyAccretion } from '../reserves/accretion.ts';
+import { incomeInterest, reservesTbill } from './accounts.ts';
+import { billOf, matureBills } from './book.ts';
+import { selectPositions } from './positions.ts';
+
+/** What one run did. */
+export interface AccrualRun {
+  readonly through: string;
+  /** Lots accrued. */
+  readonly lots: number;
+  /** (lot, day) pairs booked, zero amounts included. */
+  readonly days: number;
+  /** Ledger transfers made (a day whose accretion rounds to zero makes none). */
+  readonly transfers: number;
+  /** Interest booked. */
+  readonly amount: Micro;
+  /** Lots matured after accruing. */
+  readonly matured: number;
+}
+
+/** A (lot, day)'s transfer id. */
+export function accrualTransferId(positionId: string, day: string): Uuid {
+  return namedUuid('clearpeg-accrual/1', `${positionId}:${day}`);
+}
+
+/** The ledger ids of accounts by code, read in one query (accounts exist once a lot is bought). */
+async function accountIds(
+  ctx: IssuanceContext,
+  codes: readonly string[],
+): Promise<Map<string, Uuid>> {
+  const { rows } = await ctx.db.query<{ id: Uuid; code: string }>(
+    'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])',
+    [[...new Set(codes)]],
+  );
+  return new Map(rows.map((row) => [row.code, row.id]));
+}
+
+/**
+ * Posts the accretion of every open lot (or of `positionId` only) for every day not yet
+ * accrued through `through`; then matures the lots due (unless one lot is asked for).
+ * @example await accrue(ctx, '2024-12-31')
+ */
+export async function accrue(
+  ctx: IssuanceContext,
+  through: string,
+  options: { positionId?: string; actor?: Actor } = {},
+): Promise<AccrualRun> {
+  const actor = options.actor ?? systemActor;
+  const day = isoDate(through, 'through');
+  return audited(ctx, actor, 'reserves.accrue', options.positionId ?? day, async (commit) => {
+    const lots = await selectPositions(
+      ctx.db,
+      `p.kind = 'tbill' AND p.status = 'open' AND p.accrued_through < least($1::date, p.maturity_date)${
+        options.positionId === undefined ? '' : ' AND p.id = $2'
+      }`,
+      options.positionId === undefined ? [day] : [day, options.positionId],
+    );
+    const ids = await accountIds(ctx, [
+      incomeInterest.code,
+      ...lots.map((lot) => reservesTbill(billOf(lot).cusip).code),
+    ]);
+    const income = ids.get(incomeInterest.code) ?? (await ctx.ledger.accountIdOf(incomeInterest));
+    const commands: Command[] = [];
+    const advanced: string[] = [];
+    let days = 0;
+    let amount = 0n;
+    for (const lot of lots) {
+      const bill = billOf(lot);
+      const account = ids.get(reservesTbill(bill.cusip).code);
+      if (account === undefined)
+        throw new Error(`assertion failed: the account of ${bill.id} exists (it was bought)`);
+      const last = daysBetween(bill.maturityDate, day) > 0 ? bill.maturityDate : day;
+      for (let d = addDays(lot.accruedThrough!, 1); daysBetween(d, last) >= 0; d = addDays(d, 1)) {
+        const accreted = dailyAccretion(bill, d);
+        days++;
+        if (accreted === 0n) continue;
+        amount += accreted;
+        commands.push({
+          type: 'transfer',
+          id: accrualTransferId(bill.id, d),
+          asset: usd,
+          postings: [{ debit: account, credit: income, amount: accreted }],
+          metadata: { 'reserves.position': bill.id, 'reserves.op': 'accrue', 'reserves.day': d },
+        });
+      }
+      advanced.push(bill.id);
+    }
+    const outcomes = commands.length === 0 ? [] : await ctx.ledger.submit(commands);
+    const refused = outcomes.find((outcome) => outcome.status !== 'committed');
+    if (refused !== undefined)
+      throw new ClearpegError(
+        'accrual-refused',
+        `the ledger refused an accrual: ${refused.status === 'failed' ? refused.error.message : 'no outcome'}`,
+        { field: 'through' },
+      );
+    assert(outcomes.length === commands.length, 'one outcome per accrual');
+    const run = await commit(async (tx) => {
+      // Each lot advanced to its own last day (its maturity, or `through`), in one statement.
+      if (advanced.length > 0)
+        await tx.query(
+          `UPDATE reserve_positions p SET accrued_through = least($1::date, p.maturity_date)
+           FROM unnest($2::text[]) AS v(id)
+           WHERE p.id = v.id AND p.accrued_through < least($1::date, p.maturity_date)`,
+          [day, advanced],
+        );
+      const result = {
+        through: day,
+        lots: advanced.length,
+        days,
+        transfers: commands.length,
+        amount: amount as Micro,
+        matured: 0,
+      };
+      return {
+        result,
+        detail: {
+          through: day,
+          lots: String(advanced.length),
+          days: String(days),
+          amount: formatAmount(amount),
+        },
+      };
+    });
+    if (options.positionId !== undefined) return run;
+    const matured = await matureBills(ctx, actor, day);
+    return { ...run, matured: matured.length };
+  });
+}

@@ -1,0 +1,365 @@
+/**
+ * Reserve positions as stored (`reserve_positions`, migration 0007) and read back as the
+ * pure types of ../reserves/instruments.ts; the custodian statements they came from.
+ *
+ * A statement is recorded by its SHA-256 (the file itself stays with the operator). When the
+ * custodian's Ed25519 public key is configured, a statement must come with the custodian's
+ * signature over the file's bytes, and is refused unless it verifies: a position cannot then
+ * claim a statement the custodian did not sign.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { ClearpegError } from '../errors.ts';
+import { type Actor, requireRole } from '../issuance/actors.ts';
+import { audited, type IssuanceContext } from '../issuance/context.ts';
+import type { Micro } from '../money/money.ts';
+import type {
+  Evidence,
+  InvestmentAsset,
+  Position,
+  RepoPosition,
+  TbillPosition,
+} from '../reserves/instruments.ts';
+import type { SqlExecutor } from '../storage/sql.ts';
+
+/** A position's lifecycle: open, then matured (bills, repo), sold (bills) or closed. */
+export type PositionStatus = 'open' | 'matured' | 'sold' | 'closed';
+
+/** A stored position: the instrument, where its cash comes from and goes back to, its state. */
+export interface StoredPosition {
+  readonly position: Position;
+  readonly status: PositionStatus;
+  /** The ledger account that carries its value. */
+  readonly accountCode: string;
+  /** The cash account's bank a bill or repo was paid from and returns to. */
+  readonly bank: string | null;
+  /** Bills: the last day whose accretion is posted. */
+  readonly accruedThrough: string | null;
+  readonly closeDetail: Readonly<Record<string, string>> | null;
+}
+
+type PositionRow = {
+  id: string;
+  kind: Position['kind'];
+  account_code: string;
+  custodian: string;
+  jurisdiction: string;
+  status: PositionStatus;
+  bank: string | null;
+  central_bank: boolean | null;
+  insured_institution: boolean | null;
+  cusip: string | null;
+  face: string | null;
+  cost: string | null;
+  issue_date: string | null;
+  maturity_date: string | null;
+  trade_date: string | null;
+  settlement_date: string | null;
+  accrued_through: string | null;
+  counterparty: string | null;
+  principal: string | null;
+  rate_pct: string | null;
+  start_date: string | null;
+  collateral: { cusip: string; face: string; maturityDate: string }[] | null;
+  fund: string | null;
+  government: boolean | null;
+  asset: InvestmentAsset | null;
+  name: string | null;
+  evidence_sha256: Uint8Array | null;
+  evidence_signature: Uint8Array | null;
+  evidence_verified: boolean;
+  close_detail: Record<string, string> | null;
+};
+
+/**
+ * The columns of `PositionRow`, for `SELECT … FROM reserve_positions p`. Dates come back as
+ * ISO text (both stores are set to DateStyle ISO and keep dates as text).
+ */
+export const positionColumns = [
+  'id, kind, account_code, custodian, jurisdiction, status, bank, central_bank, insured_institution',
+  'cusip, face::text, cost::text, issue_date, maturity_date, trade_date, settlement_date, accrued_through',
+  'counterparty, principal::text, rate_pct::text, start_date, collateral, fund, government, asset, name',
+  'evidence_sha256, evidence_signature, evidence_verified, close_detail',
+].join(', ');
+
+const micro = (text: string | null): Micro => BigInt(text ?? '0') as Micro;
+
+/** The stored row as a position. */
+export function positionFromRow(row: PositionRow): StoredPosition {
+  const evidence: Evidence | undefined =
+    row.evidence_sha256 === null
+      ? undefined
+      : {
+          statementSha256: bytesToHex(row.evidence_sha256),
+          ...(row.evidence_signature === null
+            ? {}
+            : { signature: bytesToHex(row.evidence_signature) }),
+          signatureVerified: row.evidence_verified,
+        };
+  const base = {
+    id: row.id,
+    custodian: row.custodian,
+    jurisdiction: row.jurisdiction,
+    ...(evidence === undefined ? {} : { evidence }),
+  };
+  let position: Position;
+  switch (row.kind) {
+    case 'cash':
+      position = {
+        ...base,
+        kind: 'cash',
+        bank: row.bank!,
+        amount: 0n as Micro,
+        centralBank: row.central_bank!,
+        insuredInstitution: row.insured_institution!,
+        insured: 0n as Micro,
+      };
+      break;
+    case 'tbill':
+      position = {
+        ...base,
+        kind: 'tbill',
+        cusip: row.cusip!,
+        face: micro(row.face),
+        cost: micro(row.cost),
+        issueDate: row.issue_date!,
+        maturityDate: row.maturity_date!,
+        tradeDate: row.trade_date!,
+        settlementDate: row.settlement_date!,
+      } satisfies TbillPosition;
+      break;
+    case 'repo':
+      position = {
+        ...base,
+        kind: 'repo',
+        counterparty: row.counterparty!,
+        principal: micro(row.principal),
+        startDate: row.start_date!,
+        maturityDate: row.maturity_date!,
+        ratePct: row.rate_pct!,
+        collateral: (row.collateral ?? []).map((c) => ({
+          cusip: c.cusip,
+          face: micro(c.face),
+          maturityDate: c.maturityDate,
+        })),
+      } satisfies RepoPosition;
+      break;
+    case 'mmf':
+      position = {
+        ...base,
+        kind: 'mmf',
+        fund: row.fund!,
+        government: row.government!,
+        amount: 0n as Micro,
+      };
+      break;
+    case 'investment':
+      position = {
+        ...base,
+        kind: 'investment',
+        asset: row.asset!,
+        name: row.name!,
+        amount: 0n as Micro,
+      };
+      break;
+  }
+  return {
+    position,
+    status: row.status,
+    accountCode: row.account_code,
+    bank: row.bank,
+    accruedThrough: row.accrued_through,
+    closeDetail: row.close_detail,
+  };
+}
+
+/**
+ * Positions matching `where` (over `p`), in id order.
+ * @example await listPositions(db, "p.status = 'open'")
+ */
+export async function selectPositions(
+  db: SqlExecutor,
+  where = 'true',
+  params: readonly (string | number | null)[] = [],
+): Promise<StoredPosition[]> {
+  const { rows } = await db.query<PositionRow>(
+    `SELECT ${positionColumns} FROM reserve_positions p WHERE ${where} ORDER BY id`,
+    params,
+  );
+  return rows.map(positionFromRow);
+}
+
+/** The position, or `position-not-found`. */
+export async function getPosition(db: SqlExecutor, id: string): Promise<StoredPosition> {
+  const [found] = await selectPositions(db, 'p.id = $1', [id]);
+  if (found === undefined)
+    throw new ClearpegError('position-not-found', `no reserve position ${id}`, {
+      field: 'positionId',
+      rule: 'a known position',
+    });
+  return found;
+}
+
+/** A custodian statement, as given: its bytes (hashed here) or only its hash. */
+export interface StatementInput {
+  readonly custodian: string;
+  /** The file, or `sha256` of it. */
+  readonly bytes?: Uint8Array;
+  /** 64 hex digits. */
+  readonly sha256?: string;
+  /** The custodian's Ed25519 signature over the file, 128 hex digits. */
+  readonly signature?: string;
+}
+
+function hexField(value: unknown, bytes: number, field: string): Uint8Array {
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(value))
+    throw new ClearpegError(
+      'statement-invalid',
+      `${field} must be ${bytes * 2} lowercase hex digits`,
+      {
+        field,
+        rule: `${bytes * 2} lowercase hex digits`,
+      },
+    );
+  return hexToBytes(value);
+}
+
+/**
+ * Records a custodian statement; verifies its signature when the custodian's key is
+ * configured (a statement of such a custodian must be signed and must verify: a signature
+ * needs the file's bytes). Recording the same statement again changes nothing.
+ * @example const evidence = await recordStatement(ctx, treasurer, { custodian: 'bny', bytes })
+ */
+export async function recordStatement(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: StatementInput,
+): Promise<Evidence> {
+  return audited(
+    ctx,
+    actor,
+    'reserves.statement',
+    String(input.custodian).slice(0, 200),
+    async (commit) => {
+      requireRole(actor, ['treasurer'], { action: 'record custodian statements' });
+      if (
+        typeof input.custodian !== 'string' ||
+        input.custodian.length < 1 ||
+        input.custodian.length > 200
+      )
+        throw new ClearpegError('statement-invalid', 'custodian must be 1 to 200 characters', {
+          field: 'custodian',
+          rule: '1 to 200 characters',
+        });
+      const hash =
+        input.bytes !== undefined ? sha256(input.bytes) : hexField(input.sha256, 32, 'sha256');
+      if (
+        input.bytes !== undefined &&
+        input.sha256 !== undefined &&
+        bytesToHex(hash) !== input.sha256
+      )
+        throw new ClearpegError(
+          'statement-invalid',
+          'sha256 is not the SHA-256 of the statement given',
+          {
+            field: 'sha256',
+            rule: 'the SHA-256 of bytes',
+          },
+        );
+      const signature =
+        input.signature === undefined ? undefined : hexField(input.signature, 64, 'signature');
+      const { rows } = await ctx.db.query<{ public_key: Uint8Array }>(
+        'SELECT public_key FROM custodian_keys WHERE custodian = $1',
+        [input.custodian],
+      );
+      const key = rows[0]?.public_key;
+      let verified = false;
+      if (key !== undefined) {
+        if (signature === undefined || input.bytes === undefined)
+          throw new ClearpegError(
+            'statement-unsigned',
+            `${input.custodian} has a configured key: its statement must come as a file with its signature`,
+            { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
+          );
+        if (!ed25519.verify(signature, input.bytes, key))
+          throw new ClearpegError(
+            'statement-signature-invalid',
+            `the signature is not ${input.custodian}'s over this statement`,
+            { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
+          );
+        verified = true;
+      }
+      return commit(async (tx) => {
+        await tx.query(
+          `INSERT INTO custodian_statements (sha256, custodian, signature, verified, received_at_us)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,
+          [hash, input.custodian, signature ?? null, verified, ctx.clockUs()],
+        );
+        const evidence: Evidence = {
+          statementSha256: bytesToHex(hash),
+          ...(input.signature === undefined ? {} : { signature: input.signature }),
+          signatureVerified: verified,
+        };
+        return {
+          result: evidence,
+          detail: { custodian: input.custodian, sha256: evidence.statementSha256, verified },
+        };
+      });
+    },
+  );
+}
+
+/** The recorded statement with this hash, as evidence; `statement-unknown` if none. */
+export async function statementEvidence(db: SqlExecutor, sha256Hex: string): Promise<Evidence> {
+  const hash = hexField(sha256Hex, 32, 'statement');
+  const { rows } = await db.query<{ signature: Uint8Array | null; verified: boolean }>(
+    'SELECT signature, verified FROM custodian_statements WHERE sha256 = $1',
+    [hash],
+  );
+  const row = rows[0];
+  if (row === undefined)
+    throw new ClearpegError(
+      'statement-unknown',
+      `no custodian statement ${sha256Hex} was recorded`,
+      {
+        field: 'statement',
+        rule: 'the SHA-256 of a recorded statement',
+      },
+    );
+  return {
+    statementSha256: sha256Hex,
+    ...(row.signature === null ? {} : { signature: bytesToHex(row.signature) }),
+    signatureVerified: row.verified,
+  };
+}
+
+/**
+ * Configures (or replaces) a custodian's Ed25519 public key; admin only.
+ * @example await setCustodianKey(ctx, admin, 'bny', '3b6a27bc…')
+ */
+export async function setCustodianKey(
+  ctx: IssuanceContext,
+  actor: Actor,
+  custodian: string,
+  publicKeyHex: string,
+): Promise<void> {
+  await audited(
+    ctx,
+    actor,
+    'reserves.custodian-key',
+    String(custodian).slice(0, 200),
+    async (commit) => {
+      requireRole(actor, ['admin'], { action: 'configure custodian keys' });
+      const key = hexField(publicKeyHex, 32, 'publicKey');
+      await commit(async (tx) => {
+        await tx.query(
+          `INSERT INTO custodian_keys (custodian, public_key, added_at_us) VALUES ($1, $2, $3)
+         ON CONFLICT (custodian) DO UPDATE SET public_key = excluded.public_key, added_at_us = excluded.added_at_us`,
+          [custodian, key, ctx.clockUs()],
+        );
+        return { result: undefined, detail: { custodian, publicKey: publicKeyHex } };
+      });
+    },
+  );
+}

@@ -1,0 +1,217 @@
+/**
+ * The book as the reserve rules see it: positions and ledger balances read together, valued
+ * on a day, judged by a ruleset.
+ *
+ *   book       what the ledger holds: a bill lot at its carrying value through its last
+ *              accrued day (Σ of the lots of a CUSIP = that account's balance)
+ *   amortized  a bill lot at its carrying value on the day (accretion due included)
+ *   market     a bill lot at face × price / 100, the price from the day's discount rate for
+ *              the days it has left (../reserves/rates.ts), rounded by the bill-cost rule
+ *
+ * Cash, repo, fund shares and investments are valued at their ledger balances (repo at
+ * principal; pending credits, such as a payout not yet sent, are taken off cash).
+ */
+import { daysBetween, isoDate } from '../calendar.ts';
+import type { IssuanceContext } from '../issuance/context.ts';
+import type { Micro } from '../money/money.ts';
+import { carryingValue } from '../reserves/accretion.ts';
+import { billCost, pricePer100 } from '../reserves/bills.ts';
+import { type EligibilityReport, evaluate, type Ruleset } from '../reserves/eligibility.ts';
+import type { CashPosition, Holding, Portfolio, Position } from '../reserves/instruments.ts';
+import type { RateCurve } from '../reserves/rates.ts';
+import { rateOn } from '../reserves/rates.ts';
+import type { SqlExecutor } from '../storage/sql.ts';
+import { investment, reservesCash, reservesMmf, reservesRepo, reservesTbill } from './accounts.ts';
+import { billOf } from './book.ts';
+import { type StoredPosition, selectPositions } from './positions.ts';
+
+/** How bills are valued. */
+export type Basis = 'book' | 'amortized' | 'market';
+
+/** FDIC insurance per depositor per bank. */
+export const fdicInsuredMax = 250_000_000_000n as Micro;
+
+/** Balances of the reserve, investment and supply accounts, by code. */
+interface Balances {
+  /** Asset accounts: debits − credits (pending credits counted against). */
+  readonly assets: Map<string, bigint>;
+  /** Tokens outstanding: Σ of `supply:<chain>` posted credits − debits. */
+  readonly liabilities: bigint;
+  readonly supplyByChain: Map<string, bigint>;
+}
+
+async function balances(db: SqlExecutor): Promise<Balances> {
+  const { rows } = await db.query<{ code: string; asset_balance: string; supply: string }>(
+    `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS asset_balance,
+       (credits_posted - debits_posted)::text AS supply
+     FROM ledger_accounts WHERE code LIKE 'reserves:%' OR code LIKE 'investments:%' OR code LIKE 'supply:%'`,
+  );
+  const assets = new Map<string, bigint>();
+  const supplyByChain = new Map<string, bigint>();
+  let liabilities = 0n;
+  for (const row of rows) {
+    if (row.code.startsWith('supply:')) {
+      supplyByChain.set(row.code.slice('supply:'.length), BigInt(row.supply));
+      liabilities += BigInt(row.supply);
+    } else assets.set(row.code, BigInt(row.asset_balance));
+  }
+  return { assets, liabilities, supplyByChain };
+}
+
+/** What the book holds on a day: its portfolio, and the stored positions behind it. */
+export interface Book {
+  readonly portfolio: Portfolio;
+  readonly positions: readonly StoredPosition[];
+  readonly supplyByChain: ReadonlyMap<string, bigint>;
+}
+
+/** A bank never described: a deposit at a US insured bank, held by the bank itself. */
+function defaultCash(bank: string): CashPosition {
+  return {
+    id: `cash:${bank}`,
+    kind: 'cash',
+    bank,
+    custodian: bank,
+    jurisdiction: 'US',
+    centralBank: false,
+    insuredInstitution: true,
+    amount: 0n as Micro,
+    insured: 0n as Micro,
+  };
+}
+
+/**
+ * The book on `asOf`: open positions valued on `basis` (the `market` basis needs `curve`).
+ * @example const { portfolio } = await readBook(ctx.db, '2024-12-31', 'amortized')
+ */
+export async function readBook(
+  db: SqlExecutor,
+  asOf: string,
+  basis: Basis = 'book',
+  curve?: RateCurve,
+): Promise<Book> {
+  const day = isoDate(asOf, 'asOf');
+  if (basis === 'market' && curve === undefined)
+    throw new Error('assertion failed: market values need a rate curve');
+  const [positions, held] = await Promise.all([
+    selectPositions(db, `p.status = 'open'`),
+    balances(db),
+  ]);
+  const holdings: Holding[] = [];
+  const described = new Map<string, StoredPosition>();
+  for (const stored of positions) described.set(stored.accountCode, stored);
+  const value = (code: string) => (held.assets.get(code) ?? 0n) as Micro;
+  // Cash: every bank account, described or not.
+  for (const code of held.assets.keys()) {
+    if (!code.startsWith('reserves:cash:')) continue;
+    const bank = code.slice('reserves:cash:'.length);
+    const stored = described.get(code);
+    const amount = value(code);
+    const base = stored?.position.kind === 'cash' ? stored.position : defaultCash(bank);
+    const insured = (
+      !base.insuredInstitution || amount < 0n
+        ? 0n
+        : amount < fdicInsuredMax
+          ? amount
+          : fdicInsuredMax
+    ) as Micro;
+    holdings.push({ position: { ...base, amount, insured }, value: amount });
+  }
+  for (const stored of positions) {
+    const position: Position = stored.position;
+    switch (position.kind) {
+      case 'cash':
+        break;
+      case 'tbill': {
+        const bill = billOf(stored);
+        const daysToMaturity = daysBetween(day, bill.maturityDate);
+        const worth =
+          basis === 'book'
+            ? carryingValue(bill, stored.accruedThrough!)
+            : basis === 'amortized'
+              ? carryingValue(bill, day)
+              : daysToMaturity <= 0
+                ? bill.face
+                : billCost(
+                    bill.face,
+                    pricePer100(rateOn(curve!, day, daysToMaturity), daysToMaturity),
+                  );
+        holdings.push({ position, value: worth, daysToMaturity });
+        break;
+      }
+      case 'repo':
+        holdings.push({
+          position,
+          value: position.principal,
+          daysToMaturity: daysBetween(day, position.maturityDate),
+        });
+        break;
+      case 'mmf':
+      case 'investment': {
+        const amount = value(stored.accountCode);
+        holdings.push({ position: { ...position, amount }, value: amount });
+        break;
+      }
+    }
+  }
+  return {
+    portfolio: { asOf: day, liabilities: held.liabilities as Micro, holdings },
+    positions,
+    supplyByChain: held.supplyByChain,
+  };
+}
+
+/**
+ * Judges the book by `ruleset` and records each reserve account's eligibility
+ * (`reserve_eligibility`), which the mint path's supply gate sums. Returns the report.
+ * @example await judgeReserves(ctx, genius, '2024-12-31')
+ */
+export async function judgeReserves(
+  ctx: IssuanceContext,
+  ruleset: Ruleset,
+  asOf: string,
+): Promise<{ book: Book; report: EligibilityReport }> {
+  const book = await readBook(ctx.db, asOf, 'book');
+  const report = evaluate(ruleset, book.portfolio);
+  // An account is eligible only if every open position in it is.
+  const byAccount = new Map<string, { eligible: boolean; reason: string }>();
+  book.portfolio.holdings.forEach((holding, i) => {
+    const code = accountCodeOf(holding.position);
+    const judged = report.holdings[i]!;
+    const before = byAccount.get(code);
+    if (before === undefined || (before.eligible && !judged.eligible))
+      byAccount.set(code, { eligible: judged.eligible, reason: judged.reason });
+  });
+  await ctx.db.transaction(async (tx) => {
+    await tx.query('DELETE FROM reserve_eligibility');
+    if (byAccount.size > 0)
+      await tx.query(
+        `INSERT INTO reserve_eligibility (account_code, eligible, ruleset, as_of, reason)
+         SELECT code, eligible, $4, $5::date, reason FROM unnest($1::text[], $2::boolean[], $3::text[]) AS v(code, eligible, reason)`,
+        [
+          [...byAccount.keys()],
+          [...byAccount.values()].map((v) => String(v.eligible)),
+          [...byAccount.values()].map((v) => v.reason.slice(0, 500)),
+          ruleset.name,
+          book.portfolio.asOf,
+        ],
+      );
+  });
+  return { book, report };
+}
+
+/** The ledger account a position's value sits in. */
+export function accountCodeOf(position: Position): string {
+  switch (position.kind) {
+    case 'cash':
+      return reservesCash(position.bank).code;
+    case 'tbill':
+      return reservesTbill(position.cusip).code;
+    case 'repo':
+      return reservesRepo(position.counterparty).code;
+    case 'mmf':
+      return reservesMmf(position.fund).code;
+    case 'investment':
+      return investment(position.name).code;
+  }
+}
