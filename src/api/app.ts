@@ -9,13 +9,15 @@
  *   idempotency reservation (or the stored answer replayed) → the workflow → the answer,
  *   stored under the key when it is a success or a refusal.
  *
- * Errors are problem documents (problem.ts); a 5xx is only ever a bug or an outage, never
- * bad input.
+ * Answers are JSON, but for a route that declares `text` (route.ts): a GET that answers a
+ * page (`GET /v1/reserves/report.html`, text/html; charset=utf-8). Errors are problem
+ * documents (problem.ts) on every route; a 5xx is only ever a bug or an outage, never bad
+ * input.
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { ClearpegError } from '../errors.ts';
+import { assert, ClearpegError } from '../errors.ts';
 import { type Actor, actorName } from '../issuance/actors.ts';
 import type { IssuanceContext } from '../issuance/context.ts';
 import {
@@ -51,6 +53,7 @@ import { mintRoutes } from './routes/mints.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { redemptionRoutes } from './routes/redemptions.ts';
+import { type ReserveDeps, reserveRoutes, shippedReserveDeps } from './routes/reserves.ts';
 
 /**
  * How long `clearpeg serve` remembers a known API key: one lookup a second per key instead of
@@ -78,6 +81,11 @@ export interface AppDeps {
   readonly idempotencyStaleUs?: bigint;
   /** Checks every success response against its schema: a mismatch is a 500 (tests). */
   readonly checkResponses?: boolean;
+  /**
+   * The reserves' ruleset (what counts, judged after every treasury operation), rate curve
+   * (market values) and evaluation context; default: the shipped GENIUS ruleset and DTB3.
+   */
+  readonly reserves?: ReserveDeps;
 }
 
 /**
@@ -94,6 +102,7 @@ export function routeTable(deps: RouteDeps): Route[] {
     ...payoutRoutes(deps),
     ...governanceRoutes(deps),
     ...oversightRoutes(deps),
+    ...reserveRoutes(deps),
   ];
 }
 
@@ -134,6 +143,7 @@ export function createApp(deps: AppDeps): Hono {
     store: ctx.ledger.store,
     database: deps.database,
     version: deps.version,
+    reserves: deps.reserves ?? shippedReserveDeps(),
   };
   const routes: Route[] = routeTable(routeDeps);
   routes.push(openApiRoute(routes, deps.version));
@@ -143,6 +153,10 @@ export function createApp(deps: AppDeps): Hono {
   const staleUs = deps.idempotencyStaleUs ?? idempotencyStaleUsDefault;
 
   const answer = (r: Route, result: RouteResult): StoredResponse => {
+    if (r.text !== undefined) {
+      assert(typeof result.body === 'string', `${r.operationId} answers text`);
+      return { status: result.status, body: result.body };
+    }
     if (deps.checkResponses) {
       const schema = r.responses[result.status];
       if (schema === undefined) throw new Error(`${r.operationId}: no ${result.status} response`);
@@ -152,9 +166,14 @@ export function createApp(deps: AppDeps): Hono {
     }
     return { status: result.status, body: JSON.stringify(result.body) };
   };
-  const send = (c: Context, response: StoredResponse, replayed = false): Response =>
+  const send = (
+    c: Context,
+    response: StoredResponse,
+    replayed = false,
+    mediaType = 'application/json',
+  ): Response =>
     c.body(response.body, response.status as ContentfulStatusCode, {
-      'content-type': response.status >= 400 ? problemContentType : 'application/json',
+      'content-type': response.status >= 400 ? problemContentType : mediaType,
       ...(replayed ? { [replayedHeader]: 'true' } : {}),
     });
 
@@ -206,6 +225,8 @@ export function createApp(deps: AppDeps): Hono {
     return send(
       c,
       answer(r, await r.handle({ actor: actor!, ...parts, body: undefined, raw: noBody })),
+      false,
+      r.text === undefined ? 'application/json' : `${r.text.mediaType}; charset=utf-8`,
     );
   };
 
@@ -214,6 +235,9 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     sendProblem(c, new ClearpegError('route-not-found', `no route ${c.req.method} ${c.req.path}`)),
   );
-  for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => serve(c, r));
+  for (const r of routes) {
+    assert(r.text === undefined || r.method === 'get', `${r.operationId}: only a GET answers text`);
+    app.on(r.method.toUpperCase(), r.path, (c) => serve(c, r));
+  }
   return app;
 }

@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document, generated from the route table and its zod schemas (zod 4's
  * `z.toJSONSchema`, JSON Schema 2020-12, which OpenAPI 3.1 uses as is). Named schemas
  * (`namedSchemas`) become `components.schemas`; a route's unnamed body or response becomes one
- * named after its operation. Nothing here is written by hand but the words.
+ * named after its operation; a route that answers a page (`text`) documents it as a string of
+ * its media type. Nothing here is written by hand but the words.
  */
 import { z } from 'zod';
 import { statusOf } from './problem.ts';
@@ -101,6 +102,11 @@ export function openApiDocument(routes: readonly Route[], info: OpenApiInfo) {
         },
       };
     }
+    if (route.text !== undefined)
+      responses['200'] = {
+        description: route.text.description,
+        content: { [route.text.mediaType]: { schema: { type: 'string' } } },
+      };
     const byStatus = new Map<number, string[]>();
     for (const code of routeProblems(route)) {
       const status = statusOf(code);

@@ -41,6 +41,11 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'approval-key-taken': 409,
   'api-key-taken': 409,
   'breaker-not-tripped': 409,
+  'position-not-open': 409,
+  'reserves-cash-short': 409,
+  'reserves-no-excess': 409,
+  'reserves-refused': 409,
+  'accrual-refused': 409,
   // Well-formed, but a rule refuses it.
   'mint-refused': 422,
   'sanctions-hit': 422,
@@ -53,6 +58,22 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'approval-key-mismatch': 422,
   'approval-self': 422,
   'approver-unknown': 422,
+  'statement-unknown': 422,
+  'statement-unsigned': 422,
+  'statement-signature-invalid': 422,
+  'rate-unavailable': 422,
+  // A treasury workflow's own check of a field: 400, as any code not named here; named so
+  // that docs/api.md's table and this one list the same codes.
+  'reserves-invalid': 400,
+  'position-not-bill': 400,
+  'position-not-repo': 400,
+  'bill-invalid': 400,
+  'cusip-invalid': 400,
+  'decimal-invalid': 400,
+  'date-invalid': 400,
+  'date-out-of-range': 400,
+  'rate-term-invalid': 400,
+  'report-invalid': 400,
   'ledger-busy': 503,
 };
 

@@ -22,10 +22,23 @@ export interface RouteCall<A extends RouteAuth, P, Q, B> {
   readonly raw: Uint8Array;
 }
 
-/** A handler's answer: a success status and its JSON body (checked against `responses`). */
+/**
+ * A handler's answer: a success status and its JSON body (checked against `responses`), or,
+ * for a route that declares `text`, the text of the page.
+ */
 export interface RouteResult {
   readonly status: 200 | 201;
   readonly body: unknown;
+}
+
+/**
+ * A route that answers a page of text instead of JSON (a printable HTML report): the media
+ * type of its 200 answer and what it is. Its handler's `body` is the text; errors are still
+ * problem documents. GET routes only: a POST's answer is stored for replay as JSON.
+ */
+export interface TextResponse {
+  readonly mediaType: 'text/html';
+  readonly description: string;
 }
 
 /** One route of the table. */
@@ -48,8 +61,10 @@ export interface RouteSpec<
   readonly body?: B;
   /** A raw body of this media type instead of JSON (an XML statement) and its size limit. */
   readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly bytesMax: number };
-  /** The success responses by status. */
+  /** The success responses by status (JSON); empty for a route that answers `text`. */
   readonly responses: Partial<Record<200 | 201, z.ZodType>>;
+  /** The route answers a page of this media type instead of JSON (GET only). */
+  readonly text?: TextResponse;
   /** The error codes this route's workflow may answer, beyond the ones every route may. */
   readonly problems: readonly string[];
   handle(call: RouteCall<A, P, Q, B>): Promise<RouteResult>;

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { operatorRoles } from '../issuance/actors.ts';
 import { kycStates } from '../issuance/customers.ts';
 import { limits } from '../limits.ts';
+import { shippedRulesets } from '../reserves/eligibility.ts';
+import { instrumentKinds, investmentAssets } from '../reserves/instruments.ts';
 
 /**
  * The named schemas of the OpenAPI document (`components.schemas`) by id: a schema named here
@@ -686,3 +688,476 @@ export const customerParam = z.strictObject({ id: customerId });
 export const accountParam = z.strictObject({
   ref: z.string().min(1).max(limits.accountCodeBytesMax),
 });
+
+// ---------------------------------------------------------------- reserves
+
+/** A calendar date in a request (`bookingDate`'s rule). */
+const day = bookingDate;
+/** A date in a response. */
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** A reserve position's id, as `reserve_positions` checks it (`tbill:<cusip>:<reference>`). */
+export const positionId = z
+  .string()
+  .regex(/^(cash|tbill|repo|mmf|investment):[A-Za-z0-9._:-]{1,120}$/, {
+    error: 'a position id: cash|tbill|repo|mmf|investment, a colon, and its name',
+  })
+  .meta({ examples: ['tbill:912797LB1:T-2026-11-19'] });
+
+const reference = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+    error: '1 to 64 letters, digits, dots, underscores or dashes',
+  })
+  .meta({
+    description: "the operator's ticket: the same reference again does the operation once",
+    examples: ['T-2026-11-19'],
+  });
+
+/** A name in account codes: a bank's, a fund's, a counterparty's, an investment's. */
+const reserveName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, {
+    error: '1 to 32 lowercase letters, digits and dashes, starting with a letter',
+  })
+  .meta({ examples: ['gov-fund'] });
+
+/**
+ * A CUSIP as the position table stores it: 8 digits or capital letters and a check digit
+ * (the workflow checks the digit). Treasury's CUSIPs never hold `*`, `@` or `#`.
+ */
+const cusip = z
+  .string()
+  .regex(/^[0-9A-Z]{8}[0-9]$/, {
+    error: '9 characters: 8 digits or capital letters, then the check digit',
+  })
+  .meta({ examples: ['912797LB1'] });
+
+const custodianName = z
+  .string()
+  .regex(/^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]{1,200}$/u, {
+    error: '1 to 200 printable characters',
+  })
+  .meta({ examples: ['The Bank of New York Mellon'] });
+
+const jurisdiction = z
+  .string()
+  .regex(/^[A-Z]{2}$/, { error: 'an ISO 3166-1 alpha-2 country code such as US' })
+  .meta({ examples: ['US'] });
+
+/** A bill's discount rate in percent (bank-discount basis); a market rate may be negative. */
+export const discountRatePct = z
+  .string()
+  .regex(/^-?(0|[1-9][0-9]?)(\.[0-9]{1,6})?$/, {
+    error:
+      'a discount rate in percent as a decimal string such as "4.480": an optional minus, at most 2 digits before the point and 6 after',
+  })
+  .meta({ examples: ['4.480'] });
+
+/** An auction's discount rate: as `discountRatePct`, not negative. */
+const auctionRatePct = z
+  .string()
+  .regex(/^(0|[1-9][0-9]?)(\.[0-9]{1,6})?$/, {
+    error:
+      'a discount rate in percent as a decimal string such as "4.480": at most 2 digits before the point and 6 after, not negative',
+  })
+  .meta({ examples: ['4.480'] });
+
+/** A repo rate in percent a year (actual/360), as the position table stores it. */
+const repoRatePct = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?$/, {
+    error:
+      'a rate in percent as a decimal string such as "5.31": at most 3 digits before the point and 6 after, not negative',
+  })
+  .meta({ examples: ['5.31'] });
+
+const sha256Hex = hex(32).meta({ description: 'SHA-256, 64 lowercase hex digits' });
+
+/** Where a position is held, and the recorded statement it comes from. */
+const custody = {
+  custodian: custodianName,
+  jurisdiction,
+  statement: sha256Hex.optional().meta({
+    description: 'the SHA-256 of a recorded custodian statement the position comes from',
+  }),
+};
+
+export const valuationBasis = z
+  .enum(['book', 'amortized', 'market'])
+  .meta({ description: 'bills at book (ledger), amortized (today) or market (DTB3) value' });
+
+export const describeBankBody = named(
+  'DescribeBank',
+  z.strictObject({
+    bank,
+    ...custody,
+    centralBank: z.boolean().meta({ description: 'a Federal Reserve balance' }),
+    insuredInstitution: z.boolean().meta({ description: 'an insured depository institution' }),
+  }),
+);
+
+/** A statement in a JSON body: at most this many characters of base64 (the body's limit is 64 KiB). */
+export const statementBase64CharsMax = 60_000;
+
+export const recordStatementBody = named(
+  'RecordStatement',
+  z.strictObject({
+    custodian: custodianName,
+    sha256: sha256Hex.optional().meta({ description: 'the file’s SHA-256, or give `bytes`' }),
+    bytes: z
+      .string()
+      .min(4)
+      .max(statementBase64CharsMax)
+      .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, {
+        error: 'the file in base64 (RFC 4648 §4, with padding)',
+      })
+      .optional()
+      .meta({ description: 'the statement file, base64 (needed to verify a signature)' }),
+    signature: hex(64)
+      .optional()
+      .meta({ description: "the custodian's Ed25519 signature over the file" }),
+  }),
+);
+
+export const setCustodianKeyBody = named(
+  'SetCustodianKey',
+  z.strictObject({ custodian: custodianName, publicKey: hex(32) }),
+);
+
+export const buyBillBody = named(
+  'BuyBill',
+  z.strictObject({
+    reference,
+    cusip,
+    face: amountInput,
+    issueDate: day,
+    maturityDate: day,
+    tradeDate: day,
+    settlementDate: day,
+    bank: bank.meta({ description: 'the bank that pays, and is paid at maturity' }),
+    discountRatePct: discountRatePct
+      .optional()
+      .meta({ description: 'the price comes from the rate; or give `cost`' }),
+    cost: amountInput.optional().meta({ description: 'what the lot cost, as the statement says' }),
+    ...custody,
+  }),
+);
+
+export const sellBillBody = named(
+  'SellBill',
+  z.strictObject({ settlementDate: day, discountRatePct }),
+);
+
+export const openRepoBody = named(
+  'OpenRepo',
+  z.strictObject({
+    reference,
+    counterparty: reserveName,
+    principal: amountInput,
+    ratePct: repoRatePct,
+    startDate: day,
+    maturityDate: day,
+    bank,
+    collateral: z
+      .array(z.strictObject({ cusip, face: amountInput, maturityDate: day }))
+      .min(1)
+      .max(100),
+    ...custody,
+  }),
+);
+
+export const closeRepoBody = named('CloseRepo', z.strictObject({}));
+
+export const fundOrderBody = named(
+  'FundOrder',
+  z.strictObject({
+    reference,
+    fund: reserveName,
+    side: z.enum(['subscribe', 'redeem', 'dividend']),
+    amount: amountInput,
+    bank,
+    government: z.boolean().meta({ description: 'a government MMF (recorded on the first order)' }),
+    ...custody,
+  }),
+);
+
+export const investBody = named(
+  'Invest',
+  z.strictObject({
+    reference,
+    name: reserveName,
+    asset: z.enum(investmentAssets),
+    amount: amountInput,
+    bank,
+    bufferBps: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .meta({ description: 'eligible reserves must stay ≥ liabilities × (1 + this); default 200' }),
+    ...custody,
+  }),
+);
+
+export const accrueBody = named('Accrue', z.strictObject({ through: day }));
+
+export const judgeBody = named(
+  'JudgeReserves',
+  z.strictObject({ asOf: day.optional().meta({ description: 'default: today in New York' }) }),
+);
+
+const evidence = z.strictObject({
+  statementSha256: z.string(),
+  signature: z.string().nullable(),
+  signatureVerified: z.boolean(),
+});
+
+const positionFields = {
+  id: positionId,
+  status: z.enum(['open', 'matured', 'sold', 'closed']),
+  accountCode: z.string(),
+  bank: z.string().nullable(),
+  custodian: z.string(),
+  jurisdiction: z.string(),
+  evidence: evidence.nullable(),
+  accruedThrough: isoDay.nullable().meta({ description: 'bills: the last day accrued' }),
+  closeDetail: z.record(z.string(), z.string()).nullable(),
+  bookValue: amount.nullable().meta({
+    description:
+      'open: what the ledger carries for it (a bill lot at cost plus its accretion posted); closed: null',
+  }),
+};
+
+export const reservePosition = named(
+  'ReservePosition',
+  z.discriminatedUnion('kind', [
+    z.strictObject({
+      ...positionFields,
+      kind: z.literal('cash'),
+      centralBank: z.boolean(),
+      insuredInstitution: z.boolean(),
+    }),
+    z.strictObject({
+      ...positionFields,
+      kind: z.literal('tbill'),
+      cusip: z.string(),
+      face: amount,
+      cost: amount,
+      issueDate: isoDay,
+      maturityDate: isoDay,
+      tradeDate: isoDay,
+      settlementDate: isoDay,
+    }),
+    z.strictObject({
+      ...positionFields,
+      kind: z.literal('repo'),
+      counterparty: z.string(),
+      principal: amount,
+      ratePct: z.string(),
+      startDate: isoDay,
+      maturityDate: isoDay,
+      collateral: z.array(
+        z.strictObject({ cusip: z.string(), face: amount, maturityDate: isoDay }),
+      ),
+    }),
+    z.strictObject({
+      ...positionFields,
+      kind: z.literal('mmf'),
+      fund: z.string(),
+      government: z.boolean(),
+    }),
+    z.strictObject({
+      ...positionFields,
+      kind: z.literal('investment'),
+      asset: z.enum(investmentAssets),
+      name: z.string(),
+    }),
+  ]),
+);
+
+export const positionPage = z.strictObject({ positions: z.array(reservePosition), next });
+
+export const positionsQuery = z.strictObject({
+  status: z.enum(['open', 'all']).optional().meta({ description: 'default open' }),
+  kind: z.enum(instrumentKinds).optional(),
+  limit: limitQuery,
+  after: positionId.optional().meta({ description: 'the `next` of the page before' }),
+});
+
+export const positionParam = z.strictObject({ id: positionId });
+
+export const statementRecorded = named(
+  'StatementRecorded',
+  z.strictObject({ custodian: z.string(), ...evidence.shape }),
+);
+
+export const custodianKey = named(
+  'CustodianKey',
+  z.strictObject({ custodian: z.string(), publicKey: z.string() }),
+);
+
+export const accrualRun = named(
+  'AccrualRun',
+  z.strictObject({
+    through: isoDay,
+    lots: z.int(),
+    days: z.int().meta({ description: '(lot, day) pairs booked' }),
+    transfers: z.int(),
+    amount: amount.meta({ description: 'interest booked' }),
+    matured: z.int().meta({ description: 'lots matured after accruing' }),
+  }),
+);
+
+export const valueQuery = z.strictObject({
+  asOf: day.optional().meta({ description: 'default: today in New York' }),
+  basis: valuationBasis.optional().meta({ description: 'default book' }),
+});
+
+export const reserveValue = named(
+  'ReserveValue',
+  z.strictObject({
+    asOf: isoDay,
+    basis: valuationBasis,
+    holdings: z.array(
+      z.strictObject({
+        id: z.string(),
+        kind: z.enum(instrumentKinds),
+        accountCode: z.string(),
+        custodian: z.string(),
+        jurisdiction: z.string(),
+        value: amount,
+        daysToMaturity: z.int().nullable(),
+      }),
+    ),
+    totals: z.strictObject({
+      value: amount.meta({ description: 'every holding, reserve or not' }),
+      byKind: z.record(z.string(), amount),
+      liabilities: amount.meta({ description: 'tokens outstanding' }),
+    }),
+    outstanding: z.record(z.string(), amount).meta({ description: 'tokens outstanding by chain' }),
+  }),
+);
+
+const reserveTotals = z.strictObject({
+  totalReserves: amount,
+  eligibleReserves: amount,
+  liabilities: amount,
+  coverageRatioPct: z.string().nullable(),
+  excess: amount,
+  shortfall: amount,
+});
+
+export const eligibilityQuery = z.strictObject({
+  asOf: day.optional().meta({ description: 'default: today in New York' }),
+  ruleset: z
+    .enum(shippedRulesets)
+    .optional()
+    .meta({ description: 'default: the ruleset the server judges by' }),
+  significant: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'whether the token is significant (MiCA); default false' }),
+  basis: valuationBasis.optional().meta({ description: 'default book, as the mint gate' }),
+});
+
+export const eligibilityReport = named(
+  'EligibilityReport',
+  z.strictObject({
+    ruleset: z.string(),
+    asOf: isoDay,
+    passed: z.boolean(),
+    rules: z.array(
+      z.strictObject({
+        id: z.string(),
+        type: z.string(),
+        outcome: z.enum(['pass', 'fail', 'not-applicable']),
+        reason: z.string(),
+        figures: z.record(z.string(), z.string()),
+        source: z.strictObject({
+          article: z.string(),
+          url: z.string(),
+          note: z.string().optional(),
+        }),
+      }),
+    ),
+    holdings: z.array(
+      z.strictObject({
+        id: z.string(),
+        kind: z.enum(instrumentKinds),
+        assetClass: z.string(),
+        value: amount,
+        eligible: z.boolean(),
+        category: z.string().nullable(),
+        reason: z.string(),
+      }),
+    ),
+    ineligible: z.array(
+      z.strictObject({
+        assetClass: z.string(),
+        amount,
+        holdings: z.array(z.string()),
+        reason: z.string(),
+      }),
+    ),
+    totals: reserveTotals,
+  }),
+);
+
+export const reportQuery = z.strictObject({
+  month: z
+    .string()
+    .regex(/^(19|20|21)\d{2}-(0[1-9]|1[0-2])$/, { error: 'a month YYYY-MM' })
+    .optional()
+    .meta({ description: "the month's report: as of its last day" }),
+  asOf: day.optional().meta({ description: 'or any day (default: today in New York)' }),
+  basis: valuationBasis.optional().meta({ description: 'default amortized' }),
+});
+
+export const compositionReport = named(
+  'ReserveReport',
+  z.strictObject({
+    format: z.literal('clearpeg-reserve-report/1'),
+    month: z.string().nullable(),
+    asOf: isoDay,
+    basis: valuationBasis,
+    ruleset: z.string(),
+    outstanding: z.strictObject({ total: amount, byChain: z.record(z.string(), amount) }),
+    categories: z.array(
+      z.strictObject({
+        category: z.string(),
+        eligible: z.boolean(),
+        amount,
+        sharePct: z.string(),
+        averageTenorDays: z.string(),
+        custody: z.array(
+          z.strictObject({ custodian: z.string(), jurisdiction: z.string(), amount }),
+        ),
+        holdings: z.int(),
+      }),
+    ),
+    totals: reserveTotals,
+    rules: z.array(z.strictObject({ id: z.string(), outcome: z.string(), reason: z.string() })),
+    ineligible: z.array(z.strictObject({ assetClass: z.string(), amount, reason: z.string() })),
+    liquidity: z.strictObject({
+      buckets: z.record(z.string(), amount),
+      worstDailyRedemptions: amount,
+      sameDayCoversDays: z.string(),
+    }),
+  }),
+);
+
+export const priceQuery = z.strictObject({
+  discountRate: auctionRatePct,
+  issueDate: day,
+  maturityDate: day,
+});
+
+export const billPrice = named(
+  'BillPrice',
+  z.strictObject({
+    days: z.int(),
+    pricePer100: z.string().meta({ examples: ['99.651556'] }),
+    investmentRatePct: z.string().meta({ examples: ['4.558'] }),
+  }),
+);

@@ -4,7 +4,10 @@
  * chain 31337 (so mints can be requested without a chain), and helpers to call the app and to
  * take a snapshot of everything a request could change.
  */
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { IssuanceContext } from '../issuance/context.ts';
 import { createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
@@ -146,8 +149,8 @@ export async function apiFixture(
 }
 
 /**
- * Counts and sums of every table a workflow writes, the ledger's records, and ok audit
- * entries. Left out: a refusal's own records (its audit entry, outcome refused, and for a
+ * Counts and sums of every table a workflow writes (the reserve tables whole, as a hash of
+ * their rows), the ledger's records, and ok audit entries. Left out: a refusal's own records (its audit entry, outcome refused, and for a
  * sanctions hit the alert raised with it: context.ts `recordRefusal`), and the ledger's
  * `accountCreated` records: workflows create accounts on first use (`ensureAccount`) before
  * they check, so a refusal may leave an empty account behind (never a posting). Known case:
@@ -171,6 +174,10 @@ async function snapshot(f: IssuanceFixture): Promise<string> {
        (SELECT count(*) FROM alerts WHERE kind <> 'sanctions-hit') AS alerts,
        (SELECT count(*) FROM operators) AS operators,
        (SELECT count(*) FROM api_keys) AS api_keys,
+       (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM reserve_positions t) AS reserve_positions,
+       (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY sha256), '')) FROM custodian_statements t) AS custodian_statements,
+       (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY custodian), '')) FROM custodian_keys t) AS custodian_keys,
+       (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY account_code), '')) FROM reserve_eligibility t) AS reserve_eligibility,
        (SELECT count(*) FROM ledger_journal WHERE kind <> 1) AS ledger_records,
        (SELECT count(*) FROM audit_log WHERE outcome = 'ok') AS audit_ok`,
   );
@@ -195,6 +202,10 @@ const watched: readonly { table: string; when?: string; events?: string }[] = [
     'api_keys',
     'chain_tokens',
     'chain_issuer_addresses',
+    'reserve_positions',
+    'custodian_statements',
+    'custodian_keys',
+    'reserve_eligibility',
   ].map((table) => ({ table })),
   { table: 'alerts', when: "NEW.kind <> 'sanctions-hit'", events: 'INSERT OR UPDATE' },
   { table: 'audit_log', when: "NEW.outcome = 'ok'", events: 'INSERT OR UPDATE' },
@@ -218,5 +229,39 @@ async function watchChanges(f: IssuanceFixture): Promise<() => Promise<number>> 
   return async () => {
     const { rows } = await f.t.db.query<{ n: string }>('SELECT n::text FROM test_changes');
     return Number(rows[0]!.n);
+  };
+}
+
+/** A test server: the app on 127.0.0.1 at a free port, and how to stop it. */
+export interface TestServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the app over the issuance context on 127.0.0.1 (responses checked against their
+ * schemas), for tests that talk to it over real HTTP (the CLI's).
+ * @example const server = await serveTestApp(f.ctx); … await server.close()
+ */
+export async function serveTestApp(issuance: IssuanceContext): Promise<TestServer> {
+  const app = createApp({
+    issuance,
+    database: 'test (pglite)',
+    version: '0.0.0-test',
+    checkResponses: true,
+  });
+  let server: ReturnType<typeof serve> | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
+      resolve(info.port),
+    );
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      const http = server as unknown as Server;
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
   };
 }

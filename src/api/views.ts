@@ -19,6 +19,11 @@ import {
 import { formatAmount } from '../money/money.ts';
 import type { AuditRecord } from '../policy/audit.ts';
 import { describeIntent, type Intent } from '../policy/intent.ts';
+import type { EligibilityReport } from '../reserves/eligibility.ts';
+import type { Evidence } from '../reserves/instruments.ts';
+import type { AccrualRun } from '../treasury/accrual.ts';
+import type { StoredPosition } from '../treasury/positions.ts';
+import { accountCodeOf, type Basis, type Book } from '../treasury/valuation.ts';
 import type { AlertRecord, BreakerRecord, CustomerRecord, DepositRecord } from './queries.ts';
 
 const kindName: Record<number, string> = Object.fromEntries(
@@ -277,4 +282,155 @@ export function changeView(change: Change) {
     },
     changeIntent(change),
   );
+}
+
+/** A position's evidence as JSON: the statement's hash and, if it came signed, the signature. */
+export function evidenceView(evidence: Evidence | undefined) {
+  return evidence === undefined
+    ? null
+    : {
+        statementSha256: evidence.statementSha256,
+        signature: evidence.signature ?? null,
+        signatureVerified: evidence.signatureVerified,
+      };
+}
+
+/**
+ * A reserve position as JSON: its terms by kind, amounts as decimal strings, and `bookValue`,
+ * what the ledger carries for it while it is open (null once closed).
+ */
+export function positionView(stored: StoredPosition, bookValue: bigint | null) {
+  const p = stored.position;
+  const common = {
+    id: p.id,
+    status: stored.status,
+    accountCode: stored.accountCode,
+    bank: stored.bank,
+    custodian: p.custodian,
+    jurisdiction: p.jurisdiction,
+    evidence: evidenceView(p.evidence),
+    accruedThrough: stored.accruedThrough,
+    closeDetail: stored.closeDetail,
+    bookValue: bookValue === null ? null : formatAmount(bookValue),
+  };
+  switch (p.kind) {
+    case 'cash':
+      return {
+        ...common,
+        kind: p.kind,
+        centralBank: p.centralBank,
+        insuredInstitution: p.insuredInstitution,
+      };
+    case 'tbill':
+      return {
+        ...common,
+        kind: p.kind,
+        cusip: p.cusip,
+        face: formatAmount(p.face),
+        cost: formatAmount(p.cost),
+        issueDate: p.issueDate,
+        maturityDate: p.maturityDate,
+        tradeDate: p.tradeDate,
+        settlementDate: p.settlementDate,
+      };
+    case 'repo':
+      return {
+        ...common,
+        kind: p.kind,
+        counterparty: p.counterparty,
+        principal: formatAmount(p.principal),
+        ratePct: p.ratePct,
+        startDate: p.startDate,
+        maturityDate: p.maturityDate,
+        collateral: p.collateral.map((c) => ({
+          cusip: c.cusip,
+          face: formatAmount(c.face),
+          maturityDate: c.maturityDate,
+        })),
+      };
+    case 'mmf':
+      return { ...common, kind: p.kind, fund: p.fund, government: p.government };
+    case 'investment':
+      return { ...common, kind: p.kind, asset: p.asset, name: p.name };
+  }
+}
+
+/** A run of the accrual job as JSON. */
+export function accrualView(run: AccrualRun) {
+  return { ...run, amount: formatAmount(run.amount) };
+}
+
+/** The book valued on a day as JSON: each holding's value, totals by kind, tokens outstanding. */
+export function bookValueView(book: Book, basis: Basis) {
+  const byKind: Record<string, bigint> = {};
+  let value = 0n;
+  const holdings = book.portfolio.holdings.map((holding) => {
+    const position = holding.position;
+    byKind[position.kind] = (byKind[position.kind] ?? 0n) + holding.value;
+    value += holding.value;
+    return {
+      id: position.id,
+      kind: position.kind,
+      accountCode: accountCodeOf(position),
+      custodian: position.custodian,
+      jurisdiction: position.jurisdiction,
+      value: formatAmount(holding.value),
+      daysToMaturity: holding.daysToMaturity ?? null,
+    };
+  });
+  return {
+    asOf: book.portfolio.asOf,
+    basis,
+    holdings,
+    totals: {
+      value: formatAmount(value),
+      byKind: Object.fromEntries(
+        Object.entries(byKind).map(([kind, amount]) => [kind, formatAmount(amount)]),
+      ),
+      liabilities: formatAmount(book.portfolio.liabilities),
+    },
+    outstanding: Object.fromEntries(
+      [...book.supplyByChain].map(([chain, amount]) => [chain, formatAmount(amount)]),
+    ),
+  };
+}
+
+/** A ruleset's judgement of the book as JSON: every rule, every holding, the totals. */
+export function eligibilityView(report: EligibilityReport) {
+  return {
+    ruleset: report.ruleset,
+    asOf: report.asOf,
+    passed: report.passed,
+    rules: report.rules.map((rule) => ({
+      id: rule.id,
+      type: rule.type,
+      outcome: rule.outcome,
+      reason: rule.reason,
+      figures: rule.figures,
+      source: rule.source,
+    })),
+    holdings: report.holdings.map((h) => ({
+      id: h.id,
+      kind: h.kind,
+      assetClass: h.assetClass,
+      value: formatAmount(h.value),
+      eligible: h.eligible,
+      category: h.category ?? null,
+      reason: h.reason,
+    })),
+    ineligible: report.ineligible.map((entry) => ({
+      assetClass: entry.assetClass,
+      amount: formatAmount(entry.amount),
+      holdings: entry.holdings,
+      reason: entry.reason,
+    })),
+    totals: {
+      totalReserves: formatAmount(report.totals.totalReserves),
+      eligibleReserves: formatAmount(report.totals.eligibleReserves),
+      liabilities: formatAmount(report.totals.liabilities),
+      coverageRatioPct: report.totals.coverageRatioPct,
+      excess: formatAmount(report.totals.excess),
+      shortfall: formatAmount(report.totals.shortfall),
+    },
+  };
 }

@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
-import { createApp } from '../api/app.ts';
+import { serveTestApp, type TestServer } from '../api/testing.ts';
 import type { Config } from '../config.ts';
 import { actorForApiKey, createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
@@ -88,7 +87,7 @@ function ok(run: Run): Run {
 
 describe('the API commands, over HTTP against a running server', () => {
   let f: IssuanceFixture;
-  let server: ReturnType<typeof serve>;
+  let server: TestServer;
   let url: string;
   /** API keys by operator id. */
   const keys: Record<string, string> = {};
@@ -123,23 +122,11 @@ describe('the API commands, over HTTP against a running server', () => {
       `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us) VALUES ($1, $2, 0, NULL, 0)`,
       [Number(chainId), token],
     );
-    const app = createApp({
-      issuance: f.ctx,
-      database: 'test (pglite)',
-      version: '0.0.0-test',
-      checkResponses: true,
-    });
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
-        resolve(info.port),
-      );
-    });
-    url = `http://127.0.0.1:${port}`;
+    server = await serveTestApp(f.ctx);
+    url = server.url;
   });
   after(async () => {
-    const http = server as Server;
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
+    await server.close();
     await f.close();
   });
 

@@ -44,6 +44,15 @@ import {
   payoutsSent,
   payoutsStatus,
 } from './payouts.ts';
+import {
+  reservesAccrue,
+  reservesBuy,
+  reservesPositions,
+  reservesPrice,
+  reservesReport,
+  reservesSell,
+  reservesValue,
+} from './reserves.ts';
 import { serveCommand } from './serve.ts';
 import { version } from './version.ts';
 
@@ -87,10 +96,17 @@ export const commands: readonly Command[] = [
   changesList,
   breakersTrip,
   breakersList,
+  reservesBuy,
+  reservesSell,
+  reservesPositions,
+  reservesAccrue,
+  reservesValue,
+  reservesReport,
   // On this machine, or on the database (set-up ceremony).
   approverKeygen,
   operatorKeygen,
   setupOperator,
+  reservesPrice,
 ];
 
 function help(out: (line: string) => void): void {

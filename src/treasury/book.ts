@@ -24,7 +24,7 @@ import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { AuditDetail } from '../policy/audit.ts';
 import { carryingValue } from '../reserves/accretion.ts';
-import { billCost, isCusip, pricePer100 } from '../reserves/bills.ts';
+import { billCost, billDaysMax, isCusip, pricePer100 } from '../reserves/bills.ts';
 import { halfUp, parseRatio, type Ratio, ratio, roundScaled } from '../reserves/decimal.ts';
 import {
   type Evidence,
@@ -259,7 +259,9 @@ export interface BillPurchase extends Custody {
 /** A bill lot's terms checked; its cost from the rate or as given. */
 function checkBill(input: BillPurchase): Omit<TbillPosition, 'id' | 'custodian' | 'jurisdiction'> {
   const cusip = String(input.cusip);
-  if (!isCusip(cusip)) invalid('cusip', 'a 9-character CUSIP with a valid check digit');
+  // Treasury's CUSIPs use digits and capitals only (the store checks the same).
+  if (!isCusip(cusip) || !/^[0-9A-Z]{9}$/.test(cusip))
+    invalid('cusip', 'a 9-character CUSIP of digits and capitals with a valid check digit');
   const face = checkAmount(input.face, 'face');
   const issueDate = isoDate(input.issueDate, 'issueDate');
   const maturityDate = isoDate(input.maturityDate, 'maturityDate');
@@ -282,6 +284,11 @@ function checkBill(input: BillPurchase): Omit<TbillPosition, 'id' | 'custodian' 
           pricePer100(input.discountRatePct!, daysBetween(settlementDate, maturityDate)),
         );
   if (cost > face) invalid('cost', 'at most the face value (a bill pays face at maturity)');
+  // What the accretion carries (../reserves/accretion.ts): a bill, not a long bond or a
+  // distressed asset; a lot outside it would be booked and then break every valuation.
+  if (daysBetween(settlementDate, maturityDate) > billDaysMax)
+    invalid('maturityDate', `at most ${billDaysMax} days after settlementDate`);
+  if (cost * 2n < face) invalid('cost', 'at least half the face value');
   return { kind: 'tbill', cusip, face, cost, issueDate, maturityDate, tradeDate, settlementDate };
 }
 

@@ -13,7 +13,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ClearpegError } from '../errors.ts';
 import { type Actor, requireRole } from '../issuance/actors.ts';
 import { audited, type IssuanceContext } from '../issuance/context.ts';
-import type { Micro } from '../money/money.ts';
+import { type Micro, parseAmount } from '../money/money.ts';
 import type {
   Evidence,
   InvestmentAsset,
@@ -140,7 +140,8 @@ export function positionFromRow(row: PositionRow): StoredPosition {
         ratePct: row.rate_pct!,
         collateral: (row.collateral ?? []).map((c) => ({
           cusip: c.cusip,
-          face: micro(c.face),
+          // Stored as book.ts writes it: a decimal string of dollars.
+          face: parseAmount(c.face, 'collateral.face'),
           maturityDate: c.maturityDate,
         })),
       } satisfies RepoPosition;

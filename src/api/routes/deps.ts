@@ -1,9 +1,11 @@
 /**
  * What the route modules are built from: the issuance context (database, ledger, sanctions,
- * clock) and the ledger store for the ledger's reads.
+ * clock), the ledger store for the ledger's reads, and the reserves' ruleset and rate curve.
  */
 import type { IssuanceContext } from '../../issuance/context.ts';
 import type { LedgerStore } from '../../ledger/ports.ts';
+import type { EvaluationContext, Ruleset } from '../../reserves/eligibility.ts';
+import type { RateCurve } from '../../reserves/rates.ts';
 
 export interface RouteDeps {
   readonly ctx: IssuanceContext;
@@ -11,4 +13,14 @@ export interface RouteDeps {
   /** Which database, for /health (never credentials). */
   readonly database: string;
   readonly version: string;
+  /**
+   * The ruleset the treasury operations judge the book by (the mint gate sums what it finds
+   * eligible), the rate curve of market values, and the ruleset's context; default: the
+   * shipped GENIUS ruleset and DTB3 (routes/reserves.ts `shippedReserveDeps`).
+   */
+  readonly reserves?: {
+    readonly ruleset: Ruleset;
+    readonly curve: RateCurve;
+    readonly context?: EvaluationContext;
+  };
 }
