@@ -24,7 +24,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -44,6 +44,7 @@ import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
 import type { OpenLoopPlan, OpenLoopResult } from './lib/open-loop.ts';
+import { print, printMachine } from './lib/report.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -53,11 +54,6 @@ const seconds = quick ? 10 : 60;
 const baselineSeconds = Math.ceil(seconds / 3);
 const treasurers = 4;
 const holder = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
-
-function print(name: string, value: number, unit: string): void {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 /** The p-th percentile (0–100) of sorted values, nearest rank. */
 function percentile(sorted: readonly number[], p: number): number {
@@ -98,9 +94,7 @@ async function openLoop(plan: OpenLoopPlan): Promise<Phase> {
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `# machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-  );
+  printMachine();
   console.log(
     `# workload: open loop, ${ratePerSecond} requests/s for ${seconds} s over HTTP on 127.0.0.1: 10 % POST /v1/mints, 45 % GET /v1/mints?limit=20, 45 % GET /v1/customers/:id; ${treasurers} API keys; durable PGlite; baseline GET /health for ${baselineSeconds} s first`,
   );

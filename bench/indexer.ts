@@ -1,32 +1,3 @@
-/**
- * The indexer benchmark (issue 3): a backfill of 100,000 Transfer events from `hardhat node`
- * over HTTP, on PostgreSQL and on durable PGlite.
- *
- * Setup, not timed: `hardhat node` on 127.0.0.1; ClearpegToken deployed, the deployer made a
- * minter; the whole amount minted to a TransferSpray contract, which then sends it on in
- * transactions of 300 transfers each (one Transfer event each, one transaction per block).
- *
- * Timed, per backend: a fresh indexer on a fresh migrated database backfills from the deploy
- * block to the head with `catchUp()`, twice: with the default range (up to 2,000 blocks per
- * `eth_getLogs`, adapted by the indexer to what the node accepts: here viem's 10 MB response
- * limit refuses the largest) and with a range that always fits (25 blocks, 7,500 events,
- * ≈ 5 MB). Printed: end-to-end events/s; the steps' RPC and processing milliseconds
- * (the sums of their `rpcMs` and `processMs`), the RPC split into `eth_getLogs` calls that
- * succeeded, those that failed, and the rest (block headers, head); processing events/s
- * (events over processing seconds; target ≥ 50,000).
- *
- * Baselines, in the same run, after the backends: the ranges the default backfill read,
- * fetched again with `eth_getLogs` alone (no headers, no decoding, no database); then the
- * block headers the indexer asks for (every block with events and each step's last block, a
- * step's all at once), fetched alone.
- *
- * After each backfill, the stored Transfer events are counted: they must equal the Transfer
- * events created (the sprays' and the mint's), or the benchmark fails.
- *
- * `BENCH_QUICK=1` runs 10,000 events (under a minute); `BENCH_BACKEND=postgres|pglite` runs one.
- * Prints one line per figure: `bench <name> <number> <unit>`.
- */
-import os from 'node:os';
 import {
   createPublicClient,
   createWalletClient,
@@ -45,6 +16,7 @@ import {
 import { startHardhatNode, testAccounts } from '../src/chain/evm.ts';
 import { ChainIndexer, type StepResult } from '../src/chain/indexer.ts';
 import { openTestDatabase, postgresUnavailable, type TestBackend } from '../src/storage/testing.ts';
+import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const only = process.env.BENCH_BACKEND;
@@ -61,11 +33,6 @@ const defaultRangeMax = 2_000;
 const fittedRangeMax = 25;
 /** Each recipient's amount: 1 token (6 decimals). */
 const amountEach = 1_000_000n;
-
-function print(name: string, value: number, unit: string): void {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 function count(name: string, value: number, unit: string): void {
   console.log(`bench ${name} ${value} ${unit}`);
@@ -285,9 +252,7 @@ async function backfill(
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `# machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-  );
+  printMachine();
   console.log(
     `# workload: ${sprayedCount} Transfer events from sprays of ${recipientsPerSpray}, hardhat node over HTTP on 127.0.0.1; eth_getLogs ranges of up to ${defaultRangeMax} blocks (the default), then of ${fittedRangeMax}`,
   );

@@ -27,6 +27,7 @@ import { openPglite } from '../src/storage/pglite/pglite.ts';
 import { openPostgres } from '../src/storage/postgres/postgres.ts';
 import type { SqlDatabase } from '../src/storage/sql.ts';
 import { postgresUnavailable, testDatabaseUrl } from '../src/storage/testing.ts';
+import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const accountCount = quick ? 1_000 : 10_000;
@@ -41,11 +42,6 @@ const filter = process.env.BENCH_FILTER;
 const naiveTransfers = quick ? 2_000 : 40_000;
 /** Mean transfer: $100 (exponentially distributed, at least one micro-unit). */
 const meanAmountMicro = 100_000_000;
-
-function print(name: string, value: number, unit: string): void {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 /** A seeded generator (mulberry32): the same workload every run. */
 function random(seed: number): () => number {
@@ -293,9 +289,7 @@ async function countNaive(schema: string): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `# machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-  );
+  printMachine();
   console.log(
     `# workload: ${accountCount} accounts, up to ${transferCount} transfers per configuration (${secondsMax} s cap), exponential amounts (mean $100)`,
   );

@@ -18,7 +18,7 @@
  * Prints one line per figure: `bench <name> <number> <unit>`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDays, daysBetween } from '../src/calendar.ts';
 import { usd } from '../src/issuance/accounts.ts';
@@ -41,17 +41,13 @@ import { accrualTransferId, accrue } from '../src/treasury/accrual.ts';
 import { billOf } from '../src/treasury/book.ts';
 import { selectPositions } from '../src/treasury/positions.ts';
 import { readBook } from '../src/treasury/valuation.ts';
+import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const lots = 10_000;
 const cusips = 100;
 const naiveLots = quick ? 200 : 1_000;
 const bought = '2024-06-03';
-
-function print(name: string, value: number, unit: string): void {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const started = performance.now();
@@ -131,9 +127,7 @@ async function naiveAccrue(ctx: IssuanceContext, day: string, count: number): Pr
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `# machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-  );
+  printMachine();
   console.log(
     `# workload: ${lots} T-bill lots (${cusips} CUSIPs) accrued and valued for one day; durable PGlite; baseline: one ledger call per lot on ${naiveLots} lots`,
   );

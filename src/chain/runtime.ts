@@ -138,14 +138,7 @@ export async function tokenRecord(
     [chainId],
   );
   const row = rows[0];
-  return row === undefined
-    ? undefined
-    : {
-        chainId,
-        address: row.address as Hex,
-        deployBlock: BigInt(row.deploy_block),
-        deployRequestId: row.deploy_request_id,
-      };
+  return row === undefined ? undefined : tokenFromRow(chainId, row);
 }
 
 /** Records the token of record; the same record again is accepted, another is refused. */
@@ -168,6 +161,19 @@ async function recordToken(db: SqlDatabase, record: TokenRecord): Promise<void> 
       `chain ${record.chainId} already has the token ${stored?.address}, not ${record.address}`,
       { field: 'token', rule: 'one token of record per chain' },
     );
+}
+
+/** A `chain_tokens` row (address, deploy_block as text, deploy_request_id) as a record. */
+export function tokenFromRow(
+  chainId: number,
+  row: { address: string; deploy_block: string; deploy_request_id: string | null },
+): TokenRecord {
+  return {
+    chainId,
+    address: row.address as Hex,
+    deployBlock: BigInt(row.deploy_block),
+    deployRequestId: row.deploy_request_id,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
+import { shippedReserveDeps } from '../api/routes/reserves.ts';
 import { newYorkDate } from '../calendar.ts';
 import { loadChains } from '../chain/config.ts';
 import {
@@ -23,7 +24,7 @@ import { loadShippedSanctions } from '../issuance/sanctions.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
-import { loadRuleset, type Ruleset } from '../reserves/eligibility.ts';
+import type { Ruleset } from '../reserves/eligibility.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
@@ -170,8 +171,15 @@ export const serveCommand: Command = {
       clockUs: () => BigInt(Date.now()) * 1000n,
     };
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
-    const genius = loadRuleset('genius');
-    const app = createApp({ database, version, issuance, authCacheMs: serveAuthCacheMs });
+    // One ruleset for the API's judgements and the daily job's.
+    const reserves = shippedReserveDeps();
+    const app = createApp({
+      database,
+      version,
+      issuance,
+      authCacheMs: serveAuthCacheMs,
+      reserves,
+    });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
       (resolve) => {
         const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
@@ -196,12 +204,12 @@ export const serveCommand: Command = {
       ),
       every(
         reservesIntervalMs,
-        () => reservesDay(issuance, genius),
+        () => reservesDay(issuance, reserves.ruleset),
         (error) => err(`reserves daily job failed: ${error.message}`),
       ),
     ];
     // And once now: a server started after midnight books the day without waiting an hour.
-    await reservesDay(issuance, genius).catch((error: Error) =>
+    await reservesDay(issuance, reserves.ruleset).catch((error: Error) =>
       err(`reserves daily job failed: ${error.message}`),
     );
     if (args.includes('--demo'))

@@ -50,10 +50,17 @@ export async function getCustomer(db: SqlExecutor, id: string, lock = false): Pr
     [id],
   );
   const row = rows[0];
-  return knownCustomer(
-    id,
-    row && { id: row.id, name: row.name, kyc: row.kyc, fiatAccount: row.fiat_account },
-  );
+  return knownCustomer(id, row && customerFromRow(row));
+}
+
+/** A `customers` row (id, name, kyc, fiat_account) as a customer. */
+export function customerFromRow(row: {
+  id: string;
+  name: string;
+  kyc: KycState;
+  fiat_account: string;
+}): Customer {
+  return { id: row.id, name: row.name, kyc: row.kyc, fiatAccount: row.fiat_account };
 }
 
 /** The customer read for `id`, or `customer-not-found`. */

@@ -22,7 +22,12 @@ import {
   requireMintingOpen,
   supplyAccountSpec,
 } from '../chain/parity.ts';
-import { type IssuerChain, requireToken, type TokenRecord } from '../chain/runtime.ts';
+import {
+  type IssuerChain,
+  requireToken,
+  type TokenRecord,
+  tokenFromRow,
+} from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
@@ -42,7 +47,13 @@ import {
   reverifyQuorum,
 } from './approving.ts';
 import { audited, type IssuanceContext } from './context.ts';
-import { type Customer, type KycState, knownCustomer, requireApproved } from './customers.ts';
+import {
+  type Customer,
+  customerFromRow,
+  type KycState,
+  knownCustomer,
+  requireApproved,
+} from './customers.ts';
 import { currentPolicy, type PolicyDocument, policyFromJson } from './policy.ts';
 import { screenEvmAddress } from './sanctions.ts';
 
@@ -324,12 +335,7 @@ async function mintGates(
   const row = rows[0]!;
   const found = row.customer;
   const customer = requireApproved(
-    knownCustomer(
-      input.customerId,
-      found === null
-        ? undefined
-        : { id: found.id, name: found.name, kyc: found.kyc, fiatAccount: found.fiat_account },
-    ),
+    knownCustomer(input.customerId, found === null ? undefined : customerFromRow(found)),
   );
   const to: Hex = screenEvmAddress(ctx.sanctions, input.to, 'to');
   if (!row.registered)
@@ -339,14 +345,7 @@ async function mintGates(
       { field: 'to', rule: "one of the customer's registered wallets on the chain" },
     );
   const token = requireToken(
-    row.token === null
-      ? undefined
-      : {
-          chainId: input.chainId,
-          address: row.token.address,
-          deployBlock: BigInt(row.token.deploy_block),
-          deployRequestId: row.token.deploy_request_id,
-        },
+    row.token === null ? undefined : tokenFromRow(input.chainId, row.token),
     input.chainId,
   );
   requireMintingOpen(row.breakers, input.chainId);

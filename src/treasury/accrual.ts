@@ -43,18 +43,6 @@ export function accrualTransferId(positionId: string, day: string): Uuid {
   return namedUuid('clearpeg-accrual/1', `${positionId}:${day}`);
 }
 
-/** The ledger ids of accounts by code, read in one query (accounts exist once a lot is bought). */
-async function accountIds(
-  ctx: IssuanceContext,
-  codes: readonly string[],
-): Promise<Map<string, Uuid>> {
-  const { rows } = await ctx.db.query<{ id: Uuid; code: string }>(
-    'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])',
-    [[...new Set(codes)]],
-  );
-  return new Map(rows.map((row) => [row.code, row.id]));
-}
-
 /**
  * Posts the accretion of every open lot (or of `positionId` only) for every day not yet
  * accrued through `through`; then matures the lots due (unless one lot is asked for).
@@ -75,20 +63,18 @@ export async function accrue(
       }`,
       options.positionId === undefined ? [day] : [day, options.positionId],
     );
-    const ids = await accountIds(ctx, [
-      incomeInterest.code,
-      ...lots.map((lot) => reservesTbill(billOf(lot).cusip).code),
-    ]);
-    const income = ids.get(incomeInterest.code) ?? (await ctx.ledger.accountIdOf(incomeInterest));
+    // The ledger remembers accounts' ids: after a process's first run, no read at all.
+    const income = await ctx.ledger.accountIdOf(incomeInterest);
+    const ids = new Map<string, Uuid>();
+    for (const cusip of new Set(lots.map((lot) => billOf(lot).cusip)))
+      ids.set(cusip, await ctx.ledger.accountIdOf(reservesTbill(cusip)));
     const commands: Command[] = [];
     const advanced: string[] = [];
     let days = 0;
     let amount = 0n;
     for (const lot of lots) {
       const bill = billOf(lot);
-      const account = ids.get(reservesTbill(bill.cusip).code);
-      if (account === undefined)
-        throw new Error(`assertion failed: the account of ${bill.id} exists (it was bought)`);
+      const account = ids.get(bill.cusip)!;
       const last = daysBetween(bill.maturityDate, day) > 0 ? bill.maturityDate : day;
       for (let d = addDays(lot.accruedThrough!, 1); daysBetween(d, last) >= 0; d = addDays(d, 1)) {
         const accreted = dailyAccretion(bill, d);

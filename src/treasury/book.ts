@@ -163,6 +163,26 @@ async function post(
   return id;
 }
 
+/**
+ * The commit that closes an open position as `status`, with how it closed: the position
+ * after, and the detail for the audit entry.
+ */
+function closing(
+  status: 'sold' | 'matured',
+  id: string,
+  detail: Record<string, string>,
+  atUs: bigint,
+): (tx: SqlExecutor) => Promise<{ result: StoredPosition; detail: AuditDetail }> {
+  return async (tx) => {
+    await tx.query(
+      `UPDATE reserve_positions SET status = $2, closed_at_us = $3, close_detail = $4::jsonb
+       WHERE id = $1 AND status = 'open'`,
+      [id, status, atUs, JSON.stringify(detail)],
+    );
+    return { result: await getPosition(tx, id), detail };
+  };
+}
+
 /** Cash available at `bank` (posted debits − posted and pending credits). */
 export async function cashAvailable(db: SqlExecutor, bank: string): Promise<bigint> {
   const { rows } = await db.query<{ available: string }>(
@@ -439,14 +459,7 @@ export async function sellBill(
         gain: formatAmount(gain),
         transfer,
       };
-      return commit(async (tx) => {
-        await tx.query(
-          `UPDATE reserve_positions SET status = 'sold', closed_at_us = $2, close_detail = $3::jsonb
-         WHERE id = $1 AND status = 'open'`,
-          [bill.id, ctx.clockUs(), JSON.stringify(detail)],
-        );
-        return { result: await getPosition(tx, bill.id), detail };
-      });
+      return commit(closing('sold', bill.id, detail, ctx.clockUs()));
     },
   );
 }
@@ -491,14 +504,7 @@ export async function matureBills(
           'positionId',
         );
         const detail = { proceeds: formatAmount(bill.face), transfer };
-        return commit(async (tx) => {
-          await tx.query(
-            `UPDATE reserve_positions SET status = 'matured', closed_at_us = $2, close_detail = $3::jsonb
-             WHERE id = $1 AND status = 'open'`,
-            [bill.id, ctx.clockUs(), JSON.stringify(detail)],
-          );
-          return { result: await getPosition(tx, bill.id), detail };
-        });
+        return commit(closing('matured', bill.id, detail, ctx.clockUs()));
       }),
     );
   }
@@ -653,14 +659,7 @@ export async function closeRepo(
         'positionId',
       );
       const detail = { interest: formatAmount(interest), transfer };
-      return commit(async (tx) => {
-        await tx.query(
-          `UPDATE reserve_positions SET status = 'matured', closed_at_us = $2, close_detail = $3::jsonb
-         WHERE id = $1 AND status = 'open'`,
-          [repo.id, ctx.clockUs(), JSON.stringify(detail)],
-        );
-        return { result: await getPosition(tx, repo.id), detail };
-      });
+      return commit(closing('matured', repo.id, detail, ctx.clockUs()));
     },
   );
 }

@@ -32,7 +32,7 @@ export type Basis = 'book' | 'amortized' | 'market';
 export const fdicInsuredMax = 250_000_000_000n as Micro;
 
 /** Balances of the reserve, investment and supply accounts, by code. */
-interface Balances {
+export interface Balances {
   /** Asset accounts: debits − credits (pending credits counted against). */
   readonly assets: Map<string, bigint>;
   /** Tokens outstanding: Σ of `supply:<chain>` posted credits − debits. */
@@ -40,7 +40,11 @@ interface Balances {
   readonly supplyByChain: Map<string, bigint>;
 }
 
-async function balances(db: SqlExecutor): Promise<Balances> {
+/**
+ * The balances of every reserve, investment and supply account, in one query.
+ * @example const { assets } = await bookBalances(db)
+ */
+export async function bookBalances(db: SqlExecutor): Promise<Balances> {
   const { rows } = await db.query<{ code: string; asset_balance: string; supply: string }>(
     `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS asset_balance,
        (credits_posted - debits_posted)::text AS supply
@@ -63,6 +67,19 @@ export interface Book {
   readonly portfolio: Portfolio;
   readonly positions: readonly StoredPosition[];
   readonly supplyByChain: ReadonlyMap<string, bigint>;
+}
+
+/**
+ * What the ledger carries for an open position: a bill lot's carrying value through its last
+ * accrued day, a repo's principal, the balance of a cash, fund or investment account
+ * (`assets`, from `bookBalances`).
+ * @example bookValueOf(stored, (await bookBalances(db)).assets)
+ */
+export function bookValueOf(stored: StoredPosition, assets: ReadonlyMap<string, bigint>): Micro {
+  const position = stored.position;
+  if (position.kind === 'tbill') return carryingValue(position, stored.accruedThrough!);
+  if (position.kind === 'repo') return position.principal;
+  return (assets.get(stored.accountCode) ?? 0n) as Micro;
 }
 
 /** A bank never described: a deposit at a US insured bank, held by the bank itself. */
@@ -95,7 +112,7 @@ export async function readBook(
     throw new Error('assertion failed: market values need a rate curve');
   const [positions, held] = await Promise.all([
     selectPositions(db, `p.status = 'open'`),
-    balances(db),
+    bookBalances(db),
   ]);
   const holdings: Holding[] = [];
   const described = new Map<string, StoredPosition>();
@@ -127,7 +144,7 @@ export async function readBook(
         const daysToMaturity = daysBetween(day, bill.maturityDate);
         const worth =
           basis === 'book'
-            ? carryingValue(bill, stored.accruedThrough!)
+            ? bookValueOf(stored, held.assets)
             : basis === 'amortized'
               ? carryingValue(bill, day)
               : daysToMaturity <= 0
@@ -148,7 +165,7 @@ export async function readBook(
         break;
       case 'mmf':
       case 'investment': {
-        const amount = value(stored.accountCode);
+        const amount = bookValueOf(stored, held.assets);
         holdings.push({ position: { ...position, amount }, value: amount });
         break;
       }

@@ -15,7 +15,6 @@ import { type Actor, requireRole } from '../../issuance/actors.ts';
 import { audited, recordRefusal } from '../../issuance/context.ts';
 import { currentPolicy } from '../../issuance/policy.ts';
 import { formatAmount, parseAmount } from '../../money/money.ts';
-import { carryingValue } from '../../reserves/accretion.ts';
 import { type BillPrice, investmentRatePct, pricePer100 } from '../../reserves/bills.ts';
 import {
   type EvaluationContext,
@@ -28,7 +27,6 @@ import { loadDtb3 } from '../../reserves/rates.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
 import { accrue } from '../../treasury/accrual.ts';
 import {
-  billOf,
   buyBill,
   closeRepo,
   describeBank,
@@ -45,7 +43,13 @@ import {
   setCustodianKey,
 } from '../../treasury/positions.ts';
 import { compositionReport, reportHtml } from '../../treasury/report.ts';
-import { type Basis, judgeReserves, readBook } from '../../treasury/valuation.ts';
+import {
+  type Basis,
+  bookBalances,
+  bookValueOf,
+  judgeReserves,
+  readBook,
+} from '../../treasury/valuation.ts';
 import { ApiError } from '../problem.ts';
 import { pageBody, type Route, type RouteResult, route } from '../route.ts';
 import {
@@ -130,34 +134,13 @@ const readProblems = [
   'rate-term-invalid',
 ];
 
-/**
- * What the ledger carries for each position while it is open: a bill lot's carrying value
- * through its last accrued day, a repo's principal, the balance of a cash, fund or investment
- * account (pending credits counted against); null once closed.
- */
+/** What the ledger carries for each position while it is open; null once closed. */
 async function bookValues(
   db: SqlExecutor,
   positions: readonly StoredPosition[],
 ): Promise<(bigint | null)[]> {
-  const codes = positions
-    .filter((p) => p.status === 'open' && !['tbill', 'repo'].includes(p.position.kind))
-    .map((p) => p.accountCode);
-  const balances = new Map<string, bigint>();
-  if (codes.length > 0) {
-    const { rows } = await db.query<{ code: string; balance: string }>(
-      `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS balance
-       FROM ledger_accounts WHERE code = ANY($1::text[])`,
-      [codes],
-    );
-    for (const row of rows) balances.set(row.code, BigInt(row.balance));
-  }
-  return positions.map((stored) => {
-    if (stored.status !== 'open') return null;
-    const position = stored.position;
-    if (position.kind === 'tbill') return carryingValue(billOf(stored), stored.accruedThrough!);
-    if (position.kind === 'repo') return position.principal;
-    return balances.get(stored.accountCode) ?? 0n;
-  });
+  const { assets } = await bookBalances(db);
+  return positions.map((stored) => (stored.status === 'open' ? bookValueOf(stored, assets) : null));
 }
 
 /** The reserve routes. */

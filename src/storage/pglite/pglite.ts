@@ -246,12 +246,17 @@ class PgliteProxy implements PgliteDatabase {
     return this.#closed;
   }
 
+  /** Why a call cannot be queued now (inside its own transaction's body, or closed), if so. */
+  #refusal(): Error | undefined {
+    if (this.#scope.getStore()?.active)
+      return new Error('database used inside its own transaction body (deadlock): use tx');
+    if (this.#closed) return new Error('PGlite store is closed');
+    return undefined;
+  }
+
   #exclusive<T>(section: () => Promise<T>): Promise<T> {
-    if (this.#scope.getStore()?.active) {
-      const message = 'database used inside its own transaction body (deadlock): use tx';
-      return Promise.reject(new Error(message));
-    }
-    if (this.#closed) return Promise.reject(new Error('PGlite store is closed'));
+    const refusal = this.#refusal();
+    if (refusal) return Promise.reject(refusal);
     const result = this.#tail.then(() => section());
     this.#tail = result.catch(() => undefined);
     return result;
@@ -262,11 +267,8 @@ class PgliteProxy implements PgliteDatabase {
    * and after any transaction queued before it ended), without waiting for earlier answers.
    */
   #pipelined(statement: Statement): Promise<unknown> {
-    if (this.#scope.getStore()?.active) {
-      const message = 'database used inside its own transaction body (deadlock): use tx';
-      return Promise.reject(new Error(message));
-    }
-    if (this.#closed) return Promise.reject(new Error('PGlite store is closed'));
+    const refusal = this.#refusal();
+    if (refusal) return Promise.reject(refusal);
     let answer: Promise<unknown> | undefined;
     const sent = this.#tail.then(() => {
       answer = this.#send(statement);
