@@ -3,9 +3,9 @@
  *
  * Setup, not timed: durable PGlite in a temporary directory; $10,000,000,000 of cash; 10,000
  * lots of 100 CUSIPs (100 lots each, $1,000,000 face; 13- to 26-week bills bought on
- * 2024-06-03 at DTB3 of that day), their purchases posted in one ledger call and their rows
- * inserted in one statement, then accrued through 2024-06-10 (so that the timed day is a
- * plain one).
+ * 2024-06-03 at DTB3 of that day, each with a statement's hash as evidence), their
+ * purchases posted in one ledger call, their position and accrual rows inserted in one
+ * statement each, then accrued through 2024-06-10 (so that the timed day is a plain one).
  *
  * Timed, each run three times (the median printed):
  *   accrue      `accrue(ctx, day)`: 10,000 ledger transfers (one per lot), the lots' rows
@@ -34,6 +34,7 @@ import { billCost, cusipCheckDigit, pricePer100 } from '../src/reserves/bills.ts
 import { evaluate, loadRuleset } from '../src/reserves/eligibility.ts';
 import { loadDtb3, rateOn } from '../src/reserves/rates.ts';
 import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
+import { maintain } from '../src/storage/maintenance.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
 import { incomeInterest, reservesCash, reservesTbill } from '../src/treasury/accounts.ts';
@@ -86,15 +87,21 @@ async function seed(ctx: IssuanceContext): Promise<void> {
   const outcomes = await ctx.ledger.submit(commands);
   if (outcomes.some((o) => o.status !== 'committed')) throw new Error('seed purchases refused');
   const column = (i: number) => rows.map((row) => row[i]!);
-  await ctx.db.query(
-    `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, bank, cusip, face, cost,
-       issue_date, maturity_date, trade_date, settlement_date, accrued_through, opened_at_us)
-     SELECT id, 'tbill', code, 'Bank of New York Mellon', 'US', 'open', 'bank-a', cusip, face, cost,
-       $7::date, maturity, $7::date, $7::date, $7::date, $8
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::date[])
-       AS v(id, code, cusip, face, cost, maturity)`,
-    [column(0), column(1), column(2), column(3), column(4), column(5), bought, ctx.clockUs()],
-  );
+  await ctx.db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, bank, cusip, face, cost,
+         issue_date, maturity_date, trade_date, settlement_date, evidence_sha256, opened_at_us)
+       SELECT id, 'tbill', code, 'Bank of New York Mellon', 'US', 'open', 'bank-a', cusip, face, cost,
+         $7::date, maturity, $7::date, $7::date, sha256(convert_to(id, 'UTF8')), $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::date[])
+         AS v(id, code, cusip, face, cost, maturity)`,
+      [column(0), column(1), column(2), column(3), column(4), column(5), bought, ctx.clockUs()],
+    );
+    await tx.query(
+      `INSERT INTO reserve_accruals (position_id, settlement_date, maturity_date, accrued_through)
+       SELECT id, settlement_date, maturity_date, settlement_date FROM reserve_positions WHERE kind = 'tbill'`,
+    );
+  });
 }
 
 /** The naive job: one ledger call and one UPDATE per lot, for one day. */
@@ -102,7 +109,7 @@ async function naiveAccrue(ctx: IssuanceContext, day: string, count: number): Pr
   const open = (
     await selectPositions(
       ctx.db,
-      `p.kind = 'tbill' AND p.status = 'open' AND p.accrued_through < $1::date`,
+      `p.kind = 'tbill' AND p.status = 'open' AND a.accrued_through < $1::date`,
       [day],
     )
   ).slice(0, count);
@@ -119,7 +126,7 @@ async function naiveAccrue(ctx: IssuanceContext, day: string, count: number): Pr
       },
     ]);
     if (outcome?.status !== 'committed') throw new Error('naive accrual refused');
-    await ctx.db.query('UPDATE reserve_positions SET accrued_through = $2 WHERE id = $1', [
+    await ctx.db.query('UPDATE reserve_accruals SET accrued_through = $2 WHERE position_id = $1', [
       bill.id,
       day,
     ]);
@@ -156,7 +163,11 @@ async function main(): Promise<void> {
     const genius = loadRuleset('genius');
     let day = addDays(bought, 7);
     const warm = await accrue(ctx, day);
-    console.log(`# setup: ${warm.lots} lots accrued through ${day} (${warm.transfers} transfers)`);
+    // As `serve` does once a day: dead rows reclaimed, the planner's statistics refreshed.
+    await maintain(db);
+    console.log(
+      `# setup: ${warm.lots} lots accrued through ${day} (${warm.transfers} transfers); VACUUM (ANALYZE) run, as serve runs it daily`,
+    );
 
     const accrueMs: number[] = [];
     const valueMs: number[] = [];

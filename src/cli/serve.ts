@@ -1,6 +1,7 @@
 /**
  * `clearpeg serve`: the API on 127.0.0.1 and the workers (expiry of pending transfers, the
- * redemptions' payout deadlines, the reserves' daily job, one chain worker per configured chain), on the embedded store by default or PostgreSQL with
+ * redemptions' payout deadlines, the reserves' daily job, daily storage maintenance, one chain
+ * worker per configured chain), on the embedded store by default or PostgreSQL with
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
@@ -26,6 +27,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
+import { maintain, maintenanceIntervalMs } from '../storage/maintenance.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
 import { judgeReserves } from '../treasury/valuation.ts';
@@ -207,11 +209,18 @@ export const serveCommand: Command = {
         () => reservesDay(issuance, reserves.ruleset),
         (error) => err(`reserves daily job failed: ${error.message}`),
       ),
+      every(
+        maintenanceIntervalMs,
+        () => maintain(db),
+        (error) => err(`storage maintenance failed: ${error.message}`),
+      ),
     ];
-    // And once now: a server started after midnight books the day without waiting an hour.
+    // And once now: a server started after midnight books the day without waiting an hour,
+    // and a restarted one plans with fresh statistics.
     await reservesDay(issuance, reserves.ruleset).catch((error: Error) =>
       err(`reserves daily job failed: ${error.message}`),
     );
+    await maintain(db).catch((error: Error) => err(`storage maintenance failed: ${error.message}`));
     if (args.includes('--demo'))
       await startDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out }, url, err);
     await new Promise<void>((resolve) => {

@@ -89,13 +89,16 @@ function checkMetadata(value: unknown, field = 'metadata'): Metadata | undefined
   if (entries.length > limits.metadataEntriesMax)
     invalid(field, `must have at most ${limits.metadataEntriesMax} entries`);
   for (const [key, entry] of entries) {
-    if (!metadataKeyPattern.test(key) || utf8.encode(key).length > limits.metadataKeyBytesMax) {
+    if (!metadataKeyPattern.test(key) || key.length > limits.metadataKeyBytesMax) {
       invalid(
         `${field}.${key}`,
         `key must be 1 to ${limits.metadataKeyBytesMax} letters, digits or _.:-`,
       );
     }
-    if (typeof entry !== 'string' || utf8.encode(entry).length > limits.metadataValueBytesMax) {
+    if (
+      typeof entry !== 'string' ||
+      Buffer.byteLength(entry, 'utf8') > limits.metadataValueBytesMax
+    ) {
       invalid(
         `${field}.${key}`,
         `must be a string of at most ${limits.metadataValueBytesMax} UTF-8 bytes`,

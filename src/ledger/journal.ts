@@ -116,12 +116,22 @@ class Encoder {
       view.setUint16(at, 0);
       return at + 2;
     }
-    const entries = sortedMetadata(record.metadata);
-    view.setUint16(at, entries.length);
+    const metadata = record.metadata;
+    const keys = Object.keys(metadata);
+    view.setUint16(at, keys.length);
     at += 2;
-    for (const [key, value] of entries) {
-      at = this.bytes(at, key);
-      at = this.bytes(at, value);
+    if (!keys.every(isAscii)) {
+      for (const [key, value] of sortedMetadata(metadata)) {
+        at = this.bytes(at, key);
+        at = this.bytes(at, value);
+      }
+      return at;
+    }
+    // ASCII keys (every key a command may carry): UTF-16 order is their UTF-8 byte order.
+    keys.sort();
+    for (const key of keys) {
+      at = this.string(at, key);
+      at = this.string(at, metadata[key]!);
     }
     return at;
   }
@@ -209,6 +219,8 @@ class Encoder {
     return at + 2 + bytes.length;
   }
 }
+
+const isAscii = (text: string) => /^\p{ASCII}*$/u.test(text);
 
 function sortedMetadata(metadata: Metadata): Array<[Uint8Array, Uint8Array]> {
   const entries = Object.entries(metadata).map(([k, v]): [Uint8Array, Uint8Array] => [

@@ -4,9 +4,7 @@
  * millisecond the 12-bit `rand_a` field is used as a counter (RFC 9562 §6.2, method 1), and
  * when it overflows the timestamp is advanced by one millisecond.
  */
-import { getRandomValues } from 'node:crypto';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { getRandomValues, hash } from 'node:crypto';
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -45,8 +43,9 @@ export function uuidv7(nowMs: number = Date.now()): string {
  * @example namedUuid('clearpeg-deposit/1', 'REF-1') === namedUuid('clearpeg-deposit/1', 'REF-1')
  */
 export function namedUuid(namespace: string, name: string): string {
-  const input = concatBytes(utf8ToBytes(namespace), Uint8Array.of(0), utf8ToBytes(name));
-  const bytes = sha256(input).slice(0, 16);
+  // One native digest of the UTF-8 string (a few times faster than hashing in JavaScript: the
+  // daily accrual names 10,000 transfers).
+  const bytes = hash('sha256', `${namespace}\0${name}`, 'buffer');
   bytes[6] = 0x80 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
   return formatUuid(bytes);

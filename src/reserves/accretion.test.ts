@@ -7,6 +7,7 @@ import { throwsCode } from '../testing.ts';
 import {
   type AccretingBill,
   AccretionError,
+  accretionBetween,
   carryingValue,
   dailyAccretion,
   schedule,
@@ -131,6 +132,20 @@ describe('accretion properties', () => {
     );
   });
 
+  it('gives, over any span, the amounts of the schedule for those days, up to maturity', () => {
+    fc.assert(
+      fc.property(lots, fc.nat(), fc.integer({ min: 0, max: 400 }), (lot, start, length) => {
+        const days = [...schedule(lot)];
+        const first = start % (days.length + 1); // 0 (settlement) … N (maturity)
+        const after = addDays(lot.settlementDate, first);
+        const amounts = accretionBetween(lot, after, addDays(after, length));
+        const expected = days.slice(first, first + length).map((d) => d.accretion);
+        assert.deepEqual(amounts, expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('equals the exact integer-root reference (short bills, every day)', () => {
     fc.assert(
       fc.property(
@@ -228,5 +243,16 @@ describe('refusals', () => {
       (error) => error instanceof AccretionError && error.code === 'date-out-of-range',
     );
     throwsCode(() => carryingValue(lot, '2025-01-31'), 'date-out-of-range', 'date', /2025-01-30/);
+    throwsCode(
+      () => accretionBetween(lot, '2025-01-01', '2025-01-10'),
+      'date-out-of-range',
+      'after',
+      /from settlementDate 2025-01-02/,
+    );
+    assert.deepEqual(
+      accretionBetween(lot, '2025-01-30', '2025-02-10'),
+      [],
+      'nothing after maturity',
+    );
   });
 });

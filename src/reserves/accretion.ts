@@ -145,16 +145,21 @@ function carryingAt(growth: Growth, t: number): bigint {
  */
 export function carryingValue(bill: AccretingBill, date: IsoDate): Micro {
   const growth = growthOf(bill);
+  return carryingAt(growth, dayOf(bill, growth, date, 'date')) as Micro;
+}
+
+/** Days from settlement to `date` (`field`), which must lie from settlement to maturity. */
+function dayOf(bill: AccretingBill, growth: Growth, date: IsoDate, field: string): number {
   const t = daysBetween(bill.settlementDate, date);
   if (t < 0 || t > growth.days) {
     refuse(
       'date-out-of-range',
-      'date',
+      field,
       `must be from settlementDate ${bill.settlementDate} to maturityDate ${bill.maturityDate}`,
       date,
     );
   }
-  return carryingAt(growth, t) as Micro;
+  return t;
 }
 
 /**
@@ -169,6 +174,29 @@ export function dailyAccretion(bill: AccretingBill, date: IsoDate): Micro {
   const previous = powBinary(growth.root, t - 1, growth.bits);
   const current = (previous * growth.root) >> BigInt(growth.bits);
   return (rounded(growth, t, current) - rounded(growth, t - 1, previous)) as Micro;
+}
+
+/**
+ * The accretion of each day after `after` through `through`, never past maturity: the
+ * amounts of days t₀ + 1 … t₁ (t counted from settlement; `after` on or after settlement), as
+ * `dailyAccretion` gives them, one fixed-point power and then one product a day.
+ * @example accretionBetween(bill, bill.settlementDate, bill.maturityDate) // the whole schedule
+ */
+export function accretionBetween(bill: AccretingBill, after: IsoDate, through: IsoDate): Micro[] {
+  const growth = growthOf(bill);
+  const first = dayOf(bill, growth, after, 'after');
+  const last = Math.min(daysBetween(bill.settlementDate, through), growth.days);
+  const bits = BigInt(growth.bits);
+  let power = powBinary(growth.root, first, growth.bits);
+  let previous = rounded(growth, first, power);
+  const amounts: Micro[] = [];
+  for (let t = first + 1; t <= last; t++) {
+    power = (power * growth.root) >> bits;
+    const carrying = rounded(growth, t, power);
+    amounts.push((carrying - previous) as Micro);
+    previous = carrying;
+  }
+  return amounts;
 }
 
 /**

@@ -656,23 +656,26 @@ function classify(
 }
 
 function groupIneligible(verdicts: readonly HoldingVerdict[]): IneligibleEntry[] {
-  const groups = new Map<AssetClass, { amount: bigint; holdings: string[]; reasons: string[] }>();
+  const groups = new Map<
+    AssetClass,
+    { amount: bigint; holdings: string[]; reasons: Set<string> }
+  >();
   for (const verdict of verdicts) {
     if (verdict.eligible) continue;
     let group = groups.get(verdict.assetClass);
     if (group === undefined) {
-      group = { amount: 0n, holdings: [], reasons: [] };
+      group = { amount: 0n, holdings: [], reasons: new Set() };
       groups.set(verdict.assetClass, group);
     }
     group.amount += verdict.value;
     group.holdings.push(verdict.id);
-    if (!group.reasons.includes(verdict.reason)) group.reasons.push(verdict.reason);
+    group.reasons.add(verdict.reason); // each distinct reason once, in first-seen order
   }
   return [...groups].map(([assetClass, group]) => ({
     assetClass,
     amount: group.amount as Micro,
     holdings: group.holdings,
-    reason: group.reasons.join('; '),
+    reason: [...group.reasons].join('; '),
   }));
 }
 

@@ -5,12 +5,13 @@
  * (../reserves/accretion.ts: a lot's daily amounts sum to exactly face − cost).
  *
  * Once per (lot, day): the transfer's id is named by the lot and the day, so a run repeated,
- * or retried after a crash between the ledger's commit and the lot's `accrued_through`,
+ * or retried after a crash between the ledger's commit and the lot's `accrued_through`
+ * (`reserve_accruals`, a narrow row per lot: migration 0008),
  * posts nothing twice; after downtime one run backfills every missed day, once. Then the
  * lots due by `through` are matured (./book.ts). A day's accretion is booked when the day
  * begins: it is fixed by the lot's terms, with no market input.
  */
-import { addDays, daysBetween, isoDate } from '../calendar.ts';
+import { addDays, isoDate } from '../calendar.ts';
 import { assert, ClearpegError } from '../errors.ts';
 import { usd } from '../issuance/accounts.ts';
 import { type Actor, systemActor } from '../issuance/actors.ts';
@@ -18,10 +19,10 @@ import { audited, type IssuanceContext } from '../issuance/context.ts';
 import type { Command, Uuid } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
-import { dailyAccretion } from '../reserves/accretion.ts';
+import { type AccretingBill, accretionBetween } from '../reserves/accretion.ts';
+import type { SqlExecutor } from '../storage/sql.ts';
 import { incomeInterest, reservesTbill } from './accounts.ts';
-import { billOf, matureBills } from './book.ts';
-import { selectPositions } from './positions.ts';
+import { matureBills } from './book.ts';
 
 /** What one run did. */
 export interface AccrualRun {
@@ -43,6 +44,41 @@ export function accrualTransferId(positionId: string, day: string): Uuid {
   return namedUuid('clearpeg-accrual/1', `${positionId}:${day}`);
 }
 
+/** An open bill lot as the job reads it: what accretion needs, and how far it has gone. */
+interface AccruingLot extends AccretingBill {
+  readonly id: string;
+  readonly cusip: string;
+  readonly accruedThrough: string;
+}
+
+/**
+ * The open lots (or lot `positionId`) not yet accrued through `day` (or their maturity), in
+ * id order: only the seven columns accretion needs, as one JSON text (see
+ * `selectPositions`: PGlite copies a result row by row).
+ */
+async function accruing(db: SqlExecutor, day: string, positionId?: string): Promise<AccruingLot[]> {
+  const { rows } = await db.query<{ lots: string }>(
+    `SELECT coalesce(json_agg(json_build_array(p.id, p.cusip, p.face::text, p.cost::text,
+         a.settlement_date, a.maturity_date, a.accrued_through) ORDER BY p.id), '[]')::text AS lots
+     FROM reserve_accruals a JOIN reserve_positions p ON p.id = a.position_id
+     WHERE p.status = 'open' AND a.accrued_through < least($1::date, a.maturity_date)${
+       positionId === undefined ? '' : ' AND p.id = $2'
+     }`,
+    positionId === undefined ? [day] : [day, positionId],
+  );
+  return (JSON.parse(rows[0]!.lots) as string[][]).map(
+    ([id, cusip, face, cost, settlementDate, maturityDate, accruedThrough]) => ({
+      id: id!,
+      cusip: cusip!,
+      face: BigInt(face!) as Micro,
+      cost: BigInt(cost!) as Micro,
+      settlementDate: settlementDate!,
+      maturityDate: maturityDate!,
+      accruedThrough: accruedThrough!,
+    }),
+  );
+}
+
 /**
  * Posts the accretion of every open lot (or of `positionId` only) for every day not yet
  * accrued through `through`; then matures the lots due (unless one lot is asked for).
@@ -56,40 +92,33 @@ export async function accrue(
   const actor = options.actor ?? systemActor;
   const day = isoDate(through, 'through');
   return audited(ctx, actor, 'reserves.accrue', options.positionId ?? day, async (commit) => {
-    const lots = await selectPositions(
-      ctx.db,
-      `p.kind = 'tbill' AND p.status = 'open' AND p.accrued_through < least($1::date, p.maturity_date)${
-        options.positionId === undefined ? '' : ' AND p.id = $2'
-      }`,
-      options.positionId === undefined ? [day] : [day, options.positionId],
-    );
+    const lots = await accruing(ctx.db, day, options.positionId);
     // The ledger remembers accounts' ids: after a process's first run, no read at all.
     const income = await ctx.ledger.accountIdOf(incomeInterest);
     const ids = new Map<string, Uuid>();
-    for (const cusip of new Set(lots.map((lot) => billOf(lot).cusip)))
+    for (const cusip of new Set(lots.map((lot) => lot.cusip)))
       ids.set(cusip, await ctx.ledger.accountIdOf(reservesTbill(cusip)));
     const commands: Command[] = [];
     const advanced: string[] = [];
     let days = 0;
     let amount = 0n;
     for (const lot of lots) {
-      const bill = billOf(lot);
-      const account = ids.get(bill.cusip)!;
-      const last = daysBetween(bill.maturityDate, day) > 0 ? bill.maturityDate : day;
-      for (let d = addDays(lot.accruedThrough!, 1); daysBetween(d, last) >= 0; d = addDays(d, 1)) {
-        const accreted = dailyAccretion(bill, d);
+      const account = ids.get(lot.cusip)!;
+      let d = lot.accruedThrough;
+      for (const accreted of accretionBetween(lot, d, day)) {
+        d = addDays(d, 1);
         days++;
         if (accreted === 0n) continue;
         amount += accreted;
         commands.push({
           type: 'transfer',
-          id: accrualTransferId(bill.id, d),
+          id: accrualTransferId(lot.id, d),
           asset: usd,
           postings: [{ debit: account, credit: income, amount: accreted }],
-          metadata: { 'reserves.position': bill.id, 'reserves.op': 'accrue', 'reserves.day': d },
+          metadata: { 'reserves.position': lot.id, 'reserves.op': 'accrue', 'reserves.day': d },
         });
       }
-      advanced.push(bill.id);
+      advanced.push(lot.id);
     }
     const outcomes = commands.length === 0 ? [] : await ctx.ledger.submit(commands);
     const refused = outcomes.find((outcome) => outcome.status !== 'committed');
@@ -104,9 +133,9 @@ export async function accrue(
       // Each lot advanced to its own last day (its maturity, or `through`), in one statement.
       if (advanced.length > 0)
         await tx.query(
-          `UPDATE reserve_positions p SET accrued_through = least($1::date, p.maturity_date)
+          `UPDATE reserve_accruals a SET accrued_through = least($1::date, a.maturity_date)
            FROM unnest($2::text[]) AS v(id)
-           WHERE p.id = v.id AND p.accrued_through < least($1::date, p.maturity_date)`,
+           WHERE a.position_id = v.id AND a.accrued_through < least($1::date, a.maturity_date)`,
           [day, advanced],
         );
       const result = {

@@ -348,9 +348,9 @@ export async function buyBill(
     return commit(async (tx) => {
       await tx.query(
         `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, bank, cusip, face, cost,
-           issue_date, maturity_date, trade_date, settlement_date, accrued_through,
+           issue_date, maturity_date, trade_date, settlement_date,
            evidence_sha256, evidence_signature, evidence_verified, opened_at_us)
-         VALUES ($1, 'tbill', $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)
+         VALUES ($1, 'tbill', $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (id) DO NOTHING`,
         [
           id,
@@ -368,6 +368,12 @@ export async function buyBill(
           ...evidenceParams(held.evidence),
           ctx.clockUs(),
         ],
+      );
+      // Accrued through the settlement day: the lot's accretion starts the day after.
+      await tx.query(
+        `INSERT INTO reserve_accruals (position_id, settlement_date, maturity_date, accrued_through)
+         VALUES ($1, $2, $3, $2) ON CONFLICT (position_id) DO NOTHING`,
+        [id, terms.settlementDate, terms.maturityDate],
       );
       const detail: AuditDetail = {
         cusip: terms.cusip,
@@ -478,7 +484,7 @@ export async function matureBills(
   const day = isoDate(through, 'through');
   const due = await selectPositions(
     ctx.db,
-    `p.kind = 'tbill' AND p.status = 'open' AND p.maturity_date <= $1::date AND p.accrued_through = p.maturity_date`,
+    `p.kind = 'tbill' AND p.status = 'open' AND p.maturity_date <= $1::date AND a.accrued_through = p.maturity_date`,
     [day],
   );
   const matured: StoredPosition[] = [];
