@@ -177,7 +177,9 @@ async function main(): Promise<void> {
         (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM mint_requests')).rows[0]!.n,
       );
     const mintsBefore = await mintCount();
+    const loopBefore = performance.eventLoopUtilization();
     const phase = await openLoop({ ...plan, seconds, workload: 'mix' });
+    const loop = performance.eventLoopUtilization(loopBefore);
     const mintsAfter = await mintCount();
     print('api.throughput', (phase.sent - phase.errors) / phase.seconds, 'requests/s');
     print('api.latency.p50', percentile(phase.latenciesMs, 50), 'ms');
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
     }
     console.log(`bench api.errors ${phase.errors} requests`);
     console.log(
-      `# ${phase.sent} requests in ${phase.seconds.toFixed(1)} s; ${mintsAfter - mintsBefore} mint requests stored (${phase.byKind.get('mint.post')?.length ?? 0} sent)`,
+      `# ${phase.sent} requests in ${phase.seconds.toFixed(1)} s; ${mintsAfter - mintsBefore} mint requests stored (${phase.byKind.get('mint.post')?.length ?? 0} sent); the server's event loop busy ${(loop.utilization * 100).toFixed(0)} % of the time`,
     );
     for (const error of [...baseline.firstErrors, ...phase.firstErrors])
       console.log(`# error: ${error}`);

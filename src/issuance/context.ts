@@ -8,7 +8,7 @@
 import { ClearpegError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { raiseAlert } from '../policy/alerts.ts';
-import { type AuditDetail, appendAudit, lockAuditHead } from '../policy/audit.ts';
+import { type AuditDetail, appendAudit, auditWrite, lockAuditHead } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { type Actor, actorName } from './actors.ts';
 import type { SanctionsList } from './sanctions.ts';
@@ -23,8 +23,9 @@ export interface IssuanceContext {
 
 /**
  * Commits a change with its audit entry: `change` runs in one database transaction. It may
- * return its last statements unawaited as `writes`: the audit entry is then sent with them,
- * in the same round trip to the store, and the commit waits for all of them.
+ * return its last statements unawaited as `writes` (statements only: their answers are not
+ * looked at): the audit entry and COMMIT are sent right behind them, in the same round trip
+ * to the store, and a failure of any of them rolls the change back with its error.
  */
 export type Commit = <R>(
   change: (
@@ -54,15 +55,16 @@ export async function audited<T>(
       const head = lockAuditHead(tx);
       head.catch(() => {}); // awaited below; a failed change must not leave it unhandled
       const { result, detail, writes } = await change(tx);
-      await Promise.all([
-        writes,
-        appendAudit(
-          tx,
-          { actor: actorName(actor), action, subject, outcome: 'ok', detail },
-          ctx.clockUs(),
-          await head,
-        ),
-      ]);
+      // An invalid entry throws here, before anything more is sent.
+      const entry = auditWrite(
+        { actor: actorName(actor), action, subject, outcome: 'ok', detail },
+        ctx.clockUs(),
+        await head,
+      );
+      // Left unanswered with `writes`: the transaction sends COMMIT right behind them and
+      // resolves once all are answered (SqlDatabase.transaction); their failures are its own.
+      void tx.query(entry.sql, entry.params);
+      writes?.catch(() => {});
       return result;
     });
   try {

@@ -18,7 +18,7 @@ import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bytesToHex } from 'viem';
 import { ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
-import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
+import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql.ts';
 
 /** What an audit entry says. */
 export interface AuditEntry {
@@ -123,6 +123,56 @@ export async function appendAudit(
   atUs: bigint = BigInt(Date.now()) * 1000n,
   head?: AuditHead,
 ): Promise<bigint> {
+  const write = auditWrite(entry, atUs, head ?? (await lockAuditHead(tx)));
+  await tx.query(write.sql, write.params);
+  return write.seq;
+}
+
+/** The statement that appends an entry after `head`: the entry and the new head in one. */
+export interface AuditWrite {
+  readonly seq: bigint;
+  readonly sql: string;
+  readonly params: readonly SqlParam[];
+}
+
+/**
+ * The statement appending `entry` after `head` (held by the caller's transaction), made
+ * without sending it: a caller may send it unawaited, with its last writes. An invalid entry
+ * throws here, before anything is sent.
+ * @example const write = auditWrite(entry, atUs, head); void tx.query(write.sql, write.params)
+ */
+export function auditWrite(entry: AuditEntry, atUs: bigint, head: AuditHead): AuditWrite {
+  checkEntry(entry);
+  const seq = head.seq + 1n;
+  const bytes = auditBytes({ ...entry, seq, atUs });
+  if (bytes.length > detailBytesMax + 1024)
+    throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
+      field: 'detail',
+      rule: `at most ${detailBytesMax} bytes of canonical JSON`,
+    });
+  // auditHash over the bytes already made: the entry is canonicalized once.
+  const hash = sha256(concatBytes(head.hash, bytes));
+  return {
+    seq,
+    sql: `WITH entry AS (
+       INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+     )
+     UPDATE audit_head SET seq = $1, hash = $8 WHERE singleton`,
+    params: [
+      seq,
+      atUs,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      entry.outcome,
+      JSON.stringify(entry.detail),
+      hash,
+    ],
+  };
+}
+
+function checkEntry(entry: AuditEntry): void {
   for (const [field, value] of [
     ['actor', entry.actor],
     ['action', entry.action],
@@ -133,35 +183,6 @@ export async function appendAudit(
         field,
         rule: '1 to 200 characters',
       });
-  const previous = head ?? (await lockAuditHead(tx));
-  const seq = previous.seq + 1n;
-  const bytes = auditBytes({ ...entry, seq, atUs });
-  if (bytes.length > detailBytesMax + 1024)
-    throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
-      field: 'detail',
-      rule: `at most ${detailBytesMax} bytes of canonical JSON`,
-    });
-  // auditHash over the bytes already made: the entry is canonicalized once.
-  const hash = sha256(concatBytes(previous.hash, bytes));
-  // The entry and the new head in one statement (one round trip to the store).
-  await tx.query(
-    `WITH entry AS (
-       INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-     )
-     UPDATE audit_head SET seq = $1, hash = $8 WHERE singleton`,
-    [
-      seq,
-      atUs,
-      entry.actor,
-      entry.action,
-      entry.subject,
-      entry.outcome,
-      JSON.stringify(entry.detail),
-      hash,
-    ],
-  );
-  return seq;
 }
 
 /** What `verifyAudit` found. */

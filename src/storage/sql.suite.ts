@@ -385,6 +385,69 @@ export function defineSqlSuite(name: string, open: () => Promise<SqlDatabase | u
       'pglite',
     );
 
+    test('commits the last writes a body leaves unawaited, and resolves once they are answered', async (db) => {
+      await db.exec('CREATE TABLE suite_behind (id int4 PRIMARY KEY, note text NOT NULL)');
+      let answered = 0;
+      const value = await db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO suite_behind VALUES (1, 'awaited')`);
+        for (const id of [2, 3])
+          void tx.query('INSERT INTO suite_behind VALUES ($1, $2)', [id, 'behind']).then(() => {
+            answered++;
+          });
+        return 'done';
+      });
+      assert.equal(value, 'done');
+      assert.equal(answered, 2, 'both writes answered before the transaction resolved');
+      const { rows } = await db.query<{ id: number }>('SELECT id FROM suite_behind ORDER BY id');
+      assert.deepEqual(
+        rows.map((row) => row.id),
+        [1, 2, 3],
+      );
+    });
+
+    test('rolls back, with the error of the failing statement, when a write left unawaited fails', async (db) => {
+      await db.exec(
+        `CREATE TABLE suite_behind_fail (id int4 PRIMARY KEY); INSERT INTO suite_behind_fail VALUES (1)`,
+      );
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query('INSERT INTO suite_behind_fail VALUES (2)');
+          void tx.query('INSERT INTO suite_behind_fail VALUES (1)'); // a unique violation
+          void tx.query('INSERT INTO suite_behind_fail VALUES (3)');
+        }),
+        (error) => error instanceof SqlError && error.code === '23505',
+      );
+      const { rows } = await db.query<{ id: number }>('SELECT id FROM suite_behind_fail');
+      assert.deepEqual(rows, [{ id: 1 }], 'nothing of the transaction committed');
+      // The session is usable at once: the next transaction and plain calls run normally.
+      await db.transaction((tx) => tx.query('INSERT INTO suite_behind_fail VALUES (4)'));
+      const after = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM suite_behind_fail',
+      );
+      assert.deepEqual(after.rows, [{ n: 2 }]);
+    });
+
+    test(
+      'runs what is queued after a transaction behind its COMMIT, seeing its writes',
+      async (db) => {
+        await db.exec('CREATE TABLE suite_after (n int4)');
+        const committed = db.transaction(async (tx) => {
+          void tx.query('INSERT INTO suite_after VALUES (1)');
+        });
+        const read = db.query<{ n: number }>('SELECT count(*)::int AS n FROM suite_after');
+        const next = db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM suite_after',
+          );
+          return rows[0]!.n;
+        });
+        await committed;
+        assert.deepEqual((await read).rows, [{ n: 1 }]);
+        assert.equal(await next, 1);
+      },
+      'pglite',
+    );
+
     test('lets pending work finish on close', async (db) => {
       const pending = db.query('SELECT 42 AS answer, pg_sleep(0.1)');
       await db.close();

@@ -110,6 +110,11 @@ export interface SqlDatabase extends SqlExecutor {
   /**
    * Runs `body` in one transaction (READ COMMITTED) on one session: committed when `body`
    * resolves, rolled back when it throws. A commit that resolves is durable.
+   *
+   * Statements `body` sends and leaves unanswered when it resolves (its last writes, sent
+   * without waiting) go first: COMMIT is sent behind them, without waiting for their
+   * answers, and the transaction resolves once all of them are answered. If one of them
+   * failed, PostgreSQL rolls the transaction back and it rejects with that statement's error.
    */
   transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Closes every session; pending work finishes first. */
@@ -182,4 +187,40 @@ export function pageQuery(
     where: `${conditions.length === 0 ? 'true' : conditions.join(' AND ')} ORDER BY ${descending} LIMIT $${params.length}`,
     params,
   };
+}
+
+/**
+ * The statements of one transaction, for the adapters: those the body left unanswered, and
+ * the first of them that failed (the reason its COMMIT rolls back). Every statement's failure
+ * is handled here, so one the body never awaits cannot go unhandled.
+ */
+export class TxStatements {
+  readonly #unanswered = new Set<Promise<unknown>>();
+  #failure: Error | undefined;
+
+  /** Tracks `statement` (as the body receives it) and returns it. */
+  track<T>(statement: Promise<T>): Promise<T> {
+    this.#unanswered.add(statement);
+    const answered = () => this.#unanswered.delete(statement);
+    statement.then(answered, answered);
+    return statement;
+  }
+
+  /**
+   * Resolves once every statement still unanswered is answered (call it when the body has
+   * returned); remembers the first of them, in the order sent, that failed.
+   */
+  async answered(): Promise<void> {
+    const outcomes = await Promise.allSettled([...this.#unanswered]);
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) this.#failure ??= failed.reason as Error;
+  }
+
+  /**
+   * Why the COMMIT rolled back: the first unanswered statement that failed, else SQLSTATE
+   * 25P02 (the body swallowed a failure it awaited).
+   */
+  rollbackReason(): Error {
+    return this.#failure ?? new SqlError('COMMIT rolled back: the transaction had failed', '25P02');
+  }
 }

@@ -53,7 +53,10 @@
  * calls queue behind it; calls outside a transaction are pipelined: each is sent as soon as
  * the one before it was sent (not answered), so the worker never waits for this thread
  * between them. BEGIN travels with the body's first statement to save a round trip, and a
- * body may pipeline its own statements (send several, then await them).
+ * body may pipeline its own statements (send several, then await them, or leave its last
+ * writes unawaited). COMMIT is sent behind them without waiting for their answers, and what
+ * is queued next is sent right behind COMMIT: a transaction holds the session from its first
+ * statement until COMMIT runs in the worker, not until this thread hears back.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
@@ -64,6 +67,7 @@ import {
   type SqlExecutor,
   type SqlParam,
   type SqlResult,
+  TxStatements,
 } from '../sql.ts';
 import type { SyncCounts } from './durable-fs.ts';
 import { lockDataDir } from './lock.ts';
@@ -204,9 +208,11 @@ class PgliteProxy implements PgliteDatabase {
   }
 
   transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#exclusive(async () => {
+    return this.#exclusive(async (release) => {
       const scope: TxScope = { active: true };
+      const statements = new TxStatements();
       let begun = false; // BEGIN travels with the body's first statement
+      let ended = false; // COMMIT sent: the session may already be another's
       const step = <R>(statement: Statement): Promise<R> => {
         if (!scope.active) return Promise.reject(new Error('this transaction has already ended'));
         const tx = begun ? 'continue' : 'begin';
@@ -215,22 +221,34 @@ class PgliteProxy implements PgliteDatabase {
       };
       const tx: SqlExecutor = {
         query: <Row>(sql: string, params: readonly SqlParam[] = []) =>
-          step({ op: 'query', sql, params: wireParams(params) }).then(toResult<Row>),
-        copyFrom: async (table, columns, data) =>
-          step<number>({ op: 'copy', sql: copySql(table, columns, data), data }),
-        exec: (sql) => step<void>({ op: 'exec', sql }),
+          statements.track(
+            step({ op: 'query', sql, params: wireParams(params) }).then(toResult<Row>),
+          ),
+        copyFrom: (table, columns, data) =>
+          // Sent at once (an async function runs up to its first await), so in call order.
+          statements.track(
+            (async () => step<number>({ op: 'copy', sql: copySql(table, columns, data), data }))(),
+          ),
+        exec: (sql) => statements.track(step<void>({ op: 'exec', sql })),
       };
       try {
         const value = await this.#scope.run(scope, () => body(tx));
         scope.active = false;
-        if (begun && (await this.#send({ op: 'end', sql: 'COMMIT' })) !== 'COMMIT') {
-          throw new SqlError('COMMIT rolled back: the transaction had failed', '25P02');
-        }
+        if (!begun) return value;
+        // COMMIT goes right behind the statements still unanswered, and the next caller's
+        // statements right behind it: the worker runs them in order, so the session never
+        // waits for this thread between this transaction and the next.
+        const committed = this.#send({ op: 'end', sql: 'COMMIT' });
+        committed.catch(() => {}); // awaited below, after the statements
+        ended = true;
+        release();
+        await statements.answered();
+        if ((await committed) !== 'COMMIT') throw statements.rollbackReason();
         return value;
       } catch (error) {
         scope.active = false;
         // One connection: if even ROLLBACK fails its state is unknown, so stop using it.
-        if (begun) {
+        if (begun && !ended) {
           await this.#send({ op: 'end', sql: 'ROLLBACK' }).catch((failure) => this.#fail(failure));
         }
         throw error;
@@ -254,11 +272,20 @@ class PgliteProxy implements PgliteDatabase {
     return undefined;
   }
 
-  #exclusive<T>(section: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `section` alone on the session: what is queued after it starts once it settles, or
+   * as soon as it calls `release` (a transaction whose COMMIT is on its way).
+   */
+  #exclusive<T>(section: (release: () => void) => Promise<T>): Promise<T> {
     const refusal = this.#refusal();
     if (refusal) return Promise.reject(refusal);
-    const result = this.#tail.then(() => section());
-    this.#tail = result.catch(() => undefined);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const result = this.#tail.then(() => section(release));
+    result.then(release, release);
+    this.#tail = released;
     return result;
   }
 

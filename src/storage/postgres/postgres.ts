@@ -19,6 +19,7 @@ import {
   type SqlExecutor,
   type SqlParam,
   type SqlResult,
+  TxStatements,
 } from '../sql.ts';
 
 /** Where and how to connect. `searchPath` is set on every connection (tests: one schema each). */
@@ -203,8 +204,11 @@ class PostgresDatabase implements SqlDatabase {
   async #transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     const scope: TxScope = { active: true };
+    const statements = new TxStatements();
     const open = <R>(step: () => Promise<R>): Promise<R> =>
-      scope.active ? step() : Promise.reject(new Error('this transaction has already ended'));
+      scope.active
+        ? statements.track(step())
+        : Promise.reject(new Error('this transaction has already ended'));
     const tx: SqlExecutor = {
       query: <Row>(sql: string, params?: readonly SqlParam[]) =>
         open(() => query<Row>(client, sql, params)),
@@ -215,9 +219,11 @@ class PostgresDatabase implements SqlDatabase {
       await exec(client, 'BEGIN ISOLATION LEVEL READ COMMITTED');
       const value = await this.#scope.run(scope, () => body(tx));
       scope.active = false;
-      if ((await exec(client, 'COMMIT')) !== 'COMMIT') {
-        throw new SqlError('COMMIT rolled back: the transaction had failed', '25P02');
-      }
+      // Queued behind the statements still unanswered (the client sends in order).
+      const committed = exec(client, 'COMMIT');
+      committed.catch(() => {}); // awaited below, after the statements
+      await statements.answered();
+      if ((await committed) !== 'COMMIT') throw statements.rollbackReason();
       client.release();
       return value;
     } catch (error) {
