@@ -33,14 +33,11 @@ import { createApp, serveAuthCacheMs } from '../src/api/app.ts';
 import { defaultChains } from '../src/chain/config.ts';
 import { deployToken, openIssuerChain } from '../src/chain/runtime.ts';
 import { devToken } from '../src/cli/serve.ts';
-import type { IssuanceContext } from '../src/issuance/context.ts';
+import { issuanceContext } from '../src/issuance/context.ts';
 import { createCustomer, registerWallet, setKyc } from '../src/issuance/customers.ts';
 import { recordDeposit } from '../src/issuance/deposits.ts';
 import { createOperator } from '../src/issuance/operators.ts';
-import { loadShippedSanctions } from '../src/issuance/sanctions.ts';
-import { Ledger } from '../src/ledger/ledger.ts';
 import { parseAmount } from '../src/money/money.ts';
-import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
 import type { OpenLoopPlan, OpenLoopResult } from './lib/open-loop.ts';
@@ -103,17 +100,10 @@ async function main(): Promise<void> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
     await migrate(db);
-    const store = new SqlLedgerStore(db);
-    const ledger = new Ledger(store);
     const chain = await openIssuerChain(defaultChains[0]!, { db, dataDir });
     closers.push(() => chain.close());
     const token = await deployToken(db, chain, devToken);
-    const ctx: IssuanceContext = {
-      db,
-      ledger,
-      sanctions: loadShippedSanctions(),
-      clockUs: () => BigInt(Date.now()) * 1000n,
-    };
+    const ctx = issuanceContext(db);
     const keys: string[] = [];
     for (let i = 0; i < treasurers; i++)
       keys.push(

@@ -22,10 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDays, daysBetween } from '../src/calendar.ts';
 import { usd } from '../src/issuance/accounts.ts';
-import type { IssuanceContext } from '../src/issuance/context.ts';
+import { type IssuanceContext, issuanceContext } from '../src/issuance/context.ts';
 import { recordDeposit } from '../src/issuance/deposits.ts';
-import { loadShippedSanctions } from '../src/issuance/sanctions.ts';
-import { Ledger } from '../src/ledger/ledger.ts';
 import type { Command } from '../src/ledger/types.ts';
 import { namedUuid } from '../src/ledger/uuid.ts';
 import { parseAmount } from '../src/money/money.ts';
@@ -33,7 +31,6 @@ import { dailyAccretion } from '../src/reserves/accretion.ts';
 import { billCost, cusipCheckDigit, pricePer100 } from '../src/reserves/bills.ts';
 import { evaluate, loadRuleset } from '../src/reserves/eligibility.ts';
 import { loadDtb3, rateOn } from '../src/reserves/rates.ts';
-import { SqlLedgerStore } from '../src/storage/ledger-store.ts';
 import { maintain } from '../src/storage/maintenance.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
@@ -142,12 +139,7 @@ async function main(): Promise<void> {
   const db = await openPglite({ dataDir: join(dataDir, 'pgdata') });
   try {
     await migrate(db);
-    const ctx: IssuanceContext = {
-      db,
-      ledger: new Ledger(new SqlLedgerStore(db)),
-      sanctions: loadShippedSanctions(),
-      clockUs: () => BigInt(Date.now()) * 1000n,
-    };
+    const ctx = issuanceContext(db);
     await recordDeposit(
       ctx,
       { kind: 'operator', id: 'op-treasurer', roles: ['treasurer'] },

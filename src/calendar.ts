@@ -8,6 +8,9 @@
  */
 import { ClearpegError } from './errors.ts';
 
+/** The wall clock, in microseconds since the epoch. */
+export const wallClockUs = (): bigint => BigInt(Date.now()) * 1000n;
+
 const dayMs = 86_400_000;
 
 /** The n-th (1-based) `weekday` (0 = Sunday) of `month` (0-based), or the last when n = -1. */

@@ -15,6 +15,7 @@
  * canonical chain sends the request's transaction again); `bumpFee` replaces a stuck
  * transaction with the same nonce and higher fees (every attempt is stored; one is mined).
  */
+
 import { createHash } from 'node:crypto';
 import {
   type Abi,
@@ -33,6 +34,7 @@ import {
   parseTransaction,
   type TransactionSerializableEIP1559,
 } from 'viem';
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi, clearpegTokenBytecode } from './artifacts.ts';
@@ -175,7 +177,7 @@ export class ChainConnector {
     this.account = options.account;
     this.sender = options.account.address.toLowerCase() as Hex;
     this.finalityDepth = BigInt(options.finalityDepth);
-    this.clockUs = options.clockUs ?? (() => BigInt(Date.now()) * 1000n);
+    this.clockUs = options.clockUs ?? wallClockUs;
     this.checkpoint = options.checkpoint ?? (() => {});
   }
 

@@ -7,7 +7,9 @@
  * Every check is recorded with both sides. A mismatch trips the breaker `mint:<chainId>`,
  * which the mint path respects until an operator clears it, and raises an alert when it trips.
  */
+
 import type { Hex, PublicClient } from 'viem';
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { accountFlag, type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
 import { tripBreaker } from '../policy/alerts.ts';
@@ -87,7 +89,7 @@ export function chainTie(chainId: number, blockNumber: bigint, txHash: Hex): Met
  */
 export async function checkParity(options: ParityOptions): Promise<ParityResult | undefined> {
   const { db, client, chainId } = options;
-  const clockUs = options.clockUs ?? (() => BigInt(Date.now()) * 1000n);
+  const clockUs = options.clockUs ?? wallClockUs;
   const indexed = await indexedBlock(db, chainId);
   if (indexed === undefined) return undefined;
   const head = options.head ?? (await client.getBlockNumber({ cacheTime: 0 }));

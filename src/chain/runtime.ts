@@ -12,6 +12,7 @@
  * fixed ids (`token:<chainId>:<step>`), so a run that stops half-way is continued, never
  * repeated, by running it again.
  */
+
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -24,6 +25,7 @@ import {
   type PublicClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { wallClockUs } from '../calendar.ts';
 import { assert, ClearpegError } from '../errors.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
@@ -146,13 +148,7 @@ async function recordToken(db: SqlDatabase, record: TokenRecord): Promise<void> 
   await db.query(
     `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain_id) DO NOTHING`,
-    [
-      record.chainId,
-      record.address,
-      record.deployBlock,
-      record.deployRequestId,
-      BigInt(Date.now()) * 1000n,
-    ],
+    [record.chainId, record.address, record.deployBlock, record.deployRequestId, wallClockUs()],
   );
   const stored = await tokenRecord(db, record.chainId);
   if (stored?.address !== record.address)

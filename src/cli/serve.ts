@@ -19,14 +19,11 @@ import {
 } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
 import type { Config } from '../config.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
+import { type IssuanceContext, issuanceContext } from '../issuance/context.ts';
 import { checkRedemptionDeadlines } from '../issuance/redemption.ts';
-import { loadShippedSanctions } from '../issuance/sanctions.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
-import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { maintain, maintenanceIntervalMs } from '../storage/maintenance.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
@@ -163,15 +160,9 @@ export const serveCommand: Command = {
       return exitCode.usage;
     }
     const db = await openDatabase(config);
-    const store = new SqlLedgerStore(db);
-    const ledger = new Ledger(store);
     const database = describeDatabase(config);
-    const issuance: IssuanceContext = {
-      db,
-      ledger,
-      sanctions: loadShippedSanctions(),
-      clockUs: () => BigInt(Date.now()) * 1000n,
-    };
+    const issuance = issuanceContext(db);
+    const { ledger } = issuance;
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
     // One ruleset for the API's judgements and the daily job's.
     const reserves = shippedReserveDeps();

@@ -5,13 +5,15 @@
  * called inside a database transaction: it has its own writer, and on the embedded store one
  * connection.)
  */
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import { Ledger } from '../ledger/ledger.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import { type AuditDetail, appendAudit, auditWrite, lockAuditHead } from '../policy/audit.ts';
+import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { type Actor, actorName } from './actors.ts';
-import type { SanctionsList } from './sanctions.ts';
+import { loadShippedSanctions, type SanctionsList } from './sanctions.ts';
 
 export interface IssuanceContext {
   readonly db: SqlDatabase;
@@ -19,6 +21,20 @@ export interface IssuanceContext {
   readonly sanctions: SanctionsList;
   /** Microseconds since the epoch. */
   readonly clockUs: () => bigint;
+}
+
+/**
+ * The context as `serve` runs it over `db`: the ledger on the same database, the shipped
+ * sanctions list, the wall clock.
+ * @example const ctx = issuanceContext(await openDatabase(config))
+ */
+export function issuanceContext(db: SqlDatabase): IssuanceContext {
+  return {
+    db,
+    ledger: new Ledger(new SqlLedgerStore(db)),
+    sanctions: loadShippedSanctions(),
+    clockUs: wallClockUs,
+  };
 }
 
 /**
@@ -34,9 +50,9 @@ export type Commit = <R>(
 ) => Promise<R>;
 
 /**
- * Runs a workflow step that is audited as `action` on `subject`. `body` checks and prepares
- * (reads, ledger commands: the ledger commits on its own, so its commands are made
- * idempotent by id), then calls `commit` once with the database change, which commits with
+ * Runs a workflow step that is audited as `action` on `named` (its first 200 characters:
+ * the subject). `body` checks and prepares (reads, ledger commands: the ledger commits on
+ * its own, so its commands are made idempotent by id), then calls `commit` once with the database change, which commits with
  * an audit entry (outcome ok, the detail it returns). A `ClearpegError` anywhere is
  * recorded as a refusal (its code and message) and rethrown.
  * @example await audited(ctx, actor, 'customer.create', id, (commit) => commit(async (tx) => ({ result: id, detail: {} })))
@@ -45,9 +61,12 @@ export async function audited<T>(
   ctx: IssuanceContext,
   actor: Actor,
   action: string,
-  subject: string,
+  named: string,
   body: (commit: Commit) => Promise<T>,
 ): Promise<T> {
+  // As given by the caller's input (a string by its type, not always in fact), cut to what
+  // the log holds.
+  const subject = String(named).slice(0, 200);
   const commit: Commit = (change) =>
     ctx.db.transaction(async (tx) => {
       // The audit head is locked first, with the change's first statements (one round trip

@@ -139,105 +139,99 @@ export async function recordDeposit(
   source: 'manual' | 'camt053' = 'manual',
 ): Promise<Deposit> {
   const db = ctx.db;
-  return audited(
-    ctx,
-    actor,
-    'deposit.record',
-    String(line.reference).slice(0, 200),
-    async (commit) => {
-      requireRole(actor, ['treasurer'], { action: 'record deposits' });
-      checkLine(line);
-      const customerId =
-        line.customerId === undefined
-          ? await customerFromRemittance(db, line.remittance)
-          : (await getCustomer(db, line.customerId)).id;
+  return audited(ctx, actor, 'deposit.record', line.reference, async (commit) => {
+    requireRole(actor, ['treasurer'], { action: 'record deposits' });
+    checkLine(line);
+    const customerId =
+      line.customerId === undefined
+        ? await customerFromRemittance(db, line.remittance)
+        : (await getCustomer(db, line.customerId)).id;
 
-      /** The line recorded before: the same (nothing changes) or another (refused). */
-      const earlier = (before: DepositRow) => {
-        const same =
-          before.bank === line.bank &&
-          BigInt(before.amount) === line.amount &&
-          before.booking_date === line.bookingDate &&
-          (line.customerId === undefined || before.customer_id === line.customerId);
-        if (!same)
-          throw new ClearpegError(
-            'deposit-conflict',
-            `reference ${line.reference} was recorded with other content (${before.bank}, ${formatAmount(BigInt(before.amount))}, ${before.booking_date})`,
-            { field: 'reference', rule: 'one content per statement reference' },
-          );
-        const detail: AuditDetail = { duplicate: true };
-        return { result: asDeposit(before, 'duplicate'), detail };
-      };
-      const before = await storedDeposit(db, line.reference);
-      if (before !== undefined) return commit(async () => earlier(before));
-
-      const ledgerTransfer = namedUuid('clearpeg-deposit/1', line.reference);
-      const [cash, credit] = await Promise.all([
-        accountId(ctx.ledger, reservesCash(line.bank)),
-        accountId(ctx.ledger, customerId === null ? depositSuspense : customerFiat(customerId)),
-      ]);
-      const [outcome] = await ctx.ledger.submit([
-        {
-          type: 'transfer',
-          id: ledgerTransfer,
-          asset: usd,
-          postings: [{ debit: cash, credit, amount: line.amount }],
-          metadata: { 'deposit.reference': line.reference, 'deposit.bank': line.bank },
-        },
-      ]);
-      if (outcome?.status !== 'committed')
+    /** The line recorded before: the same (nothing changes) or another (refused). */
+    const earlier = (before: DepositRow) => {
+      const same =
+        before.bank === line.bank &&
+        BigInt(before.amount) === line.amount &&
+        before.booking_date === line.bookingDate &&
+        (line.customerId === undefined || before.customer_id === line.customerId);
+      if (!same)
         throw new ClearpegError(
-          'deposit-refused',
-          `the ledger refused the deposit ${line.reference}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
-          { field: 'reference' },
+          'deposit-conflict',
+          `reference ${line.reference} was recorded with other content (${before.bank}, ${formatAmount(BigInt(before.amount))}, ${before.booking_date})`,
+          { field: 'reference', rule: 'one content per statement reference' },
         );
-      return commit(async (tx) => {
-        const now = ctx.clockUs();
-        const inserted = await tx.query(
-          `INSERT INTO deposits (reference, bank, amount, customer_id, remittance, booking_date, source, ledger_transfer, entered_by, received_at_us)
+      const detail: AuditDetail = { duplicate: true };
+      return { result: asDeposit(before, 'duplicate'), detail };
+    };
+    const before = await storedDeposit(db, line.reference);
+    if (before !== undefined) return commit(async () => earlier(before));
+
+    const ledgerTransfer = namedUuid('clearpeg-deposit/1', line.reference);
+    const [cash, credit] = await Promise.all([
+      accountId(ctx.ledger, reservesCash(line.bank)),
+      accountId(ctx.ledger, customerId === null ? depositSuspense : customerFiat(customerId)),
+    ]);
+    const [outcome] = await ctx.ledger.submit([
+      {
+        type: 'transfer',
+        id: ledgerTransfer,
+        asset: usd,
+        postings: [{ debit: cash, credit, amount: line.amount }],
+        metadata: { 'deposit.reference': line.reference, 'deposit.bank': line.bank },
+      },
+    ]);
+    if (outcome?.status !== 'committed')
+      throw new ClearpegError(
+        'deposit-refused',
+        `the ledger refused the deposit ${line.reference}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
+        { field: 'reference' },
+      );
+    return commit(async (tx) => {
+      const now = ctx.clockUs();
+      const inserted = await tx.query(
+        `INSERT INTO deposits (reference, bank, amount, customer_id, remittance, booking_date, source, ledger_transfer, entered_by, received_at_us)
        VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10) ON CONFLICT (reference) DO NOTHING RETURNING reference`,
-          [
-            line.reference,
-            line.bank,
-            line.amount,
-            customerId,
-            line.remittance ?? null,
-            line.bookingDate,
-            source,
-            ledgerTransfer,
-            actorName(actor),
-            now,
-          ],
-        );
-        // Recorded meanwhile by another request (the ledger took the same transfer once).
-        if (inserted.rows.length === 0) return earlier((await storedDeposit(tx, line.reference))!);
-        if (customerId === null)
-          await raiseAlert(
-            tx,
-            'deposit-unmatched',
-            `deposit ${line.reference}`,
-            {
-              reference: line.reference,
-              bank: line.bank,
-              amount: formatAmount(line.amount),
-              remittance: line.remittance ?? null,
-            },
-            now,
-          );
-        const row = (await storedDeposit(tx, line.reference))!;
-        return {
-          result: asDeposit(row, 'created'),
-          detail: {
+        [
+          line.reference,
+          line.bank,
+          line.amount,
+          customerId,
+          line.remittance ?? null,
+          line.bookingDate,
+          source,
+          ledgerTransfer,
+          actorName(actor),
+          now,
+        ],
+      );
+      // Recorded meanwhile by another request (the ledger took the same transfer once).
+      if (inserted.rows.length === 0) return earlier((await storedDeposit(tx, line.reference))!);
+      if (customerId === null)
+        await raiseAlert(
+          tx,
+          'deposit-unmatched',
+          `deposit ${line.reference}`,
+          {
+            reference: line.reference,
             bank: line.bank,
             amount: formatAmount(line.amount),
-            customerId,
-            source,
-            ledgerTransfer,
+            remittance: line.remittance ?? null,
           },
-        };
-      });
-    },
-  );
+          now,
+        );
+      const row = (await storedDeposit(tx, line.reference))!;
+      return {
+        result: asDeposit(row, 'created'),
+        detail: {
+          bank: line.bank,
+          amount: formatAmount(line.amount),
+          customerId,
+          source,
+          ledgerTransfer,
+        },
+      };
+    });
+  });
 }
 
 /** What an import did. */

@@ -7,7 +7,9 @@
  * quorum exists) and runs with database access only; once operators exist, adding one or
  * changing a role is a change under quorum (governance.ts).
  */
+
 import { createHash, randomBytes } from 'node:crypto';
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { appendAudit } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
@@ -28,7 +30,7 @@ export interface NewOperator {
 export async function createOperator(
   db: SqlDatabase,
   operator: NewOperator,
-  clockUs: () => bigint = () => BigInt(Date.now()) * 1000n,
+  clockUs: () => bigint = wallClockUs,
 ): Promise<{ apiKey: string }> {
   if (!operatorIdPattern.test(operator.id))
     throw new ClearpegError('operator-invalid', 'id must be lowercase letters, digits and dashes', {

@@ -6,7 +6,9 @@
  *
  * Amounts are decimal strings in the stored JSON and `Micro` in memory.
  */
+
 import { sha256 } from '@noble/hashes/sha2.js';
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
@@ -165,11 +167,7 @@ export async function currentPolicy(
     await db.query(
       `INSERT INTO policies (version, document, document_sha256, proposed_by, status, proposed_at_us, adopted_at_us)
        VALUES (1, $1::jsonb, $2, 'default', 'adopted', $3, $3) ON CONFLICT (version) DO NOTHING`,
-      [
-        JSON.stringify(policyToJson(defaultPolicy)),
-        policyHash(defaultPolicy),
-        BigInt(Date.now()) * 1000n,
-      ],
+      [JSON.stringify(policyToJson(defaultPolicy)), policyHash(defaultPolicy), wallClockUs()],
     );
     row = await read();
   }

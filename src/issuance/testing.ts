@@ -13,15 +13,12 @@ import {
   type TokenRecord,
 } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
-import { Ledger } from '../ledger/ledger.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openTestDatabase, type TestBackend, type TestDatabase } from '../storage/testing.ts';
 import type { Actor, OperatorRole } from './actors.ts';
-import type { IssuanceContext } from './context.ts';
+import { type IssuanceContext, issuanceContext } from './context.ts';
 import { createOperator } from './operators.ts';
-import { loadShippedSanctions } from './sanctions.ts';
 import { issuanceSettle } from './worker.ts';
 
 export interface IssuanceFixture {
@@ -36,14 +33,8 @@ export interface IssuanceFixture {
 
 export async function issuanceFixture(backend: TestBackend = 'pglite'): Promise<IssuanceFixture> {
   const t = await openTestDatabase(backend);
-  const store = new SqlLedgerStore(t.db);
-  const ledger = new Ledger(store);
-  const ctx: IssuanceContext = {
-    db: t.db,
-    ledger,
-    sanctions: loadShippedSanctions(),
-    clockUs: () => BigInt(Date.now()) * 1000n,
-  };
+  const ctx = issuanceContext(t.db);
+  const store = ctx.ledger.store;
   return {
     t,
     ctx,

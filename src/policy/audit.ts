@@ -13,9 +13,11 @@
  * An entry is appended in the database transaction of the change it records (a mutation and
  * its entry commit together or not at all); a refusal is appended on its own.
  */
+
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bytesToHex } from 'viem';
+import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql.ts';
@@ -120,7 +122,7 @@ export async function lockAuditHead(tx: SqlExecutor): Promise<AuditHead> {
 export async function appendAudit(
   tx: SqlExecutor,
   entry: AuditEntry,
-  atUs: bigint = BigInt(Date.now()) * 1000n,
+  atUs: bigint = wallClockUs(),
   head?: AuditHead,
 ): Promise<bigint> {
   const write = auditWrite(entry, atUs, head ?? (await lockAuditHead(tx)));

@@ -190,6 +190,28 @@ export function pageQuery(
 }
 
 /**
+ * Rows read as one JSON value: `SELECT <columns> FROM <from> ORDER BY <orderBy>` answered as
+ * one text of `[[column, …], …]`. PGlite parses and copies a result row by row (about 70 µs
+ * a row of 30 columns); one value is a fraction of that, on `pg` as well. Each column comes
+ * back as JSON has it: select numeric `::text` and bytea `encode(…, 'hex')`.
+ * @example const rows = await selectTuples<[string, string]>(db, ['id', 'face::text'], 'reserve_positions', 'id')
+ */
+export async function selectTuples<Tuple extends unknown[]>(
+  db: SqlExecutor,
+  columns: readonly string[],
+  from: string,
+  orderBy: string,
+  params: readonly SqlParam[] = [],
+): Promise<Tuple[]> {
+  const { rows } = await db.query<{ rows: string }>(
+    `SELECT coalesce(json_agg(json_build_array(${columns.join(', ')}) ORDER BY ${orderBy}), '[]')::text AS rows
+     FROM ${from}`,
+    params,
+  );
+  return JSON.parse(rows[0]!.rows) as Tuple[];
+}
+
+/**
  * The statements of one transaction, for the adapters: those the body left unanswered, and
  * the first of them that failed (the reason its COMMIT rolls back). Every statement's failure
  * is handled here, so one the body never awaits cannot go unhandled.

@@ -20,7 +20,7 @@ import type { Command, Uuid } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { type AccretingBill, accretionBetween } from '../reserves/accretion.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
+import { type SqlExecutor, selectTuples } from '../storage/sql.ts';
 import { incomeInterest, reservesTbill } from './accounts.ts';
 import { matureBills } from './book.ts';
 
@@ -53,30 +53,36 @@ interface AccruingLot extends AccretingBill {
 
 /**
  * The open lots (or lot `positionId`) not yet accrued through `day` (or their maturity), in
- * id order: only the seven columns accretion needs, as one JSON text (see
- * `selectPositions`: PGlite copies a result row by row).
+ * id order: only the seven columns accretion needs.
  */
 async function accruing(db: SqlExecutor, day: string, positionId?: string): Promise<AccruingLot[]> {
-  const { rows } = await db.query<{ lots: string }>(
-    `SELECT coalesce(json_agg(json_build_array(p.id, p.cusip, p.face::text, p.cost::text,
-         a.settlement_date, a.maturity_date, a.accrued_through) ORDER BY p.id), '[]')::text AS lots
-     FROM reserve_accruals a JOIN reserve_positions p ON p.id = a.position_id
+  const lots = await selectTuples<string[]>(
+    db,
+    [
+      'p.id',
+      'p.cusip',
+      'p.face::text',
+      'p.cost::text',
+      'a.settlement_date',
+      'a.maturity_date',
+      'a.accrued_through',
+    ],
+    `reserve_accruals a JOIN reserve_positions p ON p.id = a.position_id
      WHERE p.status = 'open' AND a.accrued_through < least($1::date, a.maturity_date)${
        positionId === undefined ? '' : ' AND p.id = $2'
      }`,
+    'p.id',
     positionId === undefined ? [day] : [day, positionId],
   );
-  return (JSON.parse(rows[0]!.lots) as string[][]).map(
-    ([id, cusip, face, cost, settlementDate, maturityDate, accruedThrough]) => ({
-      id: id!,
-      cusip: cusip!,
-      face: BigInt(face!) as Micro,
-      cost: BigInt(cost!) as Micro,
-      settlementDate: settlementDate!,
-      maturityDate: maturityDate!,
-      accruedThrough: accruedThrough!,
-    }),
-  );
+  return lots.map(([id, cusip, face, cost, settlementDate, maturityDate, accruedThrough]) => ({
+    id: id!,
+    cusip: cusip!,
+    face: BigInt(face!) as Micro,
+    cost: BigInt(cost!) as Micro,
+    settlementDate: settlementDate!,
+    maturityDate: maturityDate!,
+    accruedThrough: accruedThrough!,
+  }));
 }
 
 /**

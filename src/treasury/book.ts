@@ -44,6 +44,7 @@ import {
   reservesTbill,
 } from './accounts.ts';
 import {
+  findPosition,
   getPosition,
   type StoredPosition,
   selectPositions,
@@ -203,12 +204,6 @@ async function requireCash(db: SqlExecutor, bank: string, amount: bigint): Promi
     );
 }
 
-/** The stored position for an operation repeated with the same reference, if any. */
-async function existing(db: SqlExecutor, id: string): Promise<StoredPosition | undefined> {
-  const [found] = await selectPositions(db, 'p.id = $1', [id]);
-  return found;
-}
-
 /**
  * Describes a bank's cash (the `reserves:cash:<bank>` account): its custodian, jurisdiction
  * whether it is a central-bank balance and whether the bank is an insured depository
@@ -221,7 +216,7 @@ export async function describeBank(
   actor: Actor,
   input: Custody & { bank: string; centralBank: boolean; insuredInstitution: boolean },
 ): Promise<StoredPosition> {
-  return audited(ctx, actor, 'reserves.bank', String(input.bank).slice(0, 200), async (commit) => {
+  return audited(ctx, actor, 'reserves.bank', input.bank, async (commit) => {
     requireRole(actor, ['treasurer'], { action: 'describe banks' });
     const bank = checkName(input.bank, 'bank');
     if (!bankPattern.test(bank)) invalid('bank', 'a bank code');
@@ -330,7 +325,7 @@ export async function buyBill(
     const bank = checkName(input.bank, 'bank');
     const held = await custody(ctx.db, input);
     const id = `tbill:${terms.cusip}:${reference}`;
-    const before = await existing(ctx.db, id);
+    const before = await findPosition(ctx.db, id); // the same reference again
     if (before !== undefined)
       return commit(async () => ({ result: before, detail: { duplicate: true } }));
     await requireCash(ctx.db, bank, terms.cost);
@@ -411,63 +406,57 @@ export async function sellBill(
   input: { positionId: string; settlementDate: string; discountRatePct: string },
   accrueThrough: (positionId: string, through: string) => Promise<void>,
 ): Promise<StoredPosition> {
-  return audited(
-    ctx,
-    actor,
-    'reserves.sell',
-    String(input.positionId).slice(0, 200),
-    async (commit) => {
-      requireRole(actor, ['treasurer'], { action: 'sell bills' });
-      const stored = await getPosition(ctx.db, String(input.positionId));
-      const bill = billOf(stored);
-      if (stored.status === 'sold')
-        return commit(async () => ({ result: stored, detail: { duplicate: true } }));
-      if (stored.status !== 'open')
-        invalid('positionId', `an open lot (this one is ${stored.status})`, 'position-not-open');
-      const settlementDate = isoDate(input.settlementDate, 'settlementDate');
-      const daysLeft = daysBetween(settlementDate, bill.maturityDate);
-      if (daysLeft <= 0)
-        invalid('settlementDate', 'before the maturity date (a bill due is matured, not sold)');
-      if (daysBetween(stored.accruedThrough!, settlementDate) < 0)
-        invalid('settlementDate', `on or after the last accrued day, ${stored.accruedThrough}`);
-      const proceeds = billCost(bill.face, pricePer100(String(input.discountRatePct), daysLeft));
-      await accrueThrough(bill.id, settlementDate);
-      const carrying = carryingValue(bill, settlementDate);
-      const gain = proceeds - carrying;
-      const cash = reservesCash(stored.bank!);
-      const lot = reservesTbill(bill.cusip);
-      const legs: Leg[] =
-        gain >= 0n
-          ? [
-              { debit: cash, credit: lot, amount: carrying },
-              { debit: cash, credit: incomeTrading, amount: gain as Micro },
-            ]
-          : [
-              { debit: cash, credit: lot, amount: proceeds },
-              { debit: incomeTrading, credit: lot, amount: -gain as Micro },
-            ];
-      const transfer = await post(
-        ctx,
-        `sell:${bill.id}`,
-        legs,
-        {
-          'reserves.position': bill.id,
-          'reserves.op': 'sell',
-          'reserves.settlement': settlementDate,
-        },
-        'positionId',
-      );
-      const detail = {
-        settlementDate,
-        discountRatePct: String(input.discountRatePct),
-        proceeds: formatAmount(proceeds),
-        carrying: formatAmount(carrying),
-        gain: formatAmount(gain),
-        transfer,
-      };
-      return commit(closing('sold', bill.id, detail, ctx.clockUs()));
-    },
-  );
+  return audited(ctx, actor, 'reserves.sell', input.positionId, async (commit) => {
+    requireRole(actor, ['treasurer'], { action: 'sell bills' });
+    const stored = await getPosition(ctx.db, String(input.positionId));
+    const bill = billOf(stored);
+    if (stored.status === 'sold')
+      return commit(async () => ({ result: stored, detail: { duplicate: true } }));
+    if (stored.status !== 'open')
+      invalid('positionId', `an open lot (this one is ${stored.status})`, 'position-not-open');
+    const settlementDate = isoDate(input.settlementDate, 'settlementDate');
+    const daysLeft = daysBetween(settlementDate, bill.maturityDate);
+    if (daysLeft <= 0)
+      invalid('settlementDate', 'before the maturity date (a bill due is matured, not sold)');
+    if (daysBetween(stored.accruedThrough!, settlementDate) < 0)
+      invalid('settlementDate', `on or after the last accrued day, ${stored.accruedThrough}`);
+    const proceeds = billCost(bill.face, pricePer100(String(input.discountRatePct), daysLeft));
+    await accrueThrough(bill.id, settlementDate);
+    const carrying = carryingValue(bill, settlementDate);
+    const gain = proceeds - carrying;
+    const cash = reservesCash(stored.bank!);
+    const lot = reservesTbill(bill.cusip);
+    const legs: Leg[] =
+      gain >= 0n
+        ? [
+            { debit: cash, credit: lot, amount: carrying },
+            { debit: cash, credit: incomeTrading, amount: gain as Micro },
+          ]
+        : [
+            { debit: cash, credit: lot, amount: proceeds },
+            { debit: incomeTrading, credit: lot, amount: -gain as Micro },
+          ];
+    const transfer = await post(
+      ctx,
+      `sell:${bill.id}`,
+      legs,
+      {
+        'reserves.position': bill.id,
+        'reserves.op': 'sell',
+        'reserves.settlement': settlementDate,
+      },
+      'positionId',
+    );
+    const detail = {
+      settlementDate,
+      discountRatePct: String(input.discountRatePct),
+      proceeds: formatAmount(proceeds),
+      carrying: formatAmount(carrying),
+      gain: formatAmount(gain),
+      transfer,
+    };
+    return commit(closing('sold', bill.id, detail, ctx.clockUs()));
+  });
 }
 
 /**
@@ -575,7 +564,7 @@ export async function openRepo(
     });
     const held = await custody(ctx.db, input);
     const id = `repo:${counterparty}:${reference}`;
-    const before = await existing(ctx.db, id);
+    const before = await findPosition(ctx.db, id); // the same reference again
     if (before !== undefined)
       return commit(async () => ({ result: before, detail: { duplicate: true } }));
     await requireCash(ctx.db, bank, principal);
@@ -632,42 +621,36 @@ export async function closeRepo(
   actor: Actor,
   positionId: string,
 ): Promise<StoredPosition> {
-  return audited(
-    ctx,
-    actor,
-    'reserves.repo-close',
-    String(positionId).slice(0, 200),
-    async (commit) => {
-      requireRole(actor, ['treasurer'], { action: 'close repos' });
-      const stored = await getPosition(ctx.db, String(positionId));
-      const repo = stored.position;
-      if (repo.kind !== 'repo') invalid('positionId', 'a repo', 'position-not-repo');
-      if (stored.status !== 'open')
-        return commit(async () => ({ result: stored, detail: { duplicate: true } }));
-      const interest = repoInterest(
-        repo.principal,
-        parseRatio(repo.ratePct, 'ratePct'),
-        daysBetween(repo.startDate, repo.maturityDate),
-      );
-      const cash = reservesCash(stored.bank!);
-      const transfer = await post(
-        ctx,
-        `close:${repo.id}`,
-        [
-          { debit: cash, credit: reservesRepo(repo.counterparty), amount: repo.principal },
-          { debit: cash, credit: incomeInterest, amount: interest },
-        ],
-        {
-          'reserves.position': repo.id,
-          'reserves.op': 'repo-close',
-          'reserves.settlement': repo.maturityDate,
-        },
-        'positionId',
-      );
-      const detail = { interest: formatAmount(interest), transfer };
-      return commit(closing('matured', repo.id, detail, ctx.clockUs()));
-    },
-  );
+  return audited(ctx, actor, 'reserves.repo-close', positionId, async (commit) => {
+    requireRole(actor, ['treasurer'], { action: 'close repos' });
+    const stored = await getPosition(ctx.db, String(positionId));
+    const repo = stored.position;
+    if (repo.kind !== 'repo') invalid('positionId', 'a repo', 'position-not-repo');
+    if (stored.status !== 'open')
+      return commit(async () => ({ result: stored, detail: { duplicate: true } }));
+    const interest = repoInterest(
+      repo.principal,
+      parseRatio(repo.ratePct, 'ratePct'),
+      daysBetween(repo.startDate, repo.maturityDate),
+    );
+    const cash = reservesCash(stored.bank!);
+    const transfer = await post(
+      ctx,
+      `close:${repo.id}`,
+      [
+        { debit: cash, credit: reservesRepo(repo.counterparty), amount: repo.principal },
+        { debit: cash, credit: incomeInterest, amount: interest },
+      ],
+      {
+        'reserves.position': repo.id,
+        'reserves.op': 'repo-close',
+        'reserves.settlement': repo.maturityDate,
+      },
+      'positionId',
+    );
+    const detail = { interest: formatAmount(interest), transfer };
+    return commit(closing('matured', repo.id, detail, ctx.clockUs()));
+  });
 }
 
 /** A money-market fund order: `subscribe` (cash in), `redeem` (cash out) or `dividend`. */

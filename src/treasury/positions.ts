@@ -21,7 +21,7 @@ import type {
   RepoPosition,
   TbillPosition,
 } from '../reserves/instruments.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
+import { type SqlExecutor, selectTuples } from '../storage/sql.ts';
 
 /** A position's lifecycle: open, then matured (bills, repo), sold (bills) or closed. */
 export type PositionStatus = 'open' | 'matured' | 'sold' | 'closed';
@@ -40,7 +40,7 @@ export interface StoredPosition {
 }
 
 /**
- * A position as read: one array per row, in the order of `positionColumns`. Money as
+ * A position as read (`selectTuples`): one array per row, in the order of `positionColumns`. Money as
  * decimal text, dates as ISO text, bytes as hex.
  */
 type PositionTuple = [
@@ -109,15 +109,6 @@ const positionColumns = [
   'p.evidence_verified',
   'p.close_detail',
 ] as const satisfies { length: PositionTuple['length'] };
-
-/**
- * Every row in one JSON text: PGlite parses and copies a result row by row, about 70 µs for
- * a position's 30 columns; one value of JSON is read, parsed and decoded in about 15 µs a
- * position (`bench/reserves.ts`). The `pg` driver reads it just as well.
- */
-const positionsQuery = (where: string) =>
-  `SELECT coalesce(json_agg(json_build_array(${positionColumns.join(', ')}) ORDER BY p.id), '[]')::text AS rows
-   FROM reserve_positions p LEFT JOIN reserve_accruals a ON a.position_id = p.id WHERE ${where}`;
 
 const micro = (text: string | null): Micro => BigInt(text ?? '0') as Micro;
 
@@ -247,16 +238,35 @@ export async function selectPositions(
   where = 'true',
   params: readonly (string | number | null)[] = [],
 ): Promise<StoredPosition[]> {
-  const { rows } = await db.query<{ rows: string }>(positionsQuery(where), params);
-  return (JSON.parse(rows[0]!.rows) as PositionTuple[]).map(positionOf);
+  const rows = await selectTuples<PositionTuple>(
+    db,
+    positionColumns,
+    `reserve_positions p LEFT JOIN reserve_accruals a ON a.position_id = p.id WHERE ${where}`,
+    'p.id',
+    params,
+  );
+  return rows.map(positionOf);
 }
 
-/** The position, or `position-not-found`. */
-export async function getPosition(db: SqlExecutor, id: string): Promise<StoredPosition> {
+/** The position with `id`, if there is one. */
+export async function findPosition(
+  db: SqlExecutor,
+  id: string,
+): Promise<StoredPosition | undefined> {
   const [found] = await selectPositions(db, 'p.id = $1', [id]);
+  return found;
+}
+
+/** The position, or `position-not-found` naming `field` (the input that gave the id). */
+export async function getPosition(
+  db: SqlExecutor,
+  id: string,
+  field = 'positionId',
+): Promise<StoredPosition> {
+  const found = await findPosition(db, id);
   if (found === undefined)
     throw new ClearpegError('position-not-found', `no reserve position ${id}`, {
-      field: 'positionId',
+      field,
       rule: 'a known position',
     });
   return found;
@@ -297,78 +307,72 @@ export async function recordStatement(
   actor: Actor,
   input: StatementInput,
 ): Promise<Evidence> {
-  return audited(
-    ctx,
-    actor,
-    'reserves.statement',
-    String(input.custodian).slice(0, 200),
-    async (commit) => {
-      requireRole(actor, ['treasurer'], { action: 'record custodian statements' });
-      if (
-        typeof input.custodian !== 'string' ||
-        input.custodian.length < 1 ||
-        input.custodian.length > 200
-      )
-        throw new ClearpegError('statement-invalid', 'custodian must be 1 to 200 characters', {
-          field: 'custodian',
-          rule: '1 to 200 characters',
-        });
-      const hash =
-        input.bytes !== undefined ? sha256(input.bytes) : hexField(input.sha256, 32, 'sha256');
-      if (
-        input.bytes !== undefined &&
-        input.sha256 !== undefined &&
-        bytesToHex(hash) !== input.sha256
-      )
-        throw new ClearpegError(
-          'statement-invalid',
-          'sha256 is not the SHA-256 of the statement given',
-          {
-            field: 'sha256',
-            rule: 'the SHA-256 of bytes',
-          },
-        );
-      const signature =
-        input.signature === undefined ? undefined : hexField(input.signature, 64, 'signature');
-      const { rows } = await ctx.db.query<{ public_key: Uint8Array }>(
-        'SELECT public_key FROM custodian_keys WHERE custodian = $1',
-        [input.custodian],
-      );
-      const key = rows[0]?.public_key;
-      let verified = false;
-      if (key !== undefined) {
-        if (signature === undefined || input.bytes === undefined)
-          throw new ClearpegError(
-            'statement-unsigned',
-            `${input.custodian} has a configured key: its statement must come as a file with its signature`,
-            { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
-          );
-        if (!ed25519.verify(signature, input.bytes, key))
-          throw new ClearpegError(
-            'statement-signature-invalid',
-            `the signature is not ${input.custodian}'s over this statement`,
-            { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
-          );
-        verified = true;
-      }
-      return commit(async (tx) => {
-        await tx.query(
-          `INSERT INTO custodian_statements (sha256, custodian, signature, verified, received_at_us)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,
-          [hash, input.custodian, signature ?? null, verified, ctx.clockUs()],
-        );
-        const evidence: Evidence = {
-          statementSha256: bytesToHex(hash),
-          ...(input.signature === undefined ? {} : { signature: input.signature }),
-          signatureVerified: verified,
-        };
-        return {
-          result: evidence,
-          detail: { custodian: input.custodian, sha256: evidence.statementSha256, verified },
-        };
+  return audited(ctx, actor, 'reserves.statement', input.custodian, async (commit) => {
+    requireRole(actor, ['treasurer'], { action: 'record custodian statements' });
+    if (
+      typeof input.custodian !== 'string' ||
+      input.custodian.length < 1 ||
+      input.custodian.length > 200
+    )
+      throw new ClearpegError('statement-invalid', 'custodian must be 1 to 200 characters', {
+        field: 'custodian',
+        rule: '1 to 200 characters',
       });
-    },
-  );
+    const hash =
+      input.bytes !== undefined ? sha256(input.bytes) : hexField(input.sha256, 32, 'sha256');
+    if (
+      input.bytes !== undefined &&
+      input.sha256 !== undefined &&
+      bytesToHex(hash) !== input.sha256
+    )
+      throw new ClearpegError(
+        'statement-invalid',
+        'sha256 is not the SHA-256 of the statement given',
+        {
+          field: 'sha256',
+          rule: 'the SHA-256 of bytes',
+        },
+      );
+    const signature =
+      input.signature === undefined ? undefined : hexField(input.signature, 64, 'signature');
+    const { rows } = await ctx.db.query<{ public_key: Uint8Array }>(
+      'SELECT public_key FROM custodian_keys WHERE custodian = $1',
+      [input.custodian],
+    );
+    const key = rows[0]?.public_key;
+    let verified = false;
+    if (key !== undefined) {
+      if (signature === undefined || input.bytes === undefined)
+        throw new ClearpegError(
+          'statement-unsigned',
+          `${input.custodian} has a configured key: its statement must come as a file with its signature`,
+          { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
+        );
+      if (!ed25519.verify(signature, input.bytes, key))
+        throw new ClearpegError(
+          'statement-signature-invalid',
+          `the signature is not ${input.custodian}'s over this statement`,
+          { field: 'signature', rule: "the custodian's Ed25519 signature over the file" },
+        );
+      verified = true;
+    }
+    return commit(async (tx) => {
+      await tx.query(
+        `INSERT INTO custodian_statements (sha256, custodian, signature, verified, received_at_us)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,
+        [hash, input.custodian, signature ?? null, verified, ctx.clockUs()],
+      );
+      const evidence: Evidence = {
+        statementSha256: bytesToHex(hash),
+        ...(input.signature === undefined ? {} : { signature: input.signature }),
+        signatureVerified: verified,
+      };
+      return {
+        result: evidence,
+        detail: { custodian: input.custodian, sha256: evidence.statementSha256, verified },
+      };
+    });
+  });
 }
 
 /** The recorded statement with this hash, as evidence; `statement-unknown` if none. */
@@ -405,22 +409,16 @@ export async function setCustodianKey(
   custodian: string,
   publicKeyHex: string,
 ): Promise<void> {
-  await audited(
-    ctx,
-    actor,
-    'reserves.custodian-key',
-    String(custodian).slice(0, 200),
-    async (commit) => {
-      requireRole(actor, ['admin'], { action: 'configure custodian keys' });
-      const key = hexField(publicKeyHex, 32, 'publicKey');
-      await commit(async (tx) => {
-        await tx.query(
-          `INSERT INTO custodian_keys (custodian, public_key, added_at_us) VALUES ($1, $2, $3)
+  await audited(ctx, actor, 'reserves.custodian-key', custodian, async (commit) => {
+    requireRole(actor, ['admin'], { action: 'configure custodian keys' });
+    const key = hexField(publicKeyHex, 32, 'publicKey');
+    await commit(async (tx) => {
+      await tx.query(
+        `INSERT INTO custodian_keys (custodian, public_key, added_at_us) VALUES ($1, $2, $3)
          ON CONFLICT (custodian) DO UPDATE SET public_key = excluded.public_key, added_at_us = excluded.added_at_us`,
-          [custodian, key, ctx.clockUs()],
-        );
-        return { result: undefined, detail: { custodian, publicKey: publicKeyHex } };
-      });
-    },
-  );
+        [custodian, key, ctx.clockUs()],
+      );
+      return { result: undefined, detail: { custodian, publicKey: publicKeyHex } };
+    });
+  });
 }

@@ -37,6 +37,7 @@ import {
   sellBill,
 } from '../../treasury/book.ts';
 import {
+  getPosition,
   recordStatement,
   type StoredPosition,
   selectPositions,
@@ -154,22 +155,27 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
     positionView(stored, (await bookValues(ctx.db, [stored]))[0]!);
 
   /**
-   * Judges the book after an operation that changed it, so that the mint gate sees it. The
-   * operation is done by then: a book that cannot be judged is a bug (a 5xx, logged), never
-   * the request's fault; the same reference again repeats nothing and judges again.
+   * Judges the book after `what` changed it, so that the mint gate sees it. The change is
+   * done by then: a book that cannot be judged is a bug (a 5xx, logged), never the request's
+   * fault; the same reference again repeats nothing and judges again.
    */
-  const operated = async (
-    stored: StoredPosition,
-    status: RouteResult['status'],
-  ): Promise<RouteResult> => {
+  const rejudge = async (what: string): Promise<void> => {
     try {
       await judgeReserves(ctx, reserves.ruleset, today());
     } catch (error) {
       throw new Error(
-        `assertion failed: the book can be judged after ${stored.position.id} changed (the operation stands): ${(error as Error).message}`,
+        `assertion failed: the book can be judged after ${what} (it stands): ${(error as Error).message}`,
         { cause: error },
       );
     }
+  };
+
+  /** The answer to an operation on `stored`, once the book is judged again. */
+  const operated = async (
+    stored: StoredPosition,
+    status: RouteResult['status'],
+  ): Promise<RouteResult> => {
+    await rejudge(`${stored.position.id} changed`);
     return { status, body: await viewOf(stored) };
   };
 
@@ -435,14 +441,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       handle: async ({ actor, body }) => {
         await requireTreasurer(actor, 'reserves.accrue', body.through, 'accrue reserves');
         const run = await accrue(ctx, body.through, { actor });
-        try {
-          await judgeReserves(ctx, reserves.ruleset, today());
-        } catch (error) {
-          throw new Error(
-            `assertion failed: the book can be judged after the accrual through ${run.through} (it stands): ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
+        await rejudge(`the accrual through ${run.through}`);
         return { status: 200, body: accrualView(run) };
       },
     }),
@@ -521,13 +520,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       responses: { 200: reservePosition },
       problems: ['position-not-found'],
       handle: async ({ params }) => {
-        const [found] = await selectPositions(ctx.db, 'p.id = $1', [params.id]);
-        if (found === undefined)
-          throw new ClearpegError('position-not-found', `no reserve position ${params.id}`, {
-            field: 'id',
-            rule: 'a known position',
-          });
-        return { status: 200, body: await viewOf(found) };
+        return { status: 200, body: await viewOf(await getPosition(ctx.db, params.id, 'id')) };
       },
     }),
     route({
