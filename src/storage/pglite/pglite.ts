@@ -336,7 +336,19 @@ class PgliteProxy implements PgliteDatabase {
   }
 }
 
-/** Parameters as they cross to the worker: a `SqlArray` becomes its literal (PGlite sends text). */
+/** Parameters as they cross to the worker: arrays become their literals (the worker sends text). */
 function wireParams(params: readonly SqlParam[]): WireParam[] {
-  return params.map((param) => (param instanceof SqlArray ? param.toLiteral() : param));
+  return params.map((param) => {
+    if (param instanceof SqlArray) return param.toLiteral();
+    if (Array.isArray(param)) return arrayLiteral(param);
+    return param as WireParam;
+  });
+}
+
+/** A string array's literal, e.g. `{"a","b \"c\"",NULL}`: each element quoted and escaped. */
+function arrayLiteral(values: ReadonlyArray<string | null>): string {
+  const elements = values.map((value) =>
+    value === null ? 'NULL' : `"${value.replace(/[\\"]/g, '\\$&')}"`,
+  );
+  return `{${elements.join(',')}}`;
 }
