@@ -216,6 +216,14 @@ export function addDays(date: string, days: number): string {
 }
 
 /**
+ * `date` held to the days from `first` to `last` (ISO dates order as strings).
+ * @example clampDate('2025-01-10', '2024-06-03', '2024-12-02') === '2024-12-02'
+ */
+export function clampDate(date: string, first: string, last: string): string {
+  return date < first ? first : date > last ? last : date;
+}
+
+/**
  * `value` checked as a calendar date `YYYY-MM-DD` (a `date-invalid` error naming `field`).
  * @example isoDate('2024-12-31', 'asOf') === '2024-12-31'
  */

@@ -252,6 +252,20 @@ describe('the reserves over HTTP', () => {
       bills.map((h: { value: string; daysToMaturity: number }) => [h.value, h.daysToMaturity]),
       lots.map((lot: AccretingBill) => [formatAmount(carryingValue(lot, day(30))), 61]),
     );
+    // Past maturity but not yet matured: at face; before settlement: at cost.
+    for (const [asOf, worth, days] of [
+      [day(100), (lot: AccretingBill) => lot.face, -9],
+      [day(-3), (lot: AccretingBill) => lot.cost, 94],
+    ] as const) {
+      const res = await get(`/v1/reserves/value?asOf=${asOf}&basis=amortized`);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(
+        res.body.holdings
+          .filter((h: { kind: string }) => h.kind === 'tbill')
+          .map((h: { value: string; daysToMaturity: number }) => [h.value, h.daysToMaturity]),
+        lots.map((lot: AccretingBill) => [formatAmount(worth(lot)), days]),
+      );
+    }
     const market = await get(`/v1/reserves/value?asOf=${today}&basis=market`);
     assert.equal(market.status, 200, market.text);
     assert.equal(market.body.basis, 'market');

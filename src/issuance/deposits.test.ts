@@ -208,6 +208,36 @@ describe('customers and deposits', () => {
     });
   });
 
+  it('refuses a whole statement, recording none of it, when a later line conflicts', async () => {
+    // The sample with fresh references; its last booked credit was recorded before, with
+    // another amount.
+    const xml = readFileSync(new URL('./fixtures/camt053-v08-sample.xml', import.meta.url), 'utf8')
+      .replaceAll('FW2603020', 'FZ2603020')
+      .replaceAll('ACH2603020091', 'ACZ2603020091');
+    await recordDeposit(f.ctx, f.operator('treasurer'), {
+      reference: 'FZ26030200901',
+      bank: 'bank-b',
+      amount: usd('1.00'),
+      bookingDate: '2026-03-02',
+    });
+    const cashBefore = await f.balance('reserves:cash:bank-b');
+    const audited = (await auditRows()).length;
+    await assert.rejects(importStatement(f.ctx, f.operator('treasurer'), 'bank-b', xml), {
+      code: 'deposit-conflict',
+      message: /FZ26030200901/,
+    });
+    assert.equal(await f.balance('reserves:cash:bank-b'), cashBefore);
+    const { rows } = await f.t.db.query<{ n: number }>(
+      `SELECT count(*)::int4 AS n FROM deposits WHERE reference LIKE 'FZ%' OR reference LIKE 'ACZ%'`,
+    );
+    assert.equal(rows[0]!.n, 1, 'only the line recorded before');
+    const refusal = (await auditRows()).slice(audited);
+    assert.deepEqual(
+      refusal.map((r) => [r.action, r.outcome, r.detail.code]),
+      [['deposit.import', 'refused', 'deposit-conflict']],
+    );
+  });
+
   it('the audit log holds every change and refusal, and verifies', async () => {
     const report = await verifyAudit(f.t.db);
     assert.equal(report.ok, true);
@@ -217,7 +247,7 @@ describe('customers and deposits', () => {
     );
     assert.equal(
       rows.filter((r) => r.action === 'deposit.record' && r.outcome === 'ok').length,
-      4 + 5 + 5,
+      4 + 5 + 5 + 1,
     );
   });
 });

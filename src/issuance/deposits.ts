@@ -106,13 +106,40 @@ type DepositRow = {
   ledger_transfer: string;
 };
 
-async function storedDeposit(db: SqlExecutor, reference: string): Promise<DepositRow | undefined> {
+/** The stored lines with these references (those that exist). */
+async function storedDeposits(
+  db: SqlExecutor,
+  references: readonly string[],
+): Promise<DepositRow[]> {
   const { rows } = await db.query<DepositRow>(
     `SELECT reference, bank, amount::text, customer_id, to_char(booking_date, 'YYYY-MM-DD') AS booking_date, ledger_transfer
-     FROM deposits WHERE reference = $1`,
-    [reference],
+     FROM deposits WHERE reference = ANY($1::text[])`,
+    [references],
   );
-  return rows[0];
+  return rows;
+}
+
+async function storedDeposit(db: SqlExecutor, reference: string): Promise<DepositRow | undefined> {
+  return (await storedDeposits(db, [reference]))[0];
+}
+
+/**
+ * Refuses `line` if its reference was recorded with other content (bank, amount, booking date,
+ * and the customer if the line names one); a line recorded with the same content is a
+ * duplicate, not an error.
+ */
+function refuseOtherContent(before: DepositRow, line: DepositLine): void {
+  const same =
+    before.bank === line.bank &&
+    BigInt(before.amount) === line.amount &&
+    before.booking_date === line.bookingDate &&
+    (line.customerId === undefined || before.customer_id === line.customerId);
+  if (!same)
+    throw new ClearpegError(
+      'deposit-conflict',
+      `reference ${line.reference} was recorded with other content (${before.bank}, ${formatAmount(BigInt(before.amount))}, ${before.booking_date})`,
+      { field: 'reference', rule: 'one content per statement reference' },
+    );
 }
 
 function asDeposit(row: DepositRow, status: Deposit['status']): Deposit {
@@ -149,17 +176,7 @@ export async function recordDeposit(
 
     /** The line recorded before: the same (nothing changes) or another (refused). */
     const earlier = (before: DepositRow) => {
-      const same =
-        before.bank === line.bank &&
-        BigInt(before.amount) === line.amount &&
-        before.booking_date === line.bookingDate &&
-        (line.customerId === undefined || before.customer_id === line.customerId);
-      if (!same)
-        throw new ClearpegError(
-          'deposit-conflict',
-          `reference ${line.reference} was recorded with other content (${before.bank}, ${formatAmount(BigInt(before.amount))}, ${before.booking_date})`,
-          { field: 'reference', rule: 'one content per statement reference' },
-        );
+      refuseOtherContent(before, line);
       const detail: AuditDetail = { duplicate: true };
       return { result: asDeposit(before, 'duplicate'), detail };
     };
@@ -249,6 +266,11 @@ export interface ImportReport {
 /**
  * Imports a camt.053 statement from `bank`: every booked credit line that is not a reversal
  * becomes a deposit (idempotent by its reference); importing it again adds nothing.
+ *
+ * A statement is refused whole, before any line is recorded, if it does not parse, if a line
+ * breaks a rule of `recordDeposit`, or if a reference was recorded before with other content.
+ * Lines are then recorded one by one, each once: if the import stops part way (a crash, a
+ * ledger refusal), importing the same statement again records the rest.
  * @example await importStatement(ctx, treasurer, 'bank-a', readFileSync('statement.xml'))
  */
 export async function importStatement(
@@ -258,38 +280,38 @@ export async function importStatement(
   xml: string | Uint8Array,
 ): Promise<ImportReport> {
   let statements: ReturnType<typeof parseCamt053>;
+  const lines: DepositLine[] = [];
+  let skipped = 0;
   try {
     requireRole(actor, ['treasurer'], { action: 'import statements' });
     statements = parseCamt053(xml);
+    for (const statement of statements)
+      for (const entry of statement.entries) {
+        if (entry.direction !== 'credit' || entry.status !== 'BOOK' || entry.reversal) {
+          skipped++;
+          continue;
+        }
+        const line: DepositLine = {
+          reference: entry.reference,
+          bank,
+          amount: entry.amount,
+          ...(entry.remittance === undefined ? {} : { remittance: entry.remittance }),
+          // A booked line has a booking date (the parser refuses one without).
+          bookingDate: entry.bookingDate!,
+        };
+        checkLine(line);
+        lines.push(line);
+      }
+    const byReference = new Map(lines.map((line) => [line.reference, line]));
+    const before = await storedDeposits(ctx.db, [...byReference.keys()]);
+    for (const row of before) refuseOtherContent(row, byReference.get(row.reference)!);
   } catch (error) {
     if (error instanceof ClearpegError)
       await recordRefusal(ctx, actor, 'deposit.import', bank, error);
     throw error;
   }
   const deposits: Deposit[] = [];
-  let skipped = 0;
-  for (const statement of statements)
-    for (const entry of statement.entries) {
-      if (entry.direction !== 'credit' || entry.status !== 'BOOK' || entry.reversal) {
-        skipped++;
-        continue;
-      }
-      deposits.push(
-        await recordDeposit(
-          ctx,
-          actor,
-          {
-            reference: entry.reference,
-            bank,
-            amount: entry.amount,
-            ...(entry.remittance === undefined ? {} : { remittance: entry.remittance }),
-            // A booked line has a booking date (the parser refuses one without).
-            bookingDate: entry.bookingDate!,
-          },
-          'camt053',
-        ),
-      );
-    }
+  for (const line of lines) deposits.push(await recordDeposit(ctx, actor, line, 'camt053'));
   return {
     statements: statements.length,
     created: deposits.filter((d) => d.status === 'created').length,

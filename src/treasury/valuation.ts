@@ -11,7 +11,7 @@
  * Cash, repo, fund shares and investments are valued at their ledger balances (repo at
  * principal; pending credits, such as a payout not yet sent, are taken off cash).
  */
-import { daysBetween, isoDate } from '../calendar.ts';
+import { clampDate, daysBetween, isoDate } from '../calendar.ts';
 import type { IssuanceContext } from '../issuance/context.ts';
 import type { Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
@@ -146,7 +146,8 @@ export async function readBook(
           basis === 'book'
             ? bookValueOf(stored, held.assets)
             : basis === 'amortized'
-              ? carryingValue(bill, day)
+              ? // At cost before settlement, at face once due (matured or not yet).
+                carryingValue(bill, clampDate(day, bill.settlementDate, bill.maturityDate))
               : daysToMaturity <= 0
                 ? bill.face
                 : billCost(
