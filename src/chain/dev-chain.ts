@@ -21,19 +21,11 @@
  *   {"format":"clearpeg-dev-chain/1","chainId":31337,"genesisTime":1767225600,"genesisHash":"0x…"}
  *   {"number":1,"hash":"0x…","timestamp":1767225601,"transactions":["0x02f8…"]}
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Hex, hexToNumber, keccak256, numberToHex } from 'viem';
 import { assert, ClearpegError } from '../errors.ts';
+import { readTextIfExists, takeLock } from '../lock-file.ts';
 import { createInProcessChain, type Eip1193Provider, type InProcessChain } from './evm.ts';
 
 /** The journal's first line names its format; a change of layout gets a new one. */
@@ -83,13 +75,8 @@ function journalError(file: string, line: number, problem: string): ClearpegErro
 function readJournal(
   file: string,
 ): { header: Header; blocks: BlockLine[]; validBytes: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === undefined) return undefined;
   const lines = text.split('\n');
   // Everything after the last newline was never completely written.
   const complete = lines.slice(0, -1);
@@ -117,32 +104,13 @@ function readJournal(
  * it. A lock left by a process that no longer runs is taken over.
  */
 function lock(file: string): () => void {
-  const lockFile = `${file}.lock`;
-  for (;;) {
-    try {
-      writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
-    if (Number.isSafeInteger(holder) && holder > 0 && running(holder))
-      throw new ClearpegError(
-        'dev-chain-in-use',
-        `the in-process chain ${file} is open in process ${holder} (stop it first, e.g. the running "clearpeg serve")`,
-        { field: file, rule: 'one process per in-process chain' },
-      );
-    rmSync(lockFile, { force: true });
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return takeLock(`${file}.lock`, {
+    code: 'dev-chain-in-use',
+    message: (holder) =>
+      `the in-process chain ${file} is open in ${holder} (stop it first, e.g. the running "clearpeg serve")`,
+    field: file,
+    rule: 'one process per in-process chain',
+  });
 }
 
 /**

@@ -20,7 +20,10 @@ describe('openPglite', () => {
   it('keeps a second opener off a directory until the first closes', async () => {
     const dataDir = join(scratch, 'locked');
     const db = await openPglite({ dataDir, durable: false });
-    await assert.rejects(openPglite({ dataDir }), /already open in this process/);
+    await assert.rejects(openPglite({ dataDir }), {
+      code: 'data-dir-in-use',
+      message: new RegExp(`in use by process ${process.pid}`),
+    });
     await db.close();
     const again = await openPglite({ dataDir, durable: false });
     assert.deepEqual((await again.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
