@@ -606,9 +606,13 @@ export const change = named(
 
 export const changeDetail = withApprovals('ChangeDetail', change);
 
-export const changeList = z.strictObject({ changes: z.array(change) });
+export const changeList = z.strictObject({ changes: z.array(change), next });
 
-export const changesQuery = z.strictObject({ limit: limitQuery, status: changeStatus.optional() });
+export const changesQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
+  status: changeStatus.optional(),
+});
 
 export const tripBreakerBody = named(
   'TripBreaker',

@@ -114,12 +114,11 @@ export const changesStatus = showCommand({
 
 export const changesList = listCommand({
   name: 'changes list',
-  summary: 'the newest changes, optionally of one status',
+  summary: 'the changes, newest first, optionally of one status',
   path: '/v1/changes',
   key: 'changes',
   line: changeLine,
   filters: { status: { query: 'status', usage: changeStatus.options.join('|') } },
-  paging: 'limit',
 });
 
 export const breakersTrip = remoteCommand({

@@ -240,13 +240,11 @@ export function listCommand<K extends string, T>(spec: {
   readonly key: K;
   readonly line: (item: T) => string;
   readonly filters?: Readonly<Record<string, ListFilter>>;
-  /** How the route pages: by `?limit` and a cursor (default), by `?limit` only, or not at all. */
-  readonly paging?: 'cursor' | 'limit' | 'none';
+  /** How the route pages: by `?limit` and a cursor (default), or not at all. */
+  readonly paging?: 'cursor' | 'none';
 }): Command {
   const filters = Object.entries(spec.filters ?? {});
-  const pageNames = { cursor: ['limit', 'after'], limit: ['limit'], none: [] }[
-    spec.paging ?? 'cursor'
-  ];
+  const pageNames = { cursor: ['limit', 'after'], none: [] }[spec.paging ?? 'cursor'];
   const pageUsage = { limit: '[--limit N]', after: '[--after CURSOR]' } as Record<string, string>;
   return remoteCommand({
     name: spec.name,

@@ -619,6 +619,35 @@ describe('governance: changes under quorum', () => {
     assert.deepEqual(rows[0]!.reason, { reason: 'drill', by: 'op-adam' });
   });
 
+  it('lists changes newest first, a page at a time, in one status or all', async () => {
+    const all = await listChanges(f.t.db, { limit: 100 });
+    assert.ok(all.length >= 5, `${all.length} changes`);
+    for (let i = 1; i < all.length; i++) {
+      const [newer, older] = [all[i - 1]!, all[i]!];
+      assert.ok(
+        newer.createdAtUs > older.createdAtUs ||
+          (newer.createdAtUs === older.createdAtUs && newer.id > older.id),
+        'newest first',
+      );
+    }
+    for (const status of [undefined, 'adopted'] as const) {
+      const expected = all.filter((c) => status === undefined || c.status === status);
+      const paged: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await listChanges(f.t.db, { limit: 2, status, after });
+        paged.push(...page.map((c) => c.id));
+        if (page.length < 2) break;
+        after = page[1]!.id;
+      }
+      assert.deepEqual(
+        paged,
+        expected.map((c) => c.id),
+        `status ${status}`,
+      );
+    }
+  });
+
   it('the audit log verifies and holds the refusals', async () => {
     assert.equal((await verifyAudit(f.t.db)).ok, true);
     const { rows } = await f.t.db.query<{ action: string }>(

@@ -30,7 +30,7 @@ import { tripBreaker as tripBreakerOnce } from '../policy/alerts.ts';
 import type { Approval } from '../policy/approvals.ts';
 import { describeValue, type Intent, isSignableText } from '../policy/intent.ts';
 import { quorumLimits } from '../policy/quorum.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
+import { pageQuery, type SqlExecutor } from '../storage/sql.ts';
 import {
   type Actor,
   actorName,
@@ -460,22 +460,25 @@ export async function getChange(db: SqlExecutor, id: string, lock = false): Prom
 }
 
 /**
- * The newest changes, optionally of one status.
+ * The newest changes, optionally of one status; `after` is the last id of the previous page.
  * @example await listChanges(db, { status: 'pending-approval', limit: 50 })
  */
 export async function listChanges(
   db: SqlExecutor,
-  options: { status?: ChangeStatus; limit: number },
+  options: { status?: ChangeStatus; limit: number; after?: string },
 ): Promise<Change[]> {
-  const { status, limit } = options;
+  const { status, limit, after } = options;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > changeLimits.listMax)
     refuse('limit', `an integer from 1 to ${changeLimits.listMax}`, String(limit));
   if (status !== undefined && !changeStatuses.includes(status))
     refuse('status', changeStatuses.join(' | '), describeValue(status));
+  const { where, params } = pageQuery(
+    { status },
+    { table: 'changes', orderBy: '(created_at_us, id)', after, limit },
+  );
   const { rows } = await db.query<ChangeRow>(
-    `SELECT ${changeColumns} FROM changes WHERE $1::text IS NULL OR status = $1
-     ORDER BY created_at_us DESC, id DESC LIMIT $2`,
-    [status ?? null, limit],
+    `SELECT ${changeColumns} FROM changes WHERE ${where}`,
+    params,
   );
   return rows.map(fromRow);
 }

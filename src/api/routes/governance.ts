@@ -12,7 +12,7 @@ import {
   tripBreaker,
 } from '../../issuance/governance.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
-import { type Route, route } from '../route.ts';
+import { pageBody, type Route, route } from '../route.ts';
 import {
   breakerTrip,
   change,
@@ -63,15 +63,16 @@ export function governanceRoutes({ ctx }: RouteDeps): Route[] {
       method: 'get',
       path: '/v1/changes',
       operationId: 'listChanges',
-      summary: 'The newest changes, optionally of one status',
+      summary: 'The changes, newest first, optionally of one status',
       tag: 'governance',
       auth: 'operator',
       query: changesQuery,
       responses: { 200: changeList },
       problems: [],
       handle: async ({ query }) => {
-        const changes = await listChanges(ctx.db, { ...query, limit: pageLimit(query.limit) });
-        return { status: 200, body: { changes: changes.map(changeView) } };
+        const limit = pageLimit(query.limit);
+        const page = await listChanges(ctx.db, { ...query, limit });
+        return pageBody('changes', page, limit, changeView, (item) => item.id);
       },
     }),
     route({
