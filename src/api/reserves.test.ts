@@ -502,8 +502,9 @@ describe('the reserves over HTTP', () => {
     assert.equal(redeemed.body.bookValue, '0.000000');
   });
 
-  it('refuses an investment out of no excess (409), then makes it once there is more cash', async () => {
-    // Tokens outstanding: a settled mint of 950,000, posted as the mint path posts it.
+  it("invests only out of the issuer's own income, never out of customers' dollars (409)", async () => {
+    // Tokens outstanding: a settled mint of 950,000 of the 1,000,000 deposited, posted as the
+    // mint path posts it; 50,000 stays the customer's, not yet minted.
     const [fiat, supply] = await Promise.all([
       accountId(a.f.ctx.ledger, customerFiat('CUST-0001')),
       accountId(a.f.ctx.ledger, supplyAccountSpec(testChainId)),
@@ -526,14 +527,22 @@ describe('the reserves over HTTP', () => {
       custodian: 'Coinbase Custody',
       jurisdiction: 'US',
     };
+    const invest = (amount: bigint, bufferBps?: number) => () =>
+      post('op-tess', '/v1/reserves/investments', {
+        ...investment,
+        amount: formatAmount(amount),
+        ...(bufferBps === undefined ? {} : { bufferBps }),
+      });
+    // Owed: 950,000 of tokens and 50,000 of dollars.
     const refused = await refusedUnchanged(
-      () => post('op-tess', '/v1/reserves/investments', investment),
+      invest(parseAmount('100000')),
       409,
       'reserves-no-excess',
       'amount',
     );
-    assert.match(refused.body.detail, /under liabilities × \(1 \+ 200 bp\) = 969000\.000000/);
+    assert.match(refused.body.detail, /under liabilities × \(1 \+ 200 bp\) = 1020000\.000000/);
 
+    // A deposit adds as much to what is owed as to the reserves: still no excess.
     const more = await post('op-tess', '/v1/deposits', {
       reference: 'WIRE-2',
       bank: 'bank-a',
@@ -542,18 +551,33 @@ describe('the reserves over HTTP', () => {
       bookingDate: today,
     });
     assert.equal(more.status, 201, more.text);
-    const made = await post('op-tess', '/v1/reserves/investments', investment);
+    const again = await refusedUnchanged(
+      invest(parseAmount('100000')),
+      409,
+      'reserves-no-excess',
+      'amount',
+    );
+    assert.match(again.body.detail, /= 1224000\.000000/);
+
+    // The excess over what is owed is the issuer's income: interest and trading, so far.
+    const income =
+      (await a.f.balance('income:interest')) +
+      (await a.f.balance('income:trading')) +
+      (await a.f.balance('income:fees'));
+    assert.ok(income > 0n, `income ${income}`);
+    await refusedUnchanged(invest(income + 1n, 0), 409, 'reserves-no-excess', 'amount');
+    const made = await invest(income, 0)();
     assert.equal(made.status, 201, made.text);
     assert.deepEqual(
       [made.body.id, made.body.kind, made.body.asset, made.body.bookValue],
-      ['investment:btc', 'investment', 'bitcoin', '100000.000000'],
+      ['investment:btc', 'investment', 'bitcoin', formatAmount(income)],
     );
     const judged = await get(`/v1/reserves/eligibility?asOf=${today}`);
     assert.equal(judged.status, 200, judged.text);
     assert.deepEqual(judged.body.ineligible, [
       {
         assetClass: 'bitcoin',
-        amount: '100000.000000',
+        amount: formatAmount(income),
         holdings: ['investment:btc'],
         reason: judged.body.ineligible[0].reason,
       },

@@ -731,7 +731,10 @@ export async function fundOrder(
   );
 }
 
-/** What the excess check needs: eligible reserves and liabilities now, by the configured rules. */
+/**
+ * What the excess check needs: eligible reserves now, by the configured rules, and the
+ * liabilities they must cover (everything owed to customers: `Balances.owed`).
+ */
 export type ExcessCheck = () => Promise<{ eligible: bigint; liabilities: bigint }>;
 
 /** Investments must leave eligible reserves ≥ liabilities × (1 + this), in basis points. */

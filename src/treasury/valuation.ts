@@ -38,28 +38,50 @@ export interface Balances {
   /** Tokens outstanding: Σ of `supply:<chain>` posted credits − debits. */
   readonly liabilities: bigint;
   readonly supplyByChain: Map<string, bigint>;
+  /**
+   * Everything owed to customers, at the most: tokens outstanding and being minted (pending
+   * credits to `supply:<chain>`), customers' dollars not yet minted or paid out, and money in
+   * suspense. Σ of credits posted and pending − debits posted. What an investment must leave
+   * covered: the reserves hold customers' deposits before they become tokens.
+   */
+  readonly owed: bigint;
 }
 
+/** Accounts whose credit balance the issuer owes: supply, customers' dollars, suspense. */
+const owedAccount = /^(supply:|customers:[^:]+:fiat$|suspense:)/;
+
 /**
- * The balances of every reserve, investment and supply account, in one query.
+ * The balances of every reserve, investment and supply account, and what is owed, in one
+ * query.
  * @example const { assets } = await bookBalances(db)
  */
 export async function bookBalances(db: SqlExecutor): Promise<Balances> {
-  const { rows } = await db.query<{ code: string; asset_balance: string; supply: string }>(
+  const { rows } = await db.query<{
+    code: string;
+    asset_balance: string;
+    supply: string;
+    owed: string;
+  }>(
     `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS asset_balance,
-       (credits_posted - debits_posted)::text AS supply
-     FROM ledger_accounts WHERE code LIKE 'reserves:%' OR code LIKE 'investments:%' OR code LIKE 'supply:%'`,
+       (credits_posted - debits_posted)::text AS supply,
+       (credits_posted + credits_pending - debits_posted)::text AS owed
+     FROM ledger_accounts
+     WHERE code LIKE 'reserves:%' OR code LIKE 'investments:%' OR code LIKE 'supply:%'
+       OR code LIKE 'customers:%' OR code LIKE 'suspense:%'`,
   );
   const assets = new Map<string, bigint>();
   const supplyByChain = new Map<string, bigint>();
   let liabilities = 0n;
+  let owed = 0n;
   for (const row of rows) {
+    if (owedAccount.test(row.code)) owed += BigInt(row.owed);
     if (row.code.startsWith('supply:')) {
       supplyByChain.set(row.code.slice('supply:'.length), BigInt(row.supply));
       liabilities += BigInt(row.supply);
-    } else assets.set(row.code, BigInt(row.asset_balance));
+    } else if (row.code.startsWith('reserves:') || row.code.startsWith('investments:'))
+      assets.set(row.code, BigInt(row.asset_balance));
   }
-  return { assets, liabilities, supplyByChain };
+  return { assets, liabilities, supplyByChain, owed };
 }
 
 /** What the book holds on a day: its portfolio, and the stored positions behind it. */
@@ -67,6 +89,8 @@ export interface Book {
   readonly portfolio: Portfolio;
   readonly positions: readonly StoredPosition[];
   readonly supplyByChain: ReadonlyMap<string, bigint>;
+  /** Everything owed to customers, at the most (`Balances.owed`). */
+  readonly owed: bigint;
 }
 
 /**
@@ -176,6 +200,7 @@ export async function readBook(
     portfolio: { asOf: day, liabilities: held.liabilities as Micro, holdings },
     positions,
     supplyByChain: held.supplyByChain,
+    owed: held.owed,
   };
 }
 

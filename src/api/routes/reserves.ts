@@ -220,13 +220,14 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
   };
 
   /**
-   * Eligible reserves and liabilities now, for `invest`: what `judgeReserves` computes, read
-   * without writing it (a refused investment must change nothing).
+   * Eligible reserves now, as `judgeReserves` computes them (read without writing them: a
+   * refused investment must change nothing), and everything owed to customers: tokens, and
+   * the dollars deposited and not yet minted, which the reserves hold too.
    */
   const excess: ExcessCheck = async () => {
-    const { portfolio } = await readBook(ctx.db, today(), 'book');
+    const { portfolio, owed } = await readBook(ctx.db, today(), 'book');
     const { totals } = evaluate(reserves.ruleset, portfolio, await contextFor(reserves.ruleset));
-    return { eligible: totals.eligibleReserves, liabilities: totals.liabilities };
+    return { eligible: totals.eligibleReserves, liabilities: owed };
   };
 
   const report = async (query: { month?: string; asOf?: string; basis?: Basis }) => {
