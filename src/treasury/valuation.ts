@@ -47,9 +47,6 @@ export interface Balances {
   readonly owed: bigint;
 }
 
-/** Accounts whose credit balance the issuer owes: supply, customers' dollars, suspense. */
-const owedAccount = /^(supply:|customers:[^:]+:fiat$|suspense:)/;
-
 /**
  * The balances of every reserve, investment and supply account, and what is owed, in one
  * query.
@@ -62,19 +59,22 @@ export async function bookBalances(db: SqlExecutor): Promise<Balances> {
     supply: string;
     owed: string;
   }>(
+    // Customers' and suspense accounts summed in one row (code ''): one per customer.
     `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS asset_balance,
        (credits_posted - debits_posted)::text AS supply,
        (credits_posted + credits_pending - debits_posted)::text AS owed
      FROM ledger_accounts
      WHERE code LIKE 'reserves:%' OR code LIKE 'investments:%' OR code LIKE 'supply:%'
-       OR code LIKE 'customers:%' OR code LIKE 'suspense:%'`,
+     UNION ALL
+     SELECT '', '0', '0', coalesce(sum(credits_posted + credits_pending - debits_posted), 0)::text
+     FROM ledger_accounts WHERE code LIKE 'customers:%:fiat' OR code LIKE 'suspense:%'`,
   );
   const assets = new Map<string, bigint>();
   const supplyByChain = new Map<string, bigint>();
   let liabilities = 0n;
   let owed = 0n;
   for (const row of rows) {
-    if (owedAccount.test(row.code)) owed += BigInt(row.owed);
+    if (row.code === '' || row.code.startsWith('supply:')) owed += BigInt(row.owed);
     if (row.code.startsWith('supply:')) {
       supplyByChain.set(row.code.slice('supply:'.length), BigInt(row.supply));
       liabilities += BigInt(row.supply);
