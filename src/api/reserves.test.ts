@@ -19,7 +19,9 @@ import { uuidv7 } from '../ledger/uuid.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
 import { type AccretingBill, carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import { reportHtml } from '../treasury/report.ts';
+import { shippedReserveDeps } from './routes/reserves.ts';
 import { type Answer, type ApiFixture, apiFixture, testChainId } from './testing.ts';
 
 function isProblem(res: Answer, status: number, code: string, field?: string): void {
@@ -600,6 +602,35 @@ describe('the reserves over HTTP', () => {
     assert.equal(judge.status, 200, judge.text);
     assert.equal(judge.body.ruleset, 'genius');
     await refusedUnchanged(() => post('op-aud', '/v1/reserves/judge', {}), 403, 'forbidden');
+  });
+
+  it('judges by the configured ruleset and context (MiCA, significant) as it reports', async () => {
+    const m = await apiFixture('pglite', {
+      reserves: {
+        ...shippedReserveDeps(),
+        ruleset: loadRuleset('mica'),
+        context: { significant: true },
+      },
+    });
+    try {
+      const call = (method: 'GET' | 'POST', path: string, json?: unknown) =>
+        m.call(method, path, { key: m.keys['op-tess']!, ...(json === undefined ? {} : { json }) });
+      const judged = await call('POST', '/v1/reserves/judge', { asOf: today });
+      assert.equal(judged.status, 200, judged.text);
+      const reported = await call('GET', `/v1/reserves/eligibility?asOf=${today}`);
+      assert.equal(reported.status, 200, reported.text);
+      assert.equal(judged.body.ruleset, 'mica');
+      assert.deepEqual(judged.body, reported.body);
+      const rule = (type: string) =>
+        judged.body.rules.find((r: { type: string }) => r.type === type);
+      // The policy's fee (10 bp) is read: MiCA's no-fee rule fails on it.
+      assert.deepEqual(
+        [rule('no-fee-redemption').outcome, rule('no-fee-redemption').figures.feeBps],
+        ['fail', '10'],
+      );
+    } finally {
+      await m.close();
+    }
   });
 
   it('verifies statements of a custodian whose key is configured (admin only)', async () => {

@@ -16,7 +16,12 @@ import type { IssuanceContext } from '../issuance/context.ts';
 import type { Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
-import { type EligibilityReport, evaluate, type Ruleset } from '../reserves/eligibility.ts';
+import {
+  type EligibilityReport,
+  type EvaluationContext,
+  evaluate,
+  type Ruleset,
+} from '../reserves/eligibility.ts';
 import type { CashPosition, Holding, Portfolio, Position } from '../reserves/instruments.ts';
 import type { RateCurve } from '../reserves/rates.ts';
 import { rateOn } from '../reserves/rates.ts';
@@ -206,16 +211,19 @@ export async function readBook(
 
 /**
  * Judges the book by `ruleset` and records each reserve account's eligibility
- * (`reserve_eligibility`), which the mint path's supply gate sums. Returns the report.
+ * (`reserve_eligibility`), which the mint path's supply gate sums. Returns the report, whose
+ * rules read `context` (MiCA's significance and the redemption fee); what is recorded does not
+ * depend on it (an asset's eligibility is the ruleset's alone).
  * @example await judgeReserves(ctx, genius, '2024-12-31')
  */
 export async function judgeReserves(
   ctx: IssuanceContext,
   ruleset: Ruleset,
   asOf: string,
+  context: EvaluationContext = {},
 ): Promise<{ book: Book; report: EligibilityReport }> {
   const book = await readBook(ctx.db, asOf, 'book');
-  const report = evaluate(ruleset, book.portfolio);
+  const report = evaluate(ruleset, book.portfolio, context);
   // An account is eligible only if every open position in it is.
   const byAccount = new Map<string, { eligible: boolean; reason: string }>();
   book.portfolio.holdings.forEach((holding, i) => {

@@ -461,7 +461,8 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
         const asOf = body.asOf ?? today();
         const judged = await audited(ctx, actor, 'reserves.judge', asOf, async (commit) => {
           requireRole(actor, ['treasurer'], { action: 'judge the reserves' });
-          const { report } = await judgeReserves(ctx, reserves.ruleset, asOf);
+          const context = await contextFor(reserves.ruleset);
+          const { report } = await judgeReserves(ctx, reserves.ruleset, asOf, context);
           return commit(async () => ({
             result: report,
             detail: {
