@@ -62,16 +62,6 @@ function joined(messages: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The tag of the last completed command (`COMMIT`, or `ROLLBACK` for a failed transaction). */
-export function commandTag(messages: readonly Message[]): string | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i]!;
-    if (message.name === 'commandComplete')
-      return (message as unknown as { readonly text: string }).text.split(' ')[0];
-  }
-  return undefined;
-}
-
 /** The prepared statements of the worker's one session, by text, least recently used first. */
 export class PreparedStatements {
   readonly #pg: PGlite;
@@ -82,11 +72,6 @@ export class PreparedStatements {
 
   constructor(pg: PGlite) {
     this.#pg = pg;
-  }
-
-  /** How many statements are kept prepared (for tests). */
-  get size(): number {
-    return this.#names.size;
   }
 
   /**
@@ -133,9 +118,13 @@ export class PreparedStatements {
     };
   }
 
-  /** Runs a statement without parameters over the simple protocol; answers its messages. */
-  simple(sql: string): Promise<Message[]> {
-    return this.#exec(joined([...this.#closeMessages(), serialize.query(sql)]));
+  /**
+   * Runs a statement without parameters over the simple protocol; answers its command tag
+   * (`COMMIT`, or `ROLLBACK` for a transaction that had failed).
+   */
+  async simple(sql: string): Promise<string | undefined> {
+    const messages = await this.#exec(joined([...this.#closeMessages(), serialize.query(sql)]));
+    return parse.parseResults(messages, this.#pg.parsers).at(-1)?.command;
   }
 
   /** Forgets every prepared statement; each is closed at the head of the next message. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import { DurableNodeFS, type SyncCounts, syncTree } from './durable-fs.ts';
-import { commandTag, PreparedStatements, type WireParam, type WireResult } from './prepared.ts';
+import { PreparedStatements, type WireParam, type WireResult } from './prepared.ts';
 
 export type { WireParam, WireResult } from './prepared.ts';
 
@@ -138,8 +138,12 @@ function toWire(error: unknown): WireError {
 const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
 /** Opens the transaction, or checks that it is still open (the body may not end it). */
-async function enter(pg: PGlite, step: TxStep | undefined): Promise<void> {
-  if (step === 'begin') await pg.exec(BEGIN);
+async function enter(
+  pg: PGlite,
+  prepared: PreparedStatements,
+  step: TxStep | undefined,
+): Promise<void> {
+  if (step === 'begin') await prepared.simple(BEGIN);
   if (step && !pg.isInTransaction()) throw new Error('the transaction is no longer open');
 }
 
@@ -152,25 +156,25 @@ async function run(
   switch (request.op) {
     case 'query': {
       // BEGIN travels in the statement's own message.
-      if (request.tx === 'continue') await enter(pg, request.tx);
+      if (request.tx === 'continue') await enter(pg, prepared, request.tx);
       const begin = request.tx === 'begin' ? BEGIN : undefined;
       return (await prepared.run(request.sql, request.params, begin)) satisfies WireResult;
     }
     case 'copy': {
-      await enter(pg, request.tx);
+      await enter(pg, prepared, request.tx);
       const blob = new Blob([request.data]);
       return (await pg.query(request.sql, [], { blob })).affectedRows ?? 0;
     }
     case 'exec':
-      await enter(pg, request.tx);
+      await enter(pg, prepared, request.tx);
       // A script may change the schema: prepared statements are made again from their text.
       prepared.closeAll();
       await pg.exec(request.sql);
       return undefined;
     case 'end': {
       if (request.sql === 'ROLLBACK' && !pg.isInTransaction()) return 'ROLLBACK';
-      await enter(pg, 'continue');
-      return commandTag(await prepared.simple(request.sql));
+      await enter(pg, prepared, 'continue');
+      return prepared.simple(request.sql);
     }
     case 'syncCounts':
       return (hooks?.counts ?? { fsync: 0, fdatasync: 0 }) satisfies SyncCounts;
