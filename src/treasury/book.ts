@@ -733,7 +733,7 @@ export async function fundOrder(
 
 /**
  * What the excess check needs: eligible reserves now, by the configured rules, and the
- * liabilities they must cover (everything owed to customers: `Balances.owed`).
+ * liabilities they must cover (everything owed to customers: `owedToCustomers`).
  */
 export type ExcessCheck = () => Promise<{ eligible: bigint; liabilities: bigint }>;
 

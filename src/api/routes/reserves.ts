@@ -49,6 +49,7 @@ import {
   bookBalances,
   bookValueOf,
   judgeReserves,
+  owedToCustomers,
   readBook,
 } from '../../treasury/valuation.ts';
 import { ApiError } from '../problem.ts';
@@ -225,9 +226,10 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
    * the dollars deposited and not yet minted, which the reserves hold too.
    */
   const excess: ExcessCheck = async () => {
-    const { portfolio, owed } = await readBook(ctx.db, today(), 'book');
+    const { portfolio } = await readBook(ctx.db, today(), 'book');
+    const liabilities = await owedToCustomers(ctx.db); // after the book (owedToCustomers)
     const { totals } = evaluate(reserves.ruleset, portfolio, await contextFor(reserves.ruleset));
-    return { eligible: totals.eligibleReserves, liabilities: owed };
+    return { eligible: totals.eligibleReserves, liabilities };
   };
 
   const report = async (query: { month?: string; asOf?: string; basis?: Basis }) => {
