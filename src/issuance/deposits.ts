@@ -280,28 +280,12 @@ export async function importStatement(
   xml: string | Uint8Array,
 ): Promise<ImportReport> {
   let statements: ReturnType<typeof parseCamt053>;
-  const lines: DepositLine[] = [];
-  let skipped = 0;
+  let lines: DepositLine[];
   try {
     requireRole(actor, ['treasurer'], { action: 'import statements' });
     statements = parseCamt053(xml);
-    for (const statement of statements)
-      for (const entry of statement.entries) {
-        if (entry.direction !== 'credit' || entry.status !== 'BOOK' || entry.reversal) {
-          skipped++;
-          continue;
-        }
-        const line: DepositLine = {
-          reference: entry.reference,
-          bank,
-          amount: entry.amount,
-          ...(entry.remittance === undefined ? {} : { remittance: entry.remittance }),
-          // A booked line has a booking date (the parser refuses one without).
-          bookingDate: entry.bookingDate!,
-        };
-        checkLine(line);
-        lines.push(line);
-      }
+    lines = depositLines(statements, bank);
+    for (const line of lines) checkLine(line);
     const byReference = new Map(lines.map((line) => [line.reference, line]));
     const before = await storedDeposits(ctx.db, [...byReference.keys()]);
     for (const row of before) refuseOtherContent(row, byReference.get(row.reference)!);
@@ -317,7 +301,23 @@ export async function importStatement(
     created: deposits.filter((d) => d.status === 'created').length,
     duplicates: deposits.filter((d) => d.status === 'duplicate').length,
     unmatched: deposits.filter((d) => d.status === 'created' && d.customerId === null).length,
-    skipped,
+    skipped: statements.reduce((n, statement) => n + statement.entries.length, 0) - lines.length,
     deposits,
   };
+}
+
+/** The deposits of parsed statements: their booked credit lines that are not reversals. */
+function depositLines(statements: ReturnType<typeof parseCamt053>, bank: string): DepositLine[] {
+  return statements.flatMap((statement) =>
+    statement.entries
+      .filter((entry) => entry.direction === 'credit' && entry.status === 'BOOK' && !entry.reversal)
+      .map((entry) => ({
+        reference: entry.reference,
+        bank,
+        amount: entry.amount,
+        ...(entry.remittance === undefined ? {} : { remittance: entry.remittance }),
+        // A booked line has a booking date (the parser refuses one without).
+        bookingDate: entry.bookingDate!,
+      })),
+  );
 }
