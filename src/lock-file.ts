@@ -16,6 +16,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClearpegError } from './errors.ts';
+import { readTextIfExists } from './files.ts';
 
 /** The error a held lock is refused with: `message` is given the holder ("process 123"). */
 export interface LockRefusal {
@@ -99,15 +100,5 @@ export function startTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-/** A file's text (UTF-8), or undefined if there is no such file. */
-export function readTextIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

@@ -25,7 +25,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { dirname } from 'node:path';
 import { type Hex, hexToNumber, keccak256, numberToHex } from 'viem';
 import { assert, ClearpegError } from '../errors.ts';
-import { readTextIfExists, takeLock } from '../lock-file.ts';
+import { readTextIfExists } from '../files.ts';
+import { takeLock } from '../lock-file.ts';
 import { createInProcessChain, type Eip1193Provider, type InProcessChain } from './evm.ts';
 
 /** The journal's first line names its format; a change of layout gets a new one. */
