@@ -18,8 +18,8 @@ import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { assert, ClearpegError } from '../errors.ts';
-import { type Actor, actorName } from '../issuance/actors.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
+import { type Actor, actorName } from '../workflow/actors.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import {
   completeKey,
   idempotencyHeader,

@@ -4,9 +4,9 @@
  * and of the declared media type, decoded and checked against the route's schema.
  */
 import type { z } from 'zod';
-import type { Actor } from '../issuance/actors.ts';
 import { actorForApiKey } from '../issuance/operators.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
+import type { Actor } from '../workflow/actors.ts';
 import { ApiError, type ProblemFieldError } from './problem.ts';
 
 /** A JSON body, in bytes: 64 KiB, some hundred times the largest request (an approval). */

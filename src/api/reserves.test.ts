@@ -13,7 +13,6 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { addDays, daysBetween, newYorkDate } from '../calendar.ts';
 import { supplyAccountSpec } from '../chain/parity.ts';
-import { accountId, customerFiat, usd } from '../issuance/accounts.ts';
 import { createCustomer } from '../issuance/customers.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
@@ -21,6 +20,7 @@ import { type AccretingBill, carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
 import { reportHtml } from '../treasury/report.ts';
+import { accountId, customerFiat, usd } from '../workflow/accounts.ts';
 import { shippedReserveDeps } from './routes/reserves.ts';
 import { type Answer, type ApiFixture, apiFixture, testChainId } from './testing.ts';
 

@@ -5,7 +5,7 @@
  * documented with another shape than it accepts.
  */
 import type { z } from 'zod';
-import type { Actor } from '../issuance/actors.ts';
+import type { Actor } from '../workflow/actors.ts';
 
 /** Who may call a route: anyone, any API key, or an operator's key (of any role). */
 export type RouteAuth = 'public' | 'key' | 'operator';

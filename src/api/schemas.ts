@@ -7,11 +7,11 @@
  * strings. No schema transforms: what a schema accepts is what its JSON Schema says.
  */
 import { z } from 'zod';
-import { operatorRoles } from '../issuance/actors.ts';
 import { kycStates } from '../issuance/customers.ts';
 import { limits } from '../limits.ts';
 import { shippedRulesets } from '../reserves/eligibility.ts';
 import { instrumentKinds, investmentAssets } from '../reserves/instruments.ts';
+import { operatorRoles } from '../workflow/actors.ts';
 
 /**
  * The named schemas of the OpenAPI document (`components.schemas`) by id: a schema named here

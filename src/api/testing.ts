@@ -7,11 +7,11 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { IssuanceContext } from '../issuance/context.ts';
 import { createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
 import type { TestBackend } from '../storage/testing.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { type AppDeps, createApp, routeTable } from './app.ts';
 import type { Route } from './route.ts';
 

@@ -14,8 +14,6 @@ import { createWalletClient, custom, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
-import type { Actor, OperatorRole } from '../issuance/actors.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
 import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
 import {
@@ -31,6 +29,8 @@ import { listRedemptions, type Redemption, redemptionQuote } from '../issuance/r
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
 import { writeApproverKeyFile } from '../policy/approver-key-file.ts';
+import type { Actor, OperatorRole } from '../workflow/actors.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 
 /** A chain the demo may use: its token deployed, its worker running. */
 export interface DemoChain {

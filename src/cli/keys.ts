@@ -11,10 +11,10 @@
  *   `--bootstrap` says the ceremony is still going on. After it, operators are added by change.
  */
 import { ClearpegError } from '../errors.ts';
-import { type OperatorRole, operatorIdPattern, operatorRoles } from '../issuance/actors.ts';
 import { createOperator, generateApiKey, operatorCount } from '../issuance/operators.ts';
 import { generateApproverKey } from '../policy/approvals.ts';
 import { writeApproverKeyFile } from '../policy/approver-key-file.ts';
+import { type OperatorRole, operatorIdPattern, operatorRoles } from '../workflow/actors.ts';
 import {
   type Command,
   commandOptions,

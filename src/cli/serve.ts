@@ -19,7 +19,7 @@ import {
 } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
 import type { Config } from '../config.ts';
-import { type IssuanceContext, issuanceContext } from '../issuance/context.ts';
+import { issuanceContext } from '../issuance/context.ts';
 import { checkRedemptionDeadlines } from '../issuance/redemption.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
 import { parseAmount } from '../money/money.ts';
@@ -28,6 +28,7 @@ import { maintain, maintenanceIntervalMs } from '../storage/maintenance.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
 import { judgeReserves } from '../treasury/valuation.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { credentialsFile, type DemoChain, runDemo } from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';

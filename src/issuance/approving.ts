@@ -22,8 +22,8 @@ import {
 } from '../policy/approvals.ts';
 import type { Intent } from '../policy/intent.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { type Actor, requireRole, systemActor } from './actors.ts';
-import { type IssuanceContext, recordRefusal } from './context.ts';
+import { type Actor, requireRole, systemActor } from '../workflow/actors.ts';
+import { type IssuanceContext, recordRefusal } from '../workflow/context.ts';
 
 /** What an approval is about (`approvals.subject_kind`). */
 export type ApprovalSubjectKind = 'mint' | 'payout' | 'change';

@@ -11,9 +11,9 @@ import { registerIssuerAddress } from '../chain/addresses.ts';
 import { tokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { accountId, customerFiat } from './accounts.ts';
-import { type Actor, requireRole } from './actors.ts';
-import { audited, type IssuanceContext } from './context.ts';
+import { accountId, customerFiat } from '../workflow/accounts.ts';
+import { type Actor, requireRole } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import { screenEvmAddress } from './sanctions.ts';
 
 export const kycStates = ['pending', 'approved', 'suspended'] as const;

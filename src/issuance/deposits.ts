@@ -21,10 +21,10 @@ import {
   depositSuspense,
   reservesCash,
   usd,
-} from './accounts.ts';
-import { type Actor, actorName, requireRole } from './actors.ts';
+} from '../workflow/accounts.ts';
+import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
+import { audited, type IssuanceContext, recordRefusal } from '../workflow/context.ts';
 import { parseCamt053 } from './camt053.ts';
-import { audited, type IssuanceContext, recordRefusal } from './context.ts';
 import { getCustomer } from './customers.ts';
 
 /** A statement line as a deposit. */

@@ -17,7 +17,7 @@ import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
 import { intentHash } from '../policy/intent.ts';
-import type { Actor } from './actors.ts';
+import type { Actor } from '../workflow/actors.ts';
 import {
   applyChainChanges,
   approveChange,

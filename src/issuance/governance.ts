@@ -39,7 +39,8 @@ import {
   operatorRoles,
   requireRole,
   systemActor,
-} from './actors.ts';
+} from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
   recordApproval,
@@ -47,7 +48,6 @@ import {
   requireOwnApproval,
   reverifyQuorum,
 } from './approving.ts';
-import { audited, type IssuanceContext } from './context.ts';
 import {
   currentPolicy,
   defaultPolicy,

@@ -17,7 +17,7 @@ import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
 import { postgresUnavailable, type TestBackend } from '../storage/testing.ts';
-import type { Actor } from './actors.ts';
+import type { Actor } from '../workflow/actors.ts';
 import { createCustomer, redemptionAddressOf, registerWallet, setKyc } from './customers.ts';
 import { recordDeposit } from './deposits.ts';
 import { approveMint, getMint, mintIntent, requestMint } from './mint.ts';

@@ -37,8 +37,9 @@ import type { Intent } from '../policy/intent.ts';
 import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
 import { requiredApprovals } from '../policy/quorum.ts';
 import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
-import { accountId, customerFiat, usd } from './accounts.ts';
-import { type Actor, actorName, requireRole, systemActor } from './actors.ts';
+import { accountId, customerFiat, usd } from '../workflow/accounts.ts';
+import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
   recordApproval,
@@ -46,7 +47,6 @@ import {
   requireOwnApproval,
   reverifyQuorum,
 } from './approving.ts';
-import { audited, type IssuanceContext } from './context.ts';
 import {
   type Customer,
   customerFromRow,

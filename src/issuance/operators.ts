@@ -13,7 +13,12 @@ import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { appendAudit } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
-import { type Actor, type OperatorRole, operatorIdPattern, operatorRoles } from './actors.ts';
+import {
+  type Actor,
+  type OperatorRole,
+  operatorIdPattern,
+  operatorRoles,
+} from '../workflow/actors.ts';
 
 export interface NewOperator {
   readonly id: string;

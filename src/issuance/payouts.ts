@@ -18,15 +18,15 @@ import { formatAmount, type Micro } from '../money/money.ts';
 import type { Approval } from '../policy/approvals.ts';
 import { type Intent, isSignableText } from '../policy/intent.ts';
 import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
-import { accountId, bankPattern, customerFiat, reservesCash, usd } from './accounts.ts';
-import { type Actor, actorName, requireRole } from './actors.ts';
+import { accountId, bankPattern, customerFiat, reservesCash, usd } from '../workflow/accounts.ts';
+import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
   recordApproval,
   requireOwnApproval,
   reverifyQuorum,
 } from './approving.ts';
-import { audited, type IssuanceContext } from './context.ts';
 import { getCustomer } from './customers.ts';
 import { currentPolicy } from './policy.ts';
 import { getRedemption } from './redemption.ts';

@@ -32,9 +32,15 @@ import { divFloor, formatAmount, type Micro } from '../money/money.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import { microsecondsPerDay } from '../policy/limits.ts';
 import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
-import { accountId, customerFiat, incomeFees, redemptionSuspense, usd } from './accounts.ts';
-import { type Actor, requireRole, systemActor } from './actors.ts';
-import { audited, type IssuanceContext, recordRefusal } from './context.ts';
+import {
+  accountId,
+  customerFiat,
+  incomeFees,
+  redemptionSuspense,
+  usd,
+} from '../workflow/accounts.ts';
+import { type Actor, requireRole, systemActor } from '../workflow/actors.ts';
+import { audited, type IssuanceContext, recordRefusal } from '../workflow/context.ts';
 import { approvedCustomer, ensureRedemptionAddress, getCustomer } from './customers.ts';
 import { currentPolicy, type PolicyDocument } from './policy.ts';
 

@@ -16,8 +16,9 @@ import { ChainWorker } from '../chain/worker.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
 import { openTestDatabase, type TestBackend, type TestDatabase } from '../storage/testing.ts';
-import type { Actor, OperatorRole } from './actors.ts';
-import { type IssuanceContext, issuanceContext } from './context.ts';
+import type { Actor, OperatorRole } from '../workflow/actors.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
+import { issuanceContext } from './context.ts';
 import { createOperator } from './operators.ts';
 import { issuanceSettle } from './worker.ts';
 

@@ -10,7 +10,7 @@
  * (Payout deadlines concern no chain: `clearpeg serve` checks them once a minute.) Each step is idempotent on its own, so a tick cut short is finished by the next.
  */
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
-import type { IssuanceContext } from './context.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { applyChainChanges } from './governance.ts';
 import { settleMints, writeMints } from './mint.ts';
 import { burnRedemptions, creditRedemptions } from './redemption.ts';

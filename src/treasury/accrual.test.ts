@@ -9,7 +9,7 @@ import { recordDeposit } from '../issuance/deposits.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
 import { carryingValue, dailyAccretion } from '../reserves/accretion.ts';
-import { incomeInterest, reservesTbill } from './accounts.ts';
+import { incomeInterest, reservesTbill } from '../workflow/accounts.ts';
 import { accrualTransferId, accrue } from './accrual.ts';
 import { billOf, buyBill } from './book.ts';
 import { getPosition } from './positions.ts';

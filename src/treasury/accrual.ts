@@ -13,15 +13,14 @@
  */
 import { addDays, isoDate } from '../calendar.ts';
 import { assert, ClearpegError } from '../errors.ts';
-import { usd } from '../issuance/accounts.ts';
-import { type Actor, systemActor } from '../issuance/actors.ts';
-import { audited, type IssuanceContext } from '../issuance/context.ts';
 import type { Command, Uuid } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { type AccretingBill, accretionBetween } from '../reserves/accretion.ts';
 import { type SqlExecutor, selectTuples } from '../storage/sql.ts';
-import { incomeInterest, reservesTbill } from './accounts.ts';
+import { incomeInterest, reservesTbill, usd } from '../workflow/accounts.ts';
+import { type Actor, systemActor } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import { matureBills } from './book.ts';
 
 /** What one run did. */

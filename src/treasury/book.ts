@@ -17,9 +17,6 @@
  */
 import { daysBetween, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import { type AccountSpec, accountId, bankPattern, usd } from '../issuance/accounts.ts';
-import { type Actor, requireRole } from '../issuance/actors.ts';
-import { audited, type IssuanceContext } from '../issuance/context.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { AuditDetail } from '../policy/audit.ts';
@@ -34,6 +31,9 @@ import {
 } from '../reserves/instruments.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
+  type AccountSpec,
+  accountId,
+  bankPattern,
   incomeInterest,
   incomeTrading,
   investment,
@@ -42,7 +42,10 @@ import {
   reservesMmf,
   reservesRepo,
   reservesTbill,
-} from './accounts.ts';
+  usd,
+} from '../workflow/accounts.ts';
+import { type Actor, requireRole } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   findPosition,
   getPosition,

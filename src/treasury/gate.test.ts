@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { defaultChains } from '../chain/config.ts';
-import type { Actor } from '../issuance/actors.ts';
 import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
 import { MintRefusedError, requestMint } from '../issuance/mint.ts';
@@ -18,6 +17,7 @@ import {
 } from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
+import type { Actor } from '../workflow/actors.ts';
 import { buyBill } from './book.ts';
 import { judgeReserves } from './valuation.ts';
 

@@ -14,7 +14,7 @@ import { parseAmount } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { cusipCheckDigit } from '../reserves/bills.ts';
 import { loadDtb3 } from '../reserves/rates.ts';
-import { incomeInterest, reservesCash } from './accounts.ts';
+import { incomeInterest, reservesCash } from '../workflow/accounts.ts';
 import { accrue } from './accrual.ts';
 import { billOf } from './book.ts';
 import { ladderLots, rollLadder } from './ladder.ts';

@@ -12,10 +12,10 @@
  */
 import { addDays, daysBetween, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import type { Actor } from '../issuance/actors.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
 import type { Micro } from '../money/money.ts';
 import { type RateCurve, rateOn } from '../reserves/rates.ts';
+import type { Actor } from '../workflow/actors.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { billOf, buyBill, type Custody } from './book.ts';
 import { type StoredPosition, selectPositions } from './positions.ts';
 

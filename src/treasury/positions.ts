@@ -11,8 +11,6 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ClearpegError } from '../errors.ts';
-import { type Actor, requireRole } from '../issuance/actors.ts';
-import { audited, type IssuanceContext } from '../issuance/context.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import type {
   Evidence,
@@ -22,6 +20,8 @@ import type {
   TbillPosition,
 } from '../reserves/instruments.ts';
 import { type SqlExecutor, selectTuples } from '../storage/sql.ts';
+import { type Actor, requireRole } from '../workflow/actors.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 
 /** A position's lifecycle: open, then matured (bills, repo), sold (bills) or closed. */
 export type PositionStatus = 'open' | 'matured' | 'sold' | 'closed';

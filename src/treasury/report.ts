@@ -10,7 +10,6 @@
  */
 import { addDays, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { formatRatio, halfUp, ratio } from '../reserves/decimal.ts';
 import {
@@ -22,6 +21,7 @@ import {
 } from '../reserves/eligibility.ts';
 import { daysCovered, liquidityBuckets } from '../reserves/liquidity.ts';
 import type { RateCurve } from '../reserves/rates.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { type Basis, readBook } from './valuation.ts';
 
 /** One category of reserves in the report. */

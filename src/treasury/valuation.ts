@@ -12,7 +12,6 @@
  * principal; pending credits, such as a payout not yet sent, are taken off cash).
  */
 import { clampDate, daysBetween, isoDate } from '../calendar.ts';
-import type { IssuanceContext } from '../issuance/context.ts';
 import type { Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
@@ -26,7 +25,14 @@ import type { CashPosition, Holding, Portfolio, Position } from '../reserves/ins
 import type { RateCurve } from '../reserves/rates.ts';
 import { rateOn } from '../reserves/rates.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { investment, reservesCash, reservesMmf, reservesRepo, reservesTbill } from './accounts.ts';
+import {
+  investment,
+  reservesCash,
+  reservesMmf,
+  reservesRepo,
+  reservesTbill,
+} from '../workflow/accounts.ts';
+import type { IssuanceContext } from '../workflow/context.ts';
 import { billOf } from './book.ts';
 import { type StoredPosition, selectPositions } from './positions.ts';
 

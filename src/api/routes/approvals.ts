@@ -3,9 +3,9 @@
  * approved it and when, and the approval route itself.
  */
 import type { z } from 'zod';
-import type { Actor } from '../../issuance/actors.ts';
 import type { Approval } from '../../policy/approvals.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
+import type { Actor } from '../../workflow/actors.ts';
 import { approvalsOf } from '../queries.ts';
 import { type Route, route } from '../route.ts';
 import { approveBody, idParam } from '../schemas.ts';

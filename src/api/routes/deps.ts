@@ -2,10 +2,11 @@
  * What the route modules are built from: the issuance context (database, ledger, sanctions,
  * clock), the ledger store for the ledger's reads, and the reserves' ruleset and rate curve.
  */
-import type { IssuanceContext } from '../../issuance/context.ts';
+
 import type { LedgerStore } from '../../ledger/ports.ts';
 import type { EvaluationContext, Ruleset } from '../../reserves/eligibility.ts';
 import type { RateCurve } from '../../reserves/rates.ts';
+import type { IssuanceContext } from '../../workflow/context.ts';
 
 export interface RouteDeps {
   readonly ctx: IssuanceContext;

@@ -11,8 +11,6 @@
  */
 import { daysBetween, newYorkDate } from '../../calendar.ts';
 import { ClearpegError } from '../../errors.ts';
-import { type Actor, requireRole } from '../../issuance/actors.ts';
-import { audited, recordRefusal } from '../../issuance/context.ts';
 import { currentPolicy } from '../../issuance/policy.ts';
 import { formatAmount, parseAmount } from '../../money/money.ts';
 import { type BillPrice, investmentRatePct, pricePer100 } from '../../reserves/bills.ts';
@@ -52,6 +50,8 @@ import {
   owedToCustomers,
   readBook,
 } from '../../treasury/valuation.ts';
+import { type Actor, requireRole } from '../../workflow/actors.ts';
+import { audited, recordRefusal } from '../../workflow/context.ts';
 import { ApiError } from '../problem.ts';
 import { pageBody, type Route, type RouteResult, route } from '../route.ts';
 import {

@@ -1,0 +1,88 @@
+/**
+ * The issuer's chart of accounts, one for every module (docs/architecture.md, "Issuance";
+ * docs/reserves.md, "Postings"): the ledger codes each flow posts to, and the flag that keeps
+ * each account on its side of zero. Liabilities and income carry credit balances; assets
+ * carry debit balances and may not go below zero.
+ *
+ * | code                             | what                                         | flag                           |
+ * |----------------------------------|----------------------------------------------|--------------------------------|
+ * | `customers:<id>:fiat`            | a customer's dollars (a liability)           | debits must not exceed credits |
+ * | `supply:<chainId>`               | tokens out on a chain (a liability)          | debits must not exceed credits |
+ * | `suspense:deposits`              | money received for nobody known yet          | debits must not exceed credits |
+ * | `suspense:redemptions`           | redeemed tokens held for compliance          | debits must not exceed credits |
+ * | `income:fees`                    | redemption fees earned                       | debits must not exceed credits |
+ * | `income:interest`                | accretion of bills, repo and fund interest   | debits must not exceed credits |
+ * | `income:trading`                 | gains (credit) and losses (debit) on sales   | none                           |
+ * | `reserves:cash:<bank>`           | cash at a bank                               | credits must not exceed debits |
+ * | `reserves:tbill:<cusip>`         | bills of one CUSIP, at carrying value        | credits must not exceed debits |
+ * | `reserves:repo:<counterparty>`   | cash lent overnight against bills            | credits must not exceed debits |
+ * | `reserves:mmf:<fund>`            | money-market fund shares ($1 each)           | credits must not exceed debits |
+ * | `investments:<name>`             | what is not a reserve (bought out of excess) | credits must not exceed debits |
+ */
+import type { Ledger } from '../ledger/ledger.ts';
+import { accountFlag, type Uuid } from '../ledger/types.ts';
+
+/** The one asset of the issuer's books. */
+export const usd = 'USD';
+
+export type AccountSpec = { code: string; asset: string; flags: number };
+
+const liability = (code: string): AccountSpec => ({
+  code,
+  asset: usd,
+  flags: accountFlag.debitsMustNotExceedCredits,
+});
+
+/** A customer's fiat. */
+export const customerFiat = (customerId: string): AccountSpec =>
+  liability(`customers:${customerId}:fiat`);
+/** A bank's name in account codes (`reserves:cash:<bank>`), as the deposits table checks it. */
+export const bankPattern = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Cash held at `bank`. */
+export const reservesCash = (bank: string): AccountSpec => ({
+  code: `reserves:cash:${bank}`,
+  asset: usd,
+  flags: accountFlag.creditsMustNotExceedDebits,
+});
+/** Fees earned. */
+export const incomeFees: AccountSpec = liability('income:fees');
+/** Deposits that match no customer, until an operator assigns them. */
+export const depositSuspense: AccountSpec = liability('suspense:deposits');
+
+/** Tokens redeemed by a sanctioned sender or a suspended customer, held until compliance decides. */
+export const redemptionSuspense: AccountSpec = liability('suspense:redemptions');
+
+/** The account's id, creating it on first use. */
+export function accountId(ledger: Ledger, spec: AccountSpec): Promise<Uuid> {
+  return ledger.accountIdOf(spec);
+}
+
+const asset = (code: string): AccountSpec => ({
+  code,
+  asset: usd,
+  flags: accountFlag.creditsMustNotExceedDebits,
+});
+
+/** Bills of one CUSIP, at carrying value (cost plus the accretion posted). */
+export const reservesTbill = (cusip: string): AccountSpec => asset(`reserves:tbill:${cusip}`);
+/** Overnight repo lent to `counterparty`. */
+export const reservesRepo = (counterparty: string): AccountSpec =>
+  asset(`reserves:repo:${counterparty}`);
+/** Shares of the money-market fund `fund`. */
+export const reservesMmf = (fund: string): AccountSpec => asset(`reserves:mmf:${fund}`);
+/** An outside investment: never a reserve. */
+export const investment = (name: string): AccountSpec => asset(`investments:${name}`);
+
+/** Interest earned: accretion, repo interest, fund dividends. */
+export const incomeInterest: AccountSpec = {
+  code: 'income:interest',
+  asset: usd,
+  flags: accountFlag.debitsMustNotExceedCredits,
+};
+
+/** Realized gains (credits) and losses (debits) on instruments sold before maturity. */
+export const incomeTrading: AccountSpec = { code: 'income:trading', asset: usd, flags: 0 };
+
+/** A name in account codes (a bank, a fund, a counterparty, an investment): as a bank's. */
+export const namePattern = bankPattern;
