@@ -5,8 +5,9 @@
  * transaction, so a hot account is read once and written once per batch however many
  * transfers touch it. Writers in other processes are ordered by the journal-head row lock.
  */
-import { ClearpegError } from '../errors.ts';
+import { assert, ClearpegError } from '../errors.ts';
 import { limits } from '../limits.ts';
+import type { Balance, Selection } from './balances.ts';
 import { validateCommand } from './command.ts';
 import { type PlannedCommand, planBatchAsync } from './plan.ts';
 import type { LedgerStore } from './ports.ts';
@@ -42,7 +43,7 @@ export function systemClockUs(): bigint {
 }
 
 /** The ledger: submit commands, get one outcome per command, in order. */
-export class Ledger {
+export class Ledger<Tx = unknown> {
   private readonly queue: Waiting[] = [];
   private queued = 0;
   /** Batches handed to the store and not finished. */
@@ -54,7 +55,7 @@ export class Ledger {
   private readonly idsByCode = new Map<string, { id: Uuid; asset: string; flags: number }>();
 
   constructor(
-    readonly store: LedgerStore,
+    readonly store: LedgerStore<Tx>,
     options: LedgerOptions = {},
   ) {
     this.batchMax = options.batchMax ?? limits.ledgerBatchMax;
@@ -71,20 +72,51 @@ export class Ledger {
    * @example const [outcome] = await ledger.submit([{ type: 'transfer', id, asset: 'USD', postings }])
    */
   async submit(commands: readonly Command[]): Promise<Outcome[]> {
-    commands.forEach((command, index) => {
-      try {
-        validateCommand(command);
-      } catch (error) {
-        if (error instanceof ClearpegError && commands.length > 1) {
-          throw Object.assign(error, {
-            message: `commands.${index}.${error.message}`,
-            field: `commands.${index}.${error.field}`,
-          });
-        }
-        throw error;
-      }
-    });
+    validateAll(commands);
     return this.enqueue(commands);
+  }
+
+  /**
+   * Runs a check and the act it guards as one step: `body` runs in one database transaction
+   * holding the journal-head lock (every ledger writer, in every process, waits), reads what
+   * it checks through `tx`, and may `apply` ledger commands once (their outcomes, in order)
+   * and write rows of its own; all of it commits together, or nothing does when it throws.
+   * @example await ledger.atomically(async (tx, apply) => { const [owed] = await ledger.balances([sel], tx); if (owed.atMost > cap) throw refusal; return apply([transfer]) })
+   */
+  atomically<T>(
+    body: (tx: Tx, apply: (commands: readonly Command[]) => Promise<Outcome[]>) => Promise<T>,
+  ): Promise<T> {
+    return this.store.atomically(
+      (tx, applyPlanned) => {
+        let applied = false;
+        return body(tx, async (commands) => {
+          assert(!applied, 'an atomic step applies its ledger commands once');
+          applied = true;
+          validateAll(commands);
+          return (await applyPlanned(commands)).outcomes;
+        });
+      },
+      (commands) => (state) =>
+        planBatchAsync(state, commands, { nowUs: this.clockUs(), newId: this.newId }),
+    );
+  }
+
+  /**
+   * The balances of the accounts each selection covers (../ledger/balances.ts), added up:
+   * the one way any module reads a balance. Inside an atomic step, pass its `tx`.
+   * @example const [supply] = await ledger.balances([{ prefix: 'supply:', side: 'credit' }])
+   */
+  balances(selections: readonly Selection[], tx?: Tx): Promise<Balance[]> {
+    return this.store.balances(selections, tx);
+  }
+
+  /**
+   * The balance of the account `code`, on `side` (zero when there is no such account).
+   * @example (await ledger.balance('customers:CUST-0001:fiat', 'credit')).available
+   */
+  async balance(code: string, side: Selection['side'], tx?: Tx): Promise<Balance> {
+    const [balance] = await this.store.balances([{ codes: [code], side }], tx);
+    return balance!;
   }
 
   /**
@@ -207,4 +239,21 @@ export class Ledger {
       for (const waiting of batch) waiting.reject(error);
     }
   }
+}
+
+/** Refuses the whole call, naming the command and field, when any command is malformed. */
+function validateAll(commands: readonly Command[]): void {
+  commands.forEach((command, index) => {
+    try {
+      validateCommand(command);
+    } catch (error) {
+      if (error instanceof ClearpegError && commands.length > 1) {
+        throw Object.assign(error, {
+          message: `commands.${index}.${error.message}`,
+          field: `commands.${index}.${error.field}`,
+        });
+      }
+      throw error;
+    }
+  });
 }

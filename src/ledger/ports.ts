@@ -2,6 +2,7 @@
  * What the ledger needs from storage. Declared here, by the code that uses it; implemented in
  * `src/storage/ledger-store.ts` for PostgreSQL and PGlite alike.
  */
+import type { Balance, Selection } from './balances.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from './plan.ts';
 import type { Account, JournalHead, JournalRecord, Pending, Uuid } from './types.ts';
 
@@ -16,8 +17,17 @@ export interface BatchReferences {
 /** Plans a batch on the state given (it may be called more than once: it must be pure). */
 export type Planning = (state: PlanState) => Promise<BatchPlan>;
 
-/** Storage for the ledger: one writer path and the reads. */
-export interface LedgerStore {
+/**
+ * Applies commands inside an atomic step (`LedgerStore.atomically`): plans them on the state
+ * read under the head lock and writes them in the step's transaction; once per step.
+ */
+export type ApplyPlanned = (commands: readonly PlannedCommand[]) => Promise<BatchPlan>;
+
+/**
+ * Storage for the ledger: one writer path, atomic steps and the reads. `Tx` is the store's
+ * transaction handle, which an atomic step's body reads and writes through.
+ */
+export interface LedgerStore<Tx = unknown> {
   /**
    * Runs one batch atomically: takes the journal-head lock (which orders every writer),
    * loads the state the commands reference (see `references`), calls `plan` and writes its
@@ -25,6 +35,23 @@ export interface LedgerStore {
    * if anything fails.
    */
   writeBatch(commands: readonly PlannedCommand[], plan: Planning): Promise<BatchPlan>;
+  /**
+   * Runs `body` in one database transaction that holds the head lock from its start, so no
+   * ledger write anywhere (any process) interleaves: what `body` reads through `tx`
+   * (balances, its own rows) stays true until it commits. `body` may call `apply` once to
+   * plan (with `planFor`) and write ledger commands in that transaction, and write rows of
+   * its own; if it throws, nothing of it is kept. The check of a gate and the act it guards
+   * are one step this way. Ordered with `writeBatch` calls in call order.
+   */
+  atomically<T>(
+    body: (tx: Tx, apply: ApplyPlanned) => Promise<T>,
+    planFor: (commands: readonly PlannedCommand[]) => Planning,
+  ): Promise<T>;
+  /**
+   * The balances of the accounts each selection covers, added up, one per selection; read
+   * through `tx` when given (inside an atomic step), else as committed now.
+   */
+  balances(selections: readonly Selection[], tx?: Tx): Promise<Balance[]>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;

@@ -12,9 +12,11 @@
  * is still the one this store wrote last; any other writer moves the head and empties it.
  */
 import { assert } from '../errors.ts';
+import { type Balance, balanceOf, type Selection } from '../ledger/balances.ts';
 import { derivedCommandHash, unusedFields } from '../ledger/journal.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from '../ledger/plan.ts';
 import {
+  type ApplyPlanned,
   type LedgerStore,
   type Planning,
   references,
@@ -22,6 +24,7 @@ import {
 } from '../ledger/ports.ts';
 import {
   type Account,
+  accountFlag,
   type JournalHead,
   type JournalRecord,
   type Metadata,
@@ -45,6 +48,7 @@ import {
   type SqlDatabase,
   SqlError,
   type SqlExecutor,
+  type SqlParam,
   sqlState,
 } from './sql.ts';
 
@@ -320,7 +324,7 @@ async function checkIdsUnused(tx: SqlExecutor, head: JournalHead, plan: BatchPla
 const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided', 'expired'];
 
 /** The ledger store over any `SqlDatabase`. */
-export class SqlLedgerStore implements LedgerStore {
+export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
   private cacheSeq = -1n;
   private readonly cache = new Map<Uuid, Account>();
   /** The batch being written: its plan once made, and its end. */
@@ -496,6 +500,101 @@ export class SqlLedgerStore implements LedgerStore {
     };
   }
 
+  /**
+   * See `LedgerStore.atomically`. Ordered with batches: it starts when the batch before it has
+   * ended, and the batch after it is planned on what it leaves (never speculatively).
+   */
+  atomically<T>(
+    body: (tx: SqlExecutor, apply: ApplyPlanned) => Promise<T>,
+    planFor: (commands: readonly PlannedCommand[]) => Planning,
+  ): Promise<T> {
+    const previous = this.inFlight;
+    const mine = {
+      planned: Promise.resolve(undefined) as Promise<BatchPlan | undefined>,
+      done: Promise.resolve() as Promise<unknown>,
+    };
+    const work = (async () => {
+      await previous?.done;
+      let committed: BatchPlan | undefined;
+      try {
+        const result = await this.db.transaction(async (tx) => {
+          const head = await lockHead(tx);
+          if (head.seq !== this.cacheSeq) {
+            this.cache.clear();
+            this.cacheSeq = head.seq;
+          }
+          return body(tx, async (commands) => {
+            assert(committed === undefined, 'an atomic step applies its commands once');
+            // Earlier outcomes of these ids are loaded (knowPriors): a retried step is the
+            // same command, answered as before.
+            const plan = await planFor(commands)(await this.load(tx, head, commands, true));
+            await Promise.all(prepareWrites(head, plan).map((step) => step(tx)));
+            committed = plan;
+            return plan;
+          });
+        });
+        if (committed === undefined) return result;
+        this.remember(committed);
+        return result;
+      } catch (error) {
+        this.forget();
+        throw error;
+      }
+    })();
+    mine.done = work.catch(() => undefined);
+    this.inFlight = mine;
+    return work.finally(() => {
+      if (this.inFlight === mine) this.inFlight = undefined;
+    });
+  }
+
+  /** See `LedgerStore.balances`: one statement for every selection. */
+  async balances(selections: readonly Selection[], tx?: SqlExecutor): Promise<Balance[]> {
+    if (selections.length === 0) return [];
+    const params: SqlParam[] = [];
+    const parts = selections.map((selection, index) => {
+      const where: string[] = [];
+      if (selection.codes !== undefined && selection.codes.length > 0) {
+        params.push([...selection.codes]);
+        where.push(`code = ANY($${params.length}::text[])`);
+      }
+      if (selection.prefix !== undefined || selection.suffix !== undefined)
+        where.push(`code LIKE '${likePattern(selection.prefix ?? '', selection.suffix ?? '')}'`);
+      const side = selection.side === 'debit' ? '<>' : '=';
+      return `SELECT ${index} AS i, count(*) FILTER (WHERE (flags & ${accountFlag.creditsMustNotExceedDebits}) ${side} 0)::int AS on_side,
+        count(*)::int AS n, coalesce(sum(debits_pending), 0)::text AS dpe, coalesce(sum(debits_posted), 0)::text AS dpo,
+        coalesce(sum(credits_pending), 0)::text AS cpe, coalesce(sum(credits_posted), 0)::text AS cpo
+        FROM ledger_accounts WHERE ${where.length === 0 ? 'false' : where.join(' OR ')}`;
+    });
+    const { rows } = await (tx ?? this.db).query<{
+      i: number;
+      on_side: number;
+      n: number;
+      dpe: string;
+      dpo: string;
+      cpe: string;
+      cpo: string;
+    }>(parts.join('\nUNION ALL\n'), params);
+    const out: Balance[] = new Array(selections.length);
+    for (const row of rows) {
+      const selection = selections[Number(row.i)]!;
+      assert(
+        Number(row.on_side) === Number(row.n),
+        `every account of a balance selection is on its side (${JSON.stringify(selection)})`,
+      );
+      out[Number(row.i)] = balanceOf(
+        {
+          debitsPending: BigInt(row.dpe),
+          debitsPosted: BigInt(row.dpo),
+          creditsPending: BigInt(row.cpe),
+          creditsPosted: BigInt(row.cpo),
+        },
+        selection.side,
+      );
+    }
+    return out;
+  }
+
   /** See `LedgerStore.head`. */
   async head(): Promise<JournalHead> {
     return readHead(this.db, '');
@@ -607,6 +706,19 @@ async function readHead(tx: SqlExecutor, lock: '' | 'FOR UPDATE'): Promise<Journ
     hash: new Uint8Array(row.hash),
     timestampUs: BigInt(row.timestamp_us),
   };
+}
+
+/**
+ * A LIKE pattern for codes starting with `prefix` and ending with `suffix`, inlined (a literal
+ * prefix lets the planner use the code index); only the chart of accounts' characters pass.
+ */
+function likePattern(prefix: string, suffix: string): string {
+  for (const part of [prefix, suffix])
+    assert(
+      /^[A-Za-z0-9:.-]*$/.test(part),
+      `a balance selection's prefix or suffix is a code part (${part})`,
+    );
+  return `${prefix}%${suffix}`;
 }
 
 function lockHead(tx: SqlExecutor): Promise<JournalHead> {

@@ -632,6 +632,154 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.equal(sinkSum, account.debitsPosted);
     });
 
+    test("balances: one figure per selection, in the flag's direction, pending counted by direction", async (h) => {
+      const cash = await h.account('reserves:cash:bank-a', {
+        flags: accountFlag.creditsMustNotExceedDebits,
+      });
+      const fiatA = await h.account('customers:A:fiat', {
+        flags: accountFlag.debitsMustNotExceedCredits,
+      });
+      const fiatB = await h.account('customers:B:fiat', {
+        flags: accountFlag.debitsMustNotExceedCredits,
+      });
+      const supply = await h.account('supply:1', { flags: accountFlag.debitsMustNotExceedCredits });
+      const move = (debit: Uuid, credit: Uuid, amount: string, pending = false) =>
+        h.one({
+          type: 'transfer',
+          id: uuidv7(),
+          asset: 'USD',
+          postings: [{ debit, credit, amount: usd(amount) }],
+          ...(pending ? { pendingTimeoutSeconds: 60 } : {}),
+        });
+      committed(await move(cash, fiatA, '100'));
+      committed(await move(cash, fiatB, '50'));
+      committed(await move(fiatA, supply, '30', true)); // a mint reserved, not posted
+      const [a, customers, sup, assets, none] = await h.ledger.balances([
+        { codes: ['customers:A:fiat'], side: 'credit' },
+        { prefix: 'customers:', suffix: ':fiat', side: 'credit' },
+        { prefix: 'supply:', side: 'credit' },
+        { prefix: 'reserves:', side: 'debit' },
+        { codes: ['customers:nobody:fiat'], side: 'credit' },
+      ]);
+      assert.deepEqual(
+        [a!.posted, a!.pendingOut, a!.available, a!.atMost],
+        [usd('100'), usd('30'), usd('70'), usd('100')],
+      );
+      assert.deepEqual([customers!.posted, customers!.available], [usd('150'), usd('120')]);
+      assert.deepEqual([sup!.posted, sup!.pendingIn, sup!.atMost], [0n, usd('30'), usd('30')]);
+      assert.equal(assets!.posted, usd('150'));
+      assert.equal(none!.atMost, 0n);
+      assert.equal((await h.ledger.balance('customers:B:fiat', 'credit')).available, usd('50'));
+      // A selection that mixes sides is a bug in the caller, not a figure.
+      await assert.rejects(
+        h.ledger.balances([
+          { codes: ['customers:A:fiat', 'reserves:cash:bank-a'], side: 'credit' },
+        ]),
+        /on its side/,
+      );
+    });
+
+    test('an atomic step: its check, its ledger commands and its own rows commit together or not at all', async (h) => {
+      const source = await h.account('source');
+      const target = await h.account('target', { flags: accountFlag.debitsMustNotExceedCredits });
+      await h.t.db.exec('CREATE TABLE step_rows (id text PRIMARY KEY)');
+      const transfer = (amount: string): Command => ({
+        type: 'transfer',
+        id: uuidv7(),
+        asset: 'USD',
+        postings: [{ debit: source, credit: target, amount: usd(amount) }],
+      });
+      const before = await h.balances();
+      // A body that throws after applying keeps nothing: no record, no row, no failure.
+      const doomed = transfer('5');
+      await assert.rejects(
+        h.ledger.atomically(async (tx, apply) => {
+          const [outcome] = await apply([doomed]);
+          assert.equal(outcome!.status, 'committed');
+          await (tx as { query: (sql: string) => Promise<unknown> }).query(
+            "INSERT INTO step_rows VALUES ('doomed')",
+          );
+          throw new ClearpegError('step-refused', 'refused after the fact');
+        }),
+        /refused after the fact/,
+      );
+      assert.equal(await h.balances(), before);
+      assert.equal(await h.store.recordById(doomed.id), undefined);
+      // The same id later is a new command (nothing of the refused step was kept).
+      const [again] = await h.ledger.submit([doomed]);
+      assert.equal(again!.status, 'committed');
+      // A body that commits: the rows and the records are there together.
+      const kept = transfer('7');
+      await h.ledger.atomically(async (tx, apply) => {
+        await apply([kept]);
+        await (tx as { query: (sql: string) => Promise<unknown> }).query(
+          "INSERT INTO step_rows VALUES ('kept')",
+        );
+      });
+      const { rows } = await h.t.db.query<{ id: string }>('SELECT id FROM step_rows');
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        ['kept'],
+      );
+      assert.equal((await h.ledger.balance('target', 'credit')).posted, usd('12'));
+    });
+
+    test('atomic steps race: 50 concurrent checks against one cap, from three writers, never exceed it', async (h) => {
+      const source = await h.account('source');
+      const target = await h.account('target', { flags: accountFlag.debitsMustNotExceedCredits });
+      const writers = [
+        h.ledger,
+        new Ledger(new SqlLedgerStore(h.t.db), { clockUs: h.clock.read }),
+        new Ledger(new SqlLedgerStore(h.t.db), { clockUs: h.clock.read }),
+      ];
+      const other = await h.account('other');
+      const cap = usd('1000');
+      const amount = usd('30'); // 33 fit under the cap, 17 must be refused
+      const others: Array<Promise<unknown>> = [];
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          writers[i % writers.length]!.atomically(async (tx, apply) => {
+            const [held] = await writers[i % writers.length]!.balances(
+              [{ codes: ['target'], side: 'credit' }],
+              tx,
+            );
+            if (held!.atMost + amount > cap) throw new ClearpegError('over-cap', 'over the cap');
+            // Concurrent writes that are not atomic steps go on meanwhile.
+            others.push(
+              h.ledger.submit([
+                {
+                  type: 'transfer',
+                  id: uuidv7(),
+                  asset: 'USD',
+                  postings: [{ debit: source, credit: other, amount: 1n as Micro }],
+                },
+              ]),
+            );
+            return apply([
+              {
+                type: 'transfer',
+                id: uuidv7(),
+                asset: 'USD',
+                postings: [{ debit: source, credit: target, amount }],
+                pendingTimeoutSeconds: 600,
+              },
+            ]);
+          }),
+        ),
+      );
+      await Promise.all(others);
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      assert.equal(ok, 33);
+      assert.ok(
+        results.every(
+          (r) => r.status === 'fulfilled' || (r.reason as ClearpegError).code === 'over-cap',
+        ),
+      );
+      const held = await h.ledger.balance('target', 'credit');
+      assert.equal(held.atMost, 33n * amount);
+      assert.ok(held.atMost <= cap);
+    });
+
     test('pipelined batches: an id repeated from the batch before returns its first outcome', async (h) => {
       const a = await h.account('a');
       const b = await h.account('b', { flags: accountFlag.debitsMustNotExceedCredits });
