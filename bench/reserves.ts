@@ -173,11 +173,11 @@ async function main(): Promise<void> {
       if (a.value.transfers !== lots)
         throw new Error(`accrued ${a.value.transfers} lots, not ${lots}`);
       const v = await timed(async () => {
-        const amortized = await readBook(db, day, 'amortized');
+        const amortized = await readBook(ctx, day, 'amortized');
         return evaluate(genius, amortized.portfolio);
       });
       if (v.value.holdings.length < lots) throw new Error('not every lot was valued');
-      const m = await timed(() => readBook(db, day, 'market', curve));
+      const m = await timed(() => readBook(ctx, day, 'market', curve));
       accrueMs.push(a.ms);
       valueMs.push(v.ms);
       dayMs.push(a.ms + v.ms);

@@ -1,46 +1,51 @@
+import type { Ledger } from '../ledger/ledger.ts';
 import type { AuditRecord } from '../policy/audit.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
+import { customerFiat } from '../workflow/accounts.ts';
 
 /** A customer as the API shows it: with posted fiat and wallets. */
 export interface CustomerRecord {
   readonly id: string;
   readonly name: string;
   readonly kyc: string;
-  /** Credits − debits posted on the customer's fiat account, micro-units. */
+  /** The posted balance of the customer's fiat account, micro-units (ledger/balances.ts). */
   readonly fiatBalance: bigint;
   readonly wallets: readonly { chainId: number; address: string }[];
 }
 
 /**
- * Customers by id, from `after` (exclusive), at most `limit`; or the one customer `id`. One
- * query: balances and wallets are joined in.
- * @example const [customer] = await customers(db, { id: 'CUST-0001', limit: 1 })
+ * Customers by id, from `after` (exclusive), at most `limit`; or the one customer `id`: one
+ * query with their wallets joined in, and one for their balances, from the ledger.
+ * @example const [customer] = await customers(ctx, { id: 'CUST-0001', limit: 1 })
  */
 export async function customers(
-  db: SqlExecutor,
+  { db, ledger }: { db: SqlExecutor; ledger: Ledger<SqlExecutor> },
   page: { limit: number; after?: string; id?: string },
 ): Promise<CustomerRecord[]> {
   const { rows } = await db.query<{
     id: string;
     name: string;
     kyc: string;
-    fiat: string;
     wallets: { chainId: number; address: string }[];
   }>(
-    `SELECT c.id, c.name, c.kyc, coalesce(a.credits_posted - a.debits_posted, 0)::text AS fiat,
+    `SELECT c.id, c.name, c.kyc,
        coalesce((SELECT json_agg(json_build_object('chainId', w.chain_id, 'address', w.address)
                  ORDER BY w.registered_at_us, w.chain_id, w.address)
                  FROM customer_wallets w WHERE w.customer_id = c.id), '[]'::json) AS wallets
-     FROM customers c LEFT JOIN ledger_accounts a ON a.id = c.fiat_account
+     FROM customers c
      WHERE ($1::text IS NULL OR c.id > $1) AND ($2::text IS NULL OR c.id = $2)
      ORDER BY c.id LIMIT $3`,
     [page.after ?? null, page.id ?? null, page.limit],
   );
+  const fiat = await ledger.balancesByCode({
+    codes: rows.map((row) => customerFiat(row.id).code),
+    side: 'credit',
+  });
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
     kyc: row.kyc,
-    fiatBalance: BigInt(row.fiat),
+    fiatBalance: fiat.get(customerFiat(row.id).code)?.posted ?? 0n,
     wallets: row.wallets,
   }));
 }

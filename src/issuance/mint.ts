@@ -29,6 +29,7 @@ import {
   tokenFromRow,
 } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
+import type { Command } from '../ledger/types.ts';
 import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
@@ -37,7 +38,8 @@ import type { Intent } from '../policy/intent.ts';
 import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
 import { requiredApprovals } from '../policy/quorum.ts';
 import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
-import { accountId, customerFiat, usd } from '../workflow/accounts.ts';
+import { eligibleReserveCodes } from '../treasury/valuation.ts';
+import { accountId, customerFiat, everySupply, usd } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
@@ -250,53 +252,67 @@ async function saveBuckets(
 }
 
 /**
- * Balances the gates read, from the ledger's stored accounts (posted, pending counted
- * against). Reserves are the eligible ones: the reserve accounts the configured ruleset last
- * judged eligible (`reserve_eligibility`, written by the treasury: ../treasury/valuation.ts),
- * and cash never judged (a bank never described counts as a US bank deposit).
+ * Balances the gates read, inside the request's atomic step (`tx`, under the journal-head
+ * lock): the customer's fiat as available (reservations count against it), the tokens out
+ * and being minted at the most, and the eligible reserves as available
+ * (`eligibleReserveCodes`, the treasury's record).
  */
 async function gateBalances(
-  db: SqlExecutor,
+  ctx: IssuanceContext,
+  tx: SqlExecutor,
   customerId: string,
 ): Promise<{ postedFiat: bigint; supply: bigint; reserves: bigint }> {
-  const { rows } = await db.query<{ fiat: string; supply: string; reserves: string }>(
-    `SELECT
-       coalesce(sum(CASE WHEN a.code = $1 THEN credits_posted - debits_posted - debits_pending END), 0)::text AS fiat,
-       coalesce(sum(CASE WHEN a.code LIKE 'supply:%' THEN credits_posted + credits_pending - debits_posted END), 0)::text AS supply,
-       coalesce(sum(CASE WHEN a.code LIKE 'reserves:%' AND coalesce(e.eligible, a.code LIKE 'reserves:cash:%')
-         THEN debits_posted - credits_posted - credits_pending END), 0)::text AS reserves
-     FROM ledger_accounts a LEFT JOIN reserve_eligibility e ON e.account_code = a.code
-     WHERE a.code = $1 OR a.code LIKE 'supply:%' OR a.code LIKE 'reserves:%'`,
-    [customerFiat(customerId).code],
+  const eligible = await eligibleReserveCodes(tx);
+  const [fiat, supply, reserves] = await ctx.ledger.balances(
+    [
+      { codes: [customerFiat(customerId).code], side: 'credit' },
+      everySupply,
+      { codes: eligible, side: 'debit' },
+    ],
+    tx,
   );
-  const row = rows[0]!;
+  return { postedFiat: fiat!.available, supply: supply!.atMost, reserves: reserves!.available };
+}
+
+/** The reservation of a mint: customers:<id>:fiat → supply:<chainId>, pending. */
+function reservation(
+  request: Pick<MintRequest, 'id' | 'ledgerPending' | 'amount'>,
+  accounts: { fiat: string; supply: string },
+): Command {
   return {
-    postedFiat: BigInt(row.fiat),
-    supply: BigInt(row.supply),
-    reserves: BigInt(row.reserves),
+    type: 'transfer',
+    id: request.ledgerPending,
+    asset: usd,
+    postings: [{ debit: accounts.fiat, credit: accounts.supply, amount: request.amount }],
+    // The ledger's longest reservation, as a backstop: the workflow resolves every request
+    // well before (unapproved ones lapse after the policy's expiry).
+    pendingTimeoutSeconds: limits.pendingTimeoutSecondsMax,
+    metadata: { 'mint.request': request.id },
   };
 }
 
-/** The pending ledger transfer of a mint: made once, whoever asks first. */
-async function reserveFiat(
+/** The ledger accounts of a mint (made on first use, outside any transaction). */
+async function mintAccounts(
   ctx: IssuanceContext,
-  request: MintRequest,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+  request: Pick<MintRequest, 'customerId' | 'chainId'>,
+): Promise<{ fiat: string; supply: string }> {
   const [fiat, supply] = await Promise.all([
     accountId(ctx.ledger, customerFiat(request.customerId)),
     accountId(ctx.ledger, supplyAccountSpec(request.chainId)),
   ]);
+  return { fiat, supply };
+}
+
+/**
+ * The pending ledger transfer of a mint, made again if it is missing (a request stored by an
+ * older version before its reservation): the same named id, so made once whoever asks.
+ */
+async function reserveFiat(
+  ctx: IssuanceContext,
+  request: MintRequest,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const [outcome] = await ctx.ledger.submit([
-    {
-      type: 'transfer',
-      id: request.ledgerPending,
-      asset: usd,
-      postings: [{ debit: fiat, credit: supply, amount: request.amount }],
-      // The ledger's longest reservation, as a backstop: the workflow resolves every request
-      // well before (unapproved ones lapse after the policy's expiry).
-      pendingTimeoutSeconds: limits.pendingTimeoutSecondsMax,
-      metadata: { 'mint.request': request.id },
-    },
+    reservation(request, await mintAccounts(ctx, request)),
   ]);
   return outcome?.status === 'committed'
     ? { ok: true }
@@ -373,11 +389,16 @@ export async function requestMint(
         rule: 'more than zero',
       });
     const { customer, to, token, policy } = await mintGates(ctx, input);
-    const request: MintRequest = await commit(async (tx) => {
+    const accounts = await mintAccounts(ctx, { customerId: customer.id, chainId: input.chainId });
+    // One atomic step (docs/architecture.md, "Gates"): the supply gate and the fiat it reads,
+    // the velocity buckets, the request, its reservation and its audit entry commit together
+    // under the journal-head lock, or none of them does; a crash leaves no request without
+    // its reservation, and no two requests can spend the same dollars or reserves.
+    return commit.ledger(async (tx, apply) => {
       const nowUs = ctx.clockUs();
       const [buckets, balances] = await Promise.all([
         lockedBuckets(tx, policy, nowUs),
-        gateBalances(tx, customer.id),
+        gateBalances(ctx, tx, customer.id),
       ]);
       const check = checkMintLimits({
         amount: input.amount,
@@ -392,6 +413,15 @@ export async function requestMint(
       if (check.violations.length > 0) throw new MintRefusedError(check.violations);
       const approvalsRequired = requiredApprovals(policy.mint.tiers, input.amount);
       const ledgerPending = namedUuid('clearpeg-mint/1', id);
+      const [reserved] = await apply([
+        reservation({ id, ledgerPending, amount: input.amount }, accounts),
+      ]);
+      if (reserved?.status !== 'committed')
+        throw new ClearpegError(
+          'mint-refused',
+          `mint refused: the ledger refused the reservation: ${reserved?.status === 'failed' ? reserved.error.message : 'no outcome'}`,
+          { field: 'amount', rule: 'a reservation the ledger accepts' },
+        );
       // Sent unawaited: they travel with the audit entry in one round trip (`writes`).
       const saved = saveBuckets(tx, { hourly: check.hourBucket, daily: check.dayBucket });
       const stored = tx.query(
@@ -438,15 +468,6 @@ export async function requestMint(
         writes: Promise.all([saved, stored]),
       };
     });
-    // After the commit: the ledger commits on its own. The writer makes sure of it again.
-    const reserved = await reserveFiat(ctx, request);
-    if (!reserved.ok) {
-      await failMint(ctx, request, `the ledger refused the reservation: ${reserved.reason}`);
-      throw new ClearpegError('mint-refused', `mint refused: ${reserved.reason}`, {
-        field: 'amount',
-      });
-    }
-    return request;
   });
 }
 

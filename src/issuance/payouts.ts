@@ -166,16 +166,6 @@ function invalid(field: string, rule: string): never {
   throw new ClearpegError('payout-invalid', `${field} must be ${rule}`, { field, rule });
 }
 
-/** The customer's fiat not yet spoken for (posted credits less posted and pending debits). */
-async function availableFiat(db: SqlExecutor, customerId: string): Promise<bigint> {
-  const { rows } = await db.query<{ available: string }>(
-    `SELECT coalesce(sum(credits_posted - debits_posted - debits_pending), 0)::text AS available
-     FROM ledger_accounts WHERE code = $1`,
-    [customerFiat(customerId).code],
-  );
-  return BigInt(rows[0]!.available);
-}
-
 /**
  * Instructs a payout (the maker's step); it waits for the checkers' approvals.
  * @example await createPayout(ctx, treasurer, { customerId: 'CUST-0001', amount, bank: 'bank-a', beneficiary: 'Acme Treasury LLC, IBAN …', redemptionId })
@@ -213,7 +203,8 @@ export async function createPayout(
     }
     const { policy } = await currentPolicy(ctx.db);
     const ledgerPending = namedUuid('clearpeg-payout/1', id);
-    const available = await availableFiat(ctx.db, customer.id);
+    const available = (await ctx.ledger.balance(customerFiat(customer.id).code, 'credit'))
+      .available;
     if (available < input.amount)
       throw new ClearpegError(
         'payout-exceeds-balance',

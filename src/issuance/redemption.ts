@@ -35,6 +35,7 @@ import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import {
   accountId,
   customerFiat,
+  everySupply,
   incomeFees,
   redemptionSuspense,
   usd,
@@ -387,15 +388,15 @@ export async function creditRedemptions(
 async function checkRedemptionSurge(ctx: IssuanceContext, policy: PolicyDocument): Promise<void> {
   const nowUs = ctx.clockUs();
   const since = nowUs - microsecondsPerDay;
-  const { rows } = await ctx.db.query<{ redeemed: string; supply: string; alerted: number }>(
+  const [supply] = await ctx.ledger.balances([everySupply]);
+  const { rows } = await ctx.db.query<{ redeemed: string; alerted: number }>(
     `SELECT
        (SELECT coalesce(sum(amount), 0)::text FROM redemptions WHERE created_at_us > $1) AS redeemed,
-       (SELECT coalesce(sum(credits_posted - debits_posted), 0)::text FROM ledger_accounts WHERE code LIKE 'supply:%') AS supply,
        (SELECT count(*)::int FROM alerts WHERE kind = 'redemptions-surge' AND raised_at_us > $1) AS alerted`,
     [since],
   );
   const redeemed = BigInt(rows[0]!.redeemed);
-  const before = BigInt(rows[0]!.supply) + redeemed;
+  const before = supply!.posted + redeemed;
   if (rows[0]!.alerted > 0 || before <= 0n) return;
   if (redeemed * 10_000n > before * BigInt(policy.redemption.alertShareBps))
     await raiseAlert(

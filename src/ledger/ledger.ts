@@ -111,6 +111,14 @@ export class Ledger<Tx = unknown> {
   }
 
   /**
+   * The balance of each account `selection` covers, by code.
+   * @example (await ledger.balancesByCode({ prefix: 'reserves:', side: 'debit' })).get('reserves:cash:bank-a')
+   */
+  balancesByCode(selection: Selection, tx?: Tx): Promise<Map<string, Balance>> {
+    return this.store.balancesByCode(selection, tx);
+  }
+
+  /**
    * The balance of the account `code`, on `side` (zero when there is no such account).
    * @example (await ledger.balance('customers:CUST-0001:fiat', 'credit')).available
    */

@@ -52,6 +52,8 @@ export interface LedgerStore<Tx = unknown> {
    * through `tx` when given (inside an atomic step), else as committed now.
    */
   balances(selections: readonly Selection[], tx?: Tx): Promise<Balance[]>;
+  /** The balance of each account a selection covers, by code. */
+  balancesByCode(selection: Selection, tx?: Tx): Promise<Map<string, Balance>>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;

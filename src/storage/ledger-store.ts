@@ -552,47 +552,27 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
   async balances(selections: readonly Selection[], tx?: SqlExecutor): Promise<Balance[]> {
     if (selections.length === 0) return [];
     const params: SqlParam[] = [];
-    const parts = selections.map((selection, index) => {
-      const where: string[] = [];
-      if (selection.codes !== undefined && selection.codes.length > 0) {
-        params.push([...selection.codes]);
-        where.push(`code = ANY($${params.length}::text[])`);
-      }
-      if (selection.prefix !== undefined || selection.suffix !== undefined)
-        where.push(`code LIKE '${likePattern(selection.prefix ?? '', selection.suffix ?? '')}'`);
-      const side = selection.side === 'debit' ? '<>' : '=';
-      return `SELECT ${index} AS i, count(*) FILTER (WHERE (flags & ${accountFlag.creditsMustNotExceedDebits}) ${side} 0)::int AS on_side,
-        count(*)::int AS n, coalesce(sum(debits_pending), 0)::text AS dpe, coalesce(sum(debits_posted), 0)::text AS dpo,
-        coalesce(sum(credits_pending), 0)::text AS cpe, coalesce(sum(credits_posted), 0)::text AS cpo
-        FROM ledger_accounts WHERE ${where.length === 0 ? 'false' : where.join(' OR ')}`;
-    });
-    const { rows } = await (tx ?? this.db).query<{
-      i: number;
-      on_side: number;
-      n: number;
-      dpe: string;
-      dpo: string;
-      cpe: string;
-      cpo: string;
-    }>(parts.join('\nUNION ALL\n'), params);
+    const parts = selections.map(
+      (selection, index) =>
+        `SELECT ${index} AS i, ${sumColumns(selection)} FROM ledger_accounts WHERE ${selectionWhere(selection, params)}`,
+    );
+    const { rows } = await (tx ?? this.db).query<SumRow & { i: number }>(
+      parts.join('\nUNION ALL\n'),
+      params,
+    );
     const out: Balance[] = new Array(selections.length);
-    for (const row of rows) {
-      const selection = selections[Number(row.i)]!;
-      assert(
-        Number(row.on_side) === Number(row.n),
-        `every account of a balance selection is on its side (${JSON.stringify(selection)})`,
-      );
-      out[Number(row.i)] = balanceOf(
-        {
-          debitsPending: BigInt(row.dpe),
-          debitsPosted: BigInt(row.dpo),
-          creditsPending: BigInt(row.cpe),
-          creditsPosted: BigInt(row.cpo),
-        },
-        selection.side,
-      );
-    }
+    for (const row of rows) out[Number(row.i)] = sumsBalance(row, selections[Number(row.i)]!);
     return out;
+  }
+
+  /** See `LedgerStore.balancesByCode`. */
+  async balancesByCode(selection: Selection, tx?: SqlExecutor): Promise<Map<string, Balance>> {
+    const params: SqlParam[] = [];
+    const { rows } = await (tx ?? this.db).query<SumRow & { code: string }>(
+      `SELECT code, ${sumColumns(selection)} FROM ledger_accounts WHERE ${selectionWhere(selection, params)} GROUP BY code`,
+      params,
+    );
+    return new Map(rows.map((row) => [row.code, sumsBalance(row, selection)]));
   }
 
   /** See `LedgerStore.head`. */
@@ -706,6 +686,45 @@ async function readHead(tx: SqlExecutor, lock: '' | 'FOR UPDATE'): Promise<Journ
     hash: new Uint8Array(row.hash),
     timestampUs: BigInt(row.timestamp_us),
   };
+}
+
+type SumRow = { on_side: number; n: number; dpe: string; dpo: string; cpe: string; cpo: string };
+
+/** The four sums of a selection's accounts, and how many of them are on its side. */
+function sumColumns(selection: Selection): string {
+  const side = selection.side === 'debit' ? '<>' : '=';
+  return `count(*) FILTER (WHERE (flags & ${accountFlag.creditsMustNotExceedDebits}) ${side} 0)::int AS on_side,
+    count(*)::int AS n, coalesce(sum(debits_pending), 0)::text AS dpe, coalesce(sum(debits_posted), 0)::text AS dpo,
+    coalesce(sum(credits_pending), 0)::text AS cpe, coalesce(sum(credits_posted), 0)::text AS cpo`;
+}
+
+/** The WHERE of a selection; its code list goes into `params`. */
+function selectionWhere(selection: Selection, params: SqlParam[]): string {
+  const where: string[] = [];
+  if (selection.codes !== undefined && selection.codes.length > 0) {
+    params.push([...selection.codes]);
+    where.push(`code = ANY($${params.length}::text[])`);
+  }
+  if (selection.prefix !== undefined || selection.suffix !== undefined)
+    where.push(`code LIKE '${likePattern(selection.prefix ?? '', selection.suffix ?? '')}'`);
+  return where.length === 0 ? 'false' : where.join(' OR ');
+}
+
+/** A selection's balance from its sums; a selection mixing sides is a bug of its caller. */
+function sumsBalance(row: SumRow, selection: Selection): Balance {
+  assert(
+    Number(row.on_side) === Number(row.n),
+    `every account of a balance selection is on its side (${JSON.stringify(selection)})`,
+  );
+  return balanceOf(
+    {
+      debitsPending: BigInt(row.dpe),
+      debitsPosted: BigInt(row.dpo),
+      creditsPending: BigInt(row.cpe),
+      creditsPosted: BigInt(row.cpo),
+    },
+    selection.side,
+  );
 }
 
 /**

@@ -53,6 +53,7 @@ import {
   selectPositions,
   statementEvidence,
 } from './positions.ts';
+import type { BookReader } from './valuation.ts';
 
 /** A reference: the operator's ticket for an operation, the key that makes it happen once. */
 const referencePattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -187,18 +188,9 @@ function closing(
   };
 }
 
-/** Cash available at `bank` (posted debits − posted and pending credits). */
-export async function cashAvailable(db: SqlExecutor, bank: string): Promise<bigint> {
-  const { rows } = await db.query<{ available: string }>(
-    `SELECT coalesce(sum(debits_posted - credits_posted - credits_pending), 0)::text AS available
-     FROM ledger_accounts WHERE code = $1`,
-    [reservesCash(bank).code],
-  );
-  return BigInt(rows[0]!.available);
-}
-
-async function requireCash(db: SqlExecutor, bank: string, amount: bigint): Promise<void> {
-  const available = await cashAvailable(db, bank);
+/** Refuses unless `bank` holds `amount` available (pending payments out counted as gone). */
+async function requireCash(reader: BookReader, bank: string, amount: bigint): Promise<void> {
+  const { available } = await reader.ledger.balance(reservesCash(bank).code, 'debit', reader.db);
   if (available < amount)
     throw new ClearpegError(
       'reserves-cash-short',
@@ -331,7 +323,7 @@ export async function buyBill(
     const before = await findPosition(ctx.db, id); // the same reference again
     if (before !== undefined)
       return commit(async () => ({ result: before, detail: { duplicate: true } }));
-    await requireCash(ctx.db, bank, terms.cost);
+    await requireCash(ctx, bank, terms.cost);
     await post(
       ctx,
       `buy:${id}`,
@@ -570,7 +562,7 @@ export async function openRepo(
     const before = await findPosition(ctx.db, id); // the same reference again
     if (before !== undefined)
       return commit(async () => ({ result: before, detail: { duplicate: true } }));
-    await requireCash(ctx.db, bank, principal);
+    await requireCash(ctx, bank, principal);
     await post(
       ctx,
       `open:${id}`,
@@ -695,7 +687,7 @@ export async function fundOrder(
       const held = await custody(ctx.db, input);
       const id = `mmf:${fund}`;
       const account = reservesMmf(fund);
-      if (input.side === 'subscribe') await requireCash(ctx.db, bank, amount);
+      if (input.side === 'subscribe') await requireCash(ctx, bank, amount);
       const legs: Leg[] =
         input.side === 'subscribe'
           ? [{ debit: account, credit: reservesCash(bank), amount }]
@@ -785,7 +777,7 @@ export async function invest(
           rule: 'at most the excess of eligible reserves over liabilities plus the buffer',
         },
       );
-    await requireCash(ctx.db, bank, amount);
+    await requireCash(ctx, bank, amount);
     const id = `investment:${name}`;
     await post(
       ctx,

@@ -106,7 +106,7 @@ export async function compositionReport(
   const month = options.month ?? null;
   const asOf = month === null ? isoDate(options.asOf, 'asOf') : monthEnd(month);
   const basis = options.basis ?? 'amortized';
-  const book = await readBook(ctx.db, asOf, basis, options.curve);
+  const book = await readBook(ctx, asOf, basis, options.curve);
   const judged: EligibilityReport = evaluate(ruleset, book.portfolio, options.context);
   const byClass = new Map<
     AssetClass,

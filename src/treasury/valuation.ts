@@ -12,6 +12,7 @@
  * principal; pending credits, such as a payout not yet sent, are taken off cash).
  */
 import { clampDate, daysBetween, isoDate } from '../calendar.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import type { Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
@@ -26,6 +27,10 @@ import type { RateCurve } from '../reserves/rates.ts';
 import { rateOn } from '../reserves/rates.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
+  everyInvestment,
+  everyReserve,
+  everySupply,
+  everythingOwed,
   investment,
   reservesCash,
   reservesMmf,
@@ -51,44 +56,44 @@ export interface Balances {
   readonly supplyByChain: Map<string, bigint>;
 }
 
+/** Where the book is read from: the ledger, and the executor its reads go through (a transaction inside an atomic step). */
+export interface BookReader {
+  readonly db: SqlExecutor;
+  readonly ledger: Ledger<SqlExecutor>;
+}
+
 /**
- * The balances of every reserve, investment and supply account, in one query.
- * @example const { assets } = await bookBalances(db)
+ * The balances of every reserve, investment and supply account: assets as available
+ * (pending credits counted against), tokens as posted.
+ * @example const { assets } = await bookBalances(ctx)
  */
-export async function bookBalances(db: SqlExecutor): Promise<Balances> {
-  const { rows } = await db.query<{ code: string; asset_balance: string; supply: string }>(
-    `SELECT code, (debits_posted - credits_posted - credits_pending)::text AS asset_balance,
-       (credits_posted - debits_posted)::text AS supply
-     FROM ledger_accounts WHERE code LIKE 'reserves:%' OR code LIKE 'investments:%' OR code LIKE 'supply:%'`,
-  );
+export async function bookBalances(reader: BookReader): Promise<Balances> {
+  const [reserves, investments, supply] = await Promise.all([
+    reader.ledger.balancesByCode(everyReserve, reader.db),
+    reader.ledger.balancesByCode(everyInvestment, reader.db),
+    reader.ledger.balancesByCode(everySupply, reader.db),
+  ]);
   const assets = new Map<string, bigint>();
+  for (const [code, balance] of [...reserves, ...investments]) assets.set(code, balance.available);
   const supplyByChain = new Map<string, bigint>();
   let liabilities = 0n;
-  for (const row of rows) {
-    if (row.code.startsWith('supply:')) {
-      supplyByChain.set(row.code.slice('supply:'.length), BigInt(row.supply));
-      liabilities += BigInt(row.supply);
-    } else assets.set(row.code, BigInt(row.asset_balance));
+  for (const [code, balance] of supply) {
+    supplyByChain.set(code.slice('supply:'.length), balance.posted);
+    liabilities += balance.posted;
   }
   return { assets, liabilities, supplyByChain };
 }
 
 /**
- * Everything owed to customers, at the most: tokens outstanding and being minted (pending
- * credits to `supply:<chain>`), customers' dollars not yet minted or paid out, and money in
- * suspense; Σ of credits posted and pending − debits posted. What an investment must leave
- * covered: the reserves hold customers' deposits before they become tokens. Read after the
- * book it is checked against, a deposit in between counts here and not in the book: the
- * check errs on the safe side.
- * @example const owed = await owedToCustomers(db)
+ * Everything owed to customers, at the most (`everythingOwed`, each at `atMost`): tokens
+ * outstanding and being minted, customers' dollars not yet minted or paid out, and money in
+ * suspense. What an investment must leave covered: the reserves hold customers' deposits
+ * before they become tokens.
+ * @example const owed = await owedToCustomers(ctx)
  */
-export async function owedToCustomers(db: SqlExecutor): Promise<bigint> {
-  const { rows } = await db.query<{ owed: string }>(
-    `SELECT coalesce(sum(credits_posted + credits_pending - debits_posted), 0)::text AS owed
-     FROM ledger_accounts
-     WHERE code LIKE 'supply:%' OR code LIKE 'customers:%:fiat' OR code LIKE 'suspense:%'`,
-  );
-  return BigInt(rows[0]!.owed);
+export async function owedToCustomers(reader: BookReader): Promise<bigint> {
+  const owed = await reader.ledger.balances(everythingOwed, reader.db);
+  return owed.reduce((sum, balance) => sum + balance.atMost, 0n);
 }
 
 /** What the book holds on a day: its portfolio, and the stored positions behind it. */
@@ -128,10 +133,10 @@ function defaultCash(bank: string): CashPosition {
 
 /**
  * The book on `asOf`: open positions valued on `basis` (the `market` basis needs `curve`).
- * @example const { portfolio } = await readBook(ctx.db, '2024-12-31', 'amortized')
+ * @example const { portfolio } = await readBook(ctx, '2024-12-31', 'amortized')
  */
 export async function readBook(
-  db: SqlExecutor,
+  reader: BookReader,
   asOf: string,
   basis: Basis = 'book',
   curve?: RateCurve,
@@ -140,8 +145,8 @@ export async function readBook(
   if (basis === 'market' && curve === undefined)
     throw new Error('assertion failed: market values need a rate curve');
   const [positions, held] = await Promise.all([
-    selectPositions(db, `p.status = 'open'`),
-    bookBalances(db),
+    selectPositions(reader.db, `p.status = 'open'`),
+    bookBalances(reader),
   ]);
   const holdings: Holding[] = [];
   const described = new Map<string, StoredPosition>();
@@ -209,6 +214,21 @@ export async function readBook(
 }
 
 /**
+ * The reserve accounts that count toward the mint's supply gate: those the configured
+ * ruleset last judged eligible (`judgeReserves` records them), and cash never judged (a bank
+ * never described is a deposit at a US insured bank). The owner of `reserve_eligibility`
+ * answers for it, so no other module reads that table.
+ * @example const codes = await eligibleReserveCodes(tx)
+ */
+export async function eligibleReserveCodes(db: SqlExecutor): Promise<string[]> {
+  const { rows } = await db.query<{ code: string }>(
+    `SELECT a.code FROM ledger_accounts a LEFT JOIN reserve_eligibility e ON e.account_code = a.code
+     WHERE a.code LIKE 'reserves:%' AND coalesce(e.eligible, a.code LIKE 'reserves:cash:%')`,
+  );
+  return rows.map((row) => row.code);
+}
+
+/**
  * Judges the book by `ruleset` and records each reserve account's eligibility
  * (`reserve_eligibility`), which the mint path's supply gate sums. Returns the report, whose
  * rules read `context` (MiCA's significance and the redemption fee); what is recorded does not
@@ -221,7 +241,7 @@ export async function judgeReserves(
   asOf: string,
   context: EvaluationContext = {},
 ): Promise<{ book: Book; report: EligibilityReport }> {
-  const book = await readBook(ctx.db, asOf, 'book');
+  const book = await readBook(ctx, asOf, 'book');
   const report = evaluate(ruleset, book.portfolio, context);
   // An account is eligible only if every open position in it is.
   const byAccount = new Map<string, { eligible: boolean; reason: string }>();

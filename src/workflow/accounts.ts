@@ -19,6 +19,7 @@
  * | `reserves:mmf:<fund>`            | money-market fund shares ($1 each)           | credits must not exceed debits |
  * | `investments:<name>`             | what is not a reserve (bought out of excess) | credits must not exceed debits |
  */
+import type { Selection } from '../ledger/balances.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { accountFlag, type Uuid } from '../ledger/types.ts';
 
@@ -86,3 +87,23 @@ export const incomeTrading: AccountSpec = { code: 'income:trading', asset: usd, 
 
 /** A name in account codes (a bank, a fund, a counterparty, an investment): as a bank's. */
 export const namePattern = bankPattern;
+
+/** Tokens out on every chain (`supply:<chainId>`). */
+export const everySupply: Selection = { prefix: 'supply:', side: 'credit' };
+/** Every customer's dollars (`customers:<id>:fiat`). */
+export const everyCustomerFiat: Selection = {
+  prefix: 'customers:',
+  suffix: ':fiat',
+  side: 'credit',
+};
+/** Money in suspense, for nobody known yet or held for compliance. */
+export const everySuspense: Selection = { prefix: 'suspense:', side: 'credit' };
+/** Every reserve asset: cash, bills, repo, fund shares. */
+export const everyReserve: Selection = { prefix: 'reserves:', side: 'debit' };
+/** Every outside investment. */
+export const everyInvestment: Selection = { prefix: 'investments:', side: 'debit' };
+/**
+ * Everything owed to customers: tokens out, dollars deposited and not yet minted or paid out,
+ * and suspense. The reserves hold all of it.
+ */
+export const everythingOwed: readonly Selection[] = [everySupply, everyCustomerFiat, everySuspense];

@@ -8,6 +8,7 @@
 import { ClearpegError } from '../errors.ts';
 import type { SanctionsList } from '../issuance/sanctions.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import type { Command, Outcome } from '../ledger/types.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import { type AuditDetail, appendAudit, auditWrite, lockAuditHead } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
@@ -15,30 +16,42 @@ import { type Actor, actorName } from './actors.ts';
 
 export interface IssuanceContext {
   readonly db: SqlDatabase;
-  readonly ledger: Ledger;
+  readonly ledger: Ledger<SqlExecutor>;
   readonly sanctions: SanctionsList;
   /** Microseconds since the epoch. */
   readonly clockUs: () => bigint;
 }
+
+/** What a change returns: its result, its audit detail, and its last statements unawaited. */
+export type Change<R> = { result: R; detail: AuditDetail; writes?: Promise<unknown> };
+
+/** Ledger commands applied inside an atomic step; their outcomes, in order. */
+export type Apply = (commands: readonly Command[]) => Promise<Outcome[]>;
 
 /**
  * Commits a change with its audit entry: `change` runs in one database transaction. It may
  * return its last statements unawaited as `writes` (statements only: their answers are not
  * looked at): the audit entry and COMMIT are sent right behind them, in the same round trip
  * to the store, and a failure of any of them rolls the change back with its error.
+ *
+ * `commit.ledger` is the same with the ledger in it (`Ledger.atomically`): the transaction
+ * holds the journal-head lock from its start, so what the change reads of balances stays
+ * true until it commits, and the ledger commands it applies commit with its rows and its
+ * audit entry, or none of them do. Locks are taken in one order, the journal head then the
+ * audit head, and no other path takes both, so the two kinds never deadlock.
  */
-export type Commit = <R>(
-  change: (
-    tx: SqlExecutor,
-  ) => Promise<{ result: R; detail: AuditDetail; writes?: Promise<unknown> }>,
-) => Promise<R>;
+export interface Commit {
+  <R>(change: (tx: SqlExecutor) => Promise<Change<R>>): Promise<R>;
+  ledger<R>(change: (tx: SqlExecutor, apply: Apply) => Promise<Change<R>>): Promise<R>;
+}
 
 /**
  * Runs a workflow step that is audited as `action` on `named` (its first 200 characters:
  * the subject). `body` checks and prepares (reads, ledger commands: the ledger commits on
- * its own, so its commands are made idempotent by id), then calls `commit` once with the database change, which commits with
- * an audit entry (outcome ok, the detail it returns). A `ClearpegError` anywhere is
- * recorded as a refusal (its code and message) and rethrown.
+ * its own, so its commands are made idempotent by id), then calls `commit` (or
+ * `commit.ledger`) once with the database change, which commits with an audit entry
+ * (outcome ok, the detail it returns). A `ClearpegError` anywhere is recorded as a refusal
+ * (its code and message) and rethrown.
  * @example await audited(ctx, actor, 'customer.create', id, (commit) => commit(async (tx) => ({ result: id, detail: {} })))
  */
 export async function audited<T>(
@@ -51,31 +64,38 @@ export async function audited<T>(
   // As given by the caller's input (a string by its type, not always in fact), cut to what
   // the log holds.
   const subject = String(named).slice(0, 200);
-  const commit: Commit = (change) =>
-    ctx.db.transaction(async (tx) => {
-      // The audit head is locked first, with the change's first statements (one round trip
-      // fewer; every audited transaction takes this lock first, so none waits on another's).
-      const head = lockAuditHead(tx);
-      head.catch(() => {}); // awaited below; a failed change must not leave it unhandled
-      const { result, detail, writes } = await change(tx);
-      // An invalid entry throws here, before anything more is sent.
-      const entry = auditWrite(
-        { actor: actorName(actor), action, subject, outcome: 'ok', detail },
-        ctx.clockUs(),
-        await head,
-      );
-      // Left unanswered with `writes`: the transaction sends COMMIT right behind them and
-      // resolves once all are answered (SqlDatabase.transaction); their failures are its own.
-      void tx.query(entry.sql, entry.params);
-      writes?.catch(() => {});
-      return result;
-    });
+  const entry = { actor: actorName(actor), action, subject, outcome: 'ok' } as const;
+  const commit = (<R>(change: (tx: SqlExecutor) => Promise<Change<R>>) =>
+    ctx.db.transaction((tx) => withAuditEntry(ctx, tx, entry, () => change(tx)))) as Commit;
+  commit.ledger = (change) =>
+    ctx.ledger.atomically((tx, apply) => withAuditEntry(ctx, tx, entry, () => change(tx, apply)));
   try {
     return await body(commit);
   } catch (error) {
     if (error instanceof ClearpegError) await recordRefusal(ctx, actor, action, subject, error);
     throw error;
   }
+}
+
+/** Runs a change in `tx` and sends its audit entry behind its last writes. */
+async function withAuditEntry<R>(
+  ctx: IssuanceContext,
+  tx: SqlExecutor,
+  entry: { actor: string; action: string; subject: string; outcome: 'ok' },
+  change: () => Promise<Change<R>>,
+): Promise<R> {
+  // The audit head is locked first, with the change's first statements (one round trip
+  // fewer; every audited transaction takes this lock first, so none waits on another's).
+  const head = lockAuditHead(tx);
+  head.catch(() => {}); // awaited below; a failed change must not leave it unhandled
+  const { result, detail, writes } = await change();
+  // An invalid entry throws here, before anything more is sent.
+  const write = auditWrite({ ...entry, detail }, ctx.clockUs(), await head);
+  // Left unanswered with `writes`: the transaction sends COMMIT right behind them and
+  // resolves once all are answered (SqlDatabase.transaction); their failures are its own.
+  void tx.query(write.sql, write.params);
+  writes?.catch(() => {});
+  return result;
 }
 
 /**

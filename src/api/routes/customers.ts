@@ -3,6 +3,7 @@
  */
 import { createCustomer, getCustomer, registerWallet, setKyc } from '../../issuance/customers.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
+import type { IssuanceContext } from '../../workflow/context.ts';
 import { customers } from '../queries.ts';
 import { pageBody, type Route, route } from '../route.ts';
 import {
@@ -20,9 +21,9 @@ import { customerView } from '../views.ts';
 import type { RouteDeps } from './deps.ts';
 
 /** The customer `id` as the API shows it, or `customer-not-found`. */
-async function customerById(db: SqlExecutor, id: string) {
-  const [found] = await customers(db, { id, limit: 1 });
-  if (found === undefined) await getCustomer(db, id); // throws customer-not-found
+async function customerById(ctx: IssuanceContext, id: string) {
+  const [found] = await customers(ctx, { id, limit: 1 });
+  if (found === undefined) await getCustomer(ctx.db, id); // throws customer-not-found
   return customerView(found!);
 }
 
@@ -41,7 +42,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       problems: ['forbidden', 'customer-id-invalid', 'customer-name-invalid', 'customer-exists'],
       handle: async ({ actor, body }) => {
         const created = await createCustomer(ctx, actor, body);
-        return { status: 201, body: await customerById(ctx.db, created.id) };
+        return { status: 201, body: await customerById(ctx, created.id) };
       },
     }),
     route({
@@ -56,7 +57,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       problems: [],
       handle: async ({ query }) => {
         const limit = pageLimit(query.limit);
-        const page = await customers(ctx.db, { ...query, limit });
+        const page = await customers(ctx, { ...query, limit });
         return pageBody('customers', page, limit, customerView, (item) => item.id);
       },
     }),
@@ -70,7 +71,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       params: customerParam,
       responses: { 200: customer },
       problems: ['customer-not-found'],
-      handle: async ({ params }) => ({ status: 200, body: await customerById(ctx.db, params.id) }),
+      handle: async ({ params }) => ({ status: 200, body: await customerById(ctx, params.id) }),
     }),
     route({
       method: 'post',
@@ -85,7 +86,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       problems: ['forbidden', 'customer-not-found', 'kyc-invalid'],
       handle: async ({ actor, params, body }) => {
         await setKyc(ctx, actor, params.id, body.kyc);
-        return { status: 200, body: await customerById(ctx.db, params.id) };
+        return { status: 200, body: await customerById(ctx, params.id) };
       },
     }),
     route({

@@ -44,6 +44,7 @@ import {
 import { compositionReport, reportHtml } from '../../treasury/report.ts';
 import {
   type Basis,
+  type BookReader,
   bookBalances,
   bookValueOf,
   judgeReserves,
@@ -138,10 +139,10 @@ const readProblems = [
 
 /** What the ledger carries for each position while it is open; null once closed. */
 async function bookValues(
-  db: SqlExecutor,
+  reader: BookReader,
   positions: readonly StoredPosition[],
 ): Promise<(bigint | null)[]> {
-  const { assets } = await bookBalances(db);
+  const { assets } = await bookBalances(reader);
   return positions.map((stored) => (stored.status === 'open' ? bookValueOf(stored, assets) : null));
 }
 
@@ -153,7 +154,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
   const today = () => newYorkDate(Number(ctx.clockUs() / 1000n));
 
   const viewOf = async (stored: StoredPosition) =>
-    positionView(stored, (await bookValues(ctx.db, [stored]))[0]!);
+    positionView(stored, (await bookValues(ctx, [stored]))[0]!);
 
   /**
    * Judges the book after `what` changed it, so that the mint gate sees it. The change is
@@ -226,8 +227,8 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
    * the dollars deposited and not yet minted, which the reserves hold too.
    */
   const excess: ExcessCheck = async () => {
-    const { portfolio } = await readBook(ctx.db, today(), 'book');
-    const liabilities = await owedToCustomers(ctx.db); // after the book (owedToCustomers)
+    const { portfolio } = await readBook(ctx, today(), 'book');
+    const liabilities = await owedToCustomers(ctx); // after the book (owedToCustomers)
     const { totals } = evaluate(reserves.ruleset, portfolio, await contextFor(reserves.ruleset));
     return { eligible: totals.eligibleReserves, liabilities };
   };
@@ -502,7 +503,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
              ORDER BY q.id LIMIT $${params.push(limit)})`,
           params,
         );
-        const values = await bookValues(ctx.db, page);
+        const values = await bookValues(ctx, page);
         const views = page.map((stored, i) => positionView(stored, values[i]!));
         return pageBody(
           'positions',
@@ -540,7 +541,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       problems: readProblems,
       handle: async ({ query }) => {
         const basis = query.basis ?? 'book';
-        const book = await readBook(ctx.db, query.asOf ?? today(), basis, reserves.curve);
+        const book = await readBook(ctx, query.asOf ?? today(), basis, reserves.curve);
         return { status: 200, body: bookValueView(book, basis) };
       },
     }),
@@ -559,7 +560,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
         const ruleset =
           query.ruleset === undefined ? reserves.ruleset : shippedRuleset(query.ruleset);
         const book = await readBook(
-          ctx.db,
+          ctx,
           query.asOf ?? today(),
           query.basis ?? 'book',
           reserves.curve,
