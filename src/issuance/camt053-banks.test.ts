@@ -241,6 +241,18 @@ describe('lineReference: the order of the sources', () => {
     assert.equal(proprietary('5%', '%2F'), 'Prtry:5%25/%252F');
   });
 
+  it('the vectors of docs/formats.md', () => {
+    const long = { type: 'T'.repeat(35), reference: 'R'.repeat(35) };
+    assert.equal(
+      lineReference({ proprietary: [{ type: 'LSN', reference: '2026/417' }] }, place),
+      'Prtry:LSN/2026%2F417',
+    );
+    assert.equal(
+      lineReference({ proprietary: [long, long] }, place),
+      'Prtry#580209d5b1db6d46a003833ef4e1632d5451c24bb5150345699503d8e4c7c1b4',
+    );
+  });
+
   it('keeps the form of AcctSvcrRef keys stored before (unprefixed)', () => {
     const refs = { proprietary: [] };
     assert.equal(

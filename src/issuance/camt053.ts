@@ -20,9 +20,15 @@
  * - `TxDtls/RltdPties/Dbtr`: a party with `Nm` directly (PartyIdentification32 to 43) in .02
  *   to .06; from .07 on a choice `Dbtr/Pty/Nm` or `Dbtr/Agt` (Party35Choice, Party40Choice in
  *   .08, Party50Choice in .12).
+ * - `TxDtls/Refs/Prtry`: at most one in .02 (TransactionReferences2), any number later;
+ *   `Refs/UETR` is in .08's TransactionReferences6 on, absent from .02.
  * - Unchanged on every path read here: `Acct/Id/IBAN|Othr/Id`, `Acct/Ccy`,
- *   `Bal/Tp/CdOrPrtry/Cd`, `BookgDt|ValDt/Dt|DtTm`, `AcctSvcrRef`, `Refs/EndToEndId`,
+ *   `Bal/Tp/CdOrPrtry/Cd`, `BookgDt|ValDt/Dt|DtTm`, `AcctSvcrRef`, `Stmt/ElctrncSeqNb`,
+ *   `Stmt/LglSeqNb`, `Refs/MsgId|InstrId|EndToEndId|TxId|ClrSysRef`,
  *   `RmtInf/Ustrd`, `RmtInf/Strd/CdtrRefInf/Ref`, `BkTxCd/Domn/Cd/Fmly/Cd/SubFmlyCd`.
+ *
+ * Each line's key (`reference`) is chosen in camt053-reference.ts: the bank's references in a
+ * fixed order, else the statement's identity and the line's place; no line lacks one.
  * Sources: https://github.com/peterve123/myfiles/blob/master/camt.053.001.08.xsd,
  * https://github.com/tools20022/tools20022-api-full (repository/msg/ReportEntry9.java,
  * EntryTransaction3.java, TransactionParties4.java),
