@@ -87,7 +87,7 @@ export const camt053Limits = {
   elementsPerStatementMax: 1024,
   /** Elements kept in one entry outside its transactions: ~20, and each NtryDtls. */
   elementsPerEntryMax: 256,
-  /** Elements kept in one transaction (TxDtls): ~25 paths are read; repeats beyond are refused. */
+  /** Elements kept in one transaction (TxDtls): ~35 paths are read; repeats beyond are refused. */
   elementsPerTransactionMax: 64,
   /** Digits before the point of an amount: the schema's totalDigits is 18. */
   amountWholeDigitsMax: 18,
