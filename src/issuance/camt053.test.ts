@@ -422,6 +422,28 @@ ${body.replace('<Id>S1</Id>', '<Id>&xxe;</Id>')}`;
     refused(statement(entry() + entry()), 'statement-invalid', 'Stmt[0].Ntry[1]');
   });
 
+  it('takes a credit and its reversal sharing a payment reference, not two credits', () => {
+    const details = '<TxDtls><Refs><InstrId>091000019876543</InstrId></Refs></TxDtls>';
+    const credit = entry({ reference: '', details });
+    const reversal = entry({ reference: '', direction: 'DBIT', details }).replace(
+      '<Sts>',
+      '<RvslInd>true</RvslInd><Sts>',
+    );
+    const [stmt] = parseCamt053(statement(credit + reversal));
+    assert.deepEqual(
+      stmt?.entries.map((line) => [line.reference, line.direction, line.reversal]),
+      [
+        ['InstrId:091000019876543', 'credit', false],
+        ['InstrId:091000019876543', 'debit', true],
+      ],
+    );
+    refused(
+      statement(credit + credit),
+      'statement-invalid',
+      'Stmt[0].Ntry[1].NtryDtls[0].TxDtls[0]',
+    );
+  });
+
   it('refuses a batch whose transactions lack amounts or do not add up', () => {
     const tx = (amount: string) =>
       `<TxDtls><Refs><EndToEndId>E${amount}</EndToEndId></Refs>${amount === '' ? '' : `<Amt Ccy="USD">${amount}</Amt>`}</TxDtls>`;

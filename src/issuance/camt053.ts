@@ -40,7 +40,8 @@
  * - the lines of a batch entry add up to the entry's amount, signed by direction;
  * - the opening booked balance (OPBD) plus the booked lines is the closing one (CLBD), when
  *   both are given and the statement is not split over several pages;
- * - a reference is used by one line only in a document;
+ * - a reference is used by one credit line and one debit line at most in a document (a credit
+ *   and its reversal, a debit, may carry the same payment references);
  * - every amount is in the account's currency, and that currency is USD (for now).
  *
  * Security: the document is input from outside.
@@ -113,7 +114,8 @@ export interface Camt053Entry {
    * The line's idempotency key, from the bank's references in a fixed order (AcctSvcrRef,
    * Refs/Prtry, UETR, TxId, ClrSysRef, InstrId, EndToEndId, MsgId), else from the line's
    * place in its statement: see `lineReference` (camt053-reference.ts) for the order, its
-   * reasons and the forms. Unique within a document (checked). A pending line and the same
+   * reasons and the forms. Unique among a document's lines of one direction (checked): a credit
+   * and its reversal may share it, two credits may not. A pending line and the same
    * line booked later may share it.
    */
   readonly reference: string;
@@ -1011,14 +1013,15 @@ class Reader {
   }
 
   private remember(line: Camt053Entry): void {
-    const earlier = this.references.get(line.reference);
+    const key = `${line.direction} ${line.reference}`;
+    const earlier = this.references.get(key);
     if (earlier !== undefined)
       invalid(
         line.path,
-        `its reference must be unique in the document, but ${earlier} has it too`,
+        `its reference must be unique among the document's ${line.direction}s, but ${earlier} has it too`,
         describe(line.reference),
       );
-    this.references.set(line.reference, line.path);
+    this.references.set(key, line.path);
   }
 
   private closeStatement(): void {
