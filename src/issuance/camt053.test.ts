@@ -141,7 +141,8 @@ describe('parseCamt053: the camt.053.001.08 sample', () => {
       booked('ACH2603020091/1', 'credit', 75_500_250_000n, 'CLEARPEG CUST-0004'),
       booked('FW26030200688', 'debit', 1_200_000_000_000n, 'CLEARPEG REDEMPTION RDM-000187'),
       {
-        reference: 'OSPREY-20260302-9',
+        // No AcctSvcrRef: its EndToEndId, tagged (the reader before issue 14 wrote it bare).
+        reference: 'EndToEndId:OSPREY-20260302-9',
         direction: 'credit',
         amount: 40_000_000_000n,
         status: 'PDNG',
@@ -399,21 +400,48 @@ ${body.replace('<Id>S1</Id>', '<Id>&xxe;</Id>')}`;
     refused(body.replace('<Id>S1</Id>', '<Id>&xxe;</Id>'), 'statement-invalid', 'Document');
   });
 
-  it('refuses an entry with no reference, naming its position', () => {
-    refused(statement(entry({ reference: '' })), 'statement-invalid', 'Stmt[0].Ntry[0]');
+  it('keys an entry with no reference by its place in the statement (it was refused)', () => {
     const unreferenced = entry({
       reference: '',
       details: '<TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs></TxDtls>',
     });
-    refused(
-      statement(entry({ reference: '<AcctSvcrRef>OTHER</AcctSvcrRef>' }) + unreferenced),
-      'statement-invalid',
-      'Stmt[0].Ntry[1].NtryDtls[0].TxDtls[0]',
+    const [stmt] = parseCamt053(
+      statement(
+        entry({ reference: '' }) +
+          entry({ reference: '<AcctSvcrRef>OTHER</AcctSvcrRef>' }) +
+          unreferenced,
+      ),
+    );
+    assert.deepEqual(
+      stmt?.entries.map((line) => line.reference),
+      ['Stmt:S1//1234567890///0/0', 'OTHER/0', 'Stmt:S1//1234567890///2/0'],
     );
   });
 
   it('refuses a reference used twice in a document', () => {
     refused(statement(entry() + entry()), 'statement-invalid', 'Stmt[0].Ntry[1]');
+  });
+
+  it('takes a credit and its reversal sharing a payment reference, not two credits', () => {
+    const details = '<TxDtls><Refs><InstrId>091000019876543</InstrId></Refs></TxDtls>';
+    const credit = entry({ reference: '', details });
+    const reversal = entry({ reference: '', direction: 'DBIT', details }).replace(
+      '<Sts>',
+      '<RvslInd>true</RvslInd><Sts>',
+    );
+    const [stmt] = parseCamt053(statement(credit + reversal));
+    assert.deepEqual(
+      stmt?.entries.map((line) => [line.reference, line.direction, line.reversal]),
+      [
+        ['InstrId:091000019876543', 'credit', false],
+        ['InstrId:091000019876543', 'debit', true],
+      ],
+    );
+    refused(
+      statement(credit + credit),
+      'statement-invalid',
+      'Stmt[0].Ntry[1].NtryDtls[0].TxDtls[0]',
+    );
   });
 
   it('refuses a batch whose transactions lack amounts or do not add up', () => {

@@ -20,9 +20,15 @@
  * - `TxDtls/RltdPties/Dbtr`: a party with `Nm` directly (PartyIdentification32 to 43) in .02
  *   to .06; from .07 on a choice `Dbtr/Pty/Nm` or `Dbtr/Agt` (Party35Choice, Party40Choice in
  *   .08, Party50Choice in .12).
+ * - `TxDtls/Refs/Prtry`: at most one in .02 (TransactionReferences2), any number later;
+ *   `Refs/UETR` is in .08's TransactionReferences6 on, absent from .02.
  * - Unchanged on every path read here: `Acct/Id/IBAN|Othr/Id`, `Acct/Ccy`,
- *   `Bal/Tp/CdOrPrtry/Cd`, `BookgDt|ValDt/Dt|DtTm`, `AcctSvcrRef`, `Refs/EndToEndId`,
+ *   `Bal/Tp/CdOrPrtry/Cd`, `BookgDt|ValDt/Dt|DtTm`, `AcctSvcrRef`, `Stmt/ElctrncSeqNb`,
+ *   `Stmt/LglSeqNb`, `Refs/MsgId|InstrId|EndToEndId|TxId|ClrSysRef`,
  *   `RmtInf/Ustrd`, `RmtInf/Strd/CdtrRefInf/Ref`, `BkTxCd/Domn/Cd/Fmly/Cd/SubFmlyCd`.
+ *
+ * Each line's key (`reference`) is chosen in camt053-reference.ts: the bank's references in a
+ * fixed order, else the statement's identity and the line's place; no line lacks one.
  * Sources: https://github.com/peterve123/myfiles/blob/master/camt.053.001.08.xsd,
  * https://github.com/tools20022/tools20022-api-full (repository/msg/ReportEntry9.java,
  * EntryTransaction3.java, TransactionParties4.java),
@@ -34,7 +40,8 @@
  * - the lines of a batch entry add up to the entry's amount, signed by direction;
  * - the opening booked balance (OPBD) plus the booked lines is the closing one (CLBD), when
  *   both are given and the statement is not split over several pages;
- * - a reference is used by one line only in a document;
+ * - a reference is used by one credit line and one debit line at most in a document (a credit
+ *   and its reversal, a debit, may carry the same payment references);
  * - every amount is in the account's currency, and that currency is USD (for now).
  *
  * Security: the document is input from outside.
@@ -51,6 +58,7 @@
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { assert, ClearpegError } from '../errors.ts';
 import { amountMax, formatAmount, type Micro, microPerUnit, scale } from '../money/money.ts';
+import { type LinePlace, type LineReferences, lineReference } from './camt053-reference.ts';
 
 /** The codes `parseCamt053` throws (`ClearpegError.code`); stable, never reworded. */
 export type Camt053ErrorCode =
@@ -80,7 +88,7 @@ export const camt053Limits = {
   elementsPerStatementMax: 1024,
   /** Elements kept in one entry outside its transactions: ~20, and each NtryDtls. */
   elementsPerEntryMax: 256,
-  /** Elements kept in one transaction (TxDtls): ~25 paths are read; repeats beyond are refused. */
+  /** Elements kept in one transaction (TxDtls): ~35 paths are read; repeats beyond are refused. */
   elementsPerTransactionMax: 64,
   /** Digits before the point of an amount: the schema's totalDigits is 18. */
   amountWholeDigitsMax: 18,
@@ -103,10 +111,12 @@ export type Camt053Status = 'BOOK' | 'PDNG' | 'INFO';
 /** One statement line: one transaction of an entry, or an entry without transaction details. */
 export interface Camt053Entry {
   /**
-   * The line's idempotency key: `TxDtls/Refs/AcctSvcrRef`, else `Ntry/AcctSvcrRef` + '/' +
-   * the line's index in its entry (from 0), else `TxDtls/Refs/EndToEndId` unless NOTPROVIDED.
-   * The last is chosen by the payer, not the bank: unique within a document (checked), not
-   * necessarily across documents. A pending line and the same line booked later may share it.
+   * The line's idempotency key, from the bank's references in a fixed order (AcctSvcrRef,
+   * Refs/Prtry, UETR, TxId, ClrSysRef, InstrId, EndToEndId, MsgId), else from the line's
+   * place in its statement: see `lineReference` (camt053-reference.ts) for the order, its
+   * reasons and the forms. Unique among a document's lines of one direction (checked): a credit
+   * and its reversal may share it, two credits may not. A pending line and the same
+   * line booked later may share it.
    */
   readonly reference: string;
   /** Money into the account (`CRDT`) or out of it (`DBIT`); a reversal keeps its own direction. */
@@ -142,6 +152,8 @@ export interface Camt053Statement {
   readonly id: string;
   /** `Stmt/ElctrncSeqNb`: counts the account's statements; a gap means one is missing. */
   readonly electronicSequence?: bigint;
+  /** `Stmt/LglSeqNb`: the statement's number on paper (some banks give only this). */
+  readonly legalSequence?: bigint;
   /** `Stmt/CreDtTm`, else `GrpHdr/CreDtTm`, as the bank wrote it (ISO 8601 date-time). */
   readonly createdAt: string;
   readonly account: {
@@ -243,7 +255,16 @@ function trie(spec: Spec): Trie {
 const bankTransactionCodeSpec: Spec = { Domn: { Cd: {}, Fmly: { Cd: {}, SubFmlyCd: {} } } };
 const paginationSpec: Spec = { PgNb: {}, LastPgInd: {} };
 const transactionSpec: Spec = {
-  Refs: { AcctSvcrRef: {}, EndToEndId: {} },
+  Refs: {
+    MsgId: {},
+    AcctSvcrRef: {},
+    InstrId: {},
+    EndToEndId: {},
+    UETR: {},
+    TxId: {},
+    ClrSysRef: {},
+    Prtry: { Tp: {}, Ref: {} },
+  },
   Amt: {},
   CdtDbtInd: {},
   AmtDtls: { TxAmt: { Amt: {} } },
@@ -267,6 +288,7 @@ const statementSpec: Spec = {
   Id: {},
   StmtPgntn: paginationSpec,
   ElctrncSeqNb: {},
+  LglSeqNb: {},
   CreDtTm: {},
   Acct: { Id: { IBAN: {}, Othr: { Id: {} } }, Ccy: {} },
   Bal: { Tp: { CdOrPrtry: { Cd: {} } }, Amt: {}, CdtDbtInd: {} },
@@ -277,7 +299,7 @@ const documentTrie = trie({
 });
 
 /** Elements that repeat: their path carries an index, `Ntry[3]`. */
-const repeated = new Set(['Stmt', 'Bal', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd', 'Strd']);
+const repeated = new Set(['Stmt', 'Bal', 'Ntry', 'NtryDtls', 'TxDtls', 'Ustrd', 'Strd', 'Prtry']);
 
 function join(path: string, name: string): string {
   return path === '' ? name : `${path}.${name}`;
@@ -454,8 +476,8 @@ function readIban(node: XmlNode | undefined, field: string): string | undefined 
 /** What a `TxDtls` says, read when it closes (its subtree is then dropped). */
 interface Transaction {
   readonly path: string;
-  readonly accountServicerReference: string | undefined;
-  readonly endToEndId: string | undefined;
+  /** Its references (`Refs`), but the entry's AcctSvcrRef. */
+  readonly references: Omit<LineReferences, 'entryServicer'>;
   readonly amount: Amount | undefined;
   readonly direction: 'credit' | 'debit' | undefined;
   readonly bankTransactionCode: string | undefined;
@@ -466,6 +488,8 @@ interface Transaction {
 
 /** The ISO 20022 placeholder for an end-to-end id the payer did not give. */
 const notProvided = 'NOTPROVIDED';
+/** Characters of a UETR (UUIDv4Identifier): 32 hex digits and 4 dashes. */
+const uuidChars = 36;
 
 function readRemittance(node: XmlNode | undefined, path: string): string | undefined {
   if (node === undefined) return undefined;
@@ -508,14 +532,32 @@ function readDebtor(
   return { name, iban };
 }
 
-function readTransaction(node: XmlNode, path: string): Transaction {
-  const refs = optional(node, 'Refs', path);
-  const refsPath = join(path, 'Refs');
-  const reference = (name: string) =>
-    refs === undefined
-      ? undefined
-      : text(optional(refs, name, refsPath), join(refsPath, name), max35Text);
+/** `TxDtls/Refs`: each reference a line's key may be taken from. */
+function readReferences(refs: XmlNode | undefined, path: string): Transaction['references'] {
+  if (refs === undefined) return { proprietary: [] };
+  const reference = (name: string, charsMax = max35Text) =>
+    text(optional(refs, name, path), join(path, name), charsMax);
   const endToEndId = reference('EndToEndId');
+  const proprietary = all(refs, 'Prtry').map((node, i) => {
+    const proprietaryPath = join(path, `Prtry[${i}]`);
+    return {
+      type: requiredText(node, 'Tp', proprietaryPath, max35Text),
+      reference: requiredText(node, 'Ref', proprietaryPath, max35Text),
+    };
+  });
+  return {
+    transactionServicer: reference('AcctSvcrRef'),
+    proprietary,
+    uetr: reference('UETR', uuidChars),
+    transactionId: reference('TxId'),
+    clearingSystem: reference('ClrSysRef'),
+    instructionId: reference('InstrId'),
+    endToEndId: endToEndId === notProvided ? undefined : endToEndId,
+    messageId: reference('MsgId'),
+  };
+}
+
+function readTransaction(node: XmlNode, path: string): Transaction {
   // .03 on: TxDtls/Amt; .02: TxDtls/AmtDtls/TxAmt/Amt.
   const own = optional(node, 'Amt', path);
   const details = optional(node, 'AmtDtls', path);
@@ -537,8 +579,7 @@ function readTransaction(node: XmlNode, path: string): Transaction {
   const debtor = readDebtor(optional(node, 'RltdPties', path), join(path, 'RltdPties'));
   return {
     path,
-    accountServicerReference: reference('AcctSvcrRef'),
-    endToEndId: endToEndId === notProvided ? undefined : endToEndId,
+    references: readReferences(optional(node, 'Refs', path), join(path, 'Refs')),
     amount,
     direction:
       direction === undefined ? undefined : readDirection(direction, join(path, 'CdtDbtInd')),
@@ -556,6 +597,7 @@ function readTransaction(node: XmlNode, path: string): Transaction {
 interface StatementHeader {
   readonly id: string;
   readonly electronicSequence: bigint | undefined;
+  readonly legalSequence: bigint | undefined;
   readonly createdAt: string;
   readonly account: Camt053Statement['account'];
 }
@@ -590,16 +632,21 @@ function readAccount(statement: XmlNode, path: string): Camt053Statement['accoun
   return { iban, otherId, currency };
 }
 
+/** `ElctrncSeqNb` or `LglSeqNb` (Number: a whole number, at most 18 digits). */
+function readSequence(statement: XmlNode, name: string, path: string): bigint | undefined {
+  const field = join(path, name);
+  const sequence = text(optional(statement, name, path), field, 18);
+  if (sequence !== undefined && !/^[0-9]+$/.test(sequence))
+    invalid(field, 'must be a whole number of at most 18 digits', describe(sequence));
+  return sequence === undefined ? undefined : BigInt(sequence);
+}
+
 function readHeader(
   statement: XmlNode,
   path: string,
   groupHeader: XmlNode | undefined,
 ): StatementHeader {
   const id = requiredText(statement, 'Id', path, max35Text);
-  const sequenceField = join(path, 'ElctrncSeqNb');
-  const sequence = text(optional(statement, 'ElctrncSeqNb', path), sequenceField, 18);
-  if (sequence !== undefined && !/^[0-9]+$/.test(sequence))
-    invalid(sequenceField, 'must be a whole number of at most 18 digits', describe(sequence));
   const created = optional(statement, 'CreDtTm', path);
   const groupCreated =
     groupHeader === undefined ? undefined : optional(groupHeader, 'CreDtTm', 'GrpHdr');
@@ -611,7 +658,8 @@ function readHeader(
         : invalid(join(path, 'CreDtTm'), 'is required (or GrpHdr/CreDtTm)');
   return {
     id,
-    electronicSequence: sequence === undefined ? undefined : BigInt(sequence),
+    electronicSequence: readSequence(statement, 'ElctrncSeqNb', path),
+    legalSequence: readSequence(statement, 'LglSeqNb', path),
     createdAt,
     account: readAccount(statement, path),
   };
@@ -688,20 +736,34 @@ function readEntry(node: XmlNode, path: string, currency: string): Entry {
   };
 }
 
-function refuseUnreferenced(path: string): never {
-  return invalid(
-    path,
-    'needs a reference: TxDtls/Refs/AcctSvcrRef, Ntry/AcctSvcrRef, or TxDtls/Refs/EndToEndId other than NOTPROVIDED',
-  );
+/** The statement's identity, and the entry's index in it: where a key may come from. */
+function linePlace(header: StatementHeader, entryIndex: number, lineIndex: number): LinePlace {
+  return {
+    statementId: header.id,
+    iban: header.account.iban,
+    otherId: header.account.otherId,
+    electronicSequence: header.electronicSequence,
+    legalSequence: header.legalSequence,
+    entryIndex,
+    lineIndex,
+  };
 }
 
 /** One line for an entry without transactions; else one per transaction, adding up to the entry. */
-function entryLines(entry: Entry, transactions: readonly Transaction[]): Camt053Entry[] {
+function entryLines(
+  entry: Entry,
+  transactions: readonly Transaction[],
+  header: StatementHeader,
+  entryIndex: number,
+): Camt053Entry[] {
   const { path, amount, direction, reference, bankTransactionCode, shared } = entry;
   if (transactions.length === 0)
     return [
       {
-        reference: reference === undefined ? refuseUnreferenced(path) : `${reference}/0`,
+        reference: lineReference(
+          { entryServicer: reference, proprietary: [] },
+          linePlace(header, entryIndex, 0),
+        ),
         direction,
         amount,
         ...shared,
@@ -721,17 +783,16 @@ function entryLines(entry: Entry, transactions: readonly Transaction[]): Camt053
         'a transaction of a batch entry must state its own amount (Amt, or AmtDtls/TxAmt/Amt)',
       );
     return {
-      reference:
-        transaction.accountServicerReference ??
-        (reference === undefined ? undefined : `${reference}/${index}`) ??
-        transaction.endToEndId ??
-        refuseUnreferenced(transaction.path),
+      reference: lineReference(
+        { ...transaction.references, entryServicer: reference },
+        linePlace(header, entryIndex, index),
+      ),
       direction: transaction.direction ?? direction,
       amount: own === undefined ? amount : inCurrency(own, shared.currency),
       ...shared,
       debtorName: transaction.debtorName,
       debtorIban: transaction.debtorIban,
-      endToEndId: transaction.endToEndId,
+      endToEndId: transaction.references.endToEndId,
       remittance: transaction.remittance,
       bankTransactionCode: transaction.bankTransactionCode ?? bankTransactionCode,
       path: transaction.path,
@@ -795,6 +856,8 @@ interface OpenStatement {
   readonly path: string;
   header: StatementHeader | undefined;
   readonly entries: Camt053Entry[];
+  /** Entries closed so far: the next entry's index. */
+  entryCount: number;
 }
 
 class Reader {
@@ -851,7 +914,8 @@ class Reader {
     // A statement, entry or transaction is read when it closes, then dropped: never attached.
     if (tag.local !== 'Stmt' && tag.local !== 'Ntry' && tag.local !== 'TxDtls')
       parent.node.children.push(node);
-    if (tag.local === 'Stmt') this.statement = { node, path, header: undefined, entries: [] };
+    if (tag.local === 'Stmt')
+      this.statement = { node, path, header: undefined, entries: [], entryCount: 0 };
     this.stack.push({ node, trie, path, unit, counts: new Map() });
   }
 
@@ -938,23 +1002,26 @@ class Reader {
   }
 
   private closeEntry(node: XmlNode, path: string): void {
-    const entry = readEntry(node, path, this.header().account.currency);
+    const header = this.header();
+    const entry = readEntry(node, path, header.account.currency);
     if (this.transactions.length === 0) this.countLine(path);
-    const lines = entryLines(entry, this.transactions);
+    assert(this.statement !== undefined, 'an entry is inside a statement');
+    const lines = entryLines(entry, this.transactions, header, this.statement.entryCount++);
     this.transactions = [];
     for (const line of lines) this.remember(line);
     this.statement?.entries.push(...lines);
   }
 
   private remember(line: Camt053Entry): void {
-    const earlier = this.references.get(line.reference);
+    const key = `${line.direction} ${line.reference}`;
+    const earlier = this.references.get(key);
     if (earlier !== undefined)
       invalid(
         line.path,
-        `its reference must be unique in the document, but ${earlier} has it too`,
+        `its reference must be unique among the document's ${line.direction}s, but ${earlier} has it too`,
         describe(line.reference),
       );
-    this.references.set(line.reference, line.path);
+    this.references.set(key, line.path);
   }
 
   private closeStatement(): void {
