@@ -14,6 +14,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { addDays, daysBetween, newYorkDate } from '../calendar.ts';
 import { supplyAccountSpec } from '../chain/parity.ts';
 import { createCustomer } from '../issuance/customers.ts';
+import { currentPolicy } from '../issuance/policy.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
 import { type AccretingBill, carryingValue } from '../reserves/accretion.ts';
@@ -529,11 +530,10 @@ describe('the reserves over HTTP', () => {
       custodian: 'Coinbase Custody',
       jurisdiction: 'US',
     };
-    const invest = (amount: bigint, bufferBps?: number) => () =>
+    const invest = (amount: bigint) => () =>
       post('op-tess', '/v1/reserves/investments', {
         ...investment,
         amount: formatAmount(amount),
-        ...(bufferBps === undefined ? {} : { bufferBps }),
       });
     // Owed: 950,000 of tokens and 50,000 of dollars.
     const refused = await refusedUnchanged(
@@ -567,8 +567,25 @@ describe('the reserves over HTTP', () => {
       (await a.f.balance('income:trading')) +
       (await a.f.balance('income:fees'));
     assert.ok(income > 0n, `income ${income}`);
-    await refusedUnchanged(invest(income + 1n, 0), 409, 'reserves-no-excess', 'amount');
-    const made = await invest(income, 0)();
+    // One treasurer cannot lower the buffer: it is not a request's to set.
+    await refusedUnchanged(
+      () =>
+        post('op-tess', '/v1/reserves/investments', {
+          ...investment,
+          amount: formatAmount(income),
+          bufferBps: 0,
+        }),
+      400,
+      'request-invalid',
+      'bufferBps',
+    );
+    // A policy adopted with a buffer of 0 (as a quorum would adopt it: governance.test.ts).
+    await currentPolicy(a.f.t.db);
+    await a.f.t.db.query(
+      `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
+    );
+    await refusedUnchanged(invest(income + 1n), 409, 'reserves-no-excess', 'amount');
+    const made = await invest(income)();
     assert.equal(made.status, 201, made.text);
     assert.deepEqual(
       [made.body.id, made.body.kind, made.body.asset, made.body.bookValue],

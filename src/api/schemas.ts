@@ -894,12 +894,6 @@ export const investBody = named(
     asset: z.enum(investmentAssets),
     amount: amountInput,
     bank,
-    bufferBps: z
-      .int()
-      .min(0)
-      .max(10_000)
-      .optional()
-      .meta({ description: 'eligible reserves must stay ≥ liabilities × (1 + this); default 200' }),
     ...custody,
   }),
 );

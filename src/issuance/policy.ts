@@ -44,6 +44,12 @@ export interface PolicyDocument {
     /** An alert when redemptions in 24 h exceed this share of supply, in basis points. */
     readonly alertShareBps: number;
   };
+  /**
+   * Reserves: investments out of excess must leave eligible reserves ≥ everything owed ×
+   * (1 + `investBufferBps`). Absent in a document adopted before it existed: then
+   * `investBufferBpsDefault`.
+   */
+  readonly reserves?: { readonly investBufferBps: number };
   /** Approvals a payout needs besides its maker. */
   readonly payoutApprovals: number;
   /** Approvals a policy, role or limit change needs. */
@@ -95,6 +101,18 @@ function positive(value: unknown, field: string): Micro {
   return value as Micro;
 }
 
+/** The investment buffer when a policy document does not set one, in basis points. */
+export const investBufferBpsDefault = 200;
+
+/**
+ * The buffer investments out of excess must leave, in basis points: the policy's, which only
+ * a quorum changes (never a request's).
+ * @example investBufferBps(defaultPolicy) === 200
+ */
+export function investBufferBps(policy: PolicyDocument): number {
+  return policy.reserves?.investBufferBps ?? investBufferBpsDefault;
+}
+
 /** Checks a document's every field; returns it. */
 export function validatePolicy(policy: PolicyDocument): PolicyDocument {
   validateTiers(policy.mint.tiers);
@@ -109,6 +127,8 @@ export function validatePolicy(policy: PolicyDocument): PolicyDocument {
     invalid('redemption.feeMax', 'at least feeMin, and feeMin at least 0');
   integerIn(policy.redemption.slaBusinessDays, 'redemption.slaBusinessDays', 0, 10);
   integerIn(policy.redemption.alertShareBps, 'redemption.alertShareBps', 1, 10_000);
+  if (policy.reserves !== undefined)
+    integerIn(policy.reserves.investBufferBps, 'reserves.investBufferBps', 0, 10_000);
   integerIn(policy.payoutApprovals, 'payoutApprovals', 1, 16);
   integerIn(policy.policyChangeApprovals, 'policyChangeApprovals', 1, 16);
   return policy;
@@ -173,4 +193,16 @@ export async function currentPolicy(
   }
   if (row === undefined) throw new Error('assertion failed: a policy is adopted');
   return { version: Number(row.version), policy: policyFromJson(row.document) };
+}
+
+/**
+ * The policy in force, read without adopting anything: the adopted document, or the embedded
+ * default while none is (a refused request must change nothing, not even that).
+ * @example const policy = await policyInForce(db)
+ */
+export async function policyInForce(db: SqlExecutor): Promise<PolicyDocument> {
+  const { rows } = await db.query<{ document: unknown }>(
+    `SELECT document FROM policies WHERE status = 'adopted'`,
+  );
+  return rows[0] === undefined ? defaultPolicy : policyFromJson(rows[0].document);
 }

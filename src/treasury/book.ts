@@ -17,6 +17,7 @@
  */
 import { daysBetween, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
+import { investBufferBps, policyInForce } from '../issuance/policy.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { AuditDetail } from '../policy/audit.ts';
@@ -727,17 +728,20 @@ export async function fundOrder(
 }
 
 /**
- * What the excess check needs: eligible reserves now, by the configured rules, and the
- * liabilities they must cover (everything owed to customers: `owedToCustomers`).
+ * What the excess check needs: eligible reserves, by the configured rules, and the
+ * liabilities they must cover (everything owed to customers: `owedToCustomers`), both read
+ * through `reader` (inside the investment's atomic step).
  */
-export type ExcessCheck = () => Promise<{ eligible: bigint; liabilities: bigint }>;
-
-/** Investments must leave eligible reserves ≥ liabilities × (1 + this), in basis points. */
-export const investBufferBpsDefault = 200;
+export type ExcessCheck = (
+  reader: BookReader,
+) => Promise<{ eligible: bigint; liabilities: bigint }>;
 
 /**
  * Moves profit into an outside investment (bitcoin, gold, a loan, equity), only out of
- * excess: eligible reserves after the move must stay at least liabilities × (1 + buffer).
+ * excess: eligible reserves after the move must stay at least liabilities × (1 + buffer),
+ * the buffer being the policy's (`reserves.investBufferBps`, changed only by a quorum). The
+ * check and the posting are one atomic step (`commit.ledger`): two investments at once
+ * cannot both spend one excess, and a deposit, mint or payout in between waits for it.
  * ARCHITECTURE §1: reserves are ring-fenced; this is the one door out, and it is narrow.
  * @example await invest(ctx, treasurer, { reference: 'I-1', name: 'btc', asset: 'bitcoin', amount, bank: 'bank-a', custodian: 'Coinbase Custody', jurisdiction: 'US' }, excess)
  */
@@ -750,7 +754,6 @@ export async function invest(
     asset: InvestmentAsset;
     amount: Micro;
     bank: string;
-    bufferBps?: number;
   },
   excess: ExcessCheck,
 ): Promise<StoredPosition> {
@@ -762,31 +765,47 @@ export async function invest(
     const bank = checkName(input.bank, 'bank');
     const amount = checkAmount(input.amount, 'amount');
     if (!investmentAssets.includes(input.asset)) invalid('asset', investmentAssets.join(', '));
-    const bufferBps = input.bufferBps ?? investBufferBpsDefault;
-    if (!Number.isSafeInteger(bufferBps) || bufferBps < 0 || bufferBps > 10_000)
-      invalid('bufferBps', 'a whole number of basis points from 0 to 10000');
-    const held = await custody(ctx.db, input);
-    const { eligible, liabilities } = await excess();
-    const floor = (liabilities * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
-    if (eligible - amount < floor)
-      throw new ClearpegError(
-        'reserves-no-excess',
-        `investing ${formatAmount(amount)} would leave eligible reserves of ${formatAmount(eligible - amount)}, under liabilities × (1 + ${bufferBps} bp) = ${formatAmount(floor)}; the excess is ${formatAmount(eligible > floor ? eligible - floor : 0n)}`,
-        {
-          field: 'amount',
-          rule: 'at most the excess of eligible reserves over liabilities plus the buffer',
-        },
+    if ('bufferBps' in input)
+      invalid(
+        'bufferBps',
+        "absent: the buffer is the policy's (reserves.investBufferBps), which only a quorum changes",
       );
-    await requireCash(ctx, bank, amount);
+    const bufferBps = investBufferBps(await policyInForce(ctx.db));
+    const held = await custody(ctx.db, input);
     const id = `investment:${name}`;
-    await post(
-      ctx,
-      `invest:${name}:${reference}`,
-      [{ debit: investment(name), credit: reservesCash(bank), amount }],
-      { 'reserves.position': id, 'reserves.op': 'invest' },
-      'amount',
-    );
-    return commit(async (tx) => {
+    const postings = await Promise.all([
+      accountId(ctx.ledger, investment(name)),
+      accountId(ctx.ledger, reservesCash(bank)),
+    ]);
+    return commit.ledger(async (tx, apply) => {
+      const reader: BookReader = { db: tx, ledger: ctx.ledger };
+      const { eligible, liabilities } = await excess(reader);
+      const floor = (liabilities * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+      if (eligible - amount < floor)
+        throw new ClearpegError(
+          'reserves-no-excess',
+          `investing ${formatAmount(amount)} would leave eligible reserves of ${formatAmount(eligible - amount)}, under liabilities × (1 + ${bufferBps} bp) = ${formatAmount(floor)}; the excess is ${formatAmount(eligible > floor ? eligible - floor : 0n)}`,
+          {
+            field: 'amount',
+            rule: 'at most the excess of eligible reserves over liabilities plus the buffer',
+          },
+        );
+      await requireCash(reader, bank, amount);
+      const [outcome] = await apply([
+        {
+          type: 'transfer',
+          id: namedUuid('clearpeg-reserves/1', `invest:${name}:${reference}`),
+          asset: usd,
+          postings: [{ debit: postings[0], credit: postings[1], amount }],
+          metadata: { 'reserves.position': id, 'reserves.op': 'invest' },
+        },
+      ]);
+      if (outcome?.status !== 'committed')
+        throw new ClearpegError(
+          'reserves-refused',
+          `the ledger refused invest:${name}:${reference}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
+          { field: 'amount' },
+        );
       await tx.query(
         `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, asset, name,
            evidence_sha256, evidence_signature, evidence_verified, opened_at_us)

@@ -222,16 +222,19 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
   };
 
   /**
-   * Eligible reserves now, as `judgeReserves` computes them (read without writing them: a
-   * refused investment must change nothing), and everything owed to customers: tokens, and
-   * the dollars deposited and not yet minted, which the reserves hold too.
+   * Eligible reserves, as `judgeReserves` computes them (read without writing them: a refused
+   * investment must change nothing), and everything owed to customers: tokens, and the
+   * dollars deposited and not yet minted, which the reserves hold too; read through the
+   * investment's atomic step (`reader`), the ruleset's context read before it.
    */
-  const excess: ExcessCheck = async () => {
-    const { portfolio } = await readBook(ctx, today(), 'book');
-    const liabilities = await owedToCustomers(ctx); // after the book (owedToCustomers)
-    const { totals } = evaluate(reserves.ruleset, portfolio, await contextFor(reserves.ruleset));
-    return { eligible: totals.eligibleReserves, liabilities };
-  };
+  const excessBy =
+    (context: EvaluationContext): ExcessCheck =>
+    async (reader) => {
+      const { portfolio } = await readBook(reader, today(), 'book');
+      const liabilities = await owedToCustomers(reader);
+      const { totals } = evaluate(reserves.ruleset, portfolio, context);
+      return { eligible: totals.eligibleReserves, liabilities };
+    };
 
   const report = async (query: { month?: string; asOf?: string; basis?: Basis }) => {
     if (query.month !== undefined && query.asOf !== undefined)
@@ -427,7 +430,12 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       problems: [...operationProblems, 'reserves-no-excess', 'reserves-cash-short'],
       handle: async ({ actor, body }) =>
         operated(
-          await invest(ctx, actor, { ...body, amount: parseAmount(body.amount, 'amount') }, excess),
+          await invest(
+            ctx,
+            actor,
+            { ...body, amount: parseAmount(body.amount, 'amount') },
+            excessBy(await contextFor(reserves.ruleset)),
+          ),
           201,
         ),
     }),

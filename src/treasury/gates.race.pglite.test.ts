@@ -1,0 +1,3 @@
+import { defineGateRaceSuite } from './gates.race.suite.ts';
+
+defineGateRaceSuite('pglite');

@@ -1,0 +1,190 @@
+/**
+ * The gates under concurrency, on both stores: 50 mint requests at once against the supply
+ * gate and against one customer's fiat, and 50 investments at once against the excess, never
+ * pass them by a micro-dollar (each check and the act it guards are one atomic step).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Hex } from 'viem';
+import { defaultChains } from '../chain/config.ts';
+import { ClearpegError } from '../errors.ts';
+import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
+import { recordDeposit } from '../issuance/deposits.ts';
+import { MintRefusedError, requestMint } from '../issuance/mint.ts';
+import {
+  type IssuanceFixture,
+  type IssuerChainFixture,
+  issuanceFixture,
+  issuerChainFixture,
+} from '../issuance/testing.ts';
+import { uuidv7 } from '../ledger/uuid.ts';
+import { type Micro, parseAmount } from '../money/money.ts';
+import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import type { TestBackend } from '../storage/testing.ts';
+import {
+  accountId,
+  usd as asset,
+  customerFiat,
+  everySupply,
+  incomeInterest,
+  reservesCash,
+} from '../workflow/accounts.ts';
+import type { Actor } from '../workflow/actors.ts';
+import { buyBill, type ExcessCheck, invest } from './book.ts';
+import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
+
+const usd = (text: string) => parseAmount(text);
+const chainId = defaultChains[0]!.chainId;
+const racers = 50;
+
+/**
+ * Defines the race suite on `backend`.
+ * @example defineGateRaceSuite('pglite')
+ */
+export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
+  describe(`gates under concurrency on ${backend}`, { skip }, () => {
+    let f: IssuanceFixture;
+    let c: IssuerChainFixture;
+    const holders = new Map<string, Hex>();
+    const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
+    const genius = loadRuleset('genius');
+    const mint = (customerId: string, amount: Micro) =>
+      requestMint(f.ctx, treasurer, { customerId, chainId, to: holders.get(customerId)!, amount });
+    const race = <T>(act: () => Promise<T>) =>
+      Promise.allSettled(Array.from({ length: racers }, act));
+    const refusedOnly = (results: PromiseSettledResult<unknown>[], code: string) =>
+      results.every(
+        (r) =>
+          r.status === 'fulfilled' || (r.reason instanceof ClearpegError && r.reason.code === code),
+      );
+
+    before(async () => {
+      f = await issuanceFixture(backend);
+      c = await issuerChainFixture(f);
+      const compliance = f.operator('compliance');
+      for (const [i, id] of ['CUST-0001', 'CUST-0002'].entries()) {
+        const holder = c.chain.local!.accounts[3 + i]!.address.toLowerCase() as Hex;
+        holders.set(id, holder);
+        await createCustomer(f.ctx, compliance, { id, name: `Customer ${id}` });
+        await setKyc(f.ctx, compliance, id, 'approved');
+        await registerWallet(f.ctx, compliance, { customerId: id, chainId, address: holder });
+      }
+      await recordDeposit(f.ctx, treasurer, {
+        reference: 'WIRE-1',
+        bank: 'bank-a',
+        amount: usd('10000000'),
+        customerId: 'CUST-0001',
+        bookingDate: '2026-11-20',
+      });
+      // A 26-week bill is no GENIUS reserve: eligible reserves are the cash left, 4,150,000.
+      await buyBill(f.ctx, treasurer, {
+        reference: 'T-180',
+        cusip: '912797HR1',
+        face: usd('6000000'),
+        issueDate: '2026-11-20',
+        maturityDate: '2027-05-19',
+        tradeDate: '2026-11-20',
+        settlementDate: '2026-11-20',
+        bank: 'bank-a',
+        cost: usd('5850000'),
+        custodian: 'Bank of New York Mellon',
+        jurisdiction: 'US',
+      });
+      await judgeReserves(f.ctx, genius, '2026-11-20');
+    });
+    after(async () => {
+      await c.close();
+      await f.close();
+    });
+
+    it('50 mints at once never take supply past eligible reserves', async () => {
+      const [eligible] = await f.ctx.ledger.balances([
+        { codes: await eligibleReserveCodes(f.ctx.db), side: 'debit' },
+      ]);
+      assert.equal(eligible!.available, usd('4150000'));
+      const results = await race(() => mint('CUST-0001', usd('100000')));
+      assert.ok(refusedOnly(results, 'mint-refused'));
+      assert.ok(
+        results.every((r) => r.status === 'fulfilled' || r.reason instanceof MintRefusedError),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 41);
+      const [supply] = await f.ctx.ledger.balances([everySupply]);
+      assert.equal(supply!.atMost, usd('4100000'));
+      assert.ok(supply!.atMost <= eligible!.available);
+      const { rows } = await f.ctx.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM mint_requests`,
+      );
+      assert.equal(rows[0]!.n, '41'); // every request stored has its reservation, and no more
+    });
+
+    it("50 mints at once never spend more than a customer's fiat", async () => {
+      await recordDeposit(f.ctx, treasurer, {
+        reference: 'WIRE-2',
+        bank: 'bank-a',
+        amount: usd('1000'),
+        customerId: 'CUST-0002',
+        bookingDate: '2026-11-20',
+      });
+      const results = await race(() => mint('CUST-0002', usd('30')));
+      assert.ok(refusedOnly(results, 'mint-refused'));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 33);
+      const fiat = await f.ctx.ledger.balance(customerFiat('CUST-0002').code, 'credit');
+      assert.equal(fiat.available, usd('10'));
+      assert.ok(fiat.available >= 0n);
+    });
+
+    it('50 investments at once never take eligible reserves under what is owed plus the buffer', async () => {
+      // Income received in cash; at a buffer of 0 the excess is what it leaves over everything
+      // owed (the bill counts: 93 days from maturity on the day judged).
+      const [cash, income] = await Promise.all([
+        accountId(f.ctx.ledger, reservesCash('bank-a')),
+        accountId(f.ctx.ledger, incomeInterest),
+      ]);
+      const [outcome] = await f.ctx.ledger.submit([
+        {
+          type: 'transfer',
+          id: uuidv7(),
+          asset,
+          postings: [{ debit: cash, credit: income, amount: usd('5000000') }],
+        },
+      ]);
+      assert.equal(outcome!.status, 'committed');
+      await f.ctx.db.query(
+        `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
+      );
+      const excess: ExcessCheck = async (reader) => {
+        const { portfolio } = await readBook(reader, '2027-02-15', 'book');
+        const { totals } = evaluate(genius, portfolio);
+        return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
+      };
+      const before = await excess(f.ctx);
+      const room = before.eligible - before.liabilities;
+      assert.ok(room > 0n, `an excess to race for (${room})`);
+      const amount = (room / 33n) as Micro; // 33 fit, 17 must be refused
+      const fit = Number(room / amount);
+      assert.ok(fit >= 33 && fit < racers);
+      let n = 0;
+      const results = await race(() =>
+        invest(
+          f.ctx,
+          treasurer,
+          {
+            reference: `I-${++n}`,
+            name: 'btc',
+            asset: 'bitcoin',
+            amount,
+            bank: 'bank-a',
+            custodian: 'Coinbase Custody',
+            jurisdiction: 'US',
+          },
+          excess,
+        ),
+      );
+      assert.ok(refusedOnly(results, 'reserves-no-excess'));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, fit);
+      const after = await excess(f.ctx);
+      assert.equal(after.eligible - after.liabilities, room - BigInt(fit) * amount);
+      assert.ok(after.eligible >= after.liabilities);
+    });
+  });
+}
