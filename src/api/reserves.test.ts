@@ -12,7 +12,6 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { addDays, daysBetween, newYorkDate } from '../calendar.ts';
-import { supplyAccountSpec } from '../chain/parity.ts';
 import { createCustomer } from '../issuance/customers.ts';
 import { currentPolicy } from '../issuance/policy.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
@@ -21,7 +20,7 @@ import { type AccretingBill, carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
 import { reportHtml } from '../treasury/report.ts';
-import { accountId, customerFiat, usd } from '../workflow/accounts.ts';
+import { accountId, customerFiat, supplyAccountSpec, usd } from '../workflow/accounts.ts';
 import { shippedReserveDeps } from './routes/reserves.ts';
 import { type Answer, type ApiFixture, apiFixture, testChainId } from './testing.ts';
 

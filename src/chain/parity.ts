@@ -10,9 +10,9 @@
 
 import type { Hex, PublicClient } from 'viem';
 import { wallClockUs } from '../calendar.ts';
-import { ClearpegError } from '../errors.ts';
-import { accountFlag, type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
+import { type Metadata, recordKind, type Uuid } from '../ledger/types.ts';
 import { tripBreaker } from '../policy/alerts.ts';
+import { mintBreaker, requireMintingOpen } from '../policy/breakers.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { indexedBlock, issuerHeld } from './indexer.ts';
@@ -49,29 +49,6 @@ export interface ParityResult {
 }
 
 /**
- * The ledger account of a chain's supply: a liability, credited by mints, debited by
- * redemptions, whose debits never exceed its credits.
- * @example supplyAccountSpec(31337) // { code: 'supply:31337', asset: 'USD', flags: … }
- */
-export function supplyAccountSpec(chainId: number): {
-  code: string;
-  asset: string;
-  flags: number;
-} {
-  return { code: `supply:${chainId}`, asset: 'USD', flags: accountFlag.debitsMustNotExceedCredits };
-}
-
-/** The breaker a parity mismatch trips on a chain. */
-export function mintBreaker(chainId: number): string {
-  return `mint:${chainId}`;
-}
-
-/** Whether the breaker `name` stops minting on `chainId`: `mint` (every chain) or the chain's own. */
-export function stopsMinting(name: string, chainId: number): boolean {
-  return name === 'mint' || name === mintBreaker(chainId);
-}
-
-/**
  * The metadata that ties a ledger posting to a chain's block and transaction (parity counts it).
  * @example chainTie(31337, 120n, '0xabc…') // { 'chain.id': '31337', 'chain.block': '120', 'chain.tx': '0xabc…' }
  */
@@ -103,18 +80,23 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
     blockNumber,
   });
   const held = await issuerHeld(db, chainId, blockNumber);
-  const ledgerSupply = await ledgerSupplyAt(db, options.supplyAccount, chainId, blockNumber);
-  const result: ParityResult = {
-    chainId,
-    blockNumber,
-    totalSupply,
-    issuerHeld: held,
-    circulating: totalSupply - held,
-    ledgerSupply,
-    ok: totalSupply - held === ledgerSupply,
-  };
   const now = clockUs();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
+    const ledgerSupply = await ledgerSupplyFromCheckpoint(
+      tx,
+      options.supplyAccount,
+      chainId,
+      blockNumber,
+    );
+    const result: ParityResult = {
+      chainId,
+      blockNumber,
+      totalSupply,
+      issuerHeld: held,
+      circulating: totalSupply - held,
+      ledgerSupply,
+      ok: totalSupply - held === ledgerSupply,
+    };
     await tx.query(
       `INSERT INTO chain_parity (chain_id, block_number, total_supply, issuer_held, ledger_supply, ok, checked_at_us)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -123,7 +105,7 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
          checked_at_us = excluded.checked_at_us`,
       [chainId, blockNumber, totalSupply, held, ledgerSupply, result.ok, now],
     );
-    if (result.ok) return;
+    if (result.ok) return result;
     const detail = {
       chainId,
       blockNumber: String(blockNumber),
@@ -143,13 +125,87 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
       { kind: 'parity-mismatch', subject, detail },
       now,
     );
+    return result;
   });
-  return result;
+}
+
+/** The journal's postings that parity counts: posted records tied to a chain's blocks. */
+const chainTiedPostings = `FROM ledger_journal j, unnest(j.debit_ids, j.credit_ids, j.amounts) AS p(debit, credit, amount)
+     WHERE j.metadata ? 'chain.id' AND j.metadata->>'chain.id' = $2
+       AND j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
+       AND j.metadata->>'chain.block' ~ '^[0-9]{1,18}$'`;
+/** What a posting adds to the supply account `$1`. */
+const supplyDelta = `coalesce(sum(CASE WHEN p.credit = $1 THEN p.amount ELSE 0 END)
+                   - sum(CASE WHEN p.debit = $1 THEN p.amount ELSE 0 END), 0)`;
+
+/**
+ * The ledger's supply on a chain as of a block, from the chain's checkpoint
+ * (`chain_parity_checkpoints`, migration 0009), which it advances: the journal records after
+ * the checkpoint's last are read into it (per block), and the postings tied to blocks up to
+ * `blockNumber` folded into its sum. Its cost follows the records since the last check, not
+ * the journal's length. Runs in `tx`, the checkpoint locked until it ends (two checks at once
+ * wait for each other, so no record is counted twice). A block below the checkpoint's (the
+ * final block moved back) is summed in full (`ledgerSupplyAt`).
+ * @example await ledgerSupplyFromCheckpoint(tx, supplyAccountId, 31337, 120n)
+ */
+export async function ledgerSupplyFromCheckpoint(
+  tx: SqlExecutor,
+  account: Uuid,
+  chainId: number,
+  blockNumber: bigint,
+): Promise<bigint> {
+  await tx.query(
+    `INSERT INTO chain_parity_checkpoints (chain_id, supply_account, through_seq, folded_block, folded_supply)
+     VALUES ($1, $2, 0, -1, 0) ON CONFLICT (chain_id) DO NOTHING`,
+    [chainId, account],
+  );
+  const { rows } = await tx.query<{
+    supply_account: string;
+    through_seq: string;
+    folded_block: string;
+    folded_supply: string;
+    head: string;
+  }>(
+    `SELECT c.supply_account, c.through_seq::text, c.folded_block::text, c.folded_supply::text,
+       (SELECT seq::text FROM ledger_head) AS head
+     FROM chain_parity_checkpoints c WHERE c.chain_id = $1 FOR UPDATE OF c`,
+    [chainId],
+  );
+  const checkpoint = rows[0]!;
+  if (checkpoint.supply_account !== account)
+    throw new Error(`assertion failed: chain ${chainId}'s checkpoint is of its supply account`);
+  const foldedBlock = BigInt(checkpoint.folded_block);
+  if (blockNumber < foldedBlock) return ledgerSupplyAt(tx, account, chainId, blockNumber);
+  // Records committed up to the head read above: the head moves in the same transaction as
+  // its records, so every record up to it is there.
+  const { rows: read } = await tx.query<{ folded: string }>(
+    `WITH fresh AS (
+       SELECT (j.metadata->>'chain.block')::bigint AS block, ${supplyDelta} AS delta
+       ${chainTiedPostings} AND j.seq > $3 AND j.seq <= $4
+       GROUP BY 1
+     ), later AS (
+       INSERT INTO chain_parity_deltas (chain_id, block_number, delta)
+       SELECT $2::bigint, block, delta FROM fresh WHERE block > $5
+       ON CONFLICT (chain_id, block_number) DO UPDATE SET delta = chain_parity_deltas.delta + excluded.delta
+     )
+     SELECT ((SELECT coalesce(sum(delta), 0) FROM fresh WHERE block <= $6)
+       + (SELECT coalesce(sum(delta), 0) FROM chain_parity_deltas WHERE chain_id = $2::bigint AND block_number > $5 AND block_number <= $6))::text AS folded`,
+    [account, String(chainId), checkpoint.through_seq, checkpoint.head, foldedBlock, blockNumber],
+  );
+  const supply = BigInt(checkpoint.folded_supply) + BigInt(read[0]!.folded);
+  await tx.query(
+    `WITH gone AS (DELETE FROM chain_parity_deltas WHERE chain_id = $1 AND block_number <= $2)
+     UPDATE chain_parity_checkpoints SET through_seq = $3, folded_block = $2, folded_supply = $4
+     WHERE chain_id = $1`,
+    [chainId, blockNumber, checkpoint.head, supply],
+  );
+  return supply;
 }
 
 /**
- * The ledger's supply on a chain as of a block: credits minus debits of the supply account in
- * posted records tied to that chain at blocks ≤ `blockNumber`.
+ * The ledger's supply on a chain as of a block, summed over the whole journal: credits minus
+ * debits of the supply account in posted records tied to that chain at blocks ≤
+ * `blockNumber`. The reference `ledgerSupplyFromCheckpoint` is tested against.
  * @example await ledgerSupplyAt(db, supplyAccountId, 31337, 120n)
  */
 export async function ledgerSupplyAt(
@@ -159,12 +215,8 @@ export async function ledgerSupplyAt(
   blockNumber: bigint,
 ): Promise<bigint> {
   const { rows } = await db.query<{ supply: string }>(
-    `SELECT coalesce(sum(CASE WHEN p.credit = $1 THEN p.amount ELSE 0 END)
-                   - sum(CASE WHEN p.debit = $1 THEN p.amount ELSE 0 END), 0)::text AS supply
-     FROM ledger_journal j, unnest(j.debit_ids, j.credit_ids, j.amounts) AS p(debit, credit, amount)
-     WHERE j.metadata ? 'chain.id' AND j.metadata->>'chain.id' = $2
-       AND j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
-       AND j.metadata->>'chain.block' ~ '^[0-9]{1,18}$' AND (j.metadata->>'chain.block')::bigint <= $3`,
+    `SELECT ${supplyDelta}::text AS supply ${chainTiedPostings}
+       AND (j.metadata->>'chain.block')::bigint <= $3`,
     [account, String(chainId), blockNumber],
   );
   return BigInt(rows[0]!.supply);
@@ -182,15 +234,4 @@ export async function trippedBreakers(db: SqlExecutor): Promise<string[]> {
  */
 export async function assertMintingOpen(db: SqlExecutor, chainId: number): Promise<void> {
   requireMintingOpen(await trippedBreakers(db), chainId);
-}
-
-/** Refuses (`breaker-tripped`) when one of the tripped breakers stops minting on `chainId`. */
-export function requireMintingOpen(trippedNames: readonly string[], chainId: number): void {
-  const tripped = trippedNames.filter((name) => stopsMinting(name, chainId));
-  if (tripped.length > 0)
-    throw new ClearpegError(
-      'breaker-tripped',
-      `minting on chain ${chainId} is stopped by ${tripped.join(', ')}`,
-      { rule: 'no mint while a breaker is tripped' },
-    );
 }

@@ -14,11 +14,12 @@ import { uuidv7 } from '../ledger/uuid.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
+import { supplyAccountSpec } from '../workflow/accounts.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { type ChainConfig, defaultChains } from './config.ts';
 import type { RequestState } from './connector.ts';
 import { issuerKeyFile } from './keys.ts';
-import { chainTie, supplyAccountSpec, trippedBreakers } from './parity.ts';
+import { chainTie, trippedBreakers } from './parity.ts';
 import {
   deployRequestId,
   deployToken,

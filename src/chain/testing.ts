@@ -18,6 +18,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { Uuid } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
+import { supplyAccountSpec } from '../workflow/accounts.ts';
 import { registerIssuerAddress } from './addresses.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainConnector, type ConnectorOptions, type RequestState } from './connector.ts';
@@ -27,7 +28,6 @@ import {
   startHardhatNode,
   type TestAccount,
 } from './evm.ts';
-import { supplyAccountSpec } from './parity.ts';
 
 /** The two local chains every chain suite runs on. */
 export const transports = ['in-process', 'http'] as const;

@@ -8,9 +8,10 @@
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Uuid } from '../ledger/types.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
+import { supplyAccountSpec } from '../workflow/accounts.ts';
 import type { RequestState } from './connector.ts';
 import { ChainIndexer } from './indexer.ts';
-import { checkParity, type ParityResult, supplyAccountSpec } from './parity.ts';
+import { checkParity, type ParityResult } from './parity.ts';
 import type { IssuerChain, TokenRecord } from './runtime.ts';
 
 export interface ChainWorkerOptions {

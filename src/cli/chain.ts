@@ -6,11 +6,12 @@
 import { type Hex, isAddress } from 'viem';
 import { type ChainConfig, loadChains } from '../chain/config.ts';
 import { createIssuerKey, issuerKeyFile, readIssuerAccount } from '../chain/keys.ts';
-import { stopsMinting, trippedBreakers } from '../chain/parity.ts';
+import { trippedBreakers } from '../chain/parity.ts';
 import { deployToken, openIssuerChain, resolveToken } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { toJson } from '../json.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
+import { stopsMinting } from '../policy/breakers.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 import {
   type Command,

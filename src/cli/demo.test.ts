@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultChains } from '../chain/config.ts';
-import { checkParity, supplyAccountSpec } from '../chain/parity.ts';
+import { checkParity } from '../chain/parity.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import type { ChainWorker } from '../chain/worker.ts';
 import { actorForApiKey } from '../issuance/operators.ts';
@@ -21,6 +21,7 @@ import {
 } from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
+import { supplyAccountSpec } from '../workflow/accounts.ts';
 import { runDemo } from './demo.ts';
 
 describe('the demo issuer', () => {

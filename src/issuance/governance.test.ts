@@ -11,11 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { defaultChains } from '../chain/config.ts';
-import { assertMintingOpen, mintBreaker } from '../chain/parity.ts';
+import { assertMintingOpen } from '../chain/parity.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
 import { verifyAudit } from '../policy/audit.ts';
+import { mintBreaker } from '../policy/breakers.ts';
 import { intentHash } from '../policy/intent.ts';
 import type { Actor } from '../workflow/actors.ts';
 import {

@@ -16,12 +16,7 @@
  *             it from that block); reverted: voided. A request never approved lapses.
  */
 import type { Hex } from 'viem';
-import {
-  assertMintingOpen,
-  chainTie,
-  requireMintingOpen,
-  supplyAccountSpec,
-} from '../chain/parity.ts';
+import { assertMintingOpen, chainTie } from '../chain/parity.ts';
 import {
   type IssuerChain,
   requireToken,
@@ -34,12 +29,19 @@ import { namedUuid, uuidv7 } from '../ledger/uuid.ts';
 import { limits } from '../limits.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { Approval } from '../policy/approvals.ts';
+import { requireMintingOpen } from '../policy/breakers.ts';
 import type { Intent } from '../policy/intent.ts';
 import { checkMintLimits, type MintLimitViolation, type TokenBucket } from '../policy/limits.ts';
 import { requiredApprovals } from '../policy/quorum.ts';
 import type { SqlExecutor, SqlParam } from '../storage/sql.ts';
 import { eligibleReserveCodes } from '../treasury/valuation.ts';
-import { accountId, customerFiat, everySupply, usd } from '../workflow/accounts.ts';
+import {
+  accountId,
+  customerFiat,
+  everySupply,
+  supplyAccountSpec,
+  usd,
+} from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {

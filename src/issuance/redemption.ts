@@ -24,7 +24,7 @@ import { businessDeadlineUs } from '../calendar.ts';
 import { type RedemptionTransfer, redemptionTransfers } from '../chain/addresses.ts';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { indexedBlock } from '../chain/indexer.ts';
-import { chainTie, supplyAccountSpec } from '../chain/parity.ts';
+import { chainTie } from '../chain/parity.ts';
 import { deployedToken, type IssuerChain, type TokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
 import { namedUuid } from '../ledger/uuid.ts';
@@ -38,6 +38,7 @@ import {
   everySupply,
   incomeFees,
   redemptionSuspense,
+  supplyAccountSpec,
   usd,
 } from '../workflow/accounts.ts';
 import { type Actor, requireRole, systemActor } from '../workflow/actors.ts';

@@ -40,6 +40,12 @@ export const customerFiat = (customerId: string): AccountSpec =>
 /** A bank's name in account codes (`reserves:cash:<bank>`), as the deposits table checks it. */
 export const bankPattern = /^[a-z][a-z0-9-]{0,31}$/;
 
+/**
+ * Tokens out on a chain: a liability, credited by mints, debited by redemptions.
+ * @example supplyAccountSpec(31337).code === 'supply:31337'
+ */
+export const supplyAccountSpec = (chainId: number): AccountSpec => liability(`supply:${chainId}`);
+
 /** Cash held at `bank`. */
 export const reservesCash = (bank: string): AccountSpec => ({
   code: `reserves:cash:${bank}`,
