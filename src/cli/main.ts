@@ -6,6 +6,7 @@ import { loadConfig } from '../config.ts';
 import { ClearpegError } from '../errors.ts';
 import { auditVerify } from './audit.ts';
 import { chainDeploy, chainKey, chainParity, chainStatus } from './chain.ts';
+import { verifyAllCommand } from './checks.ts';
 import {
   breakersList,
   breakersTrip,
@@ -68,6 +69,7 @@ export const commands: readonly Command[] = [
   chainDeploy,
   chainKey,
   auditVerify,
+  verifyAllCommand,
   // Through a running server's API (CLEARPEG_URL, CLEARPEG_API_KEY).
   customersCreate,
   customersShow,
