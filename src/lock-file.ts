@@ -79,6 +79,16 @@ function ownerOf(file: string): Owner | undefined {
   return { pid, startTime: start === undefined || start === '-' ? undefined : start };
 }
 
+/**
+ * The pid of the live process that holds `file`, or undefined if none does (no file, a torn
+ * one, or its owner gone): another process asking who holds a lock, without taking it.
+ * @example lockHolder('/data/pgdata/clearpeg.lock') // 4242 while a server runs there
+ */
+export function lockHolder(file: string): number | undefined {
+  const owner = ownerOf(path.resolve(file));
+  return owner !== undefined && holding(owner) ? owner.pid : undefined;
+}
+
 /** Whether the lock's owner still runs (this process only for the locks it took). */
 function holding(owner: Owner): boolean {
   if (owner.pid === process.pid) return false; // not in `held`: an earlier process's

@@ -54,6 +54,7 @@ import { oversightRoutes } from './routes/oversight.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { redemptionRoutes } from './routes/redemptions.ts';
 import { type ReserveDeps, reserveRoutes, shippedReserveDeps } from './routes/reserves.ts';
+import { verifyRoutes } from './routes/verify.ts';
 
 /**
  * How long `clearpeg serve` remembers a known API key: one lookup a second per key instead of
@@ -86,6 +87,8 @@ export interface AppDeps {
    * (market values) and evaluation context; default: the shipped GENIUS ruleset and DTB3.
    */
   readonly reserves?: ReserveDeps;
+  /** The configured chains the chain checks report on (default: `CLEARPEG_CHAINS`). */
+  readonly chains?: RouteDeps['chains'];
 }
 
 /**
@@ -103,6 +106,7 @@ export function routeTable(deps: RouteDeps): Route[] {
     ...governanceRoutes(deps),
     ...oversightRoutes(deps),
     ...reserveRoutes(deps),
+    ...verifyRoutes(deps),
   ];
 }
 
@@ -144,6 +148,7 @@ export function createApp(deps: AppDeps): Hono {
     database: deps.database,
     version: deps.version,
     reserves: deps.reserves ?? shippedReserveDeps(),
+    ...(deps.chains === undefined ? {} : { chains: deps.chains }),
   };
   const routes: Route[] = routeTable(routeDeps);
   routes.push(openApiRoute(routes, deps.version));

@@ -46,6 +46,7 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'reserves-no-excess': 409,
   'reserves-refused': 409,
   'accrual-refused': 409,
+  'verification-running': 409,
   // Well-formed, but a rule refuses it.
   'mint-refused': 422,
   'sanctions-hit': 422,

@@ -1159,3 +1159,121 @@ export const billPrice = named(
     investmentRatePct: z.string().meta({ examples: ['4.558'] }),
   }),
 );
+
+// ---------------------------------------------------------------- checks of a live issuer
+
+/** `?expectHead=<seq>:<hash>`: a head noted before, which the journal must still hold. */
+export const ledgerVerifyQuery = z.strictObject({
+  expectHead: z
+    .string()
+    .regex(/^[1-9][0-9]{0,18}:[0-9a-f]{64}$/, {
+      error: '<seq>:<hash>: a sequence number, a colon and 64 lowercase hex digits',
+    })
+    .optional()
+    .meta({
+      description:
+        'a head noted earlier (GET /v1/ledger/head): fails if the journal does not hold it (truncated and its head moved back)',
+    }),
+});
+
+export const ledgerCheck = named(
+  'LedgerCheck',
+  z.strictObject({
+    ok: z.boolean(),
+    records: z.string().meta({ description: 'records replayed' }),
+    accounts: z.number().int(),
+    head: z.strictObject({ seq: z.string(), hash: hex(32) }),
+    broken: z
+      .strictObject({
+        seq: z.string(),
+        reason: z.enum([
+          'missing',
+          'out-of-order',
+          'hash-mismatch',
+          'head-mismatch',
+          'balance-mismatch',
+          'invalid-record',
+        ]),
+        detail: z.string(),
+      })
+      .nullable(),
+  }),
+);
+
+export const auditCheck = named(
+  'AuditCheck',
+  z.strictObject({
+    ok: z.boolean(),
+    entries: z.string(),
+    head: hex(32),
+    broken: z
+      .strictObject({
+        seq: z.string(),
+        reason: z.enum(['missing', 'hash-mismatch', 'head-mismatch']),
+      })
+      .nullable(),
+  }),
+);
+
+const parityCheck = named(
+  'ParityCheck',
+  z.strictObject({
+    blockNumber: z.string(),
+    totalSupply: amount,
+    issuerHeld: amount,
+    ledgerSupply: amount,
+    ok: z.boolean(),
+  }),
+);
+
+const chainParity = named(
+  'ChainParity',
+  z.strictObject({ name: z.string(), chainId: z.string(), parity: parityCheck.nullable() }),
+);
+
+export const chainParityList = z.strictObject({
+  ok: z.boolean().meta({ description: "false if a chain's newest check failed" }),
+  chains: z.array(chainParity),
+});
+
+export const chainStatusList = z.strictObject({
+  chains: z.array(
+    named(
+      'ChainStatus',
+      z.strictObject({
+        name: z.string(),
+        chainId: z.string(),
+        rpcUrl: z.string().meta({ description: 'scheme and host only (a path may hold a key)' }),
+        finalityDepth: z.number().int(),
+        token: z.string().nullable(),
+        deployBlock: z.string().nullable(),
+        indexedBlock: z.string().nullable(),
+        openRequests: z.number().int(),
+        parity: parityCheck.nullable(),
+        breakers: z.array(z.string()),
+      }),
+    ),
+  ),
+});
+
+export const restatedDifference = named(
+  'RestatedDifference',
+  z.strictObject({
+    table: z.string(),
+    id: z.string(),
+    column: z.string(),
+    stored: z.string().nullable(),
+    journal: z.string().nullable(),
+  }),
+);
+
+export const verifyAllReport = named(
+  'VerifyAll',
+  z.strictObject({
+    ok: z.boolean(),
+    ledger: ledgerCheck,
+    audit: auditCheck,
+    parity: chainParityList,
+    restated: z.strictObject({ ok: z.boolean(), differences: z.array(restatedDifference) }),
+  }),
+);

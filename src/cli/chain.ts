@@ -6,17 +6,12 @@
 import { type Hex, isAddress } from 'viem';
 import { type ChainConfig, loadChains } from '../chain/config.ts';
 import { createIssuerKey, issuerKeyFile, readIssuerAccount } from '../chain/keys.ts';
-import { trippedBreakers } from '../chain/parity.ts';
 import { deployToken, openIssuerChain, resolveToken } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
-import { toJson } from '../json.ts';
-import { formatAmount, parseAmount } from '../money/money.ts';
-import { stopsMinting } from '../policy/breakers.ts';
-import type { SqlDatabase } from '../storage/sql.ts';
+import { parseAmount } from '../money/money.ts';
 import {
   type Command,
   commandOptions,
-  exitCode,
   printView,
   readOptions,
   strings,
@@ -24,130 +19,8 @@ import {
   withDatabase,
 } from './io.ts';
 
-const options = (args: readonly string[]) => commandOptions(args, readOptions);
-
-type ParityRow = {
-  chain_id: string;
-  block_number: string;
-  total_supply: string;
-  issuer_held: string;
-  ledger_supply: string;
-  ok: boolean;
-};
-
-const parityColumns = `chain_id::text, block_number::text, total_supply::text, issuer_held::text,
-  ledger_supply::text, ok`;
-
-/** The rows of `sql`, by their `chain_id` (as text). */
-async function byChain<R extends { chain_id: string }>(
-  db: SqlDatabase,
-  sql: string,
-): Promise<Map<string, R>> {
-  const { rows } = await db.query<R>(sql);
-  return new Map(rows.map((row) => [row.chain_id, row]));
-}
-
-/** The newest parity check of each chain. */
-function latestParity(db: SqlDatabase): Promise<Map<string, ParityRow>> {
-  return byChain<ParityRow>(
-    db,
-    `SELECT DISTINCT ON (p.chain_id) ${parityColumns} FROM chain_parity p ORDER BY p.chain_id, p.block_number DESC`,
-  );
-}
-
-function parityView(row: ParityRow | undefined) {
-  return row === undefined
-    ? null
-    : {
-        blockNumber: row.block_number,
-        totalSupply: formatAmount(BigInt(row.total_supply)),
-        issuerHeld: formatAmount(BigInt(row.issuer_held)),
-        ledgerSupply: formatAmount(BigInt(row.ledger_supply)),
-        ok: row.ok,
-      };
-}
-
-export const chainStatus: Command = {
-  name: 'chain status',
-  summary: 'each configured chain: token, indexed block, open requests, parity, breakers',
-  usage: 'clearpeg chain status [--json]',
-  async run(args, context) {
-    const { values } = options(args);
-    const chains = loadChains();
-    const view = await withDatabase(context, async (db) => {
-      const cursors = await byChain<{ chain_id: string; block_number: string }>(
-        db,
-        'SELECT chain_id::text, block_number::text FROM chain_cursors',
-      );
-      const tokens = await byChain<{ chain_id: string; address: string; deploy_block: string }>(
-        db,
-        'SELECT chain_id::text, address, deploy_block::text FROM chain_tokens',
-      );
-      const open = await byChain<{ chain_id: string; n: number }>(
-        db,
-        `SELECT chain_id::text, count(*)::int AS n FROM chain_requests WHERE status IN ('signed', 'mined') GROUP BY chain_id`,
-      );
-      const parity = await latestParity(db);
-      const breakers = await trippedBreakers(db);
-      return chains.map((chain) => {
-        const id = String(chain.chainId);
-        return {
-          name: chain.name,
-          chainId: id,
-          rpcUrl: chain.rpcUrl,
-          finalityDepth: chain.finalityDepth,
-          token: tokens.get(id)?.address ?? chain.token ?? null,
-          deployBlock: tokens.get(id)?.deploy_block ?? null,
-          indexedBlock: cursors.get(id)?.block_number ?? null,
-          openRequests: open.get(id)?.n ?? 0,
-          parity: parityView(parity.get(id)),
-          breakers: breakers.filter((name) => stopsMinting(name, chain.chainId)),
-        };
-      });
-    });
-    if (values.json) {
-      context.out(toJson(view));
-      return exitCode.ok;
-    }
-    for (const chain of view) {
-      const parity =
-        chain.parity === null
-          ? 'not checked yet'
-          : `${chain.parity.ok ? 'ok' : 'MISMATCH'} at block ${chain.parity.blockNumber}`;
-      context.out(
-        `${chain.name} (chain ${chain.chainId}, ${chain.rpcUrl}): token ${chain.token ?? 'not deployed'}, indexed to ${chain.indexedBlock ?? '-'}, ${chain.openRequests} open requests, parity ${parity}${chain.breakers.length > 0 ? `, STOPPED by ${chain.breakers.join(', ')}` : ''}`,
-      );
-    }
-    return exitCode.ok;
-  },
-};
-
-export const chainParity: Command = {
-  name: 'chain parity',
-  summary: "each chain's newest supply parity check; exit 1 if one does not hold",
-  usage: 'clearpeg chain parity [--json]',
-  async run(args, context) {
-    const { values } = options(args);
-    const chains = loadChains();
-    const parity = await withDatabase(context, latestParity);
-    const view = chains.map((chain) => ({
-      name: chain.name,
-      chainId: String(chain.chainId),
-      parity: parityView(parity.get(String(chain.chainId))),
-    }));
-    if (values.json) context.out(toJson(view));
-    else
-      for (const chain of view) {
-        const p = chain.parity;
-        context.out(
-          p === null
-            ? `${chain.name}: not checked yet`
-            : `${chain.name} at block ${p.blockNumber}: total supply ${p.totalSupply} − issuer-held ${p.issuerHeld} ${p.ok ? '=' : '≠'} ledger ${p.ledgerSupply}${p.ok ? '' : '  MISMATCH'}`,
-        );
-      }
-    return view.every((chain) => chain.parity?.ok !== false) ? exitCode.ok : exitCode.failed;
-  },
-};
+/** `chain status` and `chain parity`: locally or through a running server (checks.ts). */
+export { chainParity, chainStatus } from './checks.ts';
 
 /** The configured chain named by `--chain`. */
 function chainOption(name: string | undefined): ChainConfig {

@@ -1,13 +1,10 @@
 /**
  * `clearpeg ledger verify|head|accounts|transaction`: the ledger from the command line.
- * Every read takes `--json`.
+ * Every read takes `--json`; `verify` runs locally or through a running server (checks.ts).
  */
 import { accountView, headView, recordView } from '../api/views.ts';
-import { toJson } from '../json.ts';
 import { isUuid } from '../ledger/uuid.ts';
-import { verifyLedger } from '../ledger/verify.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
-import { describeDatabase } from '../storage/open.ts';
 import {
   type Command,
   type CommandContext,
@@ -31,27 +28,8 @@ const options = (args: readonly string[]) =>
     limit: { type: 'string' },
   });
 
-export const ledgerVerify: Command = {
-  name: 'ledger verify',
-  summary: 'replay the journal: check every hash link and every balance',
-  usage: 'clearpeg ledger verify [--json]',
-  async run(args, context) {
-    const { values } = options(args);
-    const report = await withStore(context, (store) => verifyLedger(store));
-    if (values.json) {
-      context.out(toJson(report));
-    } else if (report.ok) {
-      context.out(
-        `ok: ${report.records} records, ${report.accounts} accounts; head ${report.head.seq} ${toJson(report.head.hash).replaceAll('"', '')} (${describeDatabase(context.config)})`,
-      );
-    } else {
-      context.out(
-        `BROKEN at seq ${report.broken!.seq}: ${report.broken!.reason}: ${report.broken!.detail}`,
-      );
-    }
-    return report.ok ? exitCode.ok : exitCode.failed;
-  },
-};
+/** `ledger verify`: locally or through a running server (checks.ts). */
+export { ledgerVerify } from './checks.ts';
 
 export const ledgerHead: Command = {
   name: 'ledger head',

@@ -14,6 +14,7 @@ import {
   changesPropose,
   changesStatus,
 } from './changes.ts';
+import { verifyAllCommand } from './checks.ts';
 import {
   customersCreate,
   customersKyc,
@@ -68,6 +69,7 @@ export const commands: readonly Command[] = [
   chainDeploy,
   chainKey,
   auditVerify,
+  verifyAllCommand,
   // Through a running server's API (CLEARPEG_URL, CLEARPEG_API_KEY).
   customersCreate,
   customersShow,

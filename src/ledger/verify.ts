@@ -4,7 +4,7 @@
  * The first broken link is named by its sequence number.
  */
 import { amountMax } from '../money/money.ts';
-import { type BrokenLink, ChainVerifier, genesisHead } from './journal.ts';
+import { type BrokenLink, ChainVerifier, genesisHead, hex } from './journal.ts';
 import type { LedgerStore } from './ports.ts';
 import {
   type Account,
@@ -154,19 +154,52 @@ export class Replayer {
   }
 }
 
-/** Records read per page during verification. */
-const pageSize = 10_000;
+/**
+ * Records, accounts or pending transfers read per page during verification: a page's rows
+ * are decoded and replayed on the caller's thread without a break, so a page is what a
+ * verification inside a serving process keeps other requests waiting for (bench/verify.ts).
+ */
+const pageSize = 1_000;
+
+/** Lets other work on the event loop run (a verify inside a serving process). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `body` on one consistent view of the store: the head, the accounts and the pending
+ * transfers as of one moment (a read-only REPEATABLE READ transaction on a live issuer,
+ * `src/storage/snapshot.ts`). The default runs it on the store as it is, for a store nobody
+ * writes to while it is verified.
+ */
+export type StoreSnapshot = <T>(body: (store: LedgerStore) => Promise<T>) => Promise<T>;
+
+/** How to verify. */
+export interface VerifyOptions {
+  /** The consistent view the head and balances are compared in (see `StoreSnapshot`). */
+  readonly snapshot?: StoreSnapshot;
+  /**
+   * A head noted earlier (a published one): the journal must hold this record with this
+   * hash, or verification fails (`missing` if the journal ends before it, `head-mismatch`
+   * if it holds another record there). Detects a truncated journal whose head was moved back.
+   */
+  readonly expectHead?: { readonly seq: bigint; readonly hash: Uint8Array };
+}
 
 /**
  * Replays the journal of `store` and compares the result with the stored balances, pending
- * transfers and head.
+ * transfers and head. The records are read page by page outside any transaction (they never
+ * change); the head and the balances are read in one `snapshot` at the end, with the records
+ * added since, so a verify beside a running writer compares one moment with the journal up to
+ * that moment. It yields to the event loop after every page.
  * @example const report = await verifyLedger(store); if (!report.ok) console.log(report.broken)
  */
-export async function verifyLedger(store: LedgerStore): Promise<VerifyReport> {
-  const head = await store.head();
+export async function verifyLedger(
+  store: LedgerStore,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const chain = new ChainVerifier(genesisHead);
   const replay = new Replayer();
   let count = 0n;
+  let after = 0n;
   const fail = (broken: BrokenLink): VerifyReport => ({
     ok: false,
     records: count,
@@ -174,22 +207,58 @@ export async function verifyLedger(store: LedgerStore): Promise<VerifyReport> {
     head: chain.head,
     broken,
   });
-  for (let after = 0n; ; ) {
-    const page = await store.records(after, pageSize);
-    for (const record of page) {
-      if (!chain.push(record)) return fail(chain.broken!);
-      const reason = replay.apply(record);
-      if (reason !== undefined)
-        return fail({ seq: record.seq, reason: 'invalid-record', detail: reason });
-      count++;
+  /** Replays the records after `after` that `from` holds; a broken link, or undefined. */
+  const replayFrom = async (from: LedgerStore): Promise<BrokenLink | undefined> => {
+    for (;;) {
+      const page = await from.records(after, pageSize);
+      for (const record of page) {
+        if (!chain.push(record)) return chain.broken!;
+        const reason = replay.apply(record);
+        if (reason !== undefined)
+          return { seq: record.seq, reason: 'invalid-record', detail: reason };
+        const expected = options.expectHead;
+        if (expected !== undefined && record.seq === expected.seq)
+          if (!Buffer.from(chain.head.hash).equals(Buffer.from(expected.hash)))
+            return {
+              seq: record.seq,
+              reason: 'head-mismatch',
+              detail: `record ${record.seq} hashes to ${hex(chain.head.hash)}, not the expected head ${hex(expected.hash)}`,
+            };
+        count++;
+      }
+      if (page.length > 0) after = page[page.length - 1]!.seq;
+      if (page.length < pageSize) return undefined;
+      await yieldToEventLoop();
     }
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]!.seq;
-  }
-  const broken = chain.finish(head) ?? (await compareState(store, replay));
+  };
+  const early = await replayFrom(store);
+  if (early !== undefined) return fail(early);
+  const snapshot: StoreSnapshot = options.snapshot ?? ((body) => body(store));
+  const broken = await snapshot(async (view) => {
+    const head = await view.head();
+    return (
+      (await replayFrom(view)) ??
+      chain.finish(head) ??
+      expectedHeadReached(chain.head, options.expectHead) ??
+      (await compareState(view, replay))
+    );
+  });
   return broken
     ? fail(broken)
     : { ok: true, records: count, accounts: replay.accounts.size, head: chain.head };
+}
+
+/** A broken link if the journal ends before the expected head. */
+function expectedHeadReached(
+  end: JournalHead,
+  expected: VerifyOptions['expectHead'],
+): BrokenLink | undefined {
+  if (expected === undefined || end.seq >= expected.seq) return undefined;
+  return {
+    seq: end.seq + 1n,
+    reason: 'missing',
+    detail: `the journal ends at ${end.seq}, before the expected head ${expected.seq} ${hex(expected.hash)}: records were removed and the head moved back`,
+  };
 }
 
 async function compareState(store: LedgerStore, replay: Replayer): Promise<BrokenLink | undefined> {

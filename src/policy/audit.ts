@@ -202,40 +202,44 @@ export interface AuditReport {
 /** Entries read per query while verifying. */
 const verifyPageSize = 1_000;
 
+type AuditRow = {
+  seq: string;
+  at_us: string;
+  actor: string;
+  action: string;
+  subject: string;
+  outcome: 'ok' | 'refused';
+  detail: AuditDetail;
+  hash: Uint8Array;
+};
+
+/** The chain verified so far: the next sequence number expected and the hash before it. */
+interface AuditChain {
+  expected: bigint;
+  previous: Uint8Array;
+}
+
 /**
- * Recomputes the chain from the first entry; names the first entry that is missing or whose
- * stored hash differs, or a head that is not the last entry.
- * @example const report = await verifyAudit(db); report.ok
+ * Verifies the entries from `chain.expected` on, through `upTo` (all when undefined), moving
+ * `chain` along; the first broken entry, or undefined.
  */
-export async function verifyAudit(db: SqlDatabase): Promise<AuditReport> {
-  let previous: Uint8Array = auditGenesis;
-  let expected = 1n;
+async function verifyEntries(
+  db: SqlDatabase,
+  chain: AuditChain,
+  upTo?: bigint,
+): Promise<AuditReport['broken']> {
   for (;;) {
-    const { rows } = await db.query<{
-      seq: string;
-      at_us: string;
-      actor: string;
-      action: string;
-      subject: string;
-      outcome: 'ok' | 'refused';
-      detail: AuditDetail;
-      hash: Uint8Array;
-    }>(
+    const { rows } = await db.query<AuditRow>(
       // By the bigint column (a.seq), not the text the query returns.
       `SELECT a.seq::text, a.at_us::text, a.actor, a.action, a.subject, a.outcome, a.detail, a.hash
-       FROM audit_log a WHERE a.seq >= $1 ORDER BY a.seq LIMIT ${verifyPageSize}`,
-      [expected],
+       FROM audit_log a WHERE a.seq >= $1 ${upTo === undefined ? '' : 'AND a.seq <= $2'}
+       ORDER BY a.seq LIMIT ${verifyPageSize}`,
+      upTo === undefined ? [chain.expected] : [chain.expected, upTo],
     );
     for (const row of rows) {
       const seq = BigInt(row.seq);
-      if (seq !== expected)
-        return {
-          ok: false,
-          entries: expected - 1n,
-          head: bytesToHex(previous),
-          broken: { seq: expected, reason: 'missing' },
-        };
-      const hash = auditHash(previous, {
+      if (seq !== chain.expected) return { seq: chain.expected, reason: 'missing' };
+      const hash = auditHash(chain.previous, {
         seq,
         atUs: BigInt(row.at_us),
         actor: row.actor,
@@ -244,32 +248,43 @@ export async function verifyAudit(db: SqlDatabase): Promise<AuditReport> {
         outcome: row.outcome,
         detail: row.detail,
       });
-      if (bytesToHex(hash) !== bytesToHex(row.hash))
-        return {
-          ok: false,
-          entries: expected - 1n,
-          head: bytesToHex(previous),
-          broken: { seq, reason: 'hash-mismatch' },
-        };
-      previous = hash;
-      expected++;
+      if (bytesToHex(hash) !== bytesToHex(row.hash)) return { seq, reason: 'hash-mismatch' };
+      chain.previous = hash;
+      chain.expected++;
     }
-    if (rows.length < verifyPageSize) break;
+    if (rows.length < verifyPageSize) return undefined;
   }
+}
+
+/**
+ * Recomputes the chain from the first entry; names the first entry that is missing or whose
+ * stored hash differs, or a head that is not the last entry. Safe beside a running server:
+ * the head is read after the entries, and the entries appended meanwhile (up to that head)
+ * are verified too. Deleting the newest entries and moving the head back is not found here:
+ * only a head noted or published before can show it (docs/operations.md).
+ * @example const report = await verifyAudit(db); report.ok
+ */
+export async function verifyAudit(db: SqlDatabase): Promise<AuditReport> {
+  const chain: AuditChain = { expected: 1n, previous: auditGenesis };
+  const report = (broken?: AuditReport['broken']): AuditReport => ({
+    ok: broken === undefined,
+    entries: chain.expected - 1n,
+    head: bytesToHex(chain.previous),
+    ...(broken === undefined ? {} : { broken }),
+  });
+  const early = await verifyEntries(db, chain);
+  if (early !== undefined) return report(early);
   const { rows } = await db.query<{ seq: string; hash: Uint8Array }>(
     'SELECT seq::text, hash FROM audit_head WHERE singleton',
   );
-  const head = rows[0]!;
-  const entries = expected - 1n;
-  if (BigInt(head.seq) !== entries || bytesToHex(head.hash) !== bytesToHex(previous))
-    return {
-      ok: false,
-      entries,
-      head: bytesToHex(previous),
-      broken: {
-        seq: BigInt(head.seq) > entries ? entries + 1n : BigInt(head.seq),
-        reason: BigInt(head.seq) > entries ? 'missing' : 'head-mismatch',
-      },
-    };
-  return { ok: true, entries, head: bytesToHex(previous) };
+  const headSeq = BigInt(rows[0]!.seq);
+  if (headSeq >= chain.expected) {
+    const late = await verifyEntries(db, chain, headSeq);
+    if (late !== undefined) return report(late);
+  }
+  const entries = chain.expected - 1n;
+  if (headSeq > entries) return report({ seq: entries + 1n, reason: 'missing' });
+  if (headSeq !== entries || bytesToHex(rows[0]!.hash) !== bytesToHex(chain.previous))
+    return report({ seq: headSeq, reason: 'head-mismatch' });
+  return report();
 }

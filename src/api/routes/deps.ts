@@ -3,6 +3,7 @@
  * clock), the ledger store for the ledger's reads, and the reserves' ruleset and rate curve.
  */
 
+import type { ChainConfig } from '../../chain/config.ts';
 import type { LedgerStore } from '../../ledger/ports.ts';
 import type { EvaluationContext, Ruleset } from '../../reserves/eligibility.ts';
 import type { RateCurve } from '../../reserves/rates.ts';
@@ -14,6 +15,8 @@ export interface RouteDeps {
   /** Which database, for /health (never credentials). */
   readonly database: string;
   readonly version: string;
+  /** The configured chains, for the chain checks (default: `CLEARPEG_CHAINS`, read per request). */
+  readonly chains?: readonly ChainConfig[];
   /**
    * The ruleset the treasury operations judge the book by (the mint gate sums what it finds
    * eligible), the rate curve of market values, and the ruleset's context; default: the

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { takeLock } from '../../lock-file.ts';
+import { lockHolder, takeLock } from '../../lock-file.ts';
 
 /** The lock file, beside PostgreSQL's files (PostgreSQL ignores unknown files there). */
 const LOCK_FILE = 'clearpeg.lock';
@@ -24,4 +24,12 @@ export function lockDataDir(dir: string): () => void {
     field: 'CLEARPEG_DATA_DIR',
     rule: 'one process per embedded data directory',
   });
+}
+
+/**
+ * The pid of the live process that holds the data directory `dir` (a running server), if any.
+ * @example dataDirHolder('.clearpeg/pgdata') // undefined when no server runs there
+ */
+export function dataDirHolder(dir: string): number | undefined {
+  return lockHolder(path.join(path.resolve(dir), LOCK_FILE));
 }
