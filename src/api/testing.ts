@@ -80,6 +80,15 @@ const operators = [
 let keyCounter = 0;
 
 /**
+ * No per-address limits: every test request comes from one address, and a suite's deliberate
+ * refusals would spend its failure bucket (the limits are tested on their own).
+ */
+const unlimitedAddresses = {
+  anonymousRateLimit: { perSecond: 1e9, burst: 1e9 },
+  failureRateLimit: { perSecond: 1e9, burst: 1e9 },
+} as const;
+
+/**
  * An app on a fresh database with operators, keys and a token of record.
  * @example const a = await apiFixture(); const res = await a.call('GET', '/v1/policy', { key: a.keys['op-aud'] })
  */
@@ -107,6 +116,7 @@ export async function apiFixture(
     database: `test (${backend})`,
     version: '0.0.0-test',
     checkResponses: true,
+    ...unlimitedAddresses,
     ...options,
   };
   const app = createApp(deps);
@@ -253,6 +263,7 @@ export async function serveTestApp(issuance: IssuanceContext): Promise<TestServe
     database: 'test (pglite)',
     version: '0.0.0-test',
     checkResponses: true,
+    ...unlimitedAddresses,
   });
   let server: ReturnType<typeof serve> | undefined;
   const port = await new Promise<number>((resolve) => {
