@@ -19,10 +19,18 @@ interface Frame {
   /** The object's keys so far; undefined in an array. */
   readonly keys: Set<string> | undefined;
   /** The key being read (object) or the index (array): the path segment of this level. */
-  segment: string;
+  key: string;
+  index: number;
   /** In an object: whether the next string is a key. */
   expectKey: boolean;
 }
+
+const openObject = 0x7b;
+const closeObject = 0x7d;
+const openArray = 0x5b;
+const closeArray = 0x5d;
+const comma = 0x2c;
+const quote = 0x22;
 
 /** The index of the `"` that closes the string opening at `start` (`text[start]` is `"`). */
 function stringEnd(text: string, start: number): number {
@@ -31,7 +39,7 @@ function stringEnd(text: string, start: number): number {
     const c = text.charCodeAt(i);
     if (c === 0x5c)
       i += 2; // a backslash escapes the next character
-    else if (c === 0x22) return i;
+    else if (c === quote) return i;
     else i += 1;
   }
   return i;
@@ -45,22 +53,27 @@ function stringEnd(text: string, start: number): number {
 export function findDuplicateKey(text: string): DuplicateKey | undefined {
   const frames: Frame[] = [];
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charCodeAt(i);
     const top = frames[frames.length - 1];
-    if (c === '{') frames.push({ keys: new Set(), segment: '', expectKey: true });
-    else if (c === '[') frames.push({ keys: undefined, segment: '0', expectKey: false });
-    else if (c === '}' || c === ']') frames.pop();
-    else if (c === ',' && top !== undefined) {
-      if (top.keys === undefined) top.segment = String(Number(top.segment) + 1);
+    if (c === openObject) frames.push({ keys: new Set(), key: '', index: 0, expectKey: true });
+    else if (c === openArray) frames.push({ keys: undefined, key: '', index: 0, expectKey: false });
+    else if (c === closeObject || c === closeArray) frames.pop();
+    else if (c === comma && top !== undefined) {
+      if (top.keys === undefined) top.index += 1;
       else top.expectKey = true;
-    } else if (c === '"') {
+    } else if (c === quote) {
       const end = stringEnd(text, i);
       if (top?.keys !== undefined && top.expectKey) {
         const raw = text.slice(i, end + 1);
         const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        top.segment = key;
+        top.key = key;
         top.expectKey = false;
-        if (top.keys.has(key)) return { path: frames.map((frame) => frame.segment) };
+        if (top.keys.has(key))
+          return {
+            path: frames.map((frame) =>
+              frame.keys === undefined ? String(frame.index) : frame.key,
+            ),
+          };
         top.keys.add(key);
       }
       i = end;
