@@ -16,6 +16,7 @@ import {
   registerWallet,
   setKyc,
 } from './customers.ts';
+import { createOperator } from './operators.ts';
 import {
   type IssuanceFixture,
   issuanceFixture,
@@ -175,6 +176,24 @@ describe('customer input a careful issuer refuses', () => {
   it('refuses a zero-width character and text not in NFC', async () => {
     await refusesName('Ac\u200bme', /format characters/);
     await refusesName('Cafe\u0301', /NFC/);
+  });
+
+  it("refuses an operator's name with a bidirectional control or a line break", async () => {
+    for (const [name, rule] of [
+      ['Ann\u202e', /bidirectional/],
+      ['Ann\nadmin', /line breaks/],
+    ] as const)
+      await assert.rejects(
+        createOperator(f.t.db, { id: 'op-eve', name, roles: ['auditor'] }),
+        (error: { code: string; field: string; rule: string }) => {
+          assert.equal(error.code, 'operator-invalid');
+          assert.equal(error.field, 'name');
+          assert.match(error.rule, rule);
+          return true;
+        },
+      );
+    const { rows } = await f.t.db.query(`SELECT 1 FROM operators WHERE id = 'op-eve'`);
+    assert.equal(rows.length, 0, 'no operator, no key');
   });
 
   it('names the character found, and takes ordinary names in any script', () => {
