@@ -25,4 +25,21 @@ export const limits = {
   accountCacheMax: 1_000_000,
   /** Expired pending transactions voided per sweep batch. */
   expirySweepMax: 8190,
+  /**
+   * Requests per second from one client address without a valid API key (public routes:
+   * /health, /openapi.json, a bill's price; and every request whose key is missing or wrong):
+   * a monitor polls /health every few seconds and a dashboard a few times a second, while a
+   * guesser of API keys (128 bits) gets nowhere at ten a second.
+   */
+  apiAnonymousPerSecond: 10,
+  /** The burst of those: a page that loads the document and a few prices at once. */
+  apiAnonymousBurst: 50,
+  /**
+   * Failed requests (any 4xx but 429) per second from one client address before every request
+   * of that address is refused: an integration with a bug fails now and then and recovers; a
+   * scanner, a fuzzer or a credential-stuffer fails all the time and is slowed to this pace.
+   */
+  apiFailuresPerSecond: 2,
+  /** The burst of those: a batch of bad requests from a buggy script is answered, then slowed. */
+  apiFailuresBurst: 60,
 } as const;

@@ -4,7 +4,9 @@
  * One route table (`routes/*.ts`) drives both the handlers and the OpenAPI document at
  * /openapi.json. Every request goes the same way (docs/api.md):
  *
- *   authenticate (Bearer API key) → rate limit (per key) → path and query checked →
+ *   an address whose requests keep failing refused (per client address) → authenticate
+ *   (Bearer API key; a public route or a failed authentication spends the address's bucket) →
+ *   rate limit (per key) → path and query checked →
  *   POST: Idempotency-Key, body read within its limit, media type, JSON, schema →
  *   idempotency reservation (or the stored answer replayed) → the workflow → the answer,
  *   stored under the key when it is a success or a refusal.
@@ -14,6 +16,7 @@
  * documents (problem.ts) on every route; a 5xx is only ever a bug or an outage, never bad
  * input.
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
@@ -33,7 +36,14 @@ import {
 } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemContentType, problemOf, sendProblem } from './problem.ts';
-import { createRateLimiter, type RateLimitOptions, rateLimitDefault } from './rate-limit.ts';
+import {
+  anonymousRateLimitDefault,
+  clientKey,
+  createRateLimiter,
+  failureRateLimitDefault,
+  type RateLimitOptions,
+  rateLimitDefault,
+} from './rate-limit.ts';
 import {
   checkMediaType,
   createAuthenticator,
@@ -72,6 +82,12 @@ export interface AppDeps {
   readonly version: string;
   /** Per-API-key rate limit (default 100 requests/s, bursts of 200). */
   readonly rateLimit?: RateLimitOptions;
+  /** Per client address, requests without a valid API key (default: `limits.apiAnonymous*`). */
+  readonly anonymousRateLimit?: RateLimitOptions;
+  /** Per client address, failed requests (4xx but 429) (default: `limits.apiFailures*`). */
+  readonly failureRateLimit?: RateLimitOptions;
+  /** The client's address, the key of its buckets (default: the socket's peer; tests set it). */
+  readonly clientAddress?: (c: Context) => string;
   /** How long a known API key is remembered, in ms (default 0: every request looks it up). */
   readonly authCacheMs?: number;
   /** The clock of the rate limiter, in milliseconds (tests move it by hand). */
@@ -89,6 +105,19 @@ export interface AppDeps {
   readonly reserves?: ReserveDeps;
   /** The configured chains the chain checks report on (default: `CLEARPEG_CHAINS`). */
   readonly chains?: RouteDeps['chains'];
+}
+
+/**
+ * The key of the socket's peer (`clientKey`: an IPv6 address by its /64), or `unknown` when
+ * the request came from no socket (`app.request` in tests). Behind a reverse proxy every
+ * client has the proxy's address: `X-Forwarded-For` is not trusted (docs/api.md).
+ */
+function peerAddress(c: Context): string {
+  try {
+    return clientKey(getConnInfo(c).remote.address ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**
@@ -154,6 +183,17 @@ export function createApp(deps: AppDeps): Hono {
   routes.push(openApiRoute(routes, deps.version));
   const authenticate = createAuthenticator(ctx.db, deps.authCacheMs ?? 0);
   const limiter = createRateLimiter(deps.rateLimit ?? rateLimitDefault, deps.rateLimitClockMs);
+  const anonymous = createRateLimiter(
+    deps.anonymousRateLimit ?? anonymousRateLimitDefault,
+    deps.rateLimitClockMs,
+    'requests without a valid API key from this address',
+  );
+  const failures = createRateLimiter(
+    deps.failureRateLimit ?? failureRateLimitDefault,
+    deps.rateLimitClockMs,
+    'failed requests from this address',
+  );
+  const clientOf = deps.clientAddress ?? peerAddress;
   const bodyBytesMax = deps.jsonBodyBytesMax ?? jsonBodyBytesMax;
   const staleUs = deps.idempotencyStaleUs ?? idempotencyStaleUsDefault;
 
@@ -214,10 +254,21 @@ export function createApp(deps: AppDeps): Hono {
     return send(c, response);
   };
 
+  /** The caller of a route that needs a key; a request without a valid one spends its address's bucket. */
+  const authenticated = async (c: Context) => {
+    try {
+      return await authenticate(c.req.header('authorization'));
+    } catch (error) {
+      anonymous.take(clientOf(c));
+      throw error;
+    }
+  };
+
   const serve = async (c: Context, r: Route): Promise<Response> => {
     let actor: Actor | undefined;
-    if (r.auth !== 'public') {
-      const caller = await authenticate(c.req.header('authorization'));
+    if (r.auth === 'public') anonymous.take(clientOf(c));
+    else {
+      const caller = await authenticated(c);
       limiter.take(caller.keyId);
       if (r.auth === 'operator') requireOperator(caller.actor);
       actor = caller.actor;
@@ -237,6 +288,14 @@ export function createApp(deps: AppDeps): Hono {
 
   const app = new Hono();
   app.onError((error, c) => sendProblem(c, error));
+  // An address whose requests keep failing is refused before any work, until its bucket refills.
+  app.use('*', async (c, next) => {
+    const client = clientOf(c);
+    failures.check(client);
+    await next();
+    const status = c.res.status;
+    if (status >= 400 && status < 500 && status !== 429) failures.charge(client);
+  });
   app.notFound((c) =>
     sendProblem(c, new ClearpegError('route-not-found', `no route ${c.req.method} ${c.req.path}`)),
   );

@@ -2,8 +2,11 @@
  * Fuzzing every POST endpoint: at least 2,000 requests each, generated from the endpoint's
  * JSON Schema in the OpenAPI document (valid bodies) and mutated (fields dropped, added or
  * replaced by junk of every type, amounts as numbers, negative or over six decimals, unicode
- * junk, huge strings, invalid JSON text, wrong content types, bodies over the limit, missing,
- * malformed and reused Idempotency-Keys, missing or unknown API keys).
+ * junk, huge strings, invalid JSON text, keys named twice at any depth, names and references
+ * with line breaks, terminal escapes and bidirectional controls, wallet addresses that are not
+ * a customer's (zero, the token, an issuer address, a wrong EIP-55 checksum, a chain without
+ * a token), wrong content types, bodies over the limit, missing, malformed and reused
+ * Idempotency-Keys, missing or unknown API keys).
  *
  * Asserted of every answer: never a 5xx; a refusal is a problem document; a refusal (and a
  * replay) changes nothing: row triggers count every insert, update and delete of every issuance
@@ -20,19 +23,55 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
+import { zeroAddress } from 'viem';
+import {
+  createCustomer,
+  redemptionAddressOf,
+  registerWallet,
+  setKyc,
+} from '../issuance/customers.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
 import { requestMint } from '../issuance/mint.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { buyBill } from '../treasury/book.ts';
 import { recordStatement } from '../treasury/positions.ts';
+import { findDuplicateKey } from './json-keys.ts';
 import { openApiPath, type Route } from './route.ts';
-import { type ApiFixture, apiFixture, testChainId } from './testing.ts';
+import { type ApiFixture, apiFixture, testChainId, testToken } from './testing.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const runs = Number(process.env.FUZZ_RUNS ?? 2000);
 const holder = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
+/** Addresses a customer may not register: zero, the token, a redemption address, a mistyped checksum. */
+const reservedAddresses = [
+  zeroAddress,
+  testToken,
+  testToken.toUpperCase().replace('0X', '0x'),
+  redemptionAddressOf(testToken, 'CUST-0001'),
+  '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293Bc',
+];
+/** Addresses a customer may register (Hardhat's accounts 3 to 5), checksummed and not. */
+const freshAddresses = [
+  '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+  '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+  '0x15d34aaf54267db7d7c367839aaf71a00a2c6a65',
+];
+/** Text an operator reads, as it should be and with what no operator should read. */
+const texts = [
+  'Acme Treasury LLC',
+  'Müller & Söhne GmbH',
+  'Acme\nApproved by compliance',
+  'Acme\r\n',
+  'Acme \u001b[31mRED\u001b[0m',
+  'Acme \u009b2J',
+  'Acme \u202eCLL',
+  'Acme \u2066x\u2069',
+  'Acme\u200f',
+  'Acme\u061c',
+  'Acme\u2028Inc',
+  'Ac\u200bme',
+];
 const sanctioned = '0x01e2919679362dFBC9ee1644Ba9C6da6D6245BB1';
 /** The SHA-256 of a custodian statement recorded before the fuzz (positions may cite it). */
 const fuzzStatement = 'f0'.repeat(32);
@@ -58,7 +97,12 @@ function hints(known: { customers: string[] }): Record<string, fc.Arbitrary<unkn
   return {
     customerId: fc.constantFrom('CUST-0001', 'CUST-0001', ...known.customers),
     to: fc.constantFrom(holder, holder, sanctioned, holder.toUpperCase().replace('0X', '0x')),
-    address: fc.constantFrom(holder, sanctioned),
+    address: fc.constantFrom(holder, sanctioned, ...reservedAddresses, ...freshAddresses),
+    name: fc.constantFrom(...texts),
+    reference: fc.constantFrom('WIRE-FUZZ', ...texts),
+    remittance: fc.constantFrom('CUST-0001', ...texts),
+    beneficiary: fc.constantFrom(...texts),
+    reason: fc.constantFrom(...texts),
     chainId: fc.constantFrom(testChainId, testChainId, testChainId, 1, 2 ** 53 - 1),
     amount: fc.constantFrom('1', '0.5', '10.25', '0', '250000'),
     bank: fc.constantFrom('bank-a', 'bank-b'),
@@ -216,6 +260,25 @@ function mutate(value: unknown, choice: number, op: string, extra: unknown, key:
   return copy;
 }
 
+/**
+ * `value` as JSON text with the first key of one of its objects (the `choice`th) named once
+ * more, holding `extra`; a body with no object gets one of its own.
+ */
+function withDuplicateKey(value: unknown, choice: number, extra: unknown): string {
+  const at = (path: string[]) => path.reduce((v, step) => (v as Json)[step], value) as Json;
+  const paths = objectPaths(value).filter((path) => Object.keys(at(path)).length > 0);
+  if (paths.length === 0) return '{"amount":"1","amount":"1000000"}';
+  const target = at(paths[choice % paths.length]!);
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(text).join(',')}]`;
+    if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null';
+    const entries = Object.entries(v).map(([k, item]) => `${JSON.stringify(k)}:${text(item)}`);
+    if (v === target) entries.push(`${JSON.stringify(Object.keys(v)[0])}:${text(extra)}`);
+    return `{${entries.join(',')}}`;
+  };
+  return text(value);
+}
+
 /** Texts that are not JSON, or not what a JSON body should be. */
 const badText = fc.oneof(
   fc.constantFrom(
@@ -257,6 +320,7 @@ const preWorkflow = new Set([
   'unauthenticated',
   'request-invalid',
   'json-invalid',
+  'json-duplicate-key',
   'content-type-unsupported',
   'body-too-large',
   'idempotency-key-required',
@@ -274,6 +338,8 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
   const known = { customers: ['CUST-0001', 'CUST-0002', 'CUST-0404'], ids: [] as string[] };
   let statement: string;
   let changeCount: () => Promise<number>;
+  /** Every problem code answered, over all routes: the refusals the generators aim at must occur. */
+  const answered = new Set<string>();
 
   before(async () => {
     // The rate limit is tested on its own; here it would only refuse the fuzz's pace.
@@ -412,6 +478,13 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
       },
       {
         weight: 1,
+        arbitrary: fc.tuple(valid, fc.nat(), fc.oneof(junk, valid)).map(([v, choice, extra]) => ({
+          body: withDuplicateKey(v, choice, extra),
+          contentType: 'application/json',
+        })),
+      },
+      {
+        weight: 1,
         arbitrary: fc
           .uint8Array({ maxLength: 64 })
           .map((bytes) => ({ body: bytes, contentType: 'application/json' })),
@@ -519,6 +592,7 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
     try {
       // As the server reads it (request.ts `parseJsonBody`): UTF-8, a leading BOM dropped.
       const text = String(request.body).replace(/^\ufeff/, '');
+      if (findDuplicateKey(text) !== undefined) return false; // refused, whatever else
       return route.body.safeParse(JSON.parse(text)).success;
     } catch {
       return false;
@@ -600,6 +674,7 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
         assert.equal(res.headers.get('content-type'), 'application/problem+json', describe);
         code = (JSON.parse(text) as { type: string }).type.replace('/problems/', '');
         assert.match(code, /^[a-z0-9-]+$/, describe);
+        answered.add(code);
       } else if (!replayed) {
         assert.ok(passesSchemas(route, request), `accepted against its schema: ${describe}`);
         if (route.path === '/v1/customers' && known.customers.length < 20)
@@ -633,5 +708,18 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
 
   it('fuzzes each POST route', async () => {
     for (const route of routes.filter((r) => r.method === 'post')) await fuzzRoute(route);
+  });
+
+  it('reached the refusals a careful issuer makes (issue 14), each changing nothing', (t) => {
+    if (runs < 500) return t.skip(`${runs} requests per route are too few to reach them all`);
+    for (const code of [
+      'json-duplicate-key',
+      'wallet-address-invalid',
+      'wallet-address-reserved',
+      'chain-unknown',
+      'customer-name-invalid',
+      'deposit-invalid',
+    ])
+      assert.ok(answered.has(code), `no request was refused with ${code}`);
   });
 });

@@ -11,7 +11,7 @@ import { openApiPath, type Route } from './route.ts';
 import { namedSchemas } from './schemas.ts';
 
 /** Problems every route of a kind may answer, beyond its own. */
-const keyProblems = ['unauthenticated', 'rate-limited', 'request-invalid'];
+const keyProblems = ['unauthenticated', 'request-invalid'];
 const postProblems = [
   'idempotency-key-required',
   'idempotency-key-invalid',
@@ -23,13 +23,15 @@ const postProblems = [
 
 /** Every problem code `route` may answer. */
 export function routeProblems(route: Route): string[] {
-  const codes = new Set<string>(route.problems);
+  // Any route: a client over its key's rate, or (without a valid key) over its address's.
+  const codes = new Set<string>([...route.problems, 'rate-limited']);
   if (route.params !== undefined || route.query !== undefined) codes.add('request-invalid');
   if (route.auth !== 'public') for (const code of keyProblems) codes.add(code);
   if (route.auth === 'operator') codes.add('forbidden');
   if (route.method === 'post') {
     for (const code of postProblems) codes.add(code);
-    if (route.body !== undefined) codes.add('json-invalid').add('request-invalid');
+    if (route.body !== undefined)
+      codes.add('json-invalid').add('json-duplicate-key').add('request-invalid');
   }
   return [...codes].sort();
 }

@@ -15,6 +15,7 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   // Input the API refuses before any workflow runs.
   'request-invalid': 400,
   'json-invalid': 400,
+  'json-duplicate-key': 400,
   'idempotency-key-required': 400,
   'idempotency-key-invalid': 400,
   unauthenticated: 401,
@@ -63,6 +64,7 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'statement-unsigned': 422,
   'statement-signature-invalid': 422,
   'rate-unavailable': 422,
+  'wallet-address-reserved': 422,
   // A treasury workflow's own check of a field: 400, as any code not named here; named so
   // that docs/api.md's table and this one list the same codes.
   'reserves-invalid': 400,
@@ -75,6 +77,8 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'date-out-of-range': 400,
   'rate-term-invalid': 400,
   'report-invalid': 400,
+  // A customer workflow's own check of an address (400, named for the same reason).
+  'wallet-address-invalid': 400,
   'ledger-busy': 503,
 };
 

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { actorForApiKey } from '../issuance/operators.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import type { Actor } from '../workflow/actors.ts';
+import { findDuplicateKey } from './json-keys.ts';
 import { ApiError, type ProblemFieldError } from './problem.ts';
 
 /** A JSON body, in bytes: 64 KiB, some hundred times the largest request (an approval). */
@@ -121,21 +122,32 @@ export function checkMediaType(header: string | undefined, mediaTypes: readonly 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The body as JSON (UTF-8), or `json-invalid`; a string (or key) holding NUL or an unpaired
- * surrogate (`"\ud800"`: not Unicode text, and not storable as such), or nesting deeper than
- * 32 levels, is `request-invalid`.
+ * The body as JSON (UTF-8), or `json-invalid`; an object that names a key twice, at any depth,
+ * is `json-duplicate-key` (naming the key's path); a string (or key) holding NUL or an
+ * unpaired surrogate (`"\ud800"`: not Unicode text, and not storable as such), or nesting
+ * deeper than 32 levels, is `request-invalid`.
  * @example parseJsonBody(new TextEncoder().encode('{"a":"1"}'))
  */
 export function parseJsonBody(bytes: Uint8Array): unknown {
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
   } catch (error) {
     throw new ApiError(
       'json-invalid',
       `the body is not JSON in UTF-8: ${(error as Error).message.slice(0, nameCharsMax)}`,
       { field: 'body', rule: 'JSON (RFC 8259) in UTF-8' },
     );
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const field = fieldOf('body', duplicate.path);
+    throw new ApiError('json-duplicate-key', `${field} is named twice in one object`, {
+      field,
+      rule: 'each key once per object (a parser would keep either value)',
+    });
   }
   checkText(value);
   return value;

@@ -8,7 +8,12 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createOperator } from '../issuance/operators.ts';
-import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
+import {
+  type IssuanceFixture,
+  issuanceFixture,
+  recordTestToken,
+  testTokenAddress,
+} from '../issuance/testing.ts';
 import { type ApproverKey, generateApproverKey } from '../policy/approvals.ts';
 import type { TestBackend } from '../storage/testing.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
@@ -17,7 +22,7 @@ import type { Route } from './route.ts';
 
 /** The chain the fixture's token of record is on, and that token (no chain runs). */
 export const testChainId = 31337;
-export const testToken = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+export const testToken = testTokenAddress;
 
 /** A response as the tests read it. */
 export interface Answer {
@@ -75,6 +80,15 @@ const operators = [
 let keyCounter = 0;
 
 /**
+ * No per-address limits: every test request comes from one address, and a suite's deliberate
+ * refusals would spend its failure bucket (the limits are tested on their own).
+ */
+const unlimitedAddresses = {
+  anonymousRateLimit: { perSecond: 1e9, burst: 1e9 },
+  failureRateLimit: { perSecond: 1e9, burst: 1e9 },
+} as const;
+
+/**
  * An app on a fresh database with operators, keys and a token of record.
  * @example const a = await apiFixture(); const res = await a.call('GET', '/v1/policy', { key: a.keys['op-aud'] })
  */
@@ -96,15 +110,13 @@ export async function apiFixture(
     });
     keys[operator.id] = apiKey;
   }
-  await f.t.db.query(
-    `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us) VALUES ($1, $2, 0, NULL, 0)`,
-    [testChainId, testToken],
-  );
+  await recordTestToken(f.t.db, testChainId, testToken);
   const deps = {
     issuance: f.ctx,
     database: `test (${backend})`,
     version: '0.0.0-test',
     checkResponses: true,
+    ...unlimitedAddresses,
     ...options,
   };
   const app = createApp(deps);
@@ -251,6 +263,7 @@ export async function serveTestApp(issuance: IssuanceContext): Promise<TestServe
     database: 'test (pglite)',
     version: '0.0.0-test',
     checkResponses: true,
+    ...unlimitedAddresses,
   });
   let server: ReturnType<typeof serve> | undefined;
   const port = await new Promise<number>((resolve) => {

@@ -6,10 +6,11 @@
  * `keccak256("clearpeg-redemption/1" ‖ token ‖ customerId)`. Nobody holds its key, so
  * tokens sent there can only leave by the issuer's `burn`; anyone can recompute it.
  */
-import { concat, type Hex, keccak256, toBytes } from 'viem';
+import { concat, getAddress, type Hex, keccak256, toBytes, zeroAddress } from 'viem';
 import { registerIssuerAddress } from '../chain/addresses.ts';
-import { tokenRecord } from '../chain/runtime.ts';
+import { deployedToken, type TokenRecord } from '../chain/runtime.ts';
 import { ClearpegError } from '../errors.ts';
+import { requireReadableText } from '../policy/intent.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import { accountId, customerFiat } from '../workflow/accounts.ts';
 import { type Actor, requireRole } from '../workflow/actors.ts';
@@ -106,6 +107,7 @@ export async function createCustomer(
         field: 'name',
         rule: '1 to 200 characters',
       });
+    requireReadableText(input.name, 'name', 'customer-name-invalid');
     const fiatAccount = await accountId(ctx.ledger, customerFiat(id));
     return commit(async (tx) => {
       const { rows } = await tx.query(
@@ -153,14 +155,17 @@ export async function setKyc(
 }
 
 /**
- * Registers a wallet the customer may mint to on a chain, after screening it.
+ * Registers a wallet the customer may mint to on a chain with a token, after screening it;
+ * refused (changing nothing): a mistyped EIP-55 checksum or the zero address
+ * (`wallet-address-invalid`), the token contract or an issuer address
+ * (`wallet-address-reserved`), a chain without a token (`chain-unknown`).
  * @example await registerWallet(ctx, actor, { customerId: 'CUST-0001', chainId: 31337, address: '0x…' })
  */
 export async function registerWallet(
   ctx: IssuanceContext,
   actor: Actor,
   input: { customerId: string; chainId: number; address: string },
-): Promise<{ chainId: number; address: Hex; redemptionAddress: Hex | null }> {
+): Promise<{ chainId: number; address: Hex; redemptionAddress: Hex }> {
   return audited(ctx, actor, 'customer.wallet', String(input.customerId), (commit) =>
     commit(async (tx) => {
       requireRole(actor, ['compliance'], {
@@ -178,17 +183,11 @@ export async function registerWallet(
           field: 'chainId',
           rule: 'a configured chain id',
         });
+      // Screened first: a sanctioned party raises its alert however else the input is wrong.
       const address = screenEvmAddress(ctx.sanctions, input.address, 'address') as Hex;
-      const issuers = await tx.query(
-        'SELECT 1 FROM chain_issuer_addresses WHERE chain_id = $1 AND address = $2',
-        [input.chainId, address],
-      );
-      if (issuers.rows.length > 0)
-        throw new ClearpegError(
-          'wallet-is-issuer',
-          `${address} is one of the issuer's own addresses on chain ${input.chainId}`,
-          { field: 'address', rule: "a customer's own wallet, not an issuer address" },
-        );
+      checkWalletAddress(input.address, 'address');
+      const token = await deployedToken(tx, input.chainId);
+      await refuseReservedAddress(tx, token, address, 'address');
       const { rows } = await tx.query<{ customer_id: string }>(
         `INSERT INTO customer_wallets (chain_id, address, customer_id, registered_at_us) VALUES ($1, $2, $3, $4)
        ON CONFLICT (chain_id, address) DO UPDATE SET chain_id = excluded.chain_id RETURNING customer_id`,
@@ -201,17 +200,82 @@ export async function registerWallet(
           { field: 'address', rule: 'one customer per wallet' },
         );
       // The customer's redemption address on the chain's token, ready before any mint.
-      const token = await tokenRecord(tx, input.chainId);
-      const redemptionAddress =
-        token === undefined
-          ? null
-          : await ensureRedemptionAddress(tx, input.chainId, token.address, customer.id);
+      const redemptionAddress = await ensureRedemptionAddress(
+        tx,
+        input.chainId,
+        token.address,
+        customer.id,
+      );
       return {
         result: { chainId: input.chainId, address, redemptionAddress },
         detail: { chainId: String(input.chainId), address, redemptionAddress },
       };
     }),
   );
+}
+
+const hexAddressPattern = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * `value` as a wallet address a customer may register, or a refusal naming `field`: not
+ * `0x` and 40 hex digits (`address-invalid`); the zero address, or mixed case that is not
+ * its EIP-55 checksum (`wallet-address-invalid`). All-lowercase and all-uppercase hex carry
+ * no checksum and are taken as they are (EIP-55's own rule); a mixed-case address is a claim
+ * that its case is the checksum, and a mistyped one is refused instead of lowercased.
+ * @example checkWalletAddress('0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'address')
+ */
+export function checkWalletAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !hexAddressPattern.test(value))
+    throw new ClearpegError(
+      'address-invalid',
+      `${field} is not an EVM address: ${JSON.stringify(String(value).slice(0, 64))}`,
+      { field, rule: '0x and 40 hex digits' },
+    );
+  const digits = value.slice(2);
+  const unchecksummed = digits === digits.toLowerCase() || digits === digits.toUpperCase();
+  if (!unchecksummed && getAddress(value.toLowerCase()) !== value)
+    throw new ClearpegError(
+      'wallet-address-invalid',
+      // The right checksum is not shown: copied from here, it would carry a typo in the digits.
+      `${field} ${value} has mixed case that is not its EIP-55 checksum: check the address where it came from`,
+      {
+        field,
+        rule: 'a mixed-case address matches its EIP-55 checksum (or is all one case)',
+      },
+    );
+  if (value.toLowerCase() === zeroAddress)
+    throw new ClearpegError('wallet-address-invalid', `${field} is the zero address`, {
+      field,
+      rule: 'not the zero address (tokens sent there are burned)',
+    });
+  return value;
+}
+
+/**
+ * Refuses `address` (lowercase) when it is the token contract on its chain or one of the
+ * issuer's own addresses there (treasury, any customer's redemption address), with
+ * `wallet-address-reserved` naming `field`: tokens minted to such an address are not a
+ * customer's.
+ */
+async function refuseReservedAddress(
+  db: SqlExecutor,
+  token: TokenRecord,
+  address: Hex,
+  field: string,
+): Promise<void> {
+  const reserved = (what: string) =>
+    new ClearpegError(
+      'wallet-address-reserved',
+      `${field} ${address} is ${what} on chain ${token.chainId}`,
+      { field, rule: "a customer's own wallet: not the token contract nor an issuer address" },
+    );
+  if (address === token.address.toLowerCase()) throw reserved('the token contract');
+  const { rows } = await db.query<{ purpose: string }>(
+    'SELECT purpose FROM chain_issuer_addresses WHERE chain_id = $1 AND address = $2',
+    [token.chainId, address],
+  );
+  const purpose = rows[0]?.purpose;
+  if (purpose !== undefined) throw reserved(`the issuer's ${purpose} address`);
 }
 
 /** Whether `address` is one of the customer's registered wallets on the chain. */

@@ -5,7 +5,7 @@ import { parseAmount } from '../money/money.ts';
 import { verifyAudit } from '../policy/audit.ts';
 import { createCustomer, registerWallet, setKyc } from './customers.ts';
 import { importStatement, recordDeposit } from './deposits.ts';
-import { type IssuanceFixture, issuanceFixture } from './testing.ts';
+import { type IssuanceFixture, issuanceFixture, recordTestToken } from './testing.ts';
 
 const usd = (text: string) => parseAmount(text);
 /** An address on the shipped OFAC list (data/sanctions/sanctioned_addresses_ETH.txt, line 1). */
@@ -16,6 +16,7 @@ describe('customers and deposits', () => {
   let f: IssuanceFixture;
   before(async () => {
     f = await issuanceFixture();
+    await recordTestToken(f.t.db);
   });
   after(() => f.close());
 

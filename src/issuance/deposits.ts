@@ -13,6 +13,7 @@ import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import type { AuditDetail } from '../policy/audit.ts';
+import { requireReadableText } from '../policy/intent.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
   accountId,
@@ -169,6 +170,12 @@ export async function recordDeposit(
   return audited(ctx, actor, 'deposit.record', line.reference, async (commit) => {
     requireRole(actor, ['treasurer'], { action: 'record deposits' });
     checkLine(line);
+    if (source === 'manual') {
+      // What an operator typed is shown to operators; an imported line is the bank's text.
+      requireReadableText(line.reference, 'reference', 'deposit-invalid');
+      if (line.remittance !== undefined)
+        requireReadableText(line.remittance, 'remittance', 'deposit-invalid');
+    }
     const customerId =
       line.customerId === undefined
         ? await customerFromRemittance(db, line.remittance)

@@ -28,7 +28,7 @@ import { isUuid, uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { tripBreaker as tripBreakerOnce } from '../policy/alerts.ts';
 import type { Approval } from '../policy/approvals.ts';
-import { describeValue, type Intent, isSignableText } from '../policy/intent.ts';
+import { describeValue, type Intent, textFault } from '../policy/intent.ts';
 import { quorumLimits } from '../policy/quorum.ts';
 import { pageQuery, type SqlExecutor } from '../storage/sql.ts';
 import {
@@ -201,13 +201,8 @@ function plainObject(
 function text(value: unknown, field: string, charsMax: number, code?: string): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > charsMax)
     refuse(field, `a string of 1 to ${charsMax} characters`, describeValue(value), code);
-  if (!isSignableText(value))
-    refuse(
-      field,
-      'Unicode in NFC without control or format characters',
-      describeValue(value),
-      code,
-    );
+  const fault = textFault(value);
+  if (fault !== undefined) refuse(field, fault.rule, describeValue(value), code);
   return value;
 }
 

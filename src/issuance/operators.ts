@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { appendAudit } from '../policy/audit.ts';
+import { requireReadableText } from '../policy/intent.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import {
   type Actor,
@@ -42,6 +43,12 @@ export async function createOperator(
       field: 'id',
       rule: operatorIdPattern.source,
     });
+  if (typeof operator.name !== 'string' || operator.name.length < 1 || operator.name.length > 200)
+    throw new ClearpegError('operator-invalid', 'name must be 1 to 200 characters', {
+      field: 'name',
+      rule: '1 to 200 characters',
+    });
+  requireReadableText(operator.name, 'name', 'operator-invalid');
   for (const role of operator.roles)
     if (!operatorRoles.includes(role))
       throw new ClearpegError('operator-invalid', `unknown role ${role}`, {

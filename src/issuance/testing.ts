@@ -96,6 +96,25 @@ export async function issuerChainFixture(
   };
 }
 
+/** The token of record the tests' chain 31337 gets without running a chain (`recordTestToken`). */
+export const testTokenAddress = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+
+/**
+ * Records a token of record on `chainId` without a chain (a `chain_tokens` row), so that
+ * wallets can be registered and mints requested there.
+ * @example await recordTestToken(f.t.db, 31337)
+ */
+export async function recordTestToken(
+  db: TestDatabase['db'],
+  chainId = 31337,
+  address: string = testTokenAddress,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO chain_tokens (chain_id, address, deploy_block, deploy_request_id, recorded_at_us) VALUES ($1, $2, 0, NULL, 0)`,
+    [chainId, address],
+  );
+}
+
 /**
  * Registers approvers (role `approver` only) with fresh Ed25519 keys; returns the keys by id.
  * @example const keys = await createApprovers(f, ['op-ann', 'op-bob'])

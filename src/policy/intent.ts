@@ -81,13 +81,77 @@ function invalid(field: string, rule: string, got?: string): never {
 }
 
 /**
+ * The classes of characters that text an operator reads or signs may not hold, each with the
+ * rule a refusal names, in the order they are looked for: a line break could forge a second
+ * line of a summary or a log, an ESC (C0) or CSI (C1) drives a terminal, a bidirectional
+ * control reorders what is shown (`U+202E` makes `exe.txt` read `txt.exe`), and other format
+ * characters (zero-width) hide differences between two texts that look the same.
+ */
+const textRules: readonly { readonly pattern: RegExp; readonly rule: string }[] = [
+  {
+    pattern: /[\n\r\u0085\u2028\u2029]/u,
+    rule: 'no line breaks (CR, LF, NEL, U+2028, U+2029)',
+  },
+  {
+    pattern: /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u,
+    rule: 'no bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)',
+  },
+  {
+    pattern: /\p{Cc}/u,
+    rule: 'no control characters (C0, DEL or C1: ESC and CSI begin terminal escapes)',
+  },
+  {
+    pattern: /[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u,
+    rule: 'no invisible format characters (zero-width, soft hyphen) or unpaired surrogates',
+  },
+];
+
+/** What a text broke (`textFault`): the rule, and the character found, as `U+XXXX`. */
+export interface TextFault {
+  readonly rule: string;
+  readonly found: string;
+}
+
+/**
+ * The first rule `text` breaks as text an operator reads or signs (no line breaks,
+ * bidirectional controls, control or format characters, and in Unicode NFC), or undefined.
+ * Workflows refuse such text when it is entered, naming the field and this rule.
+ * @example textFault('Acme\u202eCLL')?.found === 'U+202E'; textFault('Acme GmbH') === undefined
+ */
+export function textFault(text: string): TextFault | undefined {
+  for (const { pattern, rule } of textRules) {
+    const match = pattern.exec(text);
+    if (match !== null) {
+      const hex = match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      return { rule, found: `U+${hex}` };
+    }
+  }
+  if (text.normalize('NFC') !== text) return { rule: 'Unicode in NFC form', found: 'not NFC' };
+  return undefined;
+}
+
+/**
+ * Refuses `text` when `textFault` finds fault with it: a `ClearpegError` of `code` (the
+ * workflow's own, e.g. `customer-name-invalid`) naming `field`, the rule and the character.
+ * @example requireReadableText(input.name, 'name', 'customer-name-invalid')
+ */
+export function requireReadableText(text: string, field: string, code: string): void {
+  const fault = textFault(text);
+  if (fault !== undefined)
+    throw new ClearpegError(code, `${field}: ${fault.rule} (found ${fault.found})`, {
+      field,
+      rule: fault.rule,
+    });
+}
+
+/**
  * Whether `text` may stand in a signed intent: no control, format (bidi, zero-width) or
  * line-separator characters, and in Unicode NFC, so that what a person reads is what is
  * signed. Workflows that put free text into an intent check it with this when it is entered.
  * @example isSignableText('Acme GmbH') === true; isSignableText('Cafe\u0301') === false
  */
 export function isSignableText(text: string): boolean {
-  return !unsafeCharacters.test(text) && text.normalize('NFC') === text;
+  return textFault(text) === undefined;
 }
 
 /**
