@@ -20,6 +20,7 @@ import {
 import { ChainWorker } from '../chain/worker.ts';
 import type { Config } from '../config.ts';
 import { issuanceContext } from '../issuance/context.ts';
+import { repairMintReservations } from '../issuance/mint.ts';
 import { checkRedemptionDeadlines } from '../issuance/redemption.ts';
 import { issuanceSettle } from '../issuance/worker.ts';
 import { parseAmount } from '../money/money.ts';
@@ -164,6 +165,12 @@ export const serveCommand: Command = {
     const database = describeDatabase(config);
     const issuance = issuanceContext(db);
     const { ledger } = issuance;
+    // Before serving: no mint request without its reservation (docs/operations.md).
+    const repaired = await repairMintReservations(issuance);
+    if (repaired.reserved.length + repaired.failed.length > 0)
+      out(
+        `repaired mint requests without a reservation: ${repaired.reserved.length} reserved, ${repaired.failed.length} failed`,
+      );
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
     // One ruleset for the API's judgements and the daily job's.
     const reserves = shippedReserveDeps();

@@ -473,6 +473,33 @@ export async function requestMint(
   });
 }
 
+/**
+ * Repairs, before serving, any request whose reservation is missing: a request stored by an
+ * older version of Clearpeg, which committed the request and then reserved its fiat in a
+ * second transaction (a crash between the two left a request pointing at a transfer that
+ * does not exist). Each is reserved now, or failed if the ledger refuses. Requests made by
+ * this version commit with their reservation and are never found here. Returns the ids
+ * repaired and failed.
+ * @example await repairMintReservations(ctx) // { reserved: [], failed: [] }
+ */
+export async function repairMintReservations(
+  ctx: IssuanceContext,
+): Promise<{ reserved: string[]; failed: string[] }> {
+  const reserved: string[] = [];
+  const failed: string[] = [];
+  const open = await listMints(ctx.db, `m.status IN ('pending-approval', 'approved')`, []);
+  for (const request of open) {
+    if ((await ctx.ledger.store.recordById(request.ledgerPending)) !== undefined) continue;
+    const outcome = await reserveFiat(ctx, request);
+    if (outcome.ok) reserved.push(request.id);
+    else {
+      await failMint(ctx, request, `no reservation after a restart: ${outcome.reason}`);
+      failed.push(request.id);
+    }
+  }
+  return { reserved, failed };
+}
+
 /** The approver register (moved to approving.ts; kept here for its importers). */
 export { approverRegister } from './approving.ts';
 
