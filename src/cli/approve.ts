@@ -104,7 +104,6 @@ export function approveCommand<T extends { id: string; intent: unknown }>(
 ): Command {
   return remoteCommand({
     name,
-    summary: `sign a ${signable.what} with your approver key file and send the approval`,
     usage: `clearpeg ${name} ID --key APPROVER-KEY.json [--json] [--idempotency-key K]`,
     options: writeOptions('key'),
     async run({ values, arg, option, client, context, send }) {

@@ -14,7 +14,6 @@ import {
 
 export const auditVerify: Command = {
   name: 'audit verify',
-  summary: "recompute the audit log's hash chain; exit 1 at the first broken entry",
   usage: 'clearpeg audit verify [--json]',
   async run(args, context) {
     const { values } = commandOptions(args, readOptions);

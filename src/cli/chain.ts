@@ -68,7 +68,6 @@ function parityView(row: ParityRow | undefined) {
 
 export const chainStatus: Command = {
   name: 'chain status',
-  summary: 'each configured chain: token, indexed block, open requests, parity, breakers',
   usage: 'clearpeg chain status [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -123,7 +122,6 @@ export const chainStatus: Command = {
 
 export const chainParity: Command = {
   name: 'chain parity',
-  summary: "each chain's newest supply parity check; exit 1 if one does not hold",
   usage: 'clearpeg chain parity [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -164,7 +162,6 @@ const adminDelaySecondsDefault = 172_800;
 
 export const chainDeploy: Command = {
   name: 'chain deploy',
-  summary: 'deploy and set up the token on a chain (resumable; waits until final)',
   usage:
     'clearpeg chain deploy --chain NAME --minter-allowance AMOUNT [--token-name "Clearpeg USD"] [--symbol CPUSD] [--admin-delay SECONDS] [--admin-to ADDRESS] [--json]',
   async run(args, context) {
@@ -240,7 +237,6 @@ function privateKeyFromEnv(variable: string | undefined): Hex {
 
 export const chainKey: Command = {
   name: 'chain key',
-  summary: "create, import or show the issuer's key file for a chain",
   usage:
     'clearpeg chain key create|import|show --chain NAME [--private-key-env VARIABLE] [--json]   (CLEARPEG_KEY_PASSPHRASE)',
   async run(args, context) {

@@ -92,7 +92,6 @@ function readBodyFile(path: string): unknown {
 
 export const changesPropose = remoteCommand({
   name: 'changes propose',
-  summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
   usage: `clearpeg changes propose --action ${changeActions.join('|')} --body-file BODY.json [--json] [--idempotency-key K]`,
   options: writeOptions('action', 'body-file'),
   async run({ option, choice, send }) {
@@ -106,7 +105,6 @@ export const changesApprove = approveCommand('changes approve', signableChange);
 
 export const changesStatus = showCommand({
   name: 'changes status',
-  summary: 'a change: its body, intent and approvals',
   path: '/v1/changes',
   what: 'change id (a UUID)',
   lines: changeLines,
@@ -114,7 +112,6 @@ export const changesStatus = showCommand({
 
 export const changesList = listCommand({
   name: 'changes list',
-  summary: 'the changes, newest first, optionally of one status',
   path: '/v1/changes',
   key: 'changes',
   line: changeLine,
@@ -123,7 +120,6 @@ export const changesList = listCommand({
 
 export const breakersTrip = remoteCommand({
   name: 'breakers trip',
-  summary: 'trip a breaker now (admin or compliance): mint stops all minting, mint:ID one chain',
   usage: 'clearpeg breakers trip NAME --reason TEXT [--json] [--idempotency-key K]',
   options: writeOptions('reason'),
   async run({ arg, option, send }) {
@@ -139,7 +135,6 @@ export const breakersTrip = remoteCommand({
 
 export const breakersList = listCommand({
   name: 'breakers list',
-  summary: 'the breakers tripped now',
   path: '/v1/breakers',
   key: 'breakers',
   line: (b: Breaker) => `${b.name} tripped at ${b.trippedAt}: ${toJson(b.reason)}`,

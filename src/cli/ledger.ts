@@ -33,7 +33,6 @@ const options = (args: readonly string[]) =>
 
 export const ledgerVerify: Command = {
   name: 'ledger verify',
-  summary: 'replay the journal: check every hash link and every balance',
   usage: 'clearpeg ledger verify [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -55,7 +54,6 @@ export const ledgerVerify: Command = {
 
 export const ledgerHead: Command = {
   name: 'ledger head',
-  summary: 'the journal head (sequence number and hash)',
   usage: 'clearpeg ledger head [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -71,7 +69,6 @@ export const ledgerHead: Command = {
 
 export const ledgerAccounts: Command = {
   name: 'ledger accounts',
-  summary: 'list accounts with their balances',
   usage: 'clearpeg ledger accounts [--after CODE] [--limit N] [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -100,7 +97,6 @@ export const ledgerAccounts: Command = {
 
 export const ledgerTransaction: Command = {
   name: 'ledger transaction',
-  summary: 'one journal record by its id',
   usage: 'clearpeg ledger transaction ID [--json]',
   async run(args, context) {
     const { values, positionals } = options(args);

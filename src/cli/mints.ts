@@ -64,7 +64,6 @@ const signableMint: Signable<MintDetail> = {
 
 export const mintRequest = remoteCommand({
   name: 'mint request',
-  summary: "ask to mint to a customer's registered wallet (reserves their fiat)",
   usage:
     'clearpeg mint request --customer ID --chain CHAINID --to 0x… --amount A [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'chain', 'to', 'amount'),
@@ -83,7 +82,6 @@ export const mintApprove = approveCommand('mint approve', signableMint);
 
 export const mintStatusCommand = showCommand({
   name: 'mint status',
-  summary: 'a mint request: its intent, approvals and transaction',
   path: '/v1/mints',
   what: 'mint request id (a UUID)',
   lines: mintLines,
@@ -91,7 +89,6 @@ export const mintStatusCommand = showCommand({
 
 export const mintList = listCommand({
   name: 'mint list',
-  summary: 'mint requests in the order made, optionally by status',
   path: '/v1/mints',
   key: 'mints',
   line: mintLine,
@@ -114,7 +111,6 @@ function redemptionLines(r: Redemption): string[] {
 
 export const redeemAddress = remoteCommand({
   name: 'redeem address',
-  summary: "a customer's redemption address on a chain and the fee (a quote)",
   usage:
     'clearpeg redeem address --customer ID --chain CHAINID [--amount A] [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'chain', 'amount'),
@@ -134,7 +130,6 @@ export const redeemAddress = remoteCommand({
 
 export const redeemStatus = showCommand({
   name: 'redeem status',
-  summary: 'a redemption: the transfer, the fee, what is owed, the burn',
   path: '/v1/redemptions',
   what: 'redemption id (a UUID)',
   lines: redemptionLines,
@@ -142,7 +137,6 @@ export const redeemStatus = showCommand({
 
 export const redeemList = listCommand({
   name: 'redeem list',
-  summary: 'redemptions, newest first, optionally of one customer',
   path: '/v1/redemptions',
   key: 'redemptions',
   line: redemptionLine,

@@ -58,7 +58,6 @@ const signablePayout: Signable<PayoutDetail> = {
 
 export const payoutsCreate = remoteCommand({
   name: 'payouts create',
-  summary: "instruct a payout (the maker's step): reserves the customer's fiat",
   usage:
     'clearpeg payouts create --customer ID --amount A --bank B --beneficiary TEXT [--redemption ID] [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'amount', 'bank', 'beneficiary', 'redemption'),
@@ -82,7 +81,6 @@ export const payoutsApprove = approveCommand('payouts approve', signablePayout);
 /** `payouts <verb> ID --<option> TEXT`: a step of a payout, POSTed to `<payout>/<verb>`. */
 function payoutStep<const O extends string>(spec: {
   verb: 'sent' | 'cancel';
-  summary: string;
   option: O;
   /** The body's member the option sets, and what it is. */
   field: string;
@@ -90,7 +88,6 @@ function payoutStep<const O extends string>(spec: {
 }): Command {
   return remoteCommand({
     name: `payouts ${spec.verb}`,
-    summary: spec.summary,
     usage: `clearpeg payouts ${spec.verb} ID --${spec.option} TEXT [--json] [--idempotency-key K]`,
     options: writeOptions(spec.option),
     run: ({ arg, option, send }) =>
@@ -104,7 +101,6 @@ function payoutStep<const O extends string>(spec: {
 
 export const payoutsSent = payoutStep({
   verb: 'sent',
-  summary: "record that the bank sent an approved payout (posts the customer's fiat)",
   option: 'bank-reference',
   field: 'bankReference',
   what: "the bank's reference of the wire",
@@ -112,7 +108,6 @@ export const payoutsSent = payoutStep({
 
 export const payoutsCancel = payoutStep({
   verb: 'cancel',
-  summary: 'cancel a payout not yet sent (voids its reservation)',
   option: 'reason',
   field: 'reason',
   what: 'why, in a few words',
@@ -120,7 +115,6 @@ export const payoutsCancel = payoutStep({
 
 export const payoutsStatus = showCommand({
   name: 'payouts status',
-  summary: 'a payout: its intent, approvals and bank reference',
   path: '/v1/payouts',
   what: 'payout id (a UUID)',
   lines: payoutLines,
@@ -128,7 +122,6 @@ export const payoutsStatus = showCommand({
 
 export const payoutsList = listCommand({
   name: 'payouts list',
-  summary: 'payouts, newest first, optionally by status or customer',
   path: '/v1/payouts',
   key: 'payouts',
   line: payoutLine,

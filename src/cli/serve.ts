@@ -149,7 +149,6 @@ async function startDemo(
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the API and run the workers',
   usage:
     'clearpeg serve [--demo]   (CLEARPEG_PORT, CLEARPEG_HOST, CLEARPEG_DATA_DIR, DATABASE_URL)\n' +
     '  --demo   on a fresh data directory, seed a demo issuer (operators, keys, customers,\n' +
