@@ -5,6 +5,7 @@
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
+import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
 import { shippedReserveDeps } from '../api/routes/reserves.ts';
@@ -125,6 +126,26 @@ async function startChains(
   return { chains, workers, tokens };
 }
 
+/**
+ * Why `serve` cannot listen on `host:port`, or undefined if it can: tried before anything is
+ * opened, so that a port in use (another `clearpeg serve`) changes nothing.
+ * @example await portRefusal('127.0.0.1', 7373) // 'port 7373 on 127.0.0.1 is in use (another clearpeg serve?): …'
+ */
+export async function portRefusal(host: string, port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  const code = await new Promise<string | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+  if (code === undefined) return undefined;
+  const where = `port ${port} on ${host}`;
+  if (code === 'EADDRINUSE')
+    return `${where} is in use (another clearpeg serve?): set CLEARPEG_PORT (0: any free port)`;
+  if (code === 'EACCES') return `${where} is not permitted to this user: set CLEARPEG_PORT`;
+  return `cannot listen on ${where} (${code}): check CLEARPEG_HOST and CLEARPEG_PORT`;
+}
+
 /** Seeds (or finds) the demo issuer of `serve --demo` and prints its keys; a failure is told. */
 async function startDemo(
   options: Parameters<typeof runDemo>[0],
@@ -159,6 +180,11 @@ export const serveCommand: Command = {
       err(`serve: unknown argument ${unknown[0]}`);
       return exitCode.usage;
     }
+    const refusal = await portRefusal(config.host, config.port);
+    if (refusal !== undefined) {
+      err(`error: ${refusal}`);
+      return exitCode.failed;
+    }
     const db = await openDatabase(config);
     const database = describeDatabase(config);
     const issuance = issuanceContext(db);
@@ -174,7 +200,7 @@ export const serveCommand: Command = {
       reserves,
     });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
-      (resolve) => {
+      (resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
           const origin = `http://${config.host}:${info.port}`;
           out(`clearpeg ${version} serving on ${origin}/ (${database})`);
@@ -182,6 +208,8 @@ export const serveCommand: Command = {
           out(`  accounts: ${origin}/v1/ledger/accounts`);
           resolve({ server: s, url: origin });
         });
+        // Taken since the check above: a stack trace would say no more than this.
+        s.once('error', reject);
       },
     );
     const sweeps = [
