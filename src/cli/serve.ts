@@ -30,7 +30,14 @@ import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
 import { judgeReserves } from '../treasury/valuation.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
-import { credentialsFile, type DemoChain, runDemo } from './demo.ts';
+import {
+  credentialsFile,
+  type DemoChain,
+  type DemoInfo,
+  keysFile,
+  keyVariable,
+  runDemo,
+} from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';
 
@@ -146,23 +153,34 @@ export async function portRefusal(host: string, port: number): Promise<string | 
   return `cannot listen on ${where} (${code}): check CLEARPEG_HOST and CLEARPEG_PORT`;
 }
 
+/**
+ * What `serve --demo` prints of the demo issuer: every operator's API key by role (also as
+ * shell variables in keys.env) and the approvers' key files, which the README's walkthrough uses.
+ * @example demoLines(demo, 'http://127.0.0.1:7373') // ['demo issuer seeded in …', …]
+ */
+export function demoLines(demo: DemoInfo, url: string): string[] {
+  const keys = keysFile(demo.directory);
+  const width = Math.max(...demo.operators.map((o) => keyVariable(o.id).length));
+  return [
+    `demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`,
+    `  API:        ${url}/openapi.json`,
+    `  API keys by role (as shell variables in ${keys}; all of them in ${credentialsFile(demo.directory)}):`,
+    ...demo.operators.map(
+      (o) =>
+        `    ${o.roles.join(',').padEnd(11)} ${o.id.padEnd(14)} ${keyVariable(o.id).padEnd(width)} ${o.apiKey}${o.keyFile === null ? '' : `   approver key file ${o.keyFile}`}`,
+    ),
+    `  try:        . ${keys} && CLEARPEG_API_KEY=$${keyVariable('op-treasurer')} npx clearpeg mint list`,
+  ];
+}
+
 /** Seeds (or finds) the demo issuer of `serve --demo` and prints its keys; a failure is told. */
 async function startDemo(
   options: Parameters<typeof runDemo>[0],
   url: string,
   err: (line: string) => void,
 ): Promise<void> {
-  const { out } = options;
   try {
-    const demo = await runDemo(options);
-    const treasurer = demo.operators.find((o) => o.roles.includes('treasurer'));
-    out(`demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`);
-    out(`  API:            ${url}/openapi.json`);
-    out(`  treasurer key:  CLEARPEG_API_KEY=${treasurer?.apiKey}`);
-    out(`  all API keys:   ${credentialsFile(demo.directory)}`);
-    for (const operator of demo.operators)
-      if (operator.keyFile !== null) out(`  approver key:   ${operator.keyFile}`);
-    out(`  try:            CLEARPEG_API_KEY=… clearpeg mint list`);
+    for (const line of demoLines(await runDemo(options), url)) options.out(line);
   } catch (error) {
     err(`demo failed: ${(error as Error).message}`);
   }
