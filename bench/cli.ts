@@ -8,6 +8,8 @@
  * median printed:
  *   help            `clearpeg help`: the command table, no command loaded
  *   reserves-price  `clearpeg reserves price …`: a local command (bill math, no server)
+ *   mint-list       `clearpeg mint list` against a port where nothing listens (exit 1 at once):
+ *                   what an API command costs before its request, its module and the HTTP client
  *   help.from-sources  `clearpeg help` run from the TypeScript sources through tsx
  *                      (CLEARPEG_FROM_SOURCES=1): what every command cost before dist/
  * Baseline, in the same run and the same turns: `node -e 0`. Ratios to it are printed as
@@ -23,28 +25,34 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/clearpeg.js', import.meta.url));
 const runs = process.env.BENCH_QUICK === '1' ? 5 : 15;
 
-const workloads: Record<string, { args: string[]; env?: Record<string, string> }> = {
-  'baseline.node-e-0': { args: ['-e', '0'] },
-  help: { args: [bin, 'help'] },
-  'reserves-price': {
-    args: [
-      bin,
-      'reserves',
-      'price',
-      '--discount-rate',
-      '4.48',
-      '--issue-date',
-      '2025-01-02',
-      '--maturity-date',
-      '2025-01-30',
-    ],
-  },
-  'help.from-sources': { args: [bin, 'help'], env: { CLEARPEG_FROM_SOURCES: '1' } },
-};
+const workloads: Record<string, { args: string[]; env?: Record<string, string>; status?: number }> =
+  {
+    'baseline.node-e-0': { args: ['-e', '0'] },
+    help: { args: [bin, 'help'] },
+    'reserves-price': {
+      args: [
+        bin,
+        'reserves',
+        'price',
+        '--discount-rate',
+        '4.48',
+        '--issue-date',
+        '2025-01-02',
+        '--maturity-date',
+        '2025-01-30',
+      ],
+    },
+    'mint-list': {
+      args: [bin, 'mint', 'list'],
+      env: { CLEARPEG_URL: 'http://127.0.0.1:1', CLEARPEG_API_KEY: 'ck_bench' },
+      status: 1,
+    },
+    'help.from-sources': { args: [bin, 'help'], env: { CLEARPEG_FROM_SOURCES: '1' } },
+  };
 
 /** Runs one workload once; returns its wall time in ms (it must exit 0). */
 function once(name: string): number {
-  const { args, env } = workloads[name]!;
+  const { args, env, status = 0 } = workloads[name]!;
   const startedNs = process.hrtime.bigint();
   const run = spawnSync(process.execPath, args, {
     cwd: root,
@@ -52,7 +60,7 @@ function once(name: string): number {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const ms = Number(process.hrtime.bigint() - startedNs) / 1e6;
-  if (run.status !== 0) throw new Error(`${name} exited ${run.status}: ${run.stderr}`);
+  if (run.status !== status) throw new Error(`${name} exited ${run.status}: ${run.stderr}`);
   return ms;
 }
 

@@ -6,19 +6,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { jsonBodyBytesMax } from '../api/request.ts';
-import {
-  type breaker,
-  type breakerTrip,
-  type change,
-  type changeDetail,
-  changeStatus,
-} from '../api/schemas.ts';
+import type { breaker, breakerTrip, change, changeDetail } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
-import { type ChangeAction, changeActions, changeIntent } from '../issuance/governance.ts';
+import type { ChangeAction } from '../issuance/governance.ts';
 import { toJson } from '../json.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { changeActions, changeStatuses, jsonBodyBytesMax } from './vocabulary.ts';
 
 type Change = z.infer<typeof change>;
 type ChangeDetail = z.infer<typeof changeDetail>;
@@ -50,8 +44,9 @@ const signableChange: Signable<ChangeDetail> = {
   what: 'change',
   path: '/v1/changes',
   // The body's hash is computed here, from the body shown above it.
-  rebuild: (c) =>
-    changeIntent({
+  rebuild: async (c) =>
+    // The server's own function, loaded only to approve (its module brings the workflows).
+    (await import('../issuance/governance.ts')).changeIntent({
       id: c.id,
       action: c.action as ChangeAction,
       body: c.body as Record<string, unknown>,
@@ -115,7 +110,7 @@ export const changesList = listCommand({
   path: '/v1/changes',
   key: 'changes',
   line: changeLine,
-  filters: { status: { query: 'status', usage: changeStatus.options.join('|') } },
+  filters: { status: { query: 'status', usage: changeStatuses.join('|') } },
 });
 
 export const breakersTrip = remoteCommand({

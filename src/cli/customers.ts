@@ -5,11 +5,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { statementBytesMax } from '../api/routes/deposits.ts';
 import type { customer, deposit, importReport, recordedDeposit, wallet } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
-import { kycStates } from '../issuance/customers.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { kycStates, statementBytesMax } from './vocabulary.ts';
 
 type Customer = z.infer<typeof customer>;
 type RecordedDeposit = z.infer<typeof recordedDeposit>;

@@ -108,6 +108,31 @@ describe('what a command loads', () => {
     assert.match(price.stdout, /price 99\.651556 per 100/);
   });
 
+  it('loads none of them for any command that only talks HTTP (but approving: the intent builders)', () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const nouns = [
+      'customers',
+      'deposits',
+      'mint',
+      'redeem',
+      'payouts',
+      'changes',
+      'breakers',
+      'reserves',
+    ];
+    const script = `const { commands } = await import(${JSON.stringify(main)});
+const http = commands.filter((c) => ${JSON.stringify(nouns)}.includes(c.name.split(' ')[0]));
+for (const entry of http) await entry.load();
+console.log(http.length);`;
+    const loaded = spawnSync(
+      process.execPath,
+      ['--import', register, '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(loaded.status, 0, loaded.stderr);
+    assert.ok(Number(loaded.stdout) >= 30, `${loaded.stdout} commands loaded`);
+  });
+
   it('sees a heavy import where there is one (the check can fail)', () => {
     const chain = light('chain', 'status', '--help');
     assert.notEqual(chain.status, 0);

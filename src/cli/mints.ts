@@ -6,18 +6,11 @@
  */
 import type { Hex } from 'viem';
 import type { z } from 'zod';
-import {
-  type mint,
-  type mintDetail,
-  mintStatus,
-  type quote,
-  type redemption,
-  redemptionStatus,
-} from '../api/schemas.ts';
-import { mintIntent } from '../issuance/mint.ts';
+import type { mint, mintDetail, quote, redemption } from '../api/schemas.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { mintStatuses, redemptionStatuses } from './vocabulary.ts';
 
 type Mint = z.infer<typeof mint>;
 type MintDetail = z.infer<typeof mintDetail>;
@@ -27,7 +20,9 @@ type Redemption = z.infer<typeof redemption>;
  * What the approvers sign, rebuilt from the fields the server shows. `mintIntent` reads the
  * id, chain, token, recipient, amount and customer only: the rest is not signed.
  */
-function rebuildMintIntent(m: Mint) {
+async function rebuildMintIntent(m: Mint) {
+  // The server's own function, loaded only to approve (its module brings the workflows).
+  const { mintIntent } = await import('../issuance/mint.ts');
   return mintIntent({
     id: m.id,
     chainId: m.chainId,
@@ -92,7 +87,7 @@ export const mintList = listCommand({
   path: '/v1/mints',
   key: 'mints',
   line: mintLine,
-  filters: { status: { query: 'status', usage: mintStatus.options.join('|') } },
+  filters: { status: { query: 'status', usage: mintStatuses.join('|') } },
 });
 
 function redemptionLine(r: Redemption): string {
@@ -142,6 +137,6 @@ export const redeemList = listCommand({
   line: redemptionLine,
   filters: {
     customer: { query: 'customerId', usage: 'ID' },
-    status: { query: 'status', usage: redemptionStatus.options.join('|') },
+    status: { query: 'status', usage: redemptionStatuses.join('|') },
   },
 });

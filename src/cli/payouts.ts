@@ -5,12 +5,12 @@
  * the payout's fields. Every read takes `--json`.
  */
 import type { z } from 'zod';
-import { type payout, type payoutDetail, payoutStatus } from '../api/schemas.ts';
-import { payoutIntent } from '../issuance/payouts.ts';
+import type { payout, payoutDetail } from '../api/schemas.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import type { Command } from './io.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { payoutStatuses } from './vocabulary.ts';
 
 type PayoutView = z.infer<typeof payout>;
 type PayoutDetail = z.infer<typeof payoutDetail>;
@@ -21,7 +21,9 @@ const payoutUsage = 'ID: give the payout id (a UUID)';
  * What the checkers sign, rebuilt from the fields the server shows. `payoutIntent` reads the
  * id, customer, amount, bank, beneficiary and redemption only: the rest is not signed.
  */
-function rebuildPayoutIntent(p: PayoutView) {
+async function rebuildPayoutIntent(p: PayoutView) {
+  // The server's own function, loaded only to approve (its module brings the workflows).
+  const { payoutIntent } = await import('../issuance/payouts.ts');
   return payoutIntent({
     id: p.id,
     customerId: p.customerId,
@@ -126,7 +128,7 @@ export const payoutsList = listCommand({
   key: 'payouts',
   line: payoutLine,
   filters: {
-    status: { query: 'status', usage: payoutStatus.options.join('|') },
+    status: { query: 'status', usage: payoutStatuses.join('|') },
     customer: { query: 'customerId', usage: 'ID' },
   },
 });
