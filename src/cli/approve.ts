@@ -36,7 +36,7 @@ export interface Signable<T extends { id: string; intent: unknown }> {
   /** Its resource: `/v1/mints`; the request is `<path>/<id>`, approvals `<path>/<id>/approvals`. */
   readonly path: string;
   /** The intent rebuilt from the request's own fields, never taken from the server's copy. */
-  rebuild(request: T): Intent;
+  rebuild(request: T): Promise<Intent>;
   /** Lines to show besides the intent (a change's body). */
   details?(request: T): readonly string[];
   /** The outcome, after the approval was taken. */
@@ -104,7 +104,6 @@ export function approveCommand<T extends { id: string; intent: unknown }>(
 ): Command {
   return remoteCommand({
     name,
-    summary: `sign a ${signable.what} with your approver key file and send the approval`,
     usage: `clearpeg ${name} ID --key APPROVER-KEY.json [--json] [--idempotency-key K]`,
     options: writeOptions('key'),
     async run({ values, arg, option, client, context, send }) {
@@ -119,7 +118,7 @@ export function approveCommand<T extends { id: string; intent: unknown }>(
             `asked for ${signable.what} ${id}, the server answered with ${String(request.id)}: nothing was signed`,
             { field: 'id', rule: 'the request asked for' },
           );
-        const intent = signable.rebuild(request);
+        const intent = await signable.rebuild(request);
         checkServerIntent(signable.what, request, intent);
         // With --json, stdout holds only the server's answer.
         const note = values.json ? context.err : context.out;

@@ -38,7 +38,6 @@ const adminDelaySecondsDefault = 172_800;
 
 export const chainDeploy: Command = {
   name: 'chain deploy',
-  summary: 'deploy and set up the token on a chain (resumable; waits until final)',
   usage:
     'clearpeg chain deploy --chain NAME --minter-allowance AMOUNT [--token-name "Clearpeg USD"] [--symbol CPUSD] [--admin-delay SECONDS] [--admin-to ADDRESS] [--json]',
   async run(args, context) {
@@ -114,7 +113,6 @@ function privateKeyFromEnv(variable: string | undefined): Hex {
 
 export const chainKey: Command = {
   name: 'chain key',
-  summary: "create, import or show the issuer's key file for a chain",
   usage:
     'clearpeg chain key create|import|show --chain NAME [--private-key-env VARIABLE] [--json]   (CLEARPEG_KEY_PASSPHRASE)',
   async run(args, context) {

@@ -6,19 +6,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { jsonBodyBytesMax } from '../api/request.ts';
-import {
-  type breaker,
-  type breakerTrip,
-  type change,
-  type changeDetail,
-  changeStatus,
-} from '../api/schemas.ts';
+import type { breaker, breakerTrip, change, changeDetail } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
-import { type ChangeAction, changeActions, changeIntent } from '../issuance/governance.ts';
+import type { ChangeAction } from '../issuance/governance.ts';
 import { toJson } from '../json.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { changeActions, changeStatuses, jsonBodyBytesMax } from './vocabulary.ts';
 
 type Change = z.infer<typeof change>;
 type ChangeDetail = z.infer<typeof changeDetail>;
@@ -50,8 +44,9 @@ const signableChange: Signable<ChangeDetail> = {
   what: 'change',
   path: '/v1/changes',
   // The body's hash is computed here, from the body shown above it.
-  rebuild: (c) =>
-    changeIntent({
+  rebuild: async (c) =>
+    // The server's own function, loaded only to approve (its module brings the workflows).
+    (await import('../issuance/governance.ts')).changeIntent({
       id: c.id,
       action: c.action as ChangeAction,
       body: c.body as Record<string, unknown>,
@@ -92,7 +87,6 @@ function readBodyFile(path: string): unknown {
 
 export const changesPropose = remoteCommand({
   name: 'changes propose',
-  summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
   usage: `clearpeg changes propose --action ${changeActions.join('|')} --body-file BODY.json [--json] [--idempotency-key K]`,
   options: writeOptions('action', 'body-file'),
   async run({ option, choice, send }) {
@@ -106,7 +100,6 @@ export const changesApprove = approveCommand('changes approve', signableChange);
 
 export const changesStatus = showCommand({
   name: 'changes status',
-  summary: 'a change: its body, intent and approvals',
   path: '/v1/changes',
   what: 'change id (a UUID)',
   lines: changeLines,
@@ -114,16 +107,14 @@ export const changesStatus = showCommand({
 
 export const changesList = listCommand({
   name: 'changes list',
-  summary: 'the changes, newest first, optionally of one status',
   path: '/v1/changes',
   key: 'changes',
   line: changeLine,
-  filters: { status: { query: 'status', usage: changeStatus.options.join('|') } },
+  filters: { status: { query: 'status', usage: changeStatuses.join('|') } },
 });
 
 export const breakersTrip = remoteCommand({
   name: 'breakers trip',
-  summary: 'trip a breaker now (admin or compliance): mint stops all minting, mint:ID one chain',
   usage: 'clearpeg breakers trip NAME --reason TEXT [--json] [--idempotency-key K]',
   options: writeOptions('reason'),
   async run({ arg, option, send }) {
@@ -139,7 +130,6 @@ export const breakersTrip = remoteCommand({
 
 export const breakersList = listCommand({
   name: 'breakers list',
-  summary: 'the breakers tripped now',
   path: '/v1/breakers',
   key: 'breakers',
   line: (b: Breaker) => `${b.name} tripped at ${b.trippedAt}: ${toJson(b.reason)}`,

@@ -86,7 +86,6 @@ type Values = Record<string, string | boolean | undefined>;
 /** A check: how it runs through the API and locally, how it prints, and whether it held. */
 interface CheckSpec<V> {
   readonly name: string;
-  readonly summary: string;
   /** Usage after `clearpeg <name>`, without `[--local] [--json]`. */
   readonly usage: string;
   readonly options?: Options;
@@ -102,7 +101,6 @@ interface CheckSpec<V> {
 function checkCommand<V>(spec: CheckSpec<V>): Command {
   return {
     name: spec.name,
-    summary: spec.summary,
     usage: `clearpeg ${spec.name}${spec.usage} [--local] [--json]`,
     async run(args, context) {
       const { values } = commandOptions(args, {
@@ -186,7 +184,6 @@ const localStore = <T>(
 
 export const ledgerVerify: Command = checkCommand<LedgerCheckView>({
   name: 'ledger verify',
-  summary: 'replay the journal: check every hash link and every balance',
   usage: ' [--expect-head SEQ:HASH]',
   options: { 'expect-head': { type: 'string' } },
   validate: expectHeadOf,
@@ -208,7 +205,6 @@ export const ledgerVerify: Command = checkCommand<LedgerCheckView>({
 
 export const auditVerify: Command = checkCommand<AuditCheckView>({
   name: 'audit verify',
-  summary: "recompute the audit log's hash chain; exit 1 at the first broken entry",
   usage: '',
   remote: async (client) => (await client.get<AuditCheckView>('/v1/audit/verify')).body,
   local: (context) => withDatabase(context, auditCheck),
@@ -218,7 +214,6 @@ export const auditVerify: Command = checkCommand<AuditCheckView>({
 
 export const chainStatus: Command = checkCommand<ChainStatusView[]>({
   name: 'chain status',
-  summary: 'each configured chain: token, indexed block, open requests, parity, breakers',
   usage: '',
   remote: async (client) =>
     (await client.get<{ chains: ChainStatusView[] }>('/v1/chains')).body.chains,
@@ -229,7 +224,6 @@ export const chainStatus: Command = checkCommand<ChainStatusView[]>({
 
 export const chainParity: Command = checkCommand<ChainParityView[]>({
   name: 'chain parity',
-  summary: "each chain's newest supply parity check; exit 1 if one does not hold",
   usage: '',
   remote: async (client) =>
     (await client.get<{ chains: ChainParityView[] }>('/v1/chains/parity')).body.chains,
@@ -259,7 +253,6 @@ function verifyAllLines(view: VerifyAllView, where: string): string[] {
 
 export const verifyAllCommand: Command = checkCommand<VerifyAllView>({
   name: 'verify-all',
-  summary: 'every check: ledger, audit log, parity, and the business tables against the ledger',
   usage: '',
   remote: async (client) => (await client.get<VerifyAllView>('/v1/verify')).body,
   local: (context) => localStore(context, (db, store) => verifyAll(db, store, loadChains())),

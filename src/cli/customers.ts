@@ -5,11 +5,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { statementBytesMax } from '../api/routes/deposits.ts';
 import type { customer, deposit, importReport, recordedDeposit, wallet } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
-import { kycStates } from '../issuance/customers.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { kycStates, statementBytesMax } from './vocabulary.ts';
 
 type Customer = z.infer<typeof customer>;
 type RecordedDeposit = z.infer<typeof recordedDeposit>;
@@ -35,7 +34,6 @@ function customerLines(c: Customer): string[] {
 
 export const customersCreate = remoteCommand({
   name: 'customers create',
-  summary: 'onboard a customer (KYC pending)',
   usage: 'clearpeg customers create --id ID --name NAME [--json] [--idempotency-key K]',
   options: writeOptions('id', 'name'),
   run: ({ option, send }) =>
@@ -51,7 +49,6 @@ export const customersCreate = remoteCommand({
 
 export const customersShow = showCommand({
   name: 'customers show',
-  summary: 'a customer: KYC, posted fiat, wallets',
   path: '/v1/customers',
   what: 'customer id, e.g. CUST-0001',
   lines: customerLines,
@@ -59,7 +56,6 @@ export const customersShow = showCommand({
 
 export const customersList = listCommand({
   name: 'customers list',
-  summary: 'customers by id, a page at a time',
   path: '/v1/customers',
   key: 'customers',
   line: customerLine,
@@ -67,7 +63,6 @@ export const customersList = listCommand({
 
 export const customersKyc = remoteCommand({
   name: 'customers kyc',
-  summary: "set a customer's KYC state (compliance)",
   usage: `clearpeg customers kyc ID --state ${kycStates.join('|')} [--json] [--idempotency-key K]`,
   options: writeOptions('state'),
   async run({ arg, choice, send }) {
@@ -79,7 +74,6 @@ export const customersKyc = remoteCommand({
 
 export const customersWallet = remoteCommand({
   name: 'customers wallet',
-  summary: 'register a wallet the customer may mint to (screened first)',
   usage:
     'clearpeg customers wallet ID --chain CHAINID --address 0x… [--json] [--idempotency-key K]',
   options: writeOptions('chain', 'address'),
@@ -105,7 +99,6 @@ function depositLine(d: Deposit): string {
 
 export const depositsAdd = remoteCommand({
   name: 'deposits add',
-  summary: "record a bank statement line: credits the customer's fiat once per reference",
   usage:
     'clearpeg deposits add --reference R --bank B --amount A --date YYYY-MM-DD [--customer ID] [--remittance TEXT] [--json] [--idempotency-key K]',
   options: writeOptions('reference', 'bank', 'amount', 'date', 'customer', 'remittance'),
@@ -145,7 +138,6 @@ function readStatement(path: string): Uint8Array {
 
 export const depositsImport = remoteCommand({
   name: 'deposits import',
-  summary: "import a bank's camt.053 statement (XML): each booked credit becomes a deposit",
   usage: 'clearpeg deposits import STATEMENT.xml --bank B [--json] [--idempotency-key K]',
   options: writeOptions('bank'),
   async run({ arg, option, send }) {
@@ -164,7 +156,6 @@ export const depositsImport = remoteCommand({
 
 export const depositsList = listCommand({
   name: 'deposits list',
-  summary: 'deposits by reference, optionally of one customer',
   path: '/v1/deposits',
   key: 'deposits',
   line: depositLine,

@@ -3,7 +3,8 @@
  * found again on a second run.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +23,8 @@ import {
 import { parseAmount } from '../money/money.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import { supplyAccountSpec } from '../workflow/accounts.ts';
-import { runDemo } from './demo.ts';
+import { keysFile, keyVariable, runDemo } from './demo.ts';
+import { demoLines } from './serve.ts';
 
 describe('the demo issuer', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-demo-'));
@@ -84,5 +86,22 @@ describe('the demo issuer', () => {
     const again = await runDemo({ ctx: f.ctx, dataDir, chains: [{ chain, token }], out: () => {} });
     assert.equal(again.seeded, false, 'a second run seeds nothing');
     assert.deepEqual(again.operators, demo.operators);
+  });
+
+  it('prints and writes every API key by role, and the approver key files', async () => {
+    const demo = await runDemo({ ctx: f.ctx, dataDir, chains: [{ chain, token }], out: () => {} });
+    const printed = demoLines(demo, 'http://127.0.0.1:1').join('\n');
+    const keys = keysFile(demo.directory);
+    assert.equal(statSync(keys).mode & 0o777, 0o600);
+    // The file is a shell script: sourced, it defines each operator's variable.
+    const sourced = spawnSync('sh', ['-c', `. "${keys}" && env`], { encoding: 'utf8' }).stdout;
+    for (const operator of demo.operators) {
+      const line = printed.split('\n').find((l) => l.includes(` ${operator.id} `)) ?? '';
+      assert.match(line, new RegExp(`^ {4}${operator.roles.join(',')} `));
+      assert.ok(line.includes(operator.apiKey), `${operator.id}'s API key is printed`);
+      if (operator.keyFile !== null) assert.ok(line.includes(operator.keyFile));
+      assert.ok(sourced.includes(`${keyVariable(operator.id)}=${operator.apiKey}\n`));
+    }
+    assert.ok(sourced.includes('OP_TREASURER_KEY=ck_'));
   });
 });

@@ -75,6 +75,35 @@ export function credentialsFile(directory: string): string {
   return join(directory, 'operators.json');
 }
 
+/**
+ * The shell variable that holds an operator's API key in the demo's keys file.
+ * @example keyVariable('op-ann') // 'OP_ANN_KEY'
+ */
+export function keyVariable(operatorId: string): string {
+  return `${operatorId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_KEY`;
+}
+
+/**
+ * Where the demo keeps its operators' API keys as shell variables (mode 0600), to be sourced:
+ * `. .clearpeg/demo/keys.env`, then `CLEARPEG_API_KEY=$OP_TREASURER_KEY npx clearpeg …`.
+ * @example keysFile(info.directory) // '.clearpeg/demo/keys.env'
+ */
+export function keysFile(directory: string): string {
+  return join(directory, 'keys.env');
+}
+
+/** Writes the keys file of `operators` (again: it holds nothing that operators.json does not). */
+function writeKeysFile(directory: string, operators: DemoInfo['operators']): void {
+  const lines = operators.map(
+    (o) => `export ${keyVariable(o.id)}='${o.apiKey}'   # ${o.id}: ${o.roles.join(', ')}`,
+  );
+  writeFileSync(
+    keysFile(directory),
+    `# The demo operators' API keys. Source this file, then act as one of them:\n#   CLEARPEG_API_KEY=$OP_TREASURER_KEY npx clearpeg mint list\n${lines.join('\n')}\n`,
+    { mode: 0o600 },
+  );
+}
+
 /** Polls `done` every 50 ms, for up to a minute. */
 async function waitFor(what: string, done: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -97,12 +126,11 @@ export async function runDemo(options: {
   const { ctx, out } = options;
   const directory = join(options.dataDir, 'demo');
   const credentials = credentialsFile(directory);
-  if (existsSync(credentials))
-    return {
-      directory,
-      seeded: false,
-      operators: JSON.parse(readFileSync(credentials, 'utf8')).operators,
-    };
+  if (existsSync(credentials)) {
+    const found: DemoInfo['operators'] = JSON.parse(readFileSync(credentials, 'utf8')).operators;
+    if (!existsSync(keysFile(directory))) writeKeysFile(directory, found); // seeded by an older version
+    return { directory, seeded: false, operators: found };
+  }
   if ((await operatorCount(ctx.db)) > 0)
     throw new Error(
       'demo: this database has operators but no demo credentials; run "clearpeg serve" without --demo',
@@ -133,6 +161,7 @@ export async function runDemo(options: {
   writeFileSync(credentials, `${JSON.stringify({ operators }, null, 2)}\n`, {
     mode: 0o600,
   });
+  writeKeysFile(directory, operators);
   const actor = (id: string): Actor => ({
     kind: 'operator',
     id,

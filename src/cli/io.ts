@@ -5,7 +5,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
 import { toJson } from '../json.ts';
-import { openDatabase } from '../storage/open.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 
 /** Exit codes: stable, documented in docs/operations.md. */
@@ -23,7 +22,6 @@ export const exitCode = {
 export interface Command {
   /** `noun verb`, e.g. `ledger verify`. */
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   run(args: readonly string[], context: CommandContext): Promise<number>;
 }
@@ -94,11 +92,16 @@ export function printView(
   return exitCode.ok;
 }
 
-/** Opens the configured database for the length of `body`. */
+/**
+ * Opens the configured database for the length of `body`. The storage adapters (PGlite,
+ * node-postgres) are loaded here, so that a command that never opens the database never loads them.
+ * @example await withDatabase(context, (db) => db.query('SELECT 1'))
+ */
 export async function withDatabase<T>(
   context: CommandContext,
   body: (db: SqlDatabase) => Promise<T>,
 ): Promise<T> {
+  const { openDatabase } = await import('../storage/open.ts');
   const db = await openDatabase(context.config);
   try {
     return await body(db);

@@ -50,10 +50,10 @@ interface Run {
 }
 
 /** The command `name` as `clearpeg` finds it. */
-function command(name: string): Command {
+async function command(name: string): Promise<Command> {
   const found = commands.find((c) => c.name === name);
   assert.ok(found, `clearpeg ${name} is registered`);
-  return found;
+  return found.load();
 }
 
 /** Runs the command `name` with `args` against `url` as the holder of `apiKey` (none: undefined). */
@@ -68,7 +68,7 @@ async function runAt(
   else process.env.CLEARPEG_API_KEY = apiKey;
   const out: string[] = [];
   const err: string[] = [];
-  const code = await command(name).run(args, {
+  const code = await (await command(name)).run(args, {
     config,
     out: (line) => out.push(line),
     err: (line) => err.push(line),
@@ -527,7 +527,7 @@ describe('clearpeg setup operator (the set-up ceremony, on the database)', () =>
   after(() => rmSync(setupDir, { recursive: true, force: true }));
   const setup = async (...args: string[]) => {
     const out: string[] = [];
-    const code = await command('setup operator').run(args, {
+    const code = await (await command('setup operator')).run(args, {
       config: setupConfig,
       out: (line) => out.push(line),
       err: () => {},

@@ -34,7 +34,6 @@ function operatorId(value: string | undefined): string {
 
 export const approverKeygen: Command = {
   name: 'approver keygen',
-  summary: 'write a new approver key file (Ed25519) and print the public key to register',
   usage: 'clearpeg approver keygen --id OPERATOR_ID --out FILE [--json]',
   async run(args, context) {
     const { values } = commandOptions(args, { ...readOptions, ...strings('id', 'out') });
@@ -65,7 +64,6 @@ export const approverKeygen: Command = {
 
 export const operatorKeygen: Command = {
   name: 'operator keygen',
-  summary: 'print a new API key and its SHA-256, for an operator.add change',
   usage: 'clearpeg operator keygen [--json]',
   async run(args, context) {
     const { values } = commandOptions(args, readOptions);
@@ -92,7 +90,6 @@ function rolesOption(value: string | undefined): OperatorRole[] {
 
 export const setupOperator: Command = {
   name: 'setup operator',
-  summary: 'set-up ceremony: register an operator in the database (server stopped)',
   usage:
     'clearpeg setup operator --id ID --name NAME --roles r1,r2 [--approval-key HEX] [--bootstrap] [--json]',
   async run(args, context) {

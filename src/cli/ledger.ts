@@ -33,7 +33,6 @@ export { ledgerVerify } from './checks.ts';
 
 export const ledgerHead: Command = {
   name: 'ledger head',
-  summary: 'the journal head (sequence number and hash)',
   usage: 'clearpeg ledger head [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -49,7 +48,6 @@ export const ledgerHead: Command = {
 
 export const ledgerAccounts: Command = {
   name: 'ledger accounts',
-  summary: 'list accounts with their balances',
   usage: 'clearpeg ledger accounts [--after CODE] [--limit N] [--json]',
   async run(args, context) {
     const { values } = options(args);
@@ -78,7 +76,6 @@ export const ledgerAccounts: Command = {
 
 export const ledgerTransaction: Command = {
   name: 'ledger transaction',
-  summary: 'one journal record by its id',
   usage: 'clearpeg ledger transaction ID [--json]',
   async run(args, context) {
     const { values, positionals } = options(args);

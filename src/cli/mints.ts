@@ -6,18 +6,11 @@
  */
 import type { Hex } from 'viem';
 import type { z } from 'zod';
-import {
-  type mint,
-  type mintDetail,
-  mintStatus,
-  type quote,
-  type redemption,
-  redemptionStatus,
-} from '../api/schemas.ts';
-import { mintIntent } from '../issuance/mint.ts';
+import type { mint, mintDetail, quote, redemption } from '../api/schemas.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { mintStatuses, redemptionStatuses } from './vocabulary.ts';
 
 type Mint = z.infer<typeof mint>;
 type MintDetail = z.infer<typeof mintDetail>;
@@ -27,7 +20,9 @@ type Redemption = z.infer<typeof redemption>;
  * What the approvers sign, rebuilt from the fields the server shows. `mintIntent` reads the
  * id, chain, token, recipient, amount and customer only: the rest is not signed.
  */
-function rebuildMintIntent(m: Mint) {
+async function rebuildMintIntent(m: Mint) {
+  // The server's own function, loaded only to approve (its module brings the workflows).
+  const { mintIntent } = await import('../issuance/mint.ts');
   return mintIntent({
     id: m.id,
     chainId: m.chainId,
@@ -64,7 +59,6 @@ const signableMint: Signable<MintDetail> = {
 
 export const mintRequest = remoteCommand({
   name: 'mint request',
-  summary: "ask to mint to a customer's registered wallet (reserves their fiat)",
   usage:
     'clearpeg mint request --customer ID --chain CHAINID --to 0x… --amount A [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'chain', 'to', 'amount'),
@@ -83,7 +77,6 @@ export const mintApprove = approveCommand('mint approve', signableMint);
 
 export const mintStatusCommand = showCommand({
   name: 'mint status',
-  summary: 'a mint request: its intent, approvals and transaction',
   path: '/v1/mints',
   what: 'mint request id (a UUID)',
   lines: mintLines,
@@ -91,11 +84,10 @@ export const mintStatusCommand = showCommand({
 
 export const mintList = listCommand({
   name: 'mint list',
-  summary: 'mint requests in the order made, optionally by status',
   path: '/v1/mints',
   key: 'mints',
   line: mintLine,
-  filters: { status: { query: 'status', usage: mintStatus.options.join('|') } },
+  filters: { status: { query: 'status', usage: mintStatuses.join('|') } },
 });
 
 function redemptionLine(r: Redemption): string {
@@ -114,7 +106,6 @@ function redemptionLines(r: Redemption): string[] {
 
 export const redeemAddress = remoteCommand({
   name: 'redeem address',
-  summary: "a customer's redemption address on a chain and the fee (a quote)",
   usage:
     'clearpeg redeem address --customer ID --chain CHAINID [--amount A] [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'chain', 'amount'),
@@ -134,7 +125,6 @@ export const redeemAddress = remoteCommand({
 
 export const redeemStatus = showCommand({
   name: 'redeem status',
-  summary: 'a redemption: the transfer, the fee, what is owed, the burn',
   path: '/v1/redemptions',
   what: 'redemption id (a UUID)',
   lines: redemptionLines,
@@ -142,12 +132,11 @@ export const redeemStatus = showCommand({
 
 export const redeemList = listCommand({
   name: 'redeem list',
-  summary: 'redemptions, newest first, optionally of one customer',
   path: '/v1/redemptions',
   key: 'redemptions',
   line: redemptionLine,
   filters: {
     customer: { query: 'customerId', usage: 'ID' },
-    status: { query: 'status', usage: redemptionStatus.options.join('|') },
+    status: { query: 'status', usage: redemptionStatuses.join('|') },
   },
 });

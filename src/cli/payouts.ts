@@ -5,12 +5,12 @@
  * the payout's fields. Every read takes `--json`.
  */
 import type { z } from 'zod';
-import { type payout, type payoutDetail, payoutStatus } from '../api/schemas.ts';
-import { payoutIntent } from '../issuance/payouts.ts';
+import type { payout, payoutDetail } from '../api/schemas.ts';
 import { parseAmount } from '../money/money.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import type { Command } from './io.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
+import { payoutStatuses } from './vocabulary.ts';
 
 type PayoutView = z.infer<typeof payout>;
 type PayoutDetail = z.infer<typeof payoutDetail>;
@@ -21,7 +21,9 @@ const payoutUsage = 'ID: give the payout id (a UUID)';
  * What the checkers sign, rebuilt from the fields the server shows. `payoutIntent` reads the
  * id, customer, amount, bank, beneficiary and redemption only: the rest is not signed.
  */
-function rebuildPayoutIntent(p: PayoutView) {
+async function rebuildPayoutIntent(p: PayoutView) {
+  // The server's own function, loaded only to approve (its module brings the workflows).
+  const { payoutIntent } = await import('../issuance/payouts.ts');
   return payoutIntent({
     id: p.id,
     customerId: p.customerId,
@@ -58,7 +60,6 @@ const signablePayout: Signable<PayoutDetail> = {
 
 export const payoutsCreate = remoteCommand({
   name: 'payouts create',
-  summary: "instruct a payout (the maker's step): reserves the customer's fiat",
   usage:
     'clearpeg payouts create --customer ID --amount A --bank B --beneficiary TEXT [--redemption ID] [--json] [--idempotency-key K]',
   options: writeOptions('customer', 'amount', 'bank', 'beneficiary', 'redemption'),
@@ -82,7 +83,6 @@ export const payoutsApprove = approveCommand('payouts approve', signablePayout);
 /** `payouts <verb> ID --<option> TEXT`: a step of a payout, POSTed to `<payout>/<verb>`. */
 function payoutStep<const O extends string>(spec: {
   verb: 'sent' | 'cancel';
-  summary: string;
   option: O;
   /** The body's member the option sets, and what it is. */
   field: string;
@@ -90,7 +90,6 @@ function payoutStep<const O extends string>(spec: {
 }): Command {
   return remoteCommand({
     name: `payouts ${spec.verb}`,
-    summary: spec.summary,
     usage: `clearpeg payouts ${spec.verb} ID --${spec.option} TEXT [--json] [--idempotency-key K]`,
     options: writeOptions(spec.option),
     run: ({ arg, option, send }) =>
@@ -104,7 +103,6 @@ function payoutStep<const O extends string>(spec: {
 
 export const payoutsSent = payoutStep({
   verb: 'sent',
-  summary: "record that the bank sent an approved payout (posts the customer's fiat)",
   option: 'bank-reference',
   field: 'bankReference',
   what: "the bank's reference of the wire",
@@ -112,7 +110,6 @@ export const payoutsSent = payoutStep({
 
 export const payoutsCancel = payoutStep({
   verb: 'cancel',
-  summary: 'cancel a payout not yet sent (voids its reservation)',
   option: 'reason',
   field: 'reason',
   what: 'why, in a few words',
@@ -120,7 +117,6 @@ export const payoutsCancel = payoutStep({
 
 export const payoutsStatus = showCommand({
   name: 'payouts status',
-  summary: 'a payout: its intent, approvals and bank reference',
   path: '/v1/payouts',
   what: 'payout id (a UUID)',
   lines: payoutLines,
@@ -128,12 +124,11 @@ export const payoutsStatus = showCommand({
 
 export const payoutsList = listCommand({
   name: 'payouts list',
-  summary: 'payouts, newest first, optionally by status or customer',
   path: '/v1/payouts',
   key: 'payouts',
   line: payoutLine,
   filters: {
-    status: { query: 'status', usage: payoutStatus.options.join('|') },
+    status: { query: 'status', usage: payoutStatuses.join('|') },
     customer: { query: 'customerId', usage: 'ID' },
   },
 });

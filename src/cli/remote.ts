@@ -70,18 +70,16 @@ export function writeOptions<const N extends readonly string[]>(...names: N) {
 /**
  * A command that acts through the server's API: the command line is checked before anything
  * is sent; a problem answer is printed (`error <type>: …`) and becomes the exit code.
- * @example remoteCommand({ name: 'mint status', summary: '…', usage: '…', options: readOptions, run: async ({ client }) => … })
+ * @example remoteCommand({ name: 'mint status', usage: '…', options: readOptions, run: async ({ client }) => … })
  */
 export function remoteCommand<const O extends Options>(spec: {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   readonly options: O;
   run(call: RemoteCall<O>): Promise<number>;
 }): Command {
   return {
     name: spec.name,
-    summary: spec.summary,
     usage: spec.usage,
     async run(args, context) {
       const { values, positionals } = commandOptions(args, spec.options);
@@ -202,11 +200,10 @@ export function itemPath(path: string, id: string): string {
 
 /**
  * `<noun> status ID` (or `show ID`): GETs `<path>/<id>` and prints it.
- * @example export const payoutsStatus = showCommand({ name: 'payouts status', summary: '…', path: '/v1/payouts', what: 'payout id (a UUID)', lines: payoutLines })
+ * @example export const payoutsStatus = showCommand({ name: 'payouts status', path: '/v1/payouts', what: 'payout id (a UUID)', lines: payoutLines })
  */
 export function showCommand<T>(spec: {
   readonly name: string;
-  readonly summary: string;
   readonly path: string;
   /** What ID is, for the usage error: `payout id (a UUID)`. */
   readonly what: string;
@@ -214,7 +211,6 @@ export function showCommand<T>(spec: {
 }): Command {
   return remoteCommand({
     name: spec.name,
-    summary: spec.summary,
     usage: `clearpeg ${spec.name} ID [--json]`,
     options: readOptions,
     run: ({ arg, show }) => show(itemPath(spec.path, arg(`ID: give the ${spec.what}`)), spec.lines),
@@ -230,11 +226,10 @@ export interface ListFilter {
 /**
  * `<noun> list`: GETs one page of `path` and prints a line per item, filtered by the options
  * of `filters`; `--limit` and `--after` as far as the route pages (`paging`).
- * @example export const payoutsList = listCommand({ name: 'payouts list', summary: '…', path: '/v1/payouts', key: 'payouts', line: payoutLine, filters: { status: { query: 'status', usage: 'sent|…' } } })
+ * @example export const payoutsList = listCommand({ name: 'payouts list', path: '/v1/payouts', key: 'payouts', line: payoutLine, filters: { status: { query: 'status', usage: 'sent|…' } } })
  */
 export function listCommand<K extends string, T>(spec: {
   readonly name: string;
-  readonly summary: string;
   readonly path: string;
   /** The page's member that holds the items (`payouts`). */
   readonly key: K;
@@ -248,7 +243,6 @@ export function listCommand<K extends string, T>(spec: {
   const pageUsage = { limit: '[--limit N]', after: '[--after CURSOR]' } as Record<string, string>;
   return remoteCommand({
     name: spec.name,
-    summary: spec.summary,
     usage: [
       `clearpeg ${spec.name}`,
       ...filters.map(([option, filter]) => `[--${option} ${filter.usage}]`),

@@ -16,7 +16,7 @@ import { ClearpegError } from '../errors.ts';
 import { investmentRatePct, pricePer100 } from '../reserves/bills.ts';
 import { parseRatio } from '../reserves/decimal.ts';
 import { instrumentKinds } from '../reserves/instruments.ts';
-import { type CompositionReport, reportHtml } from '../treasury/report.ts';
+import type { CompositionReport } from '../treasury/report.ts';
 import {
   type Command,
   commandOptions,
@@ -63,7 +63,6 @@ export function quoteJson(quote: BillQuote): string {
 
 export const reservesPrice: Command = {
   name: 'reserves price',
-  summary: "a bill's price per 100 and investment rate from its discount rate (here, no server)",
   usage:
     'clearpeg reserves price --discount-rate PCT --issue-date YYYY-MM-DD --maturity-date YYYY-MM-DD [--json]',
   async run(args, context) {
@@ -157,7 +156,6 @@ function positionLines(p: PositionView): string[] {
 
 export const reservesBuy = remoteCommand({
   name: 'reserves buy',
-  summary: "buy a bill lot out of a bank's cash, priced from its discount rate (or its cost)",
   usage:
     'clearpeg reserves buy --reference REF --cusip CUSIP --face A --issue-date D --maturity-date D [--settlement-date D] [--trade-date D] --bank B (--discount-rate PCT | --cost A) --custodian NAME --jurisdiction CC [--statement SHA256] [--json] [--idempotency-key K]',
   options: writeOptions(
@@ -202,7 +200,6 @@ export const reservesBuy = remoteCommand({
 
 export const reservesSell = remoteCommand({
   name: 'reserves sell',
-  summary: 'sell a bill lot at a market discount rate; the gain or loss goes to income:trading',
   usage:
     'clearpeg reserves sell ID --settlement-date D --discount-rate PCT [--json] [--idempotency-key K]',
   options: writeOptions('settlement-date', 'discount-rate'),
@@ -219,7 +216,6 @@ export const reservesSell = remoteCommand({
 
 export const reservesPositions = listCommand({
   name: 'reserves positions',
-  summary: 'reserve positions with what the ledger carries: open ones, or all',
   path: '/v1/reserves/positions',
   key: 'positions',
   line: positionLine,
@@ -231,7 +227,6 @@ export const reservesPositions = listCommand({
 
 export const reservesAccrue = remoteCommand({
   name: 'reserves accrue',
-  summary: 'the daily job: post the bills’ accretion through a day, mature the lots due',
   usage: 'clearpeg reserves accrue [--through YYYY-MM-DD] [--json] [--idempotency-key K]',
   options: writeOptions('through'),
   run: ({ values, send }) =>
@@ -259,7 +254,6 @@ function valueLines(book: ValueView): string[] {
 
 export const reservesValue = remoteCommand({
   name: 'reserves value',
-  summary: 'the book valued on a day: every holding, totals by kind, tokens outstanding',
   usage: `clearpeg reserves value [--as-of YYYY-MM-DD] [--basis ${bases.join('|')}] [--json]`,
   options: { ...readOptions, ...strings('as-of', 'basis') },
   run: ({ values, show }) =>
@@ -282,7 +276,6 @@ function reportLines(report: ReportView): string[] {
 
 export const reservesReport = remoteCommand({
   name: 'reserves report',
-  summary: 'the reserve composition report of a month or a day; --html prints the page',
   usage: `clearpeg reserves report [--month YYYY-MM | --as-of YYYY-MM-DD] [--basis ${bases.join('|')}] [--html | --json]`,
   options: { ...readOptions, html: { type: 'boolean' }, ...strings('month', 'as-of', 'basis') },
   async run({ values, client, context, show }) {
@@ -291,6 +284,8 @@ export const reservesReport = remoteCommand({
     if (values.json) throw new UsageError('--html or --json: give one, not both');
     // The page the server serves at /v1/reserves/report.html, made here of the same JSON.
     const { body } = await client.get<CompositionReport>('/v1/reserves/report', query);
+    // Loaded here: the valuation it renders with is more than the other commands need.
+    const { reportHtml } = await import('../treasury/report.ts');
     context.out(reportHtml(body));
     return exitCode.ok;
   },

@@ -5,6 +5,7 @@
  * DATABASE_URL. On the embedded default, the token is deployed on each in-process chain the
  * first time.
  */
+import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
 import { shippedReserveDeps } from '../api/routes/reserves.ts';
@@ -30,7 +31,14 @@ import { describeDatabase, openDatabase } from '../storage/open.ts';
 import { accrue } from '../treasury/accrual.ts';
 import { judgeReserves } from '../treasury/valuation.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
-import { credentialsFile, type DemoChain, runDemo } from './demo.ts';
+import {
+  credentialsFile,
+  type DemoChain,
+  type DemoInfo,
+  keysFile,
+  keyVariable,
+  runDemo,
+} from './demo.ts';
 import { type Command, exitCode } from './io.ts';
 import { version } from './version.ts';
 
@@ -126,23 +134,54 @@ async function startChains(
   return { chains, workers, tokens };
 }
 
+/**
+ * Why `serve` cannot listen on `host:port`, or undefined if it can: tried before anything is
+ * opened, so that a port in use (another `clearpeg serve`) changes nothing.
+ * @example await portRefusal('127.0.0.1', 7373) // 'port 7373 on 127.0.0.1 is in use (another clearpeg serve?): …'
+ */
+export async function portRefusal(host: string, port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  const code = await new Promise<string | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+  if (code === undefined) return undefined;
+  const where = `port ${port} on ${host}`;
+  if (code === 'EADDRINUSE')
+    return `${where} is in use (another clearpeg serve?): set CLEARPEG_PORT (0: any free port)`;
+  if (code === 'EACCES') return `${where} is not permitted to this user: set CLEARPEG_PORT`;
+  return `cannot listen on ${where} (${code}): check CLEARPEG_HOST and CLEARPEG_PORT`;
+}
+
+/**
+ * What `serve --demo` prints of the demo issuer: every operator's API key by role (also as
+ * shell variables in keys.env) and the approvers' key files, which the README's walkthrough uses.
+ * @example demoLines(demo, 'http://127.0.0.1:7373') // ['demo issuer seeded in …', …]
+ */
+export function demoLines(demo: DemoInfo, url: string): string[] {
+  const keys = keysFile(demo.directory);
+  const width = Math.max(...demo.operators.map((o) => keyVariable(o.id).length));
+  return [
+    `demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`,
+    `  API:        ${url}/openapi.json`,
+    `  API keys by role (as shell variables in ${keys}; all of them in ${credentialsFile(demo.directory)}):`,
+    ...demo.operators.map(
+      (o) =>
+        `    ${o.roles.join(',').padEnd(11)} ${o.id.padEnd(14)} ${keyVariable(o.id).padEnd(width)} ${o.apiKey}${o.keyFile === null ? '' : `   approver key file ${o.keyFile}`}`,
+    ),
+    `  try:        . ${keys} && CLEARPEG_API_KEY=$${keyVariable('op-treasurer')} npx clearpeg mint list`,
+  ];
+}
+
 /** Seeds (or finds) the demo issuer of `serve --demo` and prints its keys; a failure is told. */
 async function startDemo(
   options: Parameters<typeof runDemo>[0],
   url: string,
   err: (line: string) => void,
 ): Promise<void> {
-  const { out } = options;
   try {
-    const demo = await runDemo(options);
-    const treasurer = demo.operators.find((o) => o.roles.includes('treasurer'));
-    out(`demo issuer ${demo.seeded ? 'seeded' : 'found'} in ${demo.directory}`);
-    out(`  API:            ${url}/openapi.json`);
-    out(`  treasurer key:  CLEARPEG_API_KEY=${treasurer?.apiKey}`);
-    out(`  all API keys:   ${credentialsFile(demo.directory)}`);
-    for (const operator of demo.operators)
-      if (operator.keyFile !== null) out(`  approver key:   ${operator.keyFile}`);
-    out(`  try:            CLEARPEG_API_KEY=… clearpeg mint list`);
+    for (const line of demoLines(await runDemo(options), url)) options.out(line);
   } catch (error) {
     err(`demo failed: ${(error as Error).message}`);
   }
@@ -150,7 +189,6 @@ async function startDemo(
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the API and run the workers',
   usage:
     'clearpeg serve [--demo]   (CLEARPEG_PORT, CLEARPEG_HOST, CLEARPEG_DATA_DIR, DATABASE_URL)\n' +
     '  --demo   on a fresh data directory, seed a demo issuer (operators, keys, customers,\n' +
@@ -160,6 +198,11 @@ export const serveCommand: Command = {
     if (unknown.length > 0) {
       err(`serve: unknown argument ${unknown[0]}`);
       return exitCode.usage;
+    }
+    const refusal = await portRefusal(config.host, config.port);
+    if (refusal !== undefined) {
+      err(`error: ${refusal}`);
+      return exitCode.failed;
     }
     const db = await openDatabase(config);
     const database = describeDatabase(config);
@@ -182,7 +225,7 @@ export const serveCommand: Command = {
       reserves,
     });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
-      (resolve) => {
+      (resolve, reject) => {
         const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
           const origin = `http://${config.host}:${info.port}`;
           out(`clearpeg ${version} serving on ${origin}/ (${database})`);
@@ -190,6 +233,8 @@ export const serveCommand: Command = {
           out(`  accounts: ${origin}/v1/ledger/accounts`);
           resolve({ server: s, url: origin });
         });
+        // Taken since the check above: a stack trace would say no more than this.
+        s.once('error', reject);
       },
     );
     const sweeps = [

@@ -97,11 +97,14 @@ export interface PgliteDatabase extends SqlDatabase {
 }
 
 /**
- * The worker is TypeScript. A Worker's `execArgv: ['--import', 'tsx']` does not work on
- * Node 20 (its entry still fails with ERR_UNKNOWN_FILE_EXTENSION), so a small script
- * registers tsx in the worker first; this works however the parent loaded tsx.
+ * The worker's entry. Compiled (this file is `pglite.js` in dist/), it is `worker.js` beside
+ * this one. From the TypeScript sources, it is TypeScript: a Worker's `execArgv: ['--import',
+ * 'tsx']` does not work on Node 20 (its entry still fails with ERR_UNKNOWN_FILE_EXTENSION), so
+ * a small script registers tsx in the worker first; this works however the parent loaded tsx.
  */
-const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+const BOOTSTRAP = import.meta.url.endsWith('.js')
+  ? `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)});`
+  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`;
 
 /** Plain identifiers only: COPY cannot take the table and columns as parameters. */

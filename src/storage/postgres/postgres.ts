@@ -144,6 +144,23 @@ async function exec(on: Queryable, sql: string): Promise<string> {
   }
 }
 
+/**
+ * A queue for one client's statements: each is handed to node-postgres when the one before it
+ * is answered. That is the order, and the timing, node-postgres gave them itself when called
+ * while busy, which pg 8 deprecates (a DeprecationWarning) and pg 9 removes. A transaction
+ * body keeps its pipelining: it need not await a statement before calling the next, and each
+ * goes out the moment the one before it is answered, COMMIT right behind the last.
+ * @example const send = inOrder(); send(() => query(client, 'SELECT 1')); send(() => exec(client, 'COMMIT'))
+ */
+export function inOrder(): <R>(step: () => Promise<R>) => Promise<R> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <R>(step: () => Promise<R>): Promise<R> => {
+    const next = last.then(step);
+    last = next.catch(() => {}); // a failure is the caller's; the next statement still goes
+    return next;
+  };
+}
+
 /** Marks the async context of a transaction body while the transaction is open. */
 interface TxScope {
   active: boolean;
@@ -205,9 +222,10 @@ class PostgresDatabase implements SqlDatabase {
     const client = await this.#pool.connect();
     const scope: TxScope = { active: true };
     const statements = new TxStatements();
+    const send = inOrder();
     const open = <R>(step: () => Promise<R>): Promise<R> =>
       scope.active
-        ? statements.track(step())
+        ? statements.track(send(step))
         : Promise.reject(new Error('this transaction has already ended'));
     const tx: SqlExecutor = {
       query: <Row>(sql: string, params?: readonly SqlParam[]) =>
@@ -219,8 +237,8 @@ class PostgresDatabase implements SqlDatabase {
       await exec(client, 'BEGIN ISOLATION LEVEL READ COMMITTED');
       const value = await this.#scope.run(scope, () => body(tx));
       scope.active = false;
-      // Queued behind the statements still unanswered (the client sends in order).
-      const committed = exec(client, 'COMMIT');
+      // Queued behind the statements still unanswered.
+      const committed = send(() => exec(client, 'COMMIT'));
       committed.catch(() => {}); // awaited below, after the statements
       await statements.answered();
       if ((await committed) !== 'COMMIT') throw statements.rollbackReason();
@@ -229,7 +247,7 @@ class PostgresDatabase implements SqlDatabase {
     } catch (error) {
       scope.active = false;
       try {
-        await client.query('ROLLBACK');
+        await send(() => client.query('ROLLBACK'));
         client.release();
       } catch (rollbackError) {
         client.release(rollbackError as Error); // destroys the connection

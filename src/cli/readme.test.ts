@@ -1,0 +1,106 @@
+/**
+ * The README's CLI walkthrough, taken from README.md itself (so the two cannot drift), run as
+ * written by bash against `clearpeg serve --demo` on a free port in a fresh temporary
+ * directory (its data in ./.clearpeg there, as after `npm start`). `npx clearpeg` is this
+ * checkout's bin/clearpeg.js.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/clearpeg.js', import.meta.url));
+const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
+/** The comment that marks the walkthrough's block in README.md. */
+const marker = '<!-- The walkthrough: src/cli/readme.test.ts runs this block as written';
+
+/**
+ * The shell block after the marker in `markdown`.
+ * @example walkthrough(readFileSync('README.md', 'utf8')) // '. .clearpeg/demo/keys.env …'
+ */
+export function walkthrough(markdown: string): string {
+  const at = markdown.indexOf(marker);
+  assert.ok(at >= 0, 'README.md marks its walkthrough');
+  const block = markdown.slice(at).match(/^```sh\n([\s\S]*?)^```$/m);
+  assert.ok(block?.[1], 'a ```sh block follows the marker');
+  return block[1];
+}
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe("the README's CLI walkthrough", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clearpeg-readme-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
+  for (const name of ['CLEARPEG_DATA_DIR', 'CLEARPEG_URL', 'CLEARPEG_API_KEY', 'CLEARPEG_CHAINS'])
+    delete env[name];
+  let server: ChildProcess;
+  let log = '';
+  before(async () => {
+    env.CLEARPEG_PORT = String(await freePort());
+    server = spawn(process.execPath, [bin, 'serve', '--demo'], { cwd: dir, env });
+    server.stdout?.on('data', (chunk) => {
+      log += chunk;
+    });
+    server.stderr?.on('data', (chunk) => {
+      log += chunk;
+    });
+    const deadline = Date.now() + 300_000;
+    while (!/^demo issuer seeded/m.test(log)) {
+      assert.ok(server.exitCode === null, `serve --demo exited:\n${log}`);
+      assert.ok(Date.now() < deadline, `the demo was not seeded within 5 minutes:\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+  after(async () => {
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs as written on a fresh demo: a customer onboarded, funded, minted to, final', () => {
+    const script = walkthrough(readFileSync(readme, 'utf8'));
+    assert.match(script, /npx clearpeg mint approve/);
+    const shim = `npx() { if [ "$1" = clearpeg ]; then shift; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"; else command npx "$@"; fi; }\n`;
+    const run = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', shim + script], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    assert.equal(run.status, 0, `the walkthrough failed:\n${output}\nserver:\n${log}`);
+    assert.match(run.stdout, /^customer CUST-0004 "Umbrella Payments Ltd"$/m);
+    assert.match(run.stdout, /^ {2}kyc {6}approved$/m);
+    assert.match(run.stdout, /^mint [0-9a-f-]{36}: pending-approval$/m);
+    assert.match(run.stdout, /^signing as op-ann: mint 250,000\.000000 USD/m);
+    assert.match(run.stdout, /^mint [0-9a-f-]{36}: final$/m);
+    assert.match(run.stdout, /^ {2}tx 0x[0-9a-f]{64} in block \d+$/m);
+    assert.match(
+      run.stdout,
+      /^ {2}wallet {3}0x15d34aaf54267db7d7c367839aaf71a00a2c6a65 on chain 31337$/m,
+    );
+    assert.match(
+      run.stdout,
+      / final +250000\.000000 to 0x15d34aaf54267db7d7c367839aaf71a00a2c6a65 /,
+    );
+  });
+
+  it('finds the walkthrough by its marker', () => {
+    assert.throws(() => walkthrough('# no walkthrough here\n```sh\nls\n```\n'));
+    assert.equal(walkthrough(`${marker} -->\n\`\`\`sh\necho hi\n\`\`\`\n`), 'echo hi\n');
+  });
+});
