@@ -246,6 +246,18 @@ export function newYorkDate(atMs: number = Date.now()): string {
 }
 
 /**
+ * The end of `date` in New York (its next midnight there), in microseconds since the epoch:
+ * a time before it falls on `date` or earlier by `newYorkDate`. New York's midnight is 04:00
+ * or 05:00 UTC (daylight time or not; the clocks change at 2 a.m., never at midnight).
+ * @example newYorkDayEndUs('2024-01-15') === BigInt(Date.UTC(2024, 0, 16, 5)) * 1000n
+ */
+export function newYorkDayEndUs(date: string): bigint {
+  const next = addDays(isoDate(date), 1);
+  const atMs = epochDay(next) * dayMs + 4 * 3_600_000;
+  return BigInt(newYorkDate(atMs) === next ? atMs : atMs + 3_600_000) * 1000n;
+}
+
+/**
  * The first US business day after `date`.
  * @example nextBusinessDay('2024-12-31') === '2025-01-02'
  */

@@ -65,6 +65,7 @@ export const problemStatus: Readonly<Record<string, ContentfulStatusCode>> = {
   'statement-signature-invalid': 422,
   'rate-unavailable': 422,
   'wallet-address-reserved': 422,
+  'as-of-before-issuer': 422,
   // A treasury workflow's own check of a field: 400, as any code not named here; named so
   // that docs/api.md's table and this one list the same codes.
   'reserves-invalid': 400,

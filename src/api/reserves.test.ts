@@ -254,11 +254,8 @@ describe('the reserves over HTTP', () => {
       bills.map((h: { value: string; daysToMaturity: number }) => [h.value, h.daysToMaturity]),
       lots.map((lot: AccretingBill) => [formatAmount(carryingValue(lot, day(30))), 61]),
     );
-    // Past maturity but not yet matured: at face; before settlement: at cost.
-    for (const [asOf, worth, days] of [
-      [day(100), (lot: AccretingBill) => lot.face, -9],
-      [day(-3), (lot: AccretingBill) => lot.cost, 94],
-    ] as const) {
+    // Past maturity but not yet matured: at face.
+    for (const [asOf, worth, days] of [[day(100), (lot: AccretingBill) => lot.face, -9]] as const) {
       const res = await get(`/v1/reserves/value?asOf=${asOf}&basis=amortized`);
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(
@@ -268,6 +265,20 @@ describe('the reserves over HTTP', () => {
         lots.map((lot: AccretingBill) => [formatAmount(worth(lot)), days]),
       );
     }
+    // A past day is read from the journal; this issuer's began today, so days before are refused.
+    assert.equal(book.body.computedFrom, 'ledger');
+    isProblem(
+      await get(`/v1/reserves/value?asOf=${day(-3)}&basis=amortized`),
+      422,
+      'as-of-before-issuer',
+      'asOf',
+    );
+    isProblem(
+      await get(`/v1/reserves/report?month=${day(-40).slice(0, 7)}`),
+      422,
+      'as-of-before-issuer',
+      'month',
+    );
     const market = await get(`/v1/reserves/value?asOf=${today}&basis=market`);
     assert.equal(market.status, 200, market.text);
     assert.equal(market.body.basis, 'market');

@@ -791,6 +791,11 @@ export const valuationBasis = z
   .enum(['book', 'amortized', 'market'])
   .meta({ description: 'bills at book (ledger), amortized (today) or market (DTB3) value' });
 
+export const asOfSource = z.enum(['ledger', 'journal']).meta({
+  description:
+    "ledger: today's book, from the accounts' running sums; journal: a past day's, from the journal cut at the end of that day (docs/reserves.md)",
+});
+
 export const describeBankBody = named(
   'DescribeBank',
   z.strictObject({
@@ -1016,6 +1021,7 @@ export const reserveValue = named(
   'ReserveValue',
   z.strictObject({
     asOf: isoDay,
+    computedFrom: asOfSource,
     basis: valuationBasis,
     holdings: z.array(
       z.strictObject({
@@ -1064,6 +1070,7 @@ export const eligibilityReport = named(
   z.strictObject({
     ruleset: z.string(),
     asOf: isoDay,
+    computedFrom: asOfSource,
     passed: z.boolean(),
     rules: z.array(
       z.strictObject({
@@ -1118,6 +1125,7 @@ export const compositionReport = named(
     format: z.literal('clearpeg-reserve-report/1'),
     month: z.string().nullable(),
     asOf: isoDay,
+    computedFrom: asOfSource,
     basis: valuationBasis,
     ruleset: z.string(),
     outstanding: z.strictObject({ total: amount, byChain: z.record(z.string(), amount) }),

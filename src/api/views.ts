@@ -23,7 +23,7 @@ import type { EligibilityReport } from '../reserves/eligibility.ts';
 import type { Evidence } from '../reserves/instruments.ts';
 import type { AccrualRun } from '../treasury/accrual.ts';
 import type { StoredPosition } from '../treasury/positions.ts';
-import { accountCodeOf, type Basis, type Book } from '../treasury/valuation.ts';
+import { type AsOfSource, accountCodeOf, type Basis, type Book } from '../treasury/valuation.ts';
 import type { AlertRecord, BreakerRecord, CustomerRecord, DepositRecord } from './queries.ts';
 
 const kindName: Record<number, string> = Object.fromEntries(
@@ -380,6 +380,7 @@ export function bookValueView(book: Book, basis: Basis) {
   });
   return {
     asOf: book.portfolio.asOf,
+    computedFrom: book.computedFrom,
     basis,
     holdings,
     totals: {
@@ -396,10 +397,11 @@ export function bookValueView(book: Book, basis: Basis) {
 }
 
 /** A ruleset's judgement of the book as JSON: every rule, every holding, the totals. */
-export function eligibilityView(report: EligibilityReport) {
+export function eligibilityView(report: EligibilityReport, computedFrom: AsOfSource) {
   return {
     ruleset: report.ruleset,
     asOf: report.asOf,
+    computedFrom,
     passed: report.passed,
     rules: report.rules.map((rule) => ({
       id: rule.id,

@@ -35,6 +35,10 @@ type AccrualView = z.infer<typeof accrualRun>;
 
 const bases = ['book', 'amortized', 'market'] as const;
 
+/** How a past day's figures were found, as the lines say it (nothing for today's). */
+const fromJournal = (view: { computedFrom: 'ledger' | 'journal' }) =>
+  view.computedFrom === 'journal' ? ' (end of day, from the journal)' : '';
+
 /** `f()`, its refusal of a value turned into a wrong command line (exit 2). */
 function commandLine<T>(f: () => T): T {
   try {
@@ -241,7 +245,7 @@ export const reservesAccrue = remoteCommand({
 
 function valueLines(book: ValueView): string[] {
   return [
-    `the book as of ${book.asOf} (bills at ${book.basis} value): ${book.totals.value}; tokens outstanding ${book.totals.liabilities}`,
+    `the book as of ${book.asOf}${fromJournal(book)} (bills at ${book.basis} value): ${book.totals.value}; tokens outstanding ${book.totals.liabilities}`,
     ...Object.entries(book.totals.byKind).map(
       ([kind, amount]) => `  ${kind.padEnd(12)} ${amount.padStart(22)}`,
     ),
@@ -263,7 +267,7 @@ export const reservesValue = remoteCommand({
 function reportLines(report: ReportView): string[] {
   const t = report.totals;
   return [
-    `reserve report ${report.month ?? report.asOf} (as of ${report.asOf}, bills at ${report.basis} value, ${report.ruleset} rules)`,
+    `reserve report ${report.month ?? report.asOf} (as of ${report.asOf}${fromJournal(report)}, bills at ${report.basis} value, ${report.ruleset} rules)`,
     `  tokens outstanding ${report.outstanding.total}`,
     ...report.categories.map(
       (c) =>

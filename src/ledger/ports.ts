@@ -2,7 +2,7 @@
  * What the ledger needs from storage. Declared here, by the code that uses it; implemented in
  * `src/storage/ledger-store.ts` for PostgreSQL and PGlite alike.
  */
-import type { Balance, Selection } from './balances.ts';
+import type { Balance, Selection, Sums } from './balances.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from './plan.ts';
 import type { Account, JournalHead, JournalRecord, Pending, Uuid } from './types.ts';
 
@@ -22,6 +22,18 @@ export type Planning = (state: PlanState) => Promise<BatchPlan>;
  * read under the head lock and writes them in the step's transaction; once per step.
  */
 export type ApplyPlanned = (commands: readonly PlannedCommand[]) => Promise<BatchPlan>;
+
+/**
+ * Where the journal is cut for a figure as of a past day: a record counts if it is dated on
+ * or before `throughDay`. Its date is its business date, the first of `dateKeys` its metadata
+ * holds (a `YYYY-MM-DD` the caller's own postings write, e.g. a bill's settlement day), or
+ * else the time it was recorded: it counts if `timestampUs < beforeUs` (the end of the day).
+ */
+export interface JournalCut {
+  readonly beforeUs: bigint;
+  readonly throughDay: string;
+  readonly dateKeys: readonly string[];
+}
 
 /**
  * Storage for the ledger: one writer path, atomic steps and the reads. `Tx` is the store's
@@ -54,6 +66,13 @@ export interface LedgerStore<Tx = unknown> {
   balances(selections: readonly Selection[], tx?: Tx): Promise<Balance[]>;
   /** The balance of each account a selection covers, by code. */
   balancesByCode(selection: Selection, tx?: Tx): Promise<Map<string, Balance>>;
+  /**
+   * The four sums of each account a selection covers, by code, from the journal's posted
+   * movements (transfers posted, pending transfers posted) that `cut` keeps; pending sums are
+   * zero (a reservation in flight on a past day is not counted). Compute balances with
+   * `balanceOf`. Reads the whole journal: for figures of the past, not for gates.
+   */
+  sumsAsOf(selection: Selection, cut: JournalCut, tx?: Tx): Promise<Map<string, Sums>>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;

@@ -12,11 +12,12 @@
  * is still the one this store wrote last; any other writer moves the head and empties it.
  */
 import { assert } from '../errors.ts';
-import { type Balance, balanceOf, type Selection } from '../ledger/balances.ts';
+import { type Balance, balanceOf, type Selection, type Sums, sideOf } from '../ledger/balances.ts';
 import { derivedCommandHash, unusedFields } from '../ledger/journal.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from '../ledger/plan.ts';
 import {
   type ApplyPlanned,
+  type JournalCut,
   type LedgerStore,
   type Planning,
   references,
@@ -573,6 +574,62 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
       params,
     );
     return new Map(rows.map((row) => [row.code, sumsBalance(row, selection)]));
+  }
+
+  /**
+   * See `LedgerStore.sumsAsOf`: the selection's accounts, and the posted movements on them of
+   * the records the cut keeps (kinds 3 and 5: a transfer posted, a pending transfer posted),
+   * summed in one statement. An account with no movement kept is left out.
+   */
+  async sumsAsOf(
+    selection: Selection,
+    cut: JournalCut,
+    tx?: SqlExecutor,
+  ): Promise<Map<string, Sums>> {
+    assert(cut.dateKeys.length <= 8, 'a journal cut names at most 8 date keys');
+    const params: SqlParam[] = [];
+    const where = selectionWhere(selection, params);
+    params.push(cut.throughDay, cut.beforeUs, ...cut.dateKeys);
+    const day = `$${params.length - cut.dateKeys.length - 1}`;
+    const before = `$${params.length - cut.dateKeys.length}`;
+    const dated = cut.dateKeys.map(
+      (_, i) => `j.metadata->>($${params.length - cut.dateKeys.length + 1 + i}::text)`,
+    );
+    const date = dated.length === 0 ? 'NULL::text' : `coalesce(${dated.join(', ')}, NULL::text)`;
+    const { rows } = await (tx ?? this.db).query<{
+      code: string;
+      flags: number;
+      dpo: string;
+      cpo: string;
+    }>(
+      `WITH sel AS (SELECT id, code, flags FROM ledger_accounts WHERE ${where}),
+       kept AS (
+         SELECT j.debit_ids, j.credit_ids, j.amounts FROM ledger_journal j
+         WHERE j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
+           AND CASE WHEN ${date} IS NULL THEN j.timestamp_us < ${before}::bigint
+                    ELSE ${date} <= ${day}::text END),
+       moves AS (
+         SELECT d.id, d.amount AS debit, 0::numeric AS credit FROM kept, unnest(kept.debit_ids, kept.amounts) AS d(id, amount)
+         UNION ALL
+         SELECT c.id, 0::numeric, c.amount FROM kept, unnest(kept.credit_ids, kept.amounts) AS c(id, amount))
+       SELECT sel.code, sel.flags, sum(m.debit)::text AS dpo, sum(m.credit)::text AS cpo
+       FROM sel JOIN moves m ON m.id = sel.id GROUP BY sel.code, sel.flags`,
+      params,
+    );
+    const out = new Map<string, Sums>();
+    for (const row of rows) {
+      assert(
+        sideOf(Number(row.flags)) === selection.side,
+        `every account of a balance selection is on its side (${JSON.stringify(selection)})`,
+      );
+      out.set(row.code, {
+        debitsPending: 0n,
+        debitsPosted: BigInt(row.dpo),
+        creditsPending: 0n,
+        creditsPosted: BigInt(row.cpo),
+      });
+    }
+    return out;
   }
 
   /** See `LedgerStore.head`. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClearpegError } from '../errors.ts';
 import { toJson } from '../json.ts';
+import { balanceOf, type Sums } from '../ledger/balances.ts';
 import { decodeCommand } from '../ledger/command.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import type { Command, Outcome, Uuid } from '../ledger/types.ts';
@@ -535,6 +536,85 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.equal(s.creditsPending, 0n);
       const statuses = (await h.store.pendings(0n, 100)).map((p) => p.status);
       assert.deepEqual(statuses, ['posted', 'posted', 'voided', 'expired', 'expired']);
+    });
+
+    test('sums as of a cut: posted movements only, by business date where a record has one, else by timestamp', async (h) => {
+      const cash = await h.account('reserves:cash:bank-a', {
+        flags: accountFlag.creditsMustNotExceedDebits,
+      });
+      const bill = await h.account('reserves:tbill:x', {
+        flags: accountFlag.creditsMustNotExceedDebits,
+      });
+      const fiat = await h.account('customers:alice:fiat', {
+        flags: accountFlag.debitsMustNotExceedCredits,
+      });
+      const move = (debit: Uuid, credit: Uuid, amount: string, metadata?: Record<string, string>) =>
+        h.one({
+          type: 'transfer',
+          id: uuidv7(),
+          asset: 'USD',
+          postings: [{ debit, credit, amount: usd(amount) }],
+          ...(metadata === undefined ? {} : { metadata }),
+        });
+      const first = await move(cash, fiat, '100');
+      committed(first);
+      const t0 = first.timestampUs;
+      h.clock.advanceSeconds(10);
+      // Recorded at t0 + 10 s, dated a business day: the cut decides by the date.
+      committed(await move(bill, cash, '30', { 'test.day': '2020-01-02' }));
+      const pending = uuidv7();
+      committed(
+        await h.one({
+          type: 'transfer',
+          id: pending,
+          asset: 'USD',
+          pendingTimeoutSeconds: 3600,
+          postings: [{ debit: cash, credit: fiat, amount: usd('7') }],
+        }),
+      );
+      committed(
+        await h.one({
+          type: 'transfer',
+          id: uuidv7(),
+          asset: 'USD',
+          pendingTimeoutSeconds: 3600,
+          postings: [{ debit: cash, credit: fiat, amount: usd('5') }],
+        }),
+      );
+      h.clock.advanceSeconds(10);
+      committed(await h.one({ type: 'postPending', id: uuidv7(), pendingId: pending }));
+      const assets = { prefix: 'reserves:', side: 'debit' } as const;
+      const cut = (beforeUs: bigint, throughDay: string) =>
+        h.store.sumsAsOf(assets, { beforeUs, throughDay, dateKeys: ['test.day'] });
+      const posted = (sums: Map<string, Sums>) =>
+        Object.fromEntries(
+          [...sums].map(([code, s]) => [code, String(balanceOf(s, 'debit').posted)]),
+        );
+      // Before the first transfer: no account moved.
+      assert.deepEqual(posted(await cut(t0, '2020-01-01')), {});
+      // The first transfer only; the dated one is later than its day.
+      assert.deepEqual(posted(await cut(t0 + 1n, '2020-01-01')), {
+        'reserves:cash:bank-a': '100000000',
+      });
+      // The dated one counts from its day, whenever it was recorded; pendings do not count.
+      assert.deepEqual(posted(await cut(t0 + 15_000_000n, '2020-01-02')), {
+        'reserves:cash:bank-a': '70000000',
+        'reserves:tbill:x': '30000000',
+      });
+      // The pending posted counts from its post: as now, less the 5 still pending.
+      const now = posted(await cut(h.clock.nowUs + 1n, '2020-01-02'));
+      assert.deepEqual(now, { 'reserves:cash:bank-a': '77000000', 'reserves:tbill:x': '30000000' });
+      const current = await h.store.balancesByCode(assets);
+      assert.equal(current.get('reserves:cash:bank-a')!.posted, 77_000_000n);
+      assert.equal(current.get('reserves:cash:bank-a')!.atMost, 82_000_000n);
+      // A selection of the other side refuses a mix, as balances do.
+      await assert.rejects(
+        h.store.sumsAsOf(
+          { prefix: 'reserves:', side: 'credit' },
+          { beforeUs: h.clock.nowUs + 1n, throughDay: '2020-01-02', dateKeys: [] },
+        ),
+        /on its side/,
+      );
     });
 
     test('a closed account takes no new postings; voids still release', async (h) => {

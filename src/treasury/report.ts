@@ -8,7 +8,7 @@
  * day). Shares of reserves are percent with two decimals, rounded half-up (they describe, they
  * decide nothing: the rules compare exactly).
  */
-import { addDays, isoDate } from '../calendar.ts';
+import { addDays, isoDate, newYorkDate, newYorkDayEndUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { formatRatio, halfUp, ratio } from '../reserves/decimal.ts';
@@ -22,7 +22,7 @@ import {
 import { daysCovered, liquidityBuckets } from '../reserves/liquidity.ts';
 import type { RateCurve } from '../reserves/rates.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
-import { type Basis, readBook } from './valuation.ts';
+import { type AsOfSource, asOfSource, type Basis, readBook } from './valuation.ts';
 
 /** One category of reserves in the report. */
 export interface ReportCategory {
@@ -42,6 +42,11 @@ export interface CompositionReport {
   /** `YYYY-MM`, or null for a report on any day. */
   readonly month: string | null;
   readonly asOf: string;
+  /**
+   * `ledger`: today's book, from the accounts' running sums; `journal`: a past day's, from the
+   * journal cut at the end of it (docs/reserves.md, "As of a past day").
+   */
+  readonly computedFrom: AsOfSource;
   readonly basis: Basis;
   readonly ruleset: string;
   readonly outstanding: { readonly total: string; readonly byChain: Record<string, string> };
@@ -78,12 +83,14 @@ export function monthEnd(month: string): string {
 const percentOf = (part: bigint, whole: bigint) =>
   whole === 0n ? '0.00' : formatRatio(ratio(part * 100n, whole), 2, halfUp);
 
-/** The worst UTC day of redemptions on record, micro-dollars. */
-async function worstDailyRedemptions(ctx: IssuanceContext): Promise<Micro> {
+/** The worst UTC day of redemptions on record (before `beforeUs` when given), micro-dollars. */
+async function worstDailyRedemptions(ctx: IssuanceContext, beforeUs?: bigint): Promise<Micro> {
   const { rows } = await ctx.db.query<{ worst: string | null }>(
     `SELECT max(total)::text AS worst FROM (
-       SELECT sum(amount) AS total FROM redemptions GROUP BY created_at_us / 86400000000
+       SELECT sum(amount) AS total FROM redemptions WHERE created_at_us < $1::bigint
+       GROUP BY created_at_us / 86400000000
      ) days`,
+    [String(beforeUs ?? 2n ** 63n - 1n)],
   );
   return BigInt(rows[0]?.worst ?? '0') as Micro;
 }
@@ -106,7 +113,12 @@ export async function compositionReport(
   const month = options.month ?? null;
   const asOf = month === null ? isoDate(options.asOf, 'asOf') : monthEnd(month);
   const basis = options.basis ?? 'amortized';
-  const book = await readBook(ctx, asOf, basis, options.curve);
+  // A past day (New York, by the context's clock) is read from the journal.
+  const source = asOfSource(asOf, newYorkDate(Number(ctx.clockUs() / 1000n)));
+  const book = await readBook(ctx, asOf, basis, options.curve, {
+    source,
+    field: month === null ? 'asOf' : 'month',
+  });
   const judged: EligibilityReport = evaluate(ruleset, book.portfolio, options.context);
   const byClass = new Map<
     AssetClass,
@@ -143,12 +155,16 @@ export async function compositionReport(
   });
   const total = judged.totals.totalReserves;
   const liquidity = liquidityBuckets(book.portfolio);
-  const worst = await worstDailyRedemptions(ctx);
+  const worst = await worstDailyRedemptions(
+    ctx,
+    source === 'journal' ? newYorkDayEndUs(asOf) : undefined,
+  );
   const covered = daysCovered(liquidity.buckets['same-day'], worst);
   return {
     format: 'clearpeg-reserve-report/1',
     month,
     asOf,
+    computedFrom: source,
     basis,
     ruleset: ruleset.name,
     outstanding: {
@@ -237,7 +253,7 @@ td:nth-child(n+2){font-variant-numeric:tabular-nums}
 @media print{body{margin:0}}
 </style></head><body>
 <h1>${html(title)}</h1>
-<p>As of ${html(report.asOf)}; bills valued at ${html(report.basis)} cost; judged by the <b>${html(report.ruleset)}</b> ruleset.</p>
+<p>As of ${html(report.asOf)}${report.computedFrom === 'journal' ? ' (the end of the day, from the journal)' : ''}; bills valued at ${html(report.basis)} cost; judged by the <b>${html(report.ruleset)}</b> ruleset.</p>
 <h2>Outstanding tokens</h2>
 <table><tr><th>Chain</th><th>Outstanding</th></tr>
 ${rows(Object.entries(report.outstanding.byChain).map(([chain, amount]) => [html(chain), dollars(amount)]))}

@@ -11,8 +11,11 @@
  * Cash, repo, fund shares and investments are valued at their ledger balances (repo at
  * principal; pending credits, such as a payout not yet sent, are taken off cash).
  */
-import { clampDate, daysBetween, isoDate } from '../calendar.ts';
+import { clampDate, daysBetween, isoDate, newYorkDate, newYorkDayEndUs } from '../calendar.ts';
+import { ClearpegError } from '../errors.ts';
+import { type Balance, balanceOf, type Selection } from '../ledger/balances.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import type { JournalCut } from '../ledger/ports.ts';
 import type { Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
@@ -63,15 +66,80 @@ export interface BookReader {
 }
 
 /**
+ * Where a book's figures come from: `ledger`, the accounts' running sums now (today's book);
+ * `journal`, the journal cut at the end of a past day (`journalCut`).
+ */
+export type AsOfSource = 'ledger' | 'journal';
+
+/**
+ * The business dates treasury postings carry in their metadata (book.ts: a bill's or repo's
+ * settlement day; accrual.ts: the day accreted). A record dated by one is as of that day,
+ * whenever it was recorded: lots are booked with past settlement days, and a day's accretion
+ * after downtime is posted days later.
+ */
+export const treasuryDateKeys = ['reserves.day', 'reserves.settlement'] as const;
+
+/**
+ * The cut of the journal at the end of `day`: a treasury posting by its business date, any
+ * other record by its timestamp, before midnight after `day` in New York.
+ * @example await ctx.ledger.store.sumsAsOf(everySupply, journalCut('2025-01-31'))
+ */
+export function journalCut(day: string): JournalCut {
+  return { throughDay: day, beforeUs: newYorkDayEndUs(day), dateKeys: treasuryDateKeys };
+}
+
+/**
+ * How a book on `asOf` is computed when it is `today` (New York): from the journal for a day
+ * before today, from the running sums for today or later (a day to come has no journal yet).
+ * @example asOfSource('2020-01-31', '2026-12-06') === 'journal'
+ */
+export function asOfSource(asOf: string, today: string): AsOfSource {
+  return daysBetween(asOf, today) > 0 ? 'journal' : 'ledger';
+}
+
+/**
+ * Refuses a day before the issuer existed: before the New York day of the journal's first
+ * record (`as-of-before-issuer`, naming `field`). Nothing is known of such a day.
+ * @example await requireIssuerOn(ctx, '2020-01-31', 'month')
+ */
+export async function requireIssuerOn(reader: BookReader, day: string, field: string) {
+  const [first] = await reader.ledger.store.records(0n, 1);
+  const since = first === undefined ? null : newYorkDate(Number(first.timestampUs / 1000n));
+  if (since === null || daysBetween(since, day) < 0)
+    throw new ClearpegError(
+      'as-of-before-issuer',
+      since === null
+        ? `${field}: the ledger has no record yet, so nothing is known of ${day}`
+        : `${field}: ${day} is before the issuer's first journal record, on ${since}`,
+      { field, rule: "on or after the day of the issuer's first journal record" },
+    );
+}
+
+/** Each account's balance a selection covers, by code, from the journal as `cut` keeps it. */
+async function balancesAsOf(
+  reader: BookReader,
+  selection: Selection,
+  cut: JournalCut,
+): Promise<Map<string, Balance>> {
+  const sums = await reader.ledger.store.sumsAsOf(selection, cut, reader.db);
+  return new Map([...sums].map(([code, s]) => [code, balanceOf(s, selection.side)]));
+}
+
+/**
  * The balances of every reserve, investment and supply account: assets as available
- * (pending credits counted against), tokens as posted.
+ * (pending credits counted against), tokens as posted; now, or as of a past day's end from
+ * the journal (`cut`: posted movements only, so available is posted).
  * @example const { assets } = await bookBalances(ctx)
  */
-export async function bookBalances(reader: BookReader): Promise<Balances> {
+export async function bookBalances(reader: BookReader, cut?: JournalCut): Promise<Balances> {
+  const read = (selection: Selection) =>
+    cut === undefined
+      ? reader.ledger.balancesByCode(selection, reader.db)
+      : balancesAsOf(reader, selection, cut);
   const [reserves, investments, supply] = await Promise.all([
-    reader.ledger.balancesByCode(everyReserve, reader.db),
-    reader.ledger.balancesByCode(everyInvestment, reader.db),
-    reader.ledger.balancesByCode(everySupply, reader.db),
+    read(everyReserve),
+    read(everyInvestment),
+    read(everySupply),
   ]);
   const assets = new Map<string, bigint>();
   for (const [code, balance] of [...reserves, ...investments]) assets.set(code, balance.available);
@@ -99,6 +167,8 @@ export async function owedToCustomers(reader: BookReader): Promise<bigint> {
 /** What the book holds on a day: its portfolio, and the stored positions behind it. */
 export interface Book {
   readonly portfolio: Portfolio;
+  /** Where its figures come from (see `AsOfSource`). */
+  readonly computedFrom: AsOfSource;
   readonly positions: readonly StoredPosition[];
   readonly supplyByChain: ReadonlyMap<string, bigint>;
 }
@@ -132,7 +202,43 @@ function defaultCash(bank: string): CashPosition {
 }
 
 /**
- * The book on `asOf`: open positions valued on `basis` (the `market` basis needs `curve`).
+ * The positions held at the end of `day`, as the journal has them: a bill lot settled by
+ * then and not sold or matured by then (its close is dated by its settlement day or its
+ * maturity), accrued through `day` at the latest; a repo started and not yet due; a fund or
+ * an investment opened by then. Each is as it stood: open.
+ */
+async function positionsHeldOn(db: SqlExecutor, day: string): Promise<StoredPosition[]> {
+  const held = await selectPositions(
+    db,
+    `CASE p.kind
+       WHEN 'tbill' THEN p.settlement_date <= $1::date AND (p.status = 'open' OR
+         (CASE WHEN p.status = 'sold' THEN (p.close_detail->>'settlementDate')::date ELSE p.maturity_date END) > $1::date)
+       WHEN 'repo' THEN p.start_date <= $1::date AND (p.status = 'open' OR p.maturity_date > $1::date)
+       ELSE p.opened_at_us < $2::bigint END`,
+    [day, String(newYorkDayEndUs(day))],
+  );
+  return held.map((stored) => ({
+    ...stored,
+    status: 'open',
+    closeDetail: null,
+    accruedThrough:
+      stored.accruedThrough === null || daysBetween(stored.accruedThrough, day) >= 0
+        ? stored.accruedThrough
+        : day,
+  }));
+}
+
+/** How `readBook` reads: from the running sums or from the journal, and the field a refused day names. */
+export interface ReadOptions {
+  readonly source?: AsOfSource;
+  readonly field?: string;
+}
+
+/**
+ * The book on `asOf`: open positions valued on `basis` (the `market` basis needs `curve`);
+ * positions and balances as they are now (`source: 'ledger'`, the default), or as they were
+ * at the end of `asOf` by the journal (`journal`; `as-of-before-issuer` naming `field` for a
+ * day before the journal's first record).
  * @example const { portfolio } = await readBook(ctx, '2024-12-31', 'amortized')
  */
 export async function readBook(
@@ -140,13 +246,18 @@ export async function readBook(
   asOf: string,
   basis: Basis = 'book',
   curve?: RateCurve,
+  options: ReadOptions = {},
 ): Promise<Book> {
-  const day = isoDate(asOf, 'asOf');
+  const day = isoDate(asOf, options.field ?? 'asOf');
   if (basis === 'market' && curve === undefined)
     throw new Error('assertion failed: market values need a rate curve');
+  const source = options.source ?? 'ledger';
+  if (source === 'journal') await requireIssuerOn(reader, day, options.field ?? 'asOf');
   const [positions, held] = await Promise.all([
-    selectPositions(reader.db, `p.status = 'open'`),
-    bookBalances(reader),
+    source === 'ledger'
+      ? selectPositions(reader.db, `p.status = 'open'`)
+      : positionsHeldOn(reader.db, day),
+    bookBalances(reader, source === 'ledger' ? undefined : journalCut(day)),
   ]);
   const holdings: Holding[] = [];
   const described = new Map<string, StoredPosition>();
@@ -208,6 +319,7 @@ export async function readBook(
   }
   return {
     portfolio: { asOf: day, liabilities: held.liabilities as Micro, holdings },
+    computedFrom: source,
     positions,
     supplyByChain: held.supplyByChain,
   };

@@ -43,6 +43,7 @@ import {
 } from '../../treasury/positions.ts';
 import { compositionReport, reportHtml } from '../../treasury/report.ts';
 import {
+  asOfSource,
   type Basis,
   type BookReader,
   bookBalances,
@@ -130,6 +131,7 @@ const operationProblems = [
 
 /** The problems of a read on a day: the day's own, and the valuation's. */
 const readProblems = [
+  'as-of-before-issuer',
   'date-invalid',
   'date-out-of-range',
   'bill-invalid',
@@ -485,7 +487,8 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
             },
           }));
         });
-        return { status: 200, body: eligibilityView(judged) };
+        // The mint gate's figures: the book as it is now, whatever the day.
+        return { status: 200, body: eligibilityView(judged, 'ledger') };
       },
     }),
     route({
@@ -549,7 +552,10 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       problems: readProblems,
       handle: async ({ query }) => {
         const basis = query.basis ?? 'book';
-        const book = await readBook(ctx, query.asOf ?? today(), basis, reserves.curve);
+        const asOf = query.asOf ?? today();
+        const book = await readBook(ctx, asOf, basis, reserves.curve, {
+          source: asOfSource(asOf, today()),
+        });
         return { status: 200, body: bookValueView(book, basis) };
       },
     }),
@@ -567,18 +573,16 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       handle: async ({ query }) => {
         const ruleset =
           query.ruleset === undefined ? reserves.ruleset : shippedRuleset(query.ruleset);
-        const book = await readBook(
-          ctx,
-          query.asOf ?? today(),
-          query.basis ?? 'book',
-          reserves.curve,
-        );
+        const asOf = query.asOf ?? today();
+        const book = await readBook(ctx, asOf, query.basis ?? 'book', reserves.curve, {
+          source: asOfSource(asOf, today()),
+        });
         const judged = evaluate(
           ruleset,
           book.portfolio,
           await contextFor(ruleset, query.significant),
         );
-        return { status: 200, body: eligibilityView(judged) };
+        return { status: 200, body: eligibilityView(judged, book.computedFrom) };
       },
     }),
     route({
