@@ -2,7 +2,7 @@
  * `clearpeg audit verify`: recomputes the audit log's hash chain from its first entry and
  * names the first entry that was altered or deleted (exit 1), like `ledger verify`.
  */
-import { verifyAudit } from '../policy/audit.ts';
+import { verifyAudit } from '../workflow/audit-store.ts';
 import {
   type Command,
   commandOptions,
