@@ -6,13 +6,14 @@
  * its media type. Nothing here is written by hand but the words.
  */
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
 import { statusOf } from './problem.ts';
 import { openApiPath, type Route } from './route.ts';
 import { namedSchemas } from './schemas.ts';
 
 /** Problems every route of a kind may answer, beyond its own. */
-const keyProblems = ['unauthenticated', 'rate-limited', 'request-invalid'];
-const postProblems = [
+const keyProblems: readonly ErrorCode[] = ['unauthenticated', 'rate-limited', 'request-invalid'];
+const postProblems: readonly ErrorCode[] = [
   'idempotency-key-required',
   'idempotency-key-invalid',
   'idempotency-key-reused',
@@ -22,8 +23,8 @@ const postProblems = [
 ];
 
 /** Every problem code `route` may answer. */
-export function routeProblems(route: Route): string[] {
-  const codes = new Set<string>(route.problems);
+export function routeProblems(route: Route): ErrorCode[] {
+  const codes = new Set<ErrorCode>(route.problems);
   if (route.params !== undefined || route.query !== undefined) codes.add('request-invalid');
   if (route.auth !== 'public') for (const code of keyProblems) codes.add(code);
   if (route.auth === 'operator') codes.add('forbidden');
