@@ -661,7 +661,7 @@ describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its co
     const values = declared.map((parameter) =>
       fc.option(
         fc.oneof(
-          { weight: 3, arbitrary: arbitraryOf(parameter.schema as Json, doc, hints(known)) },
+          { weight: 8, arbitrary: arbitraryOf(parameter.schema as Json, doc, hints(known)) },
           { weight: 1, arbitrary: junk },
         ),
         { nil: undefined },
@@ -670,12 +670,19 @@ describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its co
     return fc
       .tuple(
         fc.tuple(...values),
-        fc.option(fc.constantFrom('color', 'limit[]'), { nil: undefined }),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constantFrom('color', 'limit[]') },
+        ),
       )
       .map(([given, extra]) => {
         const query = new URLSearchParams();
         for (const [i, value] of given.entries())
-          if (value !== undefined) query.append(String(declared[i]!.name), String(value));
+          if (value !== undefined)
+            query.append(
+              String(declared[i]!.name),
+              typeof value === 'string' ? value : JSON.stringify(value),
+            );
         if (extra !== undefined) query.append(extra, '1');
         return query.size === 0 ? '' : `?${query}`;
       });
@@ -697,6 +704,7 @@ describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its co
         { numRuns: getRuns, seed: seed + template.length },
       );
       const undocumented = new Map<string, string>();
+      const counts = new Map<number, number>();
       for (const [{ path }, query, auth] of requests) {
         const headers: Record<string, string> = {};
         if (auth === 'ok') headers.authorization = `Bearer ${a.keys['op-all']}`;
@@ -705,6 +713,7 @@ describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its co
         const text = await res.text();
         const describe = `(seed ${seed}) GET ${path}${query} auth ${auth} → ${res.status} ${text.slice(0, 300)}`;
         assert.ok(res.status < 500, `a 5xx: ${describe}`);
+        counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
         if (res.status < 400) continue;
         assert.equal(res.headers.get('content-type'), 'application/problem+json', describe);
         const code = (JSON.parse(text) as { type: string }).type.replace('/problems/', '');
@@ -717,6 +726,8 @@ describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its co
         [],
         `${route.path} answered problems it does not document:\n${[...undocumented.values()].join('\n')}`,
       );
+      const byStatus = [...counts].sort(([x], [y]) => x - y);
+      console.log(`# GET ${route.path}: ${byStatus.map(([s, n]) => `${s}×${n}`).join(' ')}`);
     }
   });
 });

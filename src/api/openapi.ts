@@ -12,7 +12,7 @@ import { openApiPath, type Route } from './route.ts';
 import { namedSchemas } from './schemas.ts';
 
 /** Problems every route of a kind may answer, beyond its own. */
-const keyProblems: readonly ErrorCode[] = ['unauthenticated', 'rate-limited', 'request-invalid'];
+const keyProblems: readonly ErrorCode[] = ['unauthenticated', 'rate-limited'];
 const postProblems: readonly ErrorCode[] = [
   'idempotency-key-required',
   'idempotency-key-invalid',
@@ -24,13 +24,13 @@ const postProblems: readonly ErrorCode[] = [
 
 /** Every problem code `route` may answer. */
 export function routeProblems(route: Route): ErrorCode[] {
-  const codes = new Set<ErrorCode>(route.problems);
-  if (route.params !== undefined || route.query !== undefined) codes.add('request-invalid');
+  // Every route checks its query (one that takes none refuses any parameter): request-invalid.
+  const codes = new Set<ErrorCode>([...route.problems, 'request-invalid']);
   if (route.auth !== 'public') for (const code of keyProblems) codes.add(code);
   if (route.auth === 'operator') codes.add('forbidden');
   if (route.method === 'post') {
     for (const code of postProblems) codes.add(code);
-    if (route.body !== undefined) codes.add('json-invalid').add('request-invalid');
+    if (route.body !== undefined) codes.add('json-invalid');
   }
   return [...codes].sort();
 }
