@@ -13,17 +13,17 @@
  * (docs/architecture.md, "Errors"). The lists are imported here for their types only, so this
  * file loads nothing at run time and no module that extends `ClearpegError` is imported before it.
  */
-import type { apiErrorCodes } from './api/errors.ts';
-import type { chainErrorCodes } from './chain/errors.ts';
-import type { cliErrorCodes } from './cli/errors.ts';
-import type { issuanceErrorCodes } from './issuance/errors.ts';
-import type { ledgerErrorCodes } from './ledger/errors.ts';
-import type { moneyErrorCodes } from './money/errors.ts';
-import type { policyErrorCodes } from './policy/errors.ts';
-import type { reservesErrorCodes } from './reserves/errors.ts';
-import type { storageErrorCodes } from './storage/errors.ts';
-import type { treasuryErrorCodes } from './treasury/errors.ts';
-import type { workflowErrorCodes } from './workflow/errors.ts';
+import type { ApiErrorCode } from './api/errors.ts';
+import type { ChainErrorCode } from './chain/errors.ts';
+import type { CliErrorCode } from './cli/errors.ts';
+import type { IssuanceErrorCode } from './issuance/errors.ts';
+import type { LedgerErrorCode } from './ledger/errors.ts';
+import type { MoneyErrorCode } from './money/errors.ts';
+import type { PolicyErrorCode } from './policy/errors.ts';
+import type { ReservesErrorCode } from './reserves/errors.ts';
+import type { StorageErrorCode } from './storage/errors.ts';
+import type { TreasuryErrorCode } from './treasury/errors.ts';
+import type { WorkflowErrorCode } from './workflow/errors.ts';
 
 /**
  * The codes the files at the top of src/ raise: the calendar (`business-days-invalid`,
@@ -34,17 +34,17 @@ export const coreErrorCodes = ['business-days-invalid', 'config-invalid', 'date-
 /** Every error code: the union of the modules' lists. */
 export type ErrorCode =
   | (typeof coreErrorCodes)[number]
-  | (typeof apiErrorCodes)[number]
-  | (typeof chainErrorCodes)[number]
-  | (typeof cliErrorCodes)[number]
-  | (typeof issuanceErrorCodes)[number]
-  | (typeof ledgerErrorCodes)[number]
-  | (typeof moneyErrorCodes)[number]
-  | (typeof policyErrorCodes)[number]
-  | (typeof reservesErrorCodes)[number]
-  | (typeof storageErrorCodes)[number]
-  | (typeof treasuryErrorCodes)[number]
-  | (typeof workflowErrorCodes)[number];
+  | ApiErrorCode
+  | ChainErrorCode
+  | CliErrorCode
+  | IssuanceErrorCode
+  | LedgerErrorCode
+  | MoneyErrorCode
+  | PolicyErrorCode
+  | ReservesErrorCode
+  | StorageErrorCode
+  | TreasuryErrorCode
+  | WorkflowErrorCode;
 
 export class ClearpegError extends Error {
   override name = 'ClearpegError';

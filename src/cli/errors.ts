@@ -1,8 +1,8 @@
 /**
- * The error codes `src/cli/` raises (the command line and its HTTP client): one list, alphabetical, each code once.
- * A code raised here must be listed here (else `tsc` refuses the `ClearpegError`), and needs
- * an HTTP status in `src/api/problem.ts` and a line in docs/api.md (docs/architecture.md,
- * "Errors").
+ * The error codes `src/cli/` raises (the command line and its HTTP client): one list,
+ * alphabetical, each code once. A code raised here must be listed here (else `tsc` refuses the
+ * `ClearpegError`), and needs an HTTP status in `src/api/problem.ts` and a line in docs/api.md
+ * (docs/architecture.md, "Errors").
  */
 export const cliErrorCodes = [
   'api-key-missing',

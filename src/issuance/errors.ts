@@ -1,8 +1,9 @@
 /**
- * The error codes `src/issuance/` raises (customers, sanctions, deposits and statements, mints, redemptions, payouts, governance, operators, the policy document): one list, alphabetical, each code once.
- * A code raised here must be listed here (else `tsc` refuses the `ClearpegError`), and needs
- * an HTTP status in `src/api/problem.ts` and a line in docs/api.md (docs/architecture.md,
- * "Errors").
+ * The error codes `src/issuance/` raises (customers, sanctions, deposits and statements, mints,
+ * redemptions, payouts, governance, operators, the policy document): one list, alphabetical,
+ * each code once. A code raised here must be listed here (else `tsc` refuses the
+ * `ClearpegError`), and needs an HTTP status in `src/api/problem.ts` and a line in docs/api.md
+ * (docs/architecture.md, "Errors").
  */
 export const issuanceErrorCodes = [
   'address-invalid',
