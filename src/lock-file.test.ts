@@ -3,19 +3,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startTime, takeLock } from './lock-file.ts';
+import { type LockRefusal, startTime, takeLock } from './lock-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'clearpeg-lock-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const refusal = {
-  code: 'thing-in-use',
+const refusal: LockRefusal = {
+  code: 'data-dir-in-use',
   message: (holder: string) => `the thing is held by ${holder}`,
   field: 'thing',
   rule: 'one process per thing',
 };
 const heldBy = (pid: number) => ({
-  code: 'thing-in-use',
+  code: 'data-dir-in-use',
   message: `the thing is held by process ${pid}`,
 });
 /** Linux gives start times; elsewhere locks hold the pid alone. */

@@ -15,12 +15,12 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClearpegError } from './errors.ts';
+import { ClearpegError, type ErrorCode } from './errors.ts';
 import { readTextIfExists } from './files.ts';
 
 /** The error a held lock is refused with: `message` is given the holder ("process 123"). */
 export interface LockRefusal {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: (holder: string) => string;
   readonly field: string;
   readonly rule: string;

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { ClearpegError } from './errors.ts';
+import type { AuditEntry } from './policy/audit.ts';
 
 /**
  * Asserts `fn` throws a `ClearpegError` with this code (and field, and a message matching
@@ -23,4 +24,18 @@ export function throwsCode(
     if (message !== undefined) assert.match(error.message, message);
     return true;
   });
+}
+
+/**
+ * The `n`th of a varied run of audit entries (actors, outcomes, nested details).
+ * @example sampleAuditEntry(3).outcome === 'refused'
+ */
+export function sampleAuditEntry(n: number): AuditEntry {
+  return {
+    actor: n % 2 === 0 ? 'alice' : 'customer:C-0001',
+    action: 'mint.request',
+    subject: `request-${n}`,
+    outcome: n % 3 === 0 ? 'refused' : 'ok',
+    detail: { amount: `${n}.000000`, reasons: ['a', 'b'], nested: { ok: true, none: null } },
+  };
 }

@@ -8,13 +8,18 @@
  * a token), wrong content types, bodies over the limit, missing, malformed and reused
  * Idempotency-Keys, missing or unknown API keys).
  *
- * Asserted of every answer: never a 5xx; a refusal is a problem document; a refusal (and a
+ * Asserted of every answer: never a 5xx; a refusal is a problem document whose code is one its
+ * route documents (`routeProblems`: the route's own and its kind's); a refusal (and a
  * replay) changes nothing: row triggers count every insert, update and delete of every issuance
  * table, of the ledger's journal and of the audit log (`ApiFixture.watchChanges`: a refusal's own
  * audit entry and sanctions alert, and accounts created on first use, aside), and the count is
  * the same before and after (read around every request that reaches a workflow; refusals made
  * before any workflow are checked together at the next reading, which is always taken before a
  * request that may be accepted); and an accepted request passed the route's own schemas.
+ *
+ * Every GET route is sent a tenth as many requests (paths and queries from its parameters'
+ * schemas, junk, unknown parameters, missing or unknown keys): never a 5xx, a refusal a problem
+ * document whose code the route documents.
  *
  * One database and one app for all endpoints. `FUZZ_SEED` replays a run; `FUZZ_RUNS` sets the
  * requests per endpoint (default 2,000).
@@ -24,6 +29,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { zeroAddress } from 'viem';
+import type { ErrorCode } from '../errors.ts';
 import {
   createCustomer,
   redemptionAddressOf,
@@ -37,6 +43,7 @@ import { parseAmount } from '../money/money.ts';
 import { buyBill } from '../treasury/book.ts';
 import { recordStatement } from '../treasury/positions.ts';
 import { findDuplicateKey } from './json-keys.ts';
+import { routeProblems } from './openapi.ts';
 import { openApiPath, type Route } from './route.ts';
 import { type ApiFixture, apiFixture, testChainId, testToken } from './testing.ts';
 
@@ -331,7 +338,7 @@ const preWorkflow = new Set([
 
 // ---------------------------------------------------------------- the suite
 
-describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)', () => {
+describe('fuzzing every endpoint (never a 5xx; a refusal changes nothing; its code documented)', () => {
   let a: ApiFixture;
   let doc: Json;
   let routes: readonly Route[];
@@ -632,6 +639,9 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
     let run: string[] = [];
     let lastKey = `fuzz-${uuidv7()}`;
     const counts = new Map<number, number>();
+    /** The problems this route documents (its own and its kind's): every answer must be one. */
+    const documented = routeProblems(route);
+    const undocumented = new Map<string, string>();
     for (const [i, request] of requests.entries()) {
       // The count is read before a request that may be accepted (so that its changes are its
       // own) and after one that reached a workflow; a refusal before any workflow is checked
@@ -675,6 +685,11 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
         code = (JSON.parse(text) as { type: string }).type.replace('/problems/', '');
         assert.match(code, /^[a-z0-9-]+$/, describe);
         answered.add(code);
+        // A path parameter `.` or `..` is normalised away: the URL names another path, which
+        // the app answers as no route; that answer is not this route's.
+        const elsewhere = code === 'route-not-found' && /\/(\.|%2e){1,2}\//i.test(request.path);
+        if (!documented.includes(code as ErrorCode) && !elsewhere && !undocumented.has(code))
+          undocumented.set(code, describe);
       } else if (!replayed) {
         assert.ok(passesSchemas(route, request), `accepted against its schema: ${describe}`);
         if (route.path === '/v1/customers' && known.customers.length < 20)
@@ -696,6 +711,11 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
       run = [];
     }
     assert.equal(await changeCount(), changes, `refusals changed something:\n${run.join('\n')}`);
+    assert.deepEqual(
+      [...undocumented.keys()],
+      [],
+      `${route.path} answered problems it does not document:\n${[...undocumented.values()].join('\n')}`,
+    );
     console.log(
       `# ${route.path} (generated in ${generatedMs.toFixed(0)} ms, sent and checked in ${(performance.now() - sending).toFixed(0)} ms): ${[
         ...counts,
@@ -721,5 +741,81 @@ describe('fuzzing every POST endpoint (never a 5xx; a refusal changes nothing)',
       'deposit-invalid',
     ])
       assert.ok(answered.has(code), `no request was refused with ${code}`);
+  });
+
+  /** A GET's query: each parameter from its schema, junk, or left out; now and then one more. */
+  function queryArbitrary(operation: Json): fc.Arbitrary<string> {
+    const declared = ((operation.parameters ?? []) as Json[]).filter((p) => p.in === 'query');
+    const values = declared.map((parameter) =>
+      fc.option(
+        fc.oneof(
+          { weight: 8, arbitrary: arbitraryOf(parameter.schema as Json, doc, hints(known)) },
+          { weight: 1, arbitrary: junk },
+        ),
+        { nil: undefined },
+      ),
+    );
+    return fc
+      .tuple(
+        fc.tuple(...values),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constantFrom('color', 'limit[]') },
+        ),
+      )
+      .map(([given, extra]) => {
+        const query = new URLSearchParams();
+        for (const [i, value] of given.entries())
+          if (value !== undefined)
+            query.append(
+              String(declared[i]!.name),
+              typeof value === 'string' ? value : JSON.stringify(value),
+            );
+        if (extra !== undefined) query.append(extra, '1');
+        return query.size === 0 ? '' : `?${query}`;
+      });
+  }
+
+  it('fuzzes each GET route: never a 5xx, and every problem one the route documents', async () => {
+    const getRuns = Math.max(50, Math.floor(runs / 10));
+    for (const route of routes.filter((r) => r.method === 'get')) {
+      const template = openApiPath(route.path);
+      const operation = (doc.paths as Record<string, Record<string, Json>>)[template]?.get;
+      if (operation === undefined) continue; // /openapi.json documents the others, not itself
+      const documented = routeProblems(route);
+      const requests = fc.sample(
+        fc.tuple(
+          pathArbitrary(template),
+          queryArbitrary(operation),
+          fc.constantFrom('ok', 'ok', 'ok', 'none', 'unknown'),
+        ),
+        { numRuns: getRuns, seed: seed + template.length },
+      );
+      const undocumented = new Map<string, string>();
+      const counts = new Map<number, number>();
+      for (const [{ path }, query, auth] of requests) {
+        const headers: Record<string, string> = {};
+        if (auth === 'ok') headers.authorization = `Bearer ${a.keys['op-all']}`;
+        if (auth === 'unknown') headers.authorization = 'Bearer ck_0123456789abcdef.nope';
+        const res = await a.app.request(`${path}${query}`, { headers });
+        const text = await res.text();
+        const describe = `(seed ${seed}) GET ${path}${query} auth ${auth} → ${res.status} ${text.slice(0, 300)}`;
+        assert.ok(res.status < 500, `a 5xx: ${describe}`);
+        counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
+        if (res.status < 400) continue;
+        assert.equal(res.headers.get('content-type'), 'application/problem+json', describe);
+        const code = (JSON.parse(text) as { type: string }).type.replace('/problems/', '');
+        const elsewhere = code === 'route-not-found' && /\/(\.|%2e){1,2}(\/|$)/i.test(path);
+        if (!documented.includes(code as ErrorCode) && !elsewhere && !undocumented.has(code))
+          undocumented.set(code, describe);
+      }
+      assert.deepEqual(
+        [...undocumented.keys()],
+        [],
+        `${route.path} answered problems it does not document:\n${[...undocumented.values()].join('\n')}`,
+      );
+      const byStatus = [...counts].sort(([x], [y]) => x - y);
+      console.log(`# GET ${route.path}: ${byStatus.map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    }
   });
 });

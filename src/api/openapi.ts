@@ -6,13 +6,14 @@
  * its media type. Nothing here is written by hand but the words.
  */
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
 import { statusOf } from './problem.ts';
 import { openApiPath, type Route } from './route.ts';
 import { namedSchemas } from './schemas.ts';
 
 /** Problems every route of a kind may answer, beyond its own. */
-const keyProblems = ['unauthenticated', 'request-invalid'];
-const postProblems = [
+const keyProblems: readonly ErrorCode[] = ['unauthenticated', 'rate-limited', 'request-invalid'];
+const postProblems: readonly ErrorCode[] = [
   'idempotency-key-required',
   'idempotency-key-invalid',
   'idempotency-key-reused',
@@ -22,16 +23,15 @@ const postProblems = [
 ];
 
 /** Every problem code `route` may answer. */
-export function routeProblems(route: Route): string[] {
-  // Any route: a client over its key's rate, or (without a valid key) over its address's.
-  const codes = new Set<string>([...route.problems, 'rate-limited']);
-  if (route.params !== undefined || route.query !== undefined) codes.add('request-invalid');
+export function routeProblems(route: Route): ErrorCode[] {
+  // Every route checks its query (one that takes none refuses any parameter): request-invalid;
+  // any route: a client over its key's rate, or (without a valid key) over its address's.
+  const codes = new Set<ErrorCode>([...route.problems, 'request-invalid', 'rate-limited']);
   if (route.auth !== 'public') for (const code of keyProblems) codes.add(code);
   if (route.auth === 'operator') codes.add('forbidden');
   if (route.method === 'post') {
     for (const code of postProblems) codes.add(code);
-    if (route.body !== undefined)
-      codes.add('json-invalid').add('json-duplicate-key').add('request-invalid');
+    if (route.body !== undefined) codes.add('json-invalid').add('json-duplicate-key');
   }
   return [...codes].sort();
 }

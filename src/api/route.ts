@@ -5,6 +5,7 @@
  * documented with another shape than it accepts.
  */
 import type { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
 import type { Actor } from '../workflow/actors.ts';
 
 /** Who may call a route: anyone, any API key, or an operator's key (of any role). */
@@ -66,7 +67,7 @@ export interface RouteSpec<
   /** The route answers a page of this media type instead of JSON (GET only). */
   readonly text?: TextResponse;
   /** The error codes this route's workflow may answer, beyond the ones every route may. */
-  readonly problems: readonly string[];
+  readonly problems: readonly ErrorCode[];
   handle(call: RouteCall<A, P, Q, B>): Promise<RouteResult>;
 }
 

@@ -38,6 +38,7 @@ import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi, clearpegTokenBytecode } from './artifacts.ts';
+import type { ChainErrorCode } from './errors.ts';
 
 /** A contract call (or a deployment, `to` null) as the issuer means it; amounts are bigints. */
 export interface Intent {
@@ -66,7 +67,7 @@ export interface RequestState {
 export class ChainError extends ClearpegError {
   override name = 'ChainError';
   constructor(
-    code: string,
+    code: ChainErrorCode,
     message: string,
     /** The contract's custom error, decoded (`ClearpegBlocked`, `EnforcedPause`, …). */
     readonly error?: { readonly name: string; readonly args: readonly unknown[] },
@@ -77,7 +78,7 @@ export class ChainError extends ClearpegError {
 }
 
 /** Stable codes for the token's custom errors (docs/contract.md). */
-const errorCodes: Record<string, string> = {
+const errorCodes: Readonly<Record<string, ChainErrorCode>> = {
   ClearpegBlocked: 'chain-address-blocked',
   ClearpegMinterAllowanceExceeded: 'chain-minter-allowance-exceeded',
   ClearpegNotRedemptionAddress: 'chain-not-redemption-address',

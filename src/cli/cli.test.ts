@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { Ledger } from '../ledger/ledger.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
-import { appendAudit } from '../policy/audit.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { openDatabase } from '../storage/open.ts';
+import { appendAudit } from '../workflow/audit-store.ts';
 
 const bin = fileURLToPath(new URL('../../bin/clearpeg.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-cli-'));

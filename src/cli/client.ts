@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Problem } from '../api/problem.ts';
 import type { Config } from '../config.ts';
-import { ClearpegError } from '../errors.ts';
+import { ClearpegError, type ErrorCode } from '../errors.ts';
 import { exitCode } from './io.ts';
 
 /** The bounds of the client, each with its reason. */
@@ -69,7 +69,9 @@ export class ApiProblemError extends ClearpegError {
     readonly status: number,
     readonly problem: Problem,
   ) {
-    super(problemCode(problem.type), problem.detail ?? problem.title, {
+    // The server's code, carried as it came: a newer server may answer a code this client's
+    // lists do not have yet (which is why a code is never reworded or reused).
+    super(problemCode(problem.type) as ErrorCode, problem.detail ?? problem.title, {
       ...(problem.field === undefined ? {} : { field: problem.field }),
       ...(problem.rule === undefined ? {} : { rule: problem.rule }),
     });

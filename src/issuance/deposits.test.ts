@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseAmount } from '../money/money.ts';
-import { verifyAudit } from '../policy/audit.ts';
+import { verifyAudit } from '../workflow/audit-store.ts';
 import { createCustomer, registerWallet, setKyc } from './customers.ts';
 import { importStatement, recordDeposit } from './deposits.ts';
 import { type IssuanceFixture, issuanceFixture, recordTestToken } from './testing.ts';

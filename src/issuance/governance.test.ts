@@ -15,10 +15,10 @@ import { assertMintingOpen } from '../chain/parity.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, generateApproverKey, signApproval } from '../policy/approvals.ts';
-import { verifyAudit } from '../policy/audit.ts';
 import { mintBreaker } from '../policy/breakers.ts';
 import { intentHash } from '../policy/intent.ts';
 import type { Actor } from '../workflow/actors.ts';
+import { verifyAudit } from '../workflow/audit-store.ts';
 import {
   applyChainChanges,
   approveChange,

@@ -164,7 +164,12 @@ const sha256HexPattern = /^[0-9a-f]{64}$/;
 
 // ---------------------------------------------------------------- checking a body
 
-function refuse(field: string, rule: string, got?: string, code = 'change-invalid'): never {
+function refuse(
+  field: string,
+  rule: string,
+  got?: string,
+  code: ChangeErrorCode = 'change-invalid',
+): never {
   throw new ClearpegError(
     code,
     `${field}: must be ${rule}${got === undefined ? '' : ` (got ${got})`}`,
@@ -198,7 +203,7 @@ function plainObject(
   return object;
 }
 
-function text(value: unknown, field: string, charsMax: number, code?: string): string {
+function text(value: unknown, field: string, charsMax: number, code?: ChangeErrorCode): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > charsMax)
     refuse(field, `a string of 1 to ${charsMax} characters`, describeValue(value), code);
   const fault = textFault(value);

@@ -12,8 +12,8 @@ import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import type { ChainWorker } from '../chain/worker.ts';
 import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
-import { verifyAudit } from '../policy/audit.ts';
 import type { Actor } from '../workflow/actors.ts';
+import { verifyAudit } from '../workflow/audit-store.ts';
 import { createCustomer, registerWallet, setKyc } from './customers.ts';
 import { recordDeposit } from './deposits.ts';
 import {

@@ -11,7 +11,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import { appendAudit } from '../policy/audit.ts';
 import { requireReadableText } from '../policy/intent.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import {
@@ -20,6 +19,7 @@ import {
   operatorIdPattern,
   operatorRoles,
 } from '../workflow/actors.ts';
+import { appendAudit } from '../workflow/audit-store.ts';
 
 export interface NewOperator {
   readonly id: string;

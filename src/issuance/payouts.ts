@@ -292,8 +292,12 @@ export async function createPayout(
   });
 }
 
-function notIn(payout: Payout, status: PayoutStatus, what: string): never {
-  throw new ClearpegError('payout-not-' + status, `payout ${payout.id} is ${payout.status}`, {
+function notIn(
+  payout: Payout,
+  code: 'payout-not-pending-approval' | 'payout-not-approved',
+  what: string,
+): never {
+  throw new ClearpegError(code, `payout ${payout.id} is ${payout.status}`, {
     field: 'payoutId',
     rule: what,
   });
@@ -314,7 +318,7 @@ export async function approvePayout(
       requireOwnApproval(actor, approval, 'approve payouts');
       const payout = await getPayout(tx, payoutId, true);
       if (payout.status !== 'pending-approval')
-        notIn(payout, 'pending-approval', 'a payout awaiting approval');
+        notIn(payout, 'payout-not-pending-approval', 'a payout awaiting approval');
       const quorum = await recordApproval(tx, {
         kind: 'payout',
         subjectId: payout.id,
@@ -361,7 +365,7 @@ export async function markPayoutSent(
     )
       invalid('bankReference', '1 to 140 printable ASCII characters without spaces');
     const payout = await getPayout(ctx.db, payoutId);
-    if (payout.status !== 'approved') notIn(payout, 'approved', 'an approved payout');
+    if (payout.status !== 'approved') notIn(payout, 'payout-not-approved', 'an approved payout');
     const { policy } = await currentPolicy(ctx.db);
     await reverifyQuorum(ctx.db, {
       kind: 'payout',
@@ -415,7 +419,7 @@ export async function cancelPayout(
     if (!isShortText(input.reason, false)) invalid('reason', '1 to 140 printable characters');
     const payout = await getPayout(ctx.db, payoutId);
     if (payout.status !== 'pending-approval' && payout.status !== 'approved')
-      notIn(payout, 'pending-approval', 'a payout not yet sent');
+      notIn(payout, 'payout-not-pending-approval', 'a payout not yet sent');
     // The ledger decides the race with markPayoutSent: a reservation is posted or voided, once.
     const [voided] = await ctx.ledger.submit([
       {
@@ -425,7 +429,7 @@ export async function cancelPayout(
       },
     ]);
     if (voided?.status === 'failed' && voided.error.code === 'pending-already-posted')
-      notIn({ ...payout, status: 'sent' }, 'pending-approval', 'a payout not yet sent');
+      notIn({ ...payout, status: 'sent' }, 'payout-not-pending-approval', 'a payout not yet sent');
     const result = await commit(async (tx) => {
       await tx.query(
         `UPDATE payouts SET status = 'cancelled', failure = $2, updated_at_us = $3

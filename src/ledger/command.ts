@@ -7,7 +7,7 @@
  */
 import { limits } from '../limits.ts';
 import { amountMax, type Micro, parseAmount } from '../money/money.ts';
-import { refusal } from './errors.ts';
+import { type LedgerErrorCode, refusal } from './errors.ts';
 import {
   accountFlag,
   accountFlagsAll,
@@ -24,12 +24,35 @@ const codePattern = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 const metadataKeyPattern = /^[A-Za-z0-9_.:-]+$/;
 const utf8 = new TextEncoder();
 
-/** Refuses input: the code is `<first field segment>-invalid` unless given (`amount-invalid`). */
+/**
+ * The code of a fault in a command's field, by its first segment (`postings.0.debit` →
+ * `postings-invalid`); a field no command has (an unknown key) is `command-invalid`.
+ */
+const fieldCodes: ReadonlyMap<string, LedgerErrorCode> = new Map(
+  Object.entries({
+    accountId: 'account-id-invalid',
+    amount: 'amount-invalid',
+    amounts: 'amounts-invalid',
+    asset: 'asset-invalid',
+    code: 'code-invalid',
+    command: 'command-invalid',
+    entries: 'entries-invalid',
+    flags: 'flags-invalid',
+    id: 'id-invalid',
+    metadata: 'metadata-invalid',
+    pendingId: 'pending-id-invalid',
+    pendingTimeoutSeconds: 'pending-timeout-seconds-invalid',
+    postings: 'postings-invalid',
+    type: 'type-invalid',
+  } satisfies Record<string, LedgerErrorCode>),
+);
+
+/** Refuses input: the code is the field's (`fieldCodes`) unless given (`amount-invalid`). */
 function invalid(
   field: string,
   rule: string,
   detail?: string,
-  code = `${field.split('.')[0]}-invalid`,
+  code: LedgerErrorCode = fieldCodes.get(field.split('.')[0]!) ?? 'command-invalid',
 ): never {
   throw refusal(code, field, rule, detail);
 }

@@ -8,6 +8,51 @@
 import { ClearpegError } from '../errors.ts';
 import type { Refusal } from './types.ts';
 
+/**
+ * The error codes `src/ledger/` raises (malformed commands, state refusals, the writer's
+ * queue): one list, alphabetical, each code once. A code raised here must be listed here
+ * (else `tsc` refuses the `ClearpegError`), and needs an HTTP status in `src/api/problem.ts`
+ * and a line in docs/api.md (docs/architecture.md, "Errors").
+ */
+export const ledgerErrorCodes = [
+  'account-closed',
+  'account-code-exists',
+  'account-id-invalid',
+  'account-mismatch',
+  'account-not-created',
+  'account-not-found',
+  'amount-invalid',
+  'amounts-invalid',
+  'amounts-length-mismatch',
+  'asset-invalid',
+  'asset-mismatch',
+  'balance-overflow',
+  'code-invalid',
+  'command-invalid',
+  'credits-exceed-debits',
+  'debits-exceed-credits',
+  'entries-invalid',
+  'flags-immutable',
+  'flags-invalid',
+  'id-conflict',
+  'id-invalid',
+  'ledger-busy',
+  'metadata-invalid',
+  'pending-already-posted',
+  'pending-already-voided',
+  'pending-expired',
+  'pending-id-invalid',
+  'pending-not-found',
+  'pending-timeout-seconds-invalid',
+  'post-exceeds-pending',
+  'postings-invalid',
+  'type-invalid',
+  'unbalanced',
+] as const;
+
+/** A code `src/ledger/` raises. */
+export type LedgerErrorCode = (typeof ledgerErrorCodes)[number];
+
 /** A ledger refusal. */
 export class LedgerError extends ClearpegError {
   override name = 'LedgerError';
@@ -27,7 +72,12 @@ export class LedgerError extends ClearpegError {
  * A refusal naming `field` and `rule`; the message reads `field: rule`.
  * @example refusal('account-not-found', 'postings.0.debit', 'must be an existing account')
  */
-export function refusal(code: string, field: string, rule: string, detail?: string): LedgerError {
+export function refusal(
+  code: LedgerErrorCode,
+  field: string,
+  rule: string,
+  detail?: string,
+): LedgerError {
   return new LedgerError(code, `${field}: ${rule}${detail === undefined ? '' : ` (${detail})`}`, {
     field,
     rule,
@@ -51,4 +101,4 @@ export const ledgerCode = {
   pendingExpired: 'pending-expired',
   postExceedsPending: 'post-exceeds-pending',
   amountsLengthMismatch: 'amounts-length-mismatch',
-} as const;
+} as const satisfies Record<string, LedgerErrorCode>;

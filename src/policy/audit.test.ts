@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { bytesToHex } from 'viem';
+import { sampleAuditEntry } from '../testing.ts';
 import {
-  openTestDatabase,
-  postgresUnavailable,
-  type TestBackend,
-  type TestDatabase,
-} from '../storage/testing.ts';
-import {
-  type AuditEntry,
-  appendAudit,
+  type AuditRecord,
   auditBytes,
   auditGenesis,
+  auditGenesisHead,
   auditHash,
-  verifyAudit,
+  chainAudit,
+  verifyAuditChain,
+  verifyAuditRecords,
 } from './audit.ts';
 
-const entry = (n: number): AuditEntry => ({
-  actor: n % 2 === 0 ? 'alice' : 'customer:C-0001',
-  action: 'mint.request',
-  subject: `request-${n}`,
-  outcome: n % 3 === 0 ? 'refused' : 'ok',
-  detail: { amount: `${n}.000000`, reasons: ['a', 'b'], nested: { ok: true, none: null } },
-});
+const entry = sampleAuditEntry;
 
 describe('audit record v1 bytes', () => {
   it('is the domain line and RFC 8785 JSON, keys sorted, numbers as strings (vector)', () => {
@@ -62,64 +53,61 @@ describe('audit record v1 bytes', () => {
   });
 });
 
-const skip = await postgresUnavailable();
-for (const backend of ['pglite', 'postgres'] as TestBackend[]) {
-  describe(`audit log on ${backend}`, { skip: backend === 'postgres' ? skip : undefined }, () => {
-    let t: TestDatabase;
-    before(async () => {
-      t = await openTestDatabase(backend);
-    });
-    after(() => t?.dispose());
+describe('a list of audit entries, verified', () => {
+  const chain = (n: number): AuditRecord[] => {
+    const records: AuditRecord[] = [];
+    for (let i = 1; i <= n; i++)
+      records.push(chainAudit(entry(i), BigInt(i) * 1000n, records.at(-1) ?? auditGenesisHead));
+    return records;
+  };
 
-    it('appends in one chain, verified from the first entry', async () => {
-      for (let n = 1; n <= 5; n++) await t.db.transaction((tx) => appendAudit(tx, entry(n)));
-      const report = await verifyAudit(t.db);
-      assert.equal(report.ok, true);
-      assert.equal(report.entries, 5n);
+  it('verifies a chain and its head', () => {
+    const records = chain(4);
+    assert.deepEqual(verifyAuditChain(records, records[3]!), {
+      ok: true,
+      entries: 4n,
+      head: bytesToHex(records[3]!.hash),
     });
+    assert.equal(verifyAuditChain([], auditGenesisHead).ok, true);
+  });
 
-    it('concurrent appends are numbered and linked in one order', async () => {
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          t.db.transaction((tx) => appendAudit(tx, entry(100 + i))),
-        ),
-      );
-      const report = await verifyAudit(t.db);
-      assert.deepEqual([report.ok, report.entries, report.broken], [true, 25n, undefined]);
+  it('names the first altered entry, a deleted one, and a head that is not the last', () => {
+    const records = chain(4);
+    const altered = records.map((r) => (r.seq === 3n ? { ...r, subject: 'other' } : r));
+    assert.deepEqual(verifyAuditChain(altered, records[3]!).broken, {
+      seq: 3n,
+      reason: 'hash-mismatch',
     });
-
-    it('an entry rolled back with its change leaves no trace', async () => {
-      await assert.rejects(
-        t.db.transaction(async (tx) => {
-          await appendAudit(tx, entry(999));
-          throw new Error('the change failed');
-        }),
-        /the change failed/,
-      );
-      assert.deepEqual(
-        [(await verifyAudit(t.db)).ok, (await verifyAudit(t.db)).entries],
-        [true, 25n],
-      );
+    const gap = records.filter((r) => r.seq !== 2n);
+    assert.deepEqual(verifyAuditChain(gap, records[3]!).broken, { seq: 2n, reason: 'missing' });
+    assert.deepEqual(verifyAuditChain(records.slice(0, 3), records[3]!).broken, {
+      seq: 4n,
+      reason: 'missing',
     });
-
-    it('names the first altered entry, and a deleted one', async () => {
-      await t.db.query(
-        `UPDATE audit_log SET detail = jsonb_set(detail, '{amount}', '"1000000.000000"') WHERE seq = 3`,
-      );
-      assert.deepEqual((await verifyAudit(t.db)).broken, { seq: 3n, reason: 'hash-mismatch' });
-      await t.db.query('DELETE FROM audit_log WHERE seq = 2');
-      assert.deepEqual((await verifyAudit(t.db)).broken, { seq: 2n, reason: 'missing' });
-    });
-
-    it('a deleted last entry is found by the head', async () => {
-      const fresh = await openTestDatabase(backend);
-      try {
-        for (let n = 1; n <= 3; n++) await fresh.db.transaction((tx) => appendAudit(tx, entry(n)));
-        await fresh.db.query('DELETE FROM audit_log WHERE seq = 3');
-        assert.deepEqual((await verifyAudit(fresh.db)).broken, { seq: 3n, reason: 'missing' });
-      } finally {
-        await fresh.dispose();
-      }
+    assert.deepEqual(verifyAuditChain(records, records[2]!).broken, {
+      seq: 3n,
+      reason: 'head-mismatch',
     });
   });
-}
+
+  it('verifies page by page from the head before', () => {
+    const records = chain(5);
+    const first = verifyAuditRecords(records.slice(0, 2));
+    assert.equal(first.head.seq, 2n);
+    const rest = verifyAuditRecords(records.slice(2), first.head);
+    assert.deepEqual([rest.head.seq, rest.broken], [5n, undefined]);
+    assert.equal(verifyAuditRecords(records.slice(3), first.head).broken?.reason, 'missing');
+  });
+
+  it('refuses an invalid entry before it is chained', () => {
+    assert.throws(() => chainAudit({ ...entry(1), actor: '' }, 1n, auditGenesisHead), {
+      code: 'audit-invalid',
+      field: 'actor',
+    });
+    const big = { ...entry(1), detail: { text: 'x'.repeat(20_000) } };
+    assert.throws(() => chainAudit(big, 1n, auditGenesisHead), {
+      code: 'audit-invalid',
+      field: 'detail',
+    });
+  });
+});

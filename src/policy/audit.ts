@@ -10,17 +10,17 @@
  * arrays and objects only (no JSON numbers: amounts are decimal strings), so that it reads
  * back from the database byte for byte the same. Byte format and vectors: docs/formats.md.
  *
- * An entry is appended in the database transaction of the change it records (a mutation and
- * its entry commit together or not at all); a refusal is appended on its own.
+ * This module is the format alone (pure: no SQL): encoding, hashing, validation, and the
+ * verification of a list of entries. Storing and reading them is `src/workflow/audit-store.ts`,
+ * where an entry is appended in the database transaction of the change it records (a mutation
+ * and its entry commit together or not at all); a refusal is appended on its own.
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bytesToHex } from 'viem';
-import { wallClockUs } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
-import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql.ts';
 
 /** What an audit entry says. */
 export interface AuditEntry {
@@ -94,85 +94,14 @@ export function auditHash(previous: Uint8Array, record: Omit<AuditRecord, 'hash'
   return sha256(concatBytes(previous, auditBytes(record)));
 }
 
-/** The audit chain's head: the last entry's sequence number and hash. */
+/** The audit chain's head: the last entry's sequence number and hash (0 and genesis: none). */
 export interface AuditHead {
   readonly seq: bigint;
   readonly hash: Uint8Array;
 }
 
-/**
- * Locks the audit chain's head in `tx` until it commits, and reads it. A transaction that
- * will append may take it first, so that the read travels with its other first statements.
- * @example const head = await lockAuditHead(tx)
- */
-export async function lockAuditHead(tx: SqlExecutor): Promise<AuditHead> {
-  const { rows } = await tx.query<{ seq: string; hash: Uint8Array }>(
-    'SELECT seq::text, hash FROM audit_head WHERE singleton FOR UPDATE',
-  );
-  const head = rows[0];
-  if (head === undefined) throw new Error('assertion failed: the audit head row exists');
-  return { seq: BigInt(head.seq), hash: head.hash };
-}
-
-/**
- * Appends `entry` in the transaction `tx` (taking the chain's head lock until it commits,
- * unless `head` says the transaction holds it already); returns its sequence number.
- * @example await db.transaction((tx) => appendAudit(tx, { actor: 'alice', action: 'customer.create', subject: 'C-1', outcome: 'ok', detail: {} }))
- */
-export async function appendAudit(
-  tx: SqlExecutor,
-  entry: AuditEntry,
-  atUs: bigint = wallClockUs(),
-  head?: AuditHead,
-): Promise<bigint> {
-  const write = auditWrite(entry, atUs, head ?? (await lockAuditHead(tx)));
-  await tx.query(write.sql, write.params);
-  return write.seq;
-}
-
-/** The statement that appends an entry after `head`: the entry and the new head in one. */
-export interface AuditWrite {
-  readonly seq: bigint;
-  readonly sql: string;
-  readonly params: readonly SqlParam[];
-}
-
-/**
- * The statement appending `entry` after `head` (held by the caller's transaction), made
- * without sending it: a caller may send it unawaited, with its last writes. An invalid entry
- * throws here, before anything is sent.
- * @example const write = auditWrite(entry, atUs, head); void tx.query(write.sql, write.params)
- */
-export function auditWrite(entry: AuditEntry, atUs: bigint, head: AuditHead): AuditWrite {
-  checkEntry(entry);
-  const seq = head.seq + 1n;
-  const bytes = auditBytes({ ...entry, seq, atUs });
-  if (bytes.length > detailBytesMax + 1024)
-    throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
-      field: 'detail',
-      rule: `at most ${detailBytesMax} bytes of canonical JSON`,
-    });
-  // auditHash over the bytes already made: the entry is canonicalized once.
-  const hash = sha256(concatBytes(head.hash, bytes));
-  return {
-    seq,
-    sql: `WITH entry AS (
-       INSERT INTO audit_log (seq, at_us, actor, action, subject, outcome, detail, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-     )
-     UPDATE audit_head SET seq = $1, hash = $8 WHERE singleton`,
-    params: [
-      seq,
-      atUs,
-      entry.actor,
-      entry.action,
-      entry.subject,
-      entry.outcome,
-      JSON.stringify(entry.detail),
-      hash,
-    ],
-  };
-}
+/** The head of an empty chain. */
+export const auditGenesisHead: AuditHead = { seq: 0n, hash: auditGenesis };
 
 function checkEntry(entry: AuditEntry): void {
   for (const [field, value] of [
@@ -187,104 +116,94 @@ function checkEntry(entry: AuditEntry): void {
       });
 }
 
-/** What `verifyAudit` found. */
+/**
+ * The record `entry` becomes when appended at `atUs` after `head`: its sequence number and
+ * hash. An invalid entry (a field's length, a number in the detail, a detail over 16 KiB)
+ * throws `audit-invalid`.
+ * @example const record = chainAudit(entry, atUs, auditGenesisHead); record.seq === 1n
+ */
+export function chainAudit(entry: AuditEntry, atUs: bigint, head: AuditHead): AuditRecord {
+  checkEntry(entry);
+  const seq = head.seq + 1n;
+  const bytes = auditBytes({ ...entry, seq, atUs });
+  if (bytes.length > detailBytesMax + 1024)
+    throw new ClearpegError('audit-invalid', `detail is over ${detailBytesMax} bytes`, {
+      field: 'detail',
+      rule: `at most ${detailBytesMax} bytes of canonical JSON`,
+    });
+  // auditHash over the bytes already made: the entry is canonicalized once.
+  return { ...entry, seq, atUs, hash: sha256(concatBytes(head.hash, bytes)) };
+}
+
+/** Where a chain breaks: the first entry missing or altered, or a head that is not the last. */
+export interface AuditBreak {
+  readonly seq: bigint;
+  readonly reason: 'missing' | 'hash-mismatch' | 'head-mismatch';
+}
+
+/** How far a list of entries verified: the head after the last good one, and the break. */
+export interface AuditCheck {
+  readonly head: AuditHead;
+  readonly broken?: AuditBreak;
+}
+
+/** What a verification found. */
 export interface AuditReport {
   readonly ok: boolean;
   readonly entries: bigint;
   /** The recomputed head hash, hex. */
   readonly head: string;
-  readonly broken?: {
-    readonly seq: bigint;
-    readonly reason: 'missing' | 'hash-mismatch' | 'head-mismatch';
+  readonly broken?: AuditBreak;
+}
+
+/**
+ * Checks `records`, in order, as the entries that follow `from` (the genesis by default; a
+ * page after the one before): returns the head after the last one, or the first break with
+ * the head before it.
+ * @example const { head, broken } = verifyAuditRecords(records); broken === undefined
+ */
+export function verifyAuditRecords(
+  records: Iterable<AuditRecord>,
+  from: AuditHead = auditGenesisHead,
+): AuditCheck {
+  let head = from;
+  for (const record of records) {
+    const seq = head.seq + 1n;
+    if (record.seq !== seq) return { head, broken: { seq, reason: 'missing' } };
+    const hash = auditHash(head.hash, record);
+    if (bytesToHex(hash) !== bytesToHex(record.hash))
+      return { head, broken: { seq, reason: 'hash-mismatch' } };
+    head = { seq, hash };
+  }
+  return { head };
+}
+
+/**
+ * The report on a chain whose entries verified up to `verified` (or broke there), given the
+ * head the store holds: a stored head past the last entry names a deleted entry (`missing`),
+ * one that differs from it `head-mismatch`.
+ * @example auditReport(verifyAuditRecords(records), storedHead).ok
+ */
+export function auditReport(checked: AuditCheck, stored: AuditHead): AuditReport {
+  const { head: verified, broken } = checked;
+  const summary = { entries: verified.seq, head: bytesToHex(verified.hash) };
+  if (broken !== undefined) return { ok: false, ...summary, broken };
+  if (stored.seq === verified.seq && bytesToHex(stored.hash) === bytesToHex(verified.hash))
+    return { ok: true, ...summary };
+  return {
+    ok: false,
+    ...summary,
+    broken:
+      stored.seq > verified.seq
+        ? { seq: verified.seq + 1n, reason: 'missing' }
+        : { seq: stored.seq, reason: 'head-mismatch' },
   };
 }
 
-/** Entries read per query while verifying. */
-const verifyPageSize = 1_000;
-
-type AuditRow = {
-  seq: string;
-  at_us: string;
-  actor: string;
-  action: string;
-  subject: string;
-  outcome: 'ok' | 'refused';
-  detail: AuditDetail;
-  hash: Uint8Array;
-};
-
-/** The chain verified so far: the next sequence number expected and the hash before it. */
-interface AuditChain {
-  expected: bigint;
-  previous: Uint8Array;
-}
-
 /**
- * Verifies the entries from `chain.expected` on, through `upTo` (all when undefined), moving
- * `chain` along; the first broken entry, or undefined.
+ * Verifies a whole chain given as a list, from the first entry, against the stored head.
+ * @example verifyAuditChain(records, { seq: 3n, hash }).ok
  */
-async function verifyEntries(
-  db: SqlDatabase,
-  chain: AuditChain,
-  upTo?: bigint,
-): Promise<AuditReport['broken']> {
-  for (;;) {
-    const { rows } = await db.query<AuditRow>(
-      // By the bigint column (a.seq), not the text the query returns.
-      `SELECT a.seq::text, a.at_us::text, a.actor, a.action, a.subject, a.outcome, a.detail, a.hash
-       FROM audit_log a WHERE a.seq >= $1 ${upTo === undefined ? '' : 'AND a.seq <= $2'}
-       ORDER BY a.seq LIMIT ${verifyPageSize}`,
-      upTo === undefined ? [chain.expected] : [chain.expected, upTo],
-    );
-    for (const row of rows) {
-      const seq = BigInt(row.seq);
-      if (seq !== chain.expected) return { seq: chain.expected, reason: 'missing' };
-      const hash = auditHash(chain.previous, {
-        seq,
-        atUs: BigInt(row.at_us),
-        actor: row.actor,
-        action: row.action,
-        subject: row.subject,
-        outcome: row.outcome,
-        detail: row.detail,
-      });
-      if (bytesToHex(hash) !== bytesToHex(row.hash)) return { seq, reason: 'hash-mismatch' };
-      chain.previous = hash;
-      chain.expected++;
-    }
-    if (rows.length < verifyPageSize) return undefined;
-  }
-}
-
-/**
- * Recomputes the chain from the first entry; names the first entry that is missing or whose
- * stored hash differs, or a head that is not the last entry. Safe beside a running server:
- * the head is read after the entries, and the entries appended meanwhile (up to that head)
- * are verified too. Deleting the newest entries and moving the head back is not found here:
- * only a head noted or published before can show it (docs/operations.md).
- * @example const report = await verifyAudit(db); report.ok
- */
-export async function verifyAudit(db: SqlDatabase): Promise<AuditReport> {
-  const chain: AuditChain = { expected: 1n, previous: auditGenesis };
-  const report = (broken?: AuditReport['broken']): AuditReport => ({
-    ok: broken === undefined,
-    entries: chain.expected - 1n,
-    head: bytesToHex(chain.previous),
-    ...(broken === undefined ? {} : { broken }),
-  });
-  const early = await verifyEntries(db, chain);
-  if (early !== undefined) return report(early);
-  const { rows } = await db.query<{ seq: string; hash: Uint8Array }>(
-    'SELECT seq::text, hash FROM audit_head WHERE singleton',
-  );
-  const headSeq = BigInt(rows[0]!.seq);
-  if (headSeq >= chain.expected) {
-    const late = await verifyEntries(db, chain, headSeq);
-    if (late !== undefined) return report(late);
-  }
-  const entries = chain.expected - 1n;
-  if (headSeq > entries) return report({ seq: entries + 1n, reason: 'missing' });
-  if (headSeq !== entries || bytesToHex(rows[0]!.hash) !== bytesToHex(chain.previous))
-    return report({ seq: headSeq, reason: 'head-mismatch' });
-  return report();
+export function verifyAuditChain(records: Iterable<AuditRecord>, stored: AuditHead): AuditReport {
+  return auditReport(verifyAuditRecords(records), stored);
 }

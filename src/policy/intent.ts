@@ -26,7 +26,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { ClearpegError } from '../errors.ts';
+import { ClearpegError, type ErrorCode } from '../errors.ts';
 import { canonicalJson } from '../json.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 
@@ -135,7 +135,7 @@ export function textFault(text: string): TextFault | undefined {
  * workflow's own, e.g. `customer-name-invalid`) naming `field`, the rule and the character.
  * @example requireReadableText(input.name, 'name', 'customer-name-invalid')
  */
-export function requireReadableText(text: string, field: string, code: string): void {
+export function requireReadableText(text: string, field: string, code: ErrorCode): void {
   const fault = textFault(text);
   if (fault !== undefined)
     throw new ClearpegError(code, `${field}: ${fault.rule} (found ${fault.found})`, {

@@ -25,6 +25,7 @@ import { assert, ClearpegError } from '../errors.ts';
 import { type Micro, toAmount } from '../money/money.ts';
 import { billDaysMax } from './bills.ts';
 import { nthRootBits, powBinary, ratio } from './decimal.ts';
+import type { ReservesErrorCode } from './errors.ts';
 import type { IsoDate } from './instruments.ts';
 
 /** What accretion needs of a bill position (a `TbillPosition` has it). */
@@ -58,7 +59,7 @@ export class AccretionError extends ClearpegError {
   override name = 'AccretionError';
 }
 
-function refuse(code: string, field: string, rule: string, got: string): never {
+function refuse(code: ReservesErrorCode, field: string, rule: string, got: string): never {
   throw new AccretionError(code, `${field}: ${rule} (got ${got})`, { field, rule });
 }
 

@@ -29,6 +29,7 @@ import {
   ratio,
   sub,
 } from './decimal.ts';
+import type { ReservesErrorCode } from './errors.ts';
 import type { IsoDate } from './instruments.ts';
 
 /** The longest bill: Treasury sells bills of one year or less (52 weeks, moved by holidays). */
@@ -39,7 +40,7 @@ export class BillError extends ClearpegError {
   override name = 'BillError';
 }
 
-function refuse(code: string, field: string, rule: string, got: string): never {
+function refuse(code: ReservesErrorCode, field: string, rule: string, got: string): never {
   throw new BillError(code, `${field}: ${rule} (got ${got})`, { field, rule });
 }
 

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { daysBetween, isoDate, nextBusinessDay } from '../calendar.ts';
 import { assert, ClearpegError } from '../errors.ts';
 import { divCeil, divFloor, formatAmount, type Micro } from '../money/money.ts';
+import type { ReservesErrorCode } from './errors.ts';
 import {
   type Holding,
   type InstrumentKind,
@@ -245,7 +246,7 @@ export class RulesetError extends ClearpegError {
   readonly ruleId: string | undefined;
 
   constructor(
-    code: string,
+    code: ReservesErrorCode,
     message: string,
     options: { file: string; field?: string; rule?: string; ruleId?: string; cause?: unknown },
   ) {

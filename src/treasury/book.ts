@@ -47,6 +47,7 @@ import {
 } from '../workflow/accounts.ts';
 import { type Actor, requireRole } from '../workflow/actors.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
+import type { TreasuryErrorCode } from './errors.ts';
 import {
   findPosition,
   getPosition,
@@ -59,7 +60,7 @@ import type { BookReader } from './valuation.ts';
 /** A reference: the operator's ticket for an operation, the key that makes it happen once. */
 const referencePattern = /^[A-Za-z0-9._-]{1,64}$/;
 
-function invalid(field: string, rule: string, code = 'reserves-invalid'): never {
+function invalid(field: string, rule: string, code: TreasuryErrorCode = 'reserves-invalid'): never {
   throw new ClearpegError(code, `${field} must be ${rule}`, { field, rule });
 }
 

@@ -10,9 +10,9 @@ import { type ChainParityView, chainParities, parityHolds } from '../chain/statu
 import { hex } from '../ledger/journal.ts';
 import type { LedgerStore } from '../ledger/ports.ts';
 import { type VerifyOptions, verifyLedger } from '../ledger/verify.ts';
-import { verifyAudit } from '../policy/audit.ts';
 import { ledgerSnapshot, readSnapshot } from '../storage/snapshot.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
+import { verifyAudit } from '../workflow/audit-store.ts';
 import { type Difference, restatedDifferences } from './restated.ts';
 import { sqlRestatedPort } from './restated-sql.ts';
 

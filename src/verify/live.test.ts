@@ -9,7 +9,6 @@ import { after, describe, it } from 'node:test';
 import { Ledger } from '../ledger/ledger.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import type { Micro } from '../money/money.ts';
-import { appendAudit } from '../policy/audit.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import {
   openTestDatabase,
@@ -17,6 +16,7 @@ import {
   type TestBackend,
   type TestDatabase,
 } from '../storage/testing.ts';
+import { appendAudit } from '../workflow/audit-store.ts';
 import { auditCheck, ledgerCheck } from './checks.ts';
 
 const skipPostgres = await postgresUnavailable();

@@ -10,9 +10,10 @@ import type { SanctionsList } from '../issuance/sanctions.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Command, Outcome } from '../ledger/types.ts';
 import { raiseAlert } from '../policy/alerts.ts';
-import { type AuditDetail, appendAudit, auditWrite, lockAuditHead } from '../policy/audit.ts';
+import type { AuditDetail } from '../policy/audit.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { type Actor, actorName } from './actors.ts';
+import { appendAudit, auditWrite, lockAuditHead } from './audit-store.ts';
 
 export interface IssuanceContext {
   readonly db: SqlDatabase;

@@ -2,7 +2,9 @@
  * What the routes of approvable things (mints, payouts, changes) share: a view with who
  * approved it and when, and the approval route itself.
  */
+
 import type { z } from 'zod';
+import type { ErrorCode } from '../../errors.ts';
 import type { Approval } from '../../policy/approvals.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
 import type { Actor } from '../../workflow/actors.ts';
@@ -24,7 +26,7 @@ export async function withApprovals<T extends { readonly id: string }>(
 }
 
 /** The problems of every approval route, beyond its subject's own. */
-const approvalProblems = [
+const approvalProblems: readonly ErrorCode[] = [
   'forbidden',
   'approval-not-yours',
   'approval-self',
@@ -47,7 +49,7 @@ export function approvalRoute<T>(spec: {
   readonly tag: string;
   readonly response: z.ZodType;
   /** The subject's own problems (not found, not pending, …). */
-  readonly problems: readonly string[];
+  readonly problems: readonly ErrorCode[];
   approve(actor: Actor, id: string, approval: Approval): Promise<T>;
   view(approved: T): { readonly id: string };
 }): Route {

@@ -39,7 +39,13 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       auth: 'key',
       body: createCustomerBody,
       responses: { 201: customer },
-      problems: ['forbidden', 'customer-id-invalid', 'customer-name-invalid', 'customer-exists'],
+      problems: [
+        'forbidden',
+        'customer-id-invalid',
+        'customer-name-invalid',
+        'customer-exists',
+        'ledger-busy',
+      ],
       handle: async ({ actor, body }) => {
         const created = await createCustomer(ctx, actor, body);
         return { status: 201, body: await customerById(ctx, created.id) };
@@ -83,7 +89,7 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       params: customerParam,
       body: setKycBody,
       responses: { 200: customer },
-      problems: ['forbidden', 'customer-not-found', 'kyc-invalid'],
+      problems: ['forbidden', 'customer-id-invalid', 'customer-not-found', 'kyc-invalid'],
       handle: async ({ actor, params, body }) => {
         await setKyc(ctx, actor, params.id, body.kyc);
         return { status: 200, body: await customerById(ctx, params.id) };
@@ -102,8 +108,10 @@ export function customerRoutes({ ctx }: RouteDeps): Route[] {
       responses: { 201: registeredWallet },
       problems: [
         'forbidden',
+        'customer-id-invalid',
         'customer-not-found',
         'customer-suspended',
+        'chain-id-invalid',
         'address-invalid',
         'wallet-address-invalid',
         'wallet-address-reserved',

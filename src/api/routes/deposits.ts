@@ -39,6 +39,8 @@ export function depositRoutes({ ctx }: RouteDeps): Route[] {
         'amount-invalid',
         'customer-not-found',
         'deposit-conflict',
+        'deposit-refused',
+        'ledger-busy',
       ],
       handle: async ({ actor, body }) => {
         const deposit = await recordDeposit(ctx, actor, {
@@ -68,6 +70,8 @@ export function depositRoutes({ ctx }: RouteDeps): Route[] {
         'statement-currency-unsupported',
         'deposit-invalid',
         'deposit-conflict',
+        'deposit-refused',
+        'ledger-busy',
       ],
       handle: async ({ actor, query, raw }) => {
         const report = await importStatement(ctx, actor, query.bank, raw);

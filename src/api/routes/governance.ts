@@ -53,6 +53,7 @@ export function governanceRoutes({ ctx }: RouteDeps): Route[] {
         'api-key-taken',
         'breaker-not-tripped',
         'chain-unknown',
+        'quorum-unreachable',
       ],
       handle: async ({ actor, body }) => ({
         status: 201,

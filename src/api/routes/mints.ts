@@ -53,6 +53,7 @@ export function mintRoutes({ ctx }: RouteDeps): Route[] {
         'chain-unknown',
         'breaker-tripped',
         'mint-refused',
+        'ledger-busy',
       ],
       handle: async ({ actor, body }) => {
         const request = await requestMint(ctx, actor, {

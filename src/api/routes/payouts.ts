@@ -2,6 +2,7 @@
  * Payouts: a customer's dollars to their bank, made by one operator, approved by others'
  * signatures over the intent shown here, then marked sent with the bank's reference.
  */
+import type { ErrorCode } from '../../errors.ts';
 import {
   approvePayout,
   cancelPayout,
@@ -34,7 +35,12 @@ const payoutDetailView = (db: SqlExecutor, found: Payout) =>
   withApprovals(db, 'payout', payoutView(found));
 
 /** Problems of the steps after the payout is made. */
-const stepProblems = ['forbidden', 'payout-not-found', 'payout-invalid'];
+const stepProblems: readonly ErrorCode[] = [
+  'forbidden',
+  'payout-not-found',
+  'payout-invalid',
+  'ledger-busy',
+];
 
 /** The payout routes. */
 export function payoutRoutes({ ctx }: RouteDeps): Route[] {
@@ -54,7 +60,9 @@ export function payoutRoutes({ ctx }: RouteDeps): Route[] {
         'amount-invalid',
         'customer-not-found',
         'redemption-not-found',
+        'bank-unknown',
         'payout-exceeds-balance',
+        'ledger-busy',
       ],
       handle: async ({ actor, body }) => {
         const made = await createPayout(ctx, actor, {
@@ -117,7 +125,12 @@ export function payoutRoutes({ ctx }: RouteDeps): Route[] {
       params: idParam,
       body: payoutSentBody,
       responses: { 200: payoutDetail },
-      problems: [...stepProblems, 'payout-not-approved', 'quorum-reverify-failed'],
+      problems: [
+        ...stepProblems,
+        'payout-not-approved',
+        'quorum-reverify-failed',
+        'payout-reservation-lost',
+      ],
       handle: async ({ actor, params, body }) => ({
         status: 200,
         body: await payoutDetailView(ctx.db, await markPayoutSent(ctx, actor, params.id, body)),

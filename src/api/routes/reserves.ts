@@ -9,7 +9,9 @@
  * themselves (treasurer; admin for custodian keys); the accrual and the judgement, which do
  * not, are checked here and their refusals audited like the workflows'.
  */
+
 import { daysBetween, newYorkDate } from '../../calendar.ts';
+import type { ErrorCode } from '../../errors.ts';
 import { ClearpegError } from '../../errors.ts';
 import { currentPolicy } from '../../issuance/policy.ts';
 import { formatAmount, parseAmount } from '../../money/money.ts';
@@ -119,7 +121,7 @@ function shippedRuleset(name: ShippedRuleset): Ruleset {
   return ruleset;
 }
 
-const operationProblems = [
+const operationProblems: readonly ErrorCode[] = [
   'forbidden',
   'reserves-invalid',
   'reserves-refused',
@@ -127,10 +129,11 @@ const operationProblems = [
   'date-invalid',
   'statement-invalid',
   'statement-unknown',
+  'ledger-busy',
 ];
 
 /** The problems of a read on a day: the day's own, and the valuation's. */
-const readProblems = [
+const readProblems: readonly ErrorCode[] = [
   'as-of-before-issuer',
   'date-invalid',
   'date-out-of-range',
@@ -451,7 +454,7 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       auth: 'key',
       body: accrueBody,
       responses: { 200: accrualRun },
-      problems: ['forbidden', 'date-invalid', 'accrual-refused', 'reserves-refused'],
+      problems: ['forbidden', 'date-invalid', 'accrual-refused', 'reserves-refused', 'ledger-busy'],
       handle: async ({ actor, body }) => {
         await requireTreasurer(actor, 'reserves.accrue', body.through, 'accrue reserves');
         const run = await accrue(ctx, body.through, { actor });

@@ -1,0 +1,10 @@
+/**
+ * The error codes `src/workflow/` raises (what workflows share: roles): one list, alphabetical,
+ * each code once. A code raised here must be listed here (else `tsc` refuses the
+ * `ClearpegError`), and needs an HTTP status in `src/api/problem.ts` and a line in docs/api.md
+ * (docs/architecture.md, "Errors").
+ */
+export const workflowErrorCodes = ['forbidden'] as const;
+
+/** A code `src/workflow/` raises. */
+export type WorkflowErrorCode = (typeof workflowErrorCodes)[number];
