@@ -179,9 +179,14 @@ export async function ledgerSupplyFromCheckpoint(
   // Records committed up to the head read above: the head moves in the same transaction as
   // its records, so every record up to it is there.
   const { rows: read } = await tx.query<{ folded: string }>(
-    `WITH fresh AS (
+    // The records after the checkpoint by their sequence number first (a fence: the planner
+    // would otherwise walk the chain index, every record of the chain, and filter by seq).
+    `WITH recent AS MATERIALIZED (
+       SELECT seq, kind, metadata, debit_ids, credit_ids, amounts FROM ledger_journal
+       WHERE seq > $3 AND seq <= $4
+     ), fresh AS (
        SELECT (j.metadata->>'chain.block')::bigint AS block, ${supplyDelta} AS delta
-       ${chainTiedPostings} AND j.seq > $3 AND j.seq <= $4
+       ${chainTiedPostings.replace('FROM ledger_journal j', 'FROM recent j')}
        GROUP BY 1
      ), later AS (
        INSERT INTO chain_parity_deltas (chain_id, block_number, delta)
