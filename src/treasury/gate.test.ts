@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { defaultChains } from '../chain/config.ts';
 import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
-import { recordDeposit } from '../issuance/deposits.ts';
 import { MintRefusedError, requestMint } from '../issuance/mint.ts';
 import {
   type IssuanceFixture,
@@ -18,7 +17,8 @@ import {
 import { parseAmount } from '../money/money.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
 import type { Actor } from '../workflow/actors.ts';
-import { buyBill } from './book.ts';
+
+import { depositAndLongBill } from './testing.ts';
 import { judgeReserves } from './valuation.ts';
 
 const usd = (text: string) => parseAmount(text);
@@ -46,27 +46,8 @@ describe('the supply gate on eligible reserves', () => {
     await createCustomer(f.ctx, compliance, { id: 'CUST-0001', name: 'Acme Treasury LLC' });
     await setKyc(f.ctx, compliance, 'CUST-0001', 'approved');
     await registerWallet(f.ctx, compliance, { customerId: 'CUST-0001', chainId, address: holder });
-    await recordDeposit(f.ctx, treasurer, {
-      reference: 'WIRE-1',
-      bank: 'bank-a',
-      amount: usd('10000000'),
-      customerId: 'CUST-0001',
-      bookingDate: '2026-11-20',
-    });
-    // $6,000,000 face of a 26-week bill: 180 days to maturity, not a GENIUS reserve.
-    await buyBill(f.ctx, treasurer, {
-      reference: 'T-180',
-      cusip: '912797HR1',
-      face: usd('6000000'),
-      issueDate: '2026-11-20',
-      maturityDate: '2027-05-19',
-      tradeDate: '2026-11-20',
-      settlementDate: '2026-11-20',
-      bank: 'bank-a',
-      cost: usd('5850000'),
-      custodian: 'Bank of New York Mellon',
-      jurisdiction: 'US',
-    });
+    // A 26-week bill is no GENIUS reserve: eligible reserves are the cash left, 4,150,000.
+    await depositAndLongBill(f, treasurer);
   });
   after(async () => {
     await c.close();

@@ -30,7 +30,8 @@ import {
   reservesCash,
 } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
-import { buyBill, type ExcessCheck, invest } from './book.ts';
+import { type ExcessCheck, invest } from './book.ts';
+import { depositAndLongBill } from './testing.ts';
 import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
 
 const usd = (text: string) => parseAmount(text);
@@ -69,27 +70,8 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
         await setKyc(f.ctx, compliance, id, 'approved');
         await registerWallet(f.ctx, compliance, { customerId: id, chainId, address: holder });
       }
-      await recordDeposit(f.ctx, treasurer, {
-        reference: 'WIRE-1',
-        bank: 'bank-a',
-        amount: usd('10000000'),
-        customerId: 'CUST-0001',
-        bookingDate: '2026-11-20',
-      });
       // A 26-week bill is no GENIUS reserve: eligible reserves are the cash left, 4,150,000.
-      await buyBill(f.ctx, treasurer, {
-        reference: 'T-180',
-        cusip: '912797HR1',
-        face: usd('6000000'),
-        issueDate: '2026-11-20',
-        maturityDate: '2027-05-19',
-        tradeDate: '2026-11-20',
-        settlementDate: '2026-11-20',
-        bank: 'bank-a',
-        cost: usd('5850000'),
-        custodian: 'Bank of New York Mellon',
-        jurisdiction: 'US',
-      });
+      await depositAndLongBill(f, treasurer);
       await judgeReserves(f.ctx, genius, '2026-11-20');
     });
     after(async () => {

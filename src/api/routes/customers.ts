@@ -2,7 +2,6 @@
  * Customers: onboarding, KYC, wallets, and how they look with their posted fiat.
  */
 import { createCustomer, getCustomer, registerWallet, setKyc } from '../../issuance/customers.ts';
-import type { SqlExecutor } from '../../storage/sql.ts';
 import type { IssuanceContext } from '../../workflow/context.ts';
 import { customers } from '../queries.ts';
 import { pageBody, type Route, route } from '../route.ts';

@@ -24,7 +24,6 @@ import {
   type ShippedRuleset,
 } from '../../reserves/eligibility.ts';
 import { loadDtb3 } from '../../reserves/rates.ts';
-import type { SqlExecutor } from '../../storage/sql.ts';
 import { accrue } from '../../treasury/accrual.ts';
 import {
   buyBill,

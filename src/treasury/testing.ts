@@ -1,0 +1,38 @@
+/**
+ * A reserve book for the supply gate's tests: $10,000,000 deposited for CUST-0001 at bank-a,
+ * $5,850,000 of it in a 26-week bill (180 days to maturity on 2026-11-20: no GENIUS reserve
+ * until 2027-02-15, 93 days before), so eligible reserves are the $4,150,000 of cash left
+ * until then.
+ */
+import { recordDeposit } from '../issuance/deposits.ts';
+import type { IssuanceFixture } from '../issuance/testing.ts';
+import { parseAmount } from '../money/money.ts';
+import type { Actor } from '../workflow/actors.ts';
+import { buyBill } from './book.ts';
+
+/**
+ * Records the deposit and buys the bill (the customer must exist).
+ * @example await depositAndLongBill(f, treasurer)
+ */
+export async function depositAndLongBill(f: IssuanceFixture, treasurer: Actor): Promise<void> {
+  await recordDeposit(f.ctx, treasurer, {
+    reference: 'WIRE-1',
+    bank: 'bank-a',
+    amount: parseAmount('10000000'),
+    customerId: 'CUST-0001',
+    bookingDate: '2026-11-20',
+  });
+  await buyBill(f.ctx, treasurer, {
+    reference: 'T-180',
+    cusip: '912797HR1',
+    face: parseAmount('6000000'),
+    issueDate: '2026-11-20',
+    maturityDate: '2027-05-19',
+    tradeDate: '2026-11-20',
+    settlementDate: '2026-11-20',
+    bank: 'bank-a',
+    cost: parseAmount('5850000'),
+    custodian: 'Bank of New York Mellon',
+    jurisdiction: 'US',
+  });
+}
