@@ -7,7 +7,6 @@
 export const chainErrorCodes = [
   'address-invalid',
   'address-registered',
-  'breaker-tripped',
   'chain-address-blocked',
   'chain-config-invalid',
   'chain-id-mismatch',

@@ -12,6 +12,7 @@ export const policyErrorCodes = [
   'approver-key-file-unreadable',
   'approver-key-invalid',
   'audit-invalid',
+  'breaker-tripped',
   'intent-bytes-invalid',
   'intent-invalid',
   'limit-invalid',
