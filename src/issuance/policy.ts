@@ -184,9 +184,11 @@ export async function currentPolicy(
     ).rows[0];
   let row = await read();
   if (row === undefined) {
+    // Any conflict (the version, or the one adopted policy) means another writer adopted
+    // first: read again. (Two first mints at once used to fail on `policies_adopted`.)
     await db.query(
       `INSERT INTO policies (version, document, document_sha256, proposed_by, status, proposed_at_us, adopted_at_us)
-       VALUES (1, $1::jsonb, $2, 'default', 'adopted', $3, $3) ON CONFLICT (version) DO NOTHING`,
+       VALUES (1, $1::jsonb, $2, 'default', 'adopted', $3, $3) ON CONFLICT DO NOTHING`,
       [JSON.stringify(policyToJson(defaultPolicy)), policyHash(defaultPolicy), wallClockUs()],
     );
     row = await read();
