@@ -129,8 +129,13 @@ export async function checkParity(options: ParityOptions): Promise<ParityResult 
   });
 }
 
-/** The journal's postings that parity counts: posted records tied to a chain's blocks. */
-const chainTiedPostings = `FROM ledger_journal j, unnest(j.debit_ids, j.credit_ids, j.amounts) AS p(debit, credit, amount)
+/**
+ * The journal's postings that parity counts, from `records` (the journal, or a range of it):
+ * posted records tied to a chain's blocks.
+ */
+const chainTiedPostings = (
+  records: string,
+) => `FROM ${records} j, unnest(j.debit_ids, j.credit_ids, j.amounts) AS p(debit, credit, amount)
      WHERE j.metadata ? 'chain.id' AND j.metadata->>'chain.id' = $2
        AND j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
        AND j.metadata->>'chain.block' ~ '^[0-9]{1,18}$'`;
@@ -186,7 +191,7 @@ export async function ledgerSupplyFromCheckpoint(
        WHERE seq > $3 AND seq <= $4
      ), fresh AS (
        SELECT (j.metadata->>'chain.block')::bigint AS block, ${supplyDelta} AS delta
-       ${chainTiedPostings.replace('FROM ledger_journal j', 'FROM recent j')}
+       ${chainTiedPostings('recent')}
        GROUP BY 1
      ), later AS (
        INSERT INTO chain_parity_deltas (chain_id, block_number, delta)
@@ -220,7 +225,7 @@ export async function ledgerSupplyAt(
   blockNumber: bigint,
 ): Promise<bigint> {
   const { rows } = await db.query<{ supply: string }>(
-    `SELECT ${supplyDelta}::text AS supply ${chainTiedPostings}
+    `SELECT ${supplyDelta}::text AS supply ${chainTiedPostings('ledger_journal')}
        AND (j.metadata->>'chain.block')::bigint <= $3`,
     [account, String(chainId), blockNumber],
   );

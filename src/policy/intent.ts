@@ -106,7 +106,7 @@ const textRules: readonly { readonly pattern: RegExp; readonly rule: string }[] 
   },
 ];
 
-/** What a text broke (`textFault`): the rule, and the character found, as `U+XXXX`. */
+/** What a text broke (`textFault`): the rule, and the character found, as `U+` and its code point in hex (`U+202E`). */
 export interface TextFault {
   readonly rule: string;
   readonly found: string;

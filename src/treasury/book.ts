@@ -18,6 +18,7 @@
 import { daysBetween, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { investBufferBps, policyInForce } from '../issuance/policy.ts';
+import type { Command, Outcome } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { AuditDetail } from '../policy/audit.ts';
@@ -138,6 +139,44 @@ interface Leg {
 }
 
 /**
+ * The ledger command of one treasury transfer, its id named by `key` (its accounts made on
+ * first use, so outside any transaction). Zero legs are left out.
+ */
+async function treasuryTransfer(
+  ctx: IssuanceContext,
+  key: string,
+  legs: readonly Leg[],
+  metadata: Record<string, string>,
+): Promise<Command> {
+  const postings = await Promise.all(
+    legs
+      .filter((leg) => leg.amount > 0n)
+      .map(async (leg) => ({
+        debit: await accountId(ctx.ledger, leg.debit),
+        credit: await accountId(ctx.ledger, leg.credit),
+        amount: leg.amount,
+      })),
+  );
+  return {
+    type: 'transfer',
+    id: namedUuid('clearpeg-reserves/1', key),
+    asset: usd,
+    postings,
+    metadata,
+  };
+}
+
+/** Refuses (`reserves-refused`, naming `field`) unless the ledger committed the transfer `key`. */
+function requireCommitted(outcome: Outcome | undefined, key: string, field: string): void {
+  if (outcome?.status !== 'committed')
+    throw new ClearpegError(
+      'reserves-refused',
+      `the ledger refused ${key}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
+      { field },
+    );
+}
+
+/**
  * Posts one treasury transfer, its id named by `key`; refused (`reserves-refused`, naming
  * `field`) when the ledger refuses it, e.g. for want of cash. Zero legs are left out.
  */
@@ -148,26 +187,10 @@ async function post(
   metadata: Record<string, string>,
   field: string,
 ): Promise<string> {
-  const id = namedUuid('clearpeg-reserves/1', key);
-  const postings = await Promise.all(
-    legs
-      .filter((leg) => leg.amount > 0n)
-      .map(async (leg) => ({
-        debit: await accountId(ctx.ledger, leg.debit),
-        credit: await accountId(ctx.ledger, leg.credit),
-        amount: leg.amount,
-      })),
-  );
-  const [outcome] = await ctx.ledger.submit([
-    { type: 'transfer', id, asset: usd, postings, metadata },
-  ]);
-  if (outcome?.status !== 'committed')
-    throw new ClearpegError(
-      'reserves-refused',
-      `the ledger refused ${key}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
-      { field },
-    );
-  return id;
+  const transfer = await treasuryTransfer(ctx, key, legs, metadata);
+  const [outcome] = await ctx.ledger.submit([transfer]);
+  requireCommitted(outcome, key, field);
+  return transfer.id;
 }
 
 /**
@@ -774,10 +797,13 @@ export async function invest(
     const bufferBps = investBufferBps(await policyInForce(ctx.db));
     const held = await custody(ctx.db, input);
     const id = `investment:${name}`;
-    const postings = await Promise.all([
-      accountId(ctx.ledger, investment(name)),
-      accountId(ctx.ledger, reservesCash(bank)),
-    ]);
+    const key = `invest:${name}:${reference}`;
+    const transfer = await treasuryTransfer(
+      ctx,
+      key,
+      [{ debit: investment(name), credit: reservesCash(bank), amount }],
+      { 'reserves.position': id, 'reserves.op': 'invest' },
+    );
     return commit.ledger(async (tx, apply) => {
       const reader: BookReader = { db: tx, ledger: ctx.ledger };
       const { eligible, liabilities } = await excess(reader);
@@ -792,21 +818,8 @@ export async function invest(
           },
         );
       await requireCash(reader, bank, amount);
-      const [outcome] = await apply([
-        {
-          type: 'transfer',
-          id: namedUuid('clearpeg-reserves/1', `invest:${name}:${reference}`),
-          asset: usd,
-          postings: [{ debit: postings[0], credit: postings[1], amount }],
-          metadata: { 'reserves.position': id, 'reserves.op': 'invest' },
-        },
-      ]);
-      if (outcome?.status !== 'committed')
-        throw new ClearpegError(
-          'reserves-refused',
-          `the ledger refused invest:${name}:${reference}: ${outcome?.status === 'failed' ? outcome.error.message : 'no outcome'}`,
-          { field: 'amount' },
-        );
+      const [outcome] = await apply([transfer]);
+      requireCommitted(outcome, key, 'amount');
       await tx.query(
         `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, asset, name,
            evidence_sha256, evidence_signature, evidence_verified, opened_at_us)

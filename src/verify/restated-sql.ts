@@ -23,6 +23,31 @@ const afterUuid = `($1 = '' OR id > $1::uuid)`;
 /** The kinds of journal records that carry a transfer's postings: posted (3) and pending (4). */
 const transferKinds = '(3, 4)';
 
+/** A page of a table whose rows each reserve money by a pending transfer (mints, payouts). */
+async function reservedRows(
+  db: SqlExecutor,
+  table: 'mint_requests' | 'payouts',
+  after: string,
+  limit: number,
+): Promise<MintRow[] & PayoutRow[]> {
+  const { rows } = await db.query<{
+    id: string;
+    amount: string;
+    status: string;
+    ledger_pending: string;
+  }>(
+    `SELECT id::text, amount::text, status, ledger_pending::text FROM ${table}
+     WHERE ${afterUuid} ORDER BY id LIMIT ${limit}`,
+    [after],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    amount: BigInt(r.amount),
+    status: r.status,
+    ledgerPending: r.ledger_pending,
+  }));
+}
+
 /**
  * The port over `db` (a session or a transaction's executor).
  * @example await restatedDifferences((body) => body(sqlRestatedPort(db)))
@@ -51,26 +76,7 @@ export function sqlRestatedPort(db: SqlExecutor): RestatedPort {
         }),
       );
     },
-    async mints(after, limit) {
-      const { rows } = await db.query<{
-        id: string;
-        amount: string;
-        status: string;
-        ledger_pending: string;
-      }>(
-        `SELECT id::text, amount::text, status, ledger_pending::text FROM mint_requests
-         WHERE ${afterUuid} ORDER BY id LIMIT ${limit}`,
-        [after],
-      );
-      return rows.map(
-        (r): MintRow => ({
-          id: r.id,
-          amount: BigInt(r.amount),
-          status: r.status,
-          ledgerPending: r.ledger_pending,
-        }),
-      );
-    },
+    mints: (after, limit) => reservedRows(db, 'mint_requests', after, limit),
     async redemptions(after, limit) {
       const { rows } = await db.query<{
         id: string;
@@ -95,26 +101,7 @@ export function sqlRestatedPort(db: SqlExecutor): RestatedPort {
         }),
       );
     },
-    async payouts(after, limit) {
-      const { rows } = await db.query<{
-        id: string;
-        amount: string;
-        status: string;
-        ledger_pending: string;
-      }>(
-        `SELECT id::text, amount::text, status, ledger_pending::text FROM payouts
-         WHERE ${afterUuid} ORDER BY id LIMIT ${limit}`,
-        [after],
-      );
-      return rows.map(
-        (r): PayoutRow => ({
-          id: r.id,
-          amount: BigInt(r.amount),
-          status: r.status,
-          ledgerPending: r.ledger_pending,
-        }),
-      );
-    },
+    payouts: (after, limit) => reservedRows(db, 'payouts', after, limit),
     lots: () => lots(db),
     transfers: (ids) => transfers(db, ids),
     lotJournal: (codes) => lotJournal(db, codes),
