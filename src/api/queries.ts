@@ -2,6 +2,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { AuditRecord } from '../policy/audit.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import { customerFiat } from '../workflow/accounts.ts';
+import type { ApprovalSubjectKind } from '../workflow/approving.ts';
 
 /** A customer as the API shows it: with posted fiat and wallets. */
 export interface CustomerRecord {
@@ -93,7 +94,7 @@ export async function deposits(
  */
 export async function approvalsOf(
   db: SqlExecutor,
-  kind: 'mint' | 'payout' | 'change',
+  kind: ApprovalSubjectKind,
   subjectId: string,
 ): Promise<{ approverId: string; approvedAtUs: bigint }[]> {
   const { rows } = await db.query<{ approver_id: string; approved_at_us: string }>(

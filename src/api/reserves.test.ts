@@ -16,6 +16,8 @@ import { createCustomer } from '../issuance/customers.ts';
 import { currentPolicy } from '../issuance/policy.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { formatAmount, type Micro, parseAmount } from '../money/money.ts';
+import { signApproval } from '../policy/approvals.ts';
+import { groupThousands } from '../policy/intent.ts';
 import { type AccretingBill, carryingValue } from '../reserves/accretion.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
@@ -595,10 +597,53 @@ describe('the reserves over HTTP', () => {
       `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
     );
     await refusedUnchanged(invest(income + 1n), 409, 'reserves-no-excess', 'amount');
-    const made = await invest(income)();
-    assert.equal(made.status, 201, made.text);
+    // Proposed, it waits: nothing moves until another person approves and it is executed.
+    const proposed = await invest(income)();
+    assert.equal(proposed.status, 201, proposed.text);
+    assert.equal(proposed.body.status, 'pending-approval');
+    assert.equal(proposed.body.approvalsRequired, 1);
+    const id: string = proposed.body.id;
+    assert.equal(
+      proposed.body.intentText,
+      `invest ${groupThousands(formatAmount(income))} USD from bank bank-a in bitcoin btc, held by "Coinbase Custody" in US, statement none, reference I-1, request ${id}`,
+    );
+    // The same reference again is the same request; with other terms it is refused.
+    const again2 = await invest(income)();
+    assert.equal(again2.status, 201, again2.text);
+    assert.equal(again2.body.id, id);
+    await refusedUnchanged(invest(income - 1n), 409, 'investment-reference-taken', 'reference');
+    const execute = (operator: string) =>
+      post(operator, `/v1/reserves/investments/${id}/execute`, {});
+    await refusedUnchanged(() => execute('op-tess'), 409, 'investment-not-approved');
+    // The maker never approves their own request, even holding the approver role.
+    const sign = (operator: string) =>
+      signApproval(proposed.body.intent, a.approverKeys[operator]!.privateKey, operator);
+    await refusedUnchanged(
+      () =>
+        post('op-ann', `/v1/reserves/investments/${id}/approvals`, { approval: sign('op-bob') }),
+      403,
+      'approval-not-yours',
+    );
+    const approved = await post('op-ann', `/v1/reserves/investments/${id}/approvals`, {
+      approval: sign('op-ann'),
+    });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(approved.body.status, 'approved');
     assert.deepEqual(
-      [made.body.id, made.body.kind, made.body.asset, made.body.bookValue],
+      approved.body.approvals.map((x: { approverId: string }) => x.approverId),
+      ['op-ann'],
+    );
+    // Executing needs a treasurer's key; an approver's is refused.
+    await refusedUnchanged(() => execute('op-ann'), 403, 'forbidden');
+    const made = await execute('op-tess');
+    assert.equal(made.status, 200, made.text);
+    assert.equal(made.body.status, 'executed');
+    assert.equal(made.body.positionId, 'investment:btc');
+    await refusedUnchanged(() => execute('op-tess'), 409, 'investment-not-approved');
+    const position = await get('/v1/reserves/positions/investment:btc');
+    assert.equal(position.status, 200, position.text);
+    assert.deepEqual(
+      [position.body.id, position.body.kind, position.body.asset, position.body.bookValue],
       ['investment:btc', 'investment', 'bitcoin', formatAmount(income)],
     );
     const judged = await get(`/v1/reserves/eligibility?asOf=${today}`);

@@ -892,7 +892,7 @@ export const fundOrderBody = named(
 );
 
 export const investBody = named(
-  'Invest',
+  'ProposeInvestment',
   z.strictObject({
     reference,
     name: reserveName,
@@ -901,6 +901,52 @@ export const investBody = named(
     bank,
     ...custody,
   }),
+);
+
+export const investmentStatus = z.enum(['pending-approval', 'approved', 'executed', 'cancelled']);
+
+export const investmentRequest = named(
+  'InvestmentRequest',
+  z.strictObject({
+    id: uuid,
+    reference: z.string(),
+    name: z.string(),
+    asset: z.enum(investmentAssets),
+    amount,
+    bank,
+    custodian: z.string(),
+    jurisdiction: z.string(),
+    statement: z.string().nullable(),
+    status: investmentStatus,
+    maker: z.string(),
+    approvalsRequired: z.int(),
+    positionId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the position it opened or added to, once executed' }),
+    failure: z.string().nullable(),
+    createdAt: timestamp,
+    executedAt: timestamp.nullable(),
+    intent,
+    intentText: z.string(),
+  }),
+);
+
+export const investmentDetail = withApprovals('InvestmentDetail', investmentRequest);
+
+export const investmentPage = z.strictObject({ investments: z.array(investmentRequest), next });
+
+export const investmentsQuery = z.strictObject({
+  limit: limitQuery,
+  after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
+  status: investmentStatus.optional(),
+});
+
+export const executeInvestmentBody = named('ExecuteInvestment', z.strictObject({}));
+
+export const cancelInvestmentBody = named(
+  'CancelInvestment',
+  z.strictObject({ reason: printable }),
 );
 
 export const accrueBody = named('Accrue', z.strictObject({ through: day }));

@@ -22,6 +22,7 @@ import { describeIntent, type Intent } from '../policy/intent.ts';
 import type { EligibilityReport } from '../reserves/eligibility.ts';
 import type { Evidence } from '../reserves/instruments.ts';
 import type { AccrualRun } from '../treasury/accrual.ts';
+import { type InvestmentRequest, investmentIntent } from '../treasury/investments.ts';
 import type { StoredPosition } from '../treasury/positions.ts';
 import { type AsOfSource, accountCodeOf, type Basis, type Book } from '../treasury/valuation.ts';
 import type { AlertRecord, BreakerRecord, CustomerRecord, DepositRecord } from './queries.ts';
@@ -263,6 +264,31 @@ export function payoutView(payout: Payout) {
       createdAt: isoMicros(payout.createdAtUs),
     },
     payoutIntent(payout),
+  );
+}
+
+/** An investment request as JSON, with the intent its approvers sign and that intent in words. */
+export function investmentView(request: InvestmentRequest) {
+  return withIntent(
+    {
+      id: request.id,
+      reference: request.reference,
+      name: request.name,
+      asset: request.asset,
+      amount: formatAmount(request.amount),
+      bank: request.bank,
+      custodian: request.custodian,
+      jurisdiction: request.jurisdiction,
+      statement: request.statement,
+      status: request.status,
+      maker: request.maker,
+      approvalsRequired: request.approvalsRequired,
+      positionId: request.status === 'executed' ? `investment:${request.name}` : null,
+      failure: request.failure,
+      createdAt: isoMicros(request.createdAtUs),
+      executedAt: request.executedAtUs === null ? null : isoMicros(request.executedAtUs),
+    },
+    investmentIntent(request),
   );
 }
 

@@ -40,14 +40,14 @@ import {
   requireRole,
   systemActor,
 } from '../workflow/actors.ts';
-import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
   recordApproval,
   recordWriteRefusal,
   requireOwnApproval,
   reverifyQuorum,
-} from './approving.ts';
+} from '../workflow/approving.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   currentPolicy,
   defaultPolicy,

@@ -43,14 +43,14 @@ import {
   usd,
 } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
-import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
-  recordApproval,
+  approveSubject,
   recordWriteRefusal,
   requireOwnApproval,
   reverifyQuorum,
-} from './approving.ts';
+} from '../workflow/approving.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   type Customer,
   customerFromRow,
@@ -500,9 +500,6 @@ export async function repairMintReservations(
   return { reserved, failed };
 }
 
-/** The approver register (moved to approving.ts; kept here for its importers). */
-export { approverRegister } from './approving.ts';
-
 /**
  * Adds an approver's signed approval to a mint request; at the quorum the request is approved.
  * The caller must be that approver (their API key) and the approval their signature (their own
@@ -524,7 +521,7 @@ export async function approveMint(
           field: 'requestId',
           rule: 'a request awaiting approval',
         });
-      const quorum = await recordApproval(tx, {
+      return approveSubject(tx, 'mint_requests', request, {
         kind: 'mint',
         subjectId: request.id,
         initiatorId: request.initiator,
@@ -534,19 +531,6 @@ export async function approveMint(
         required: request.approvalsRequired,
         nowUs: ctx.clockUs(),
       });
-      if (quorum.ok)
-        await tx.query(
-          `UPDATE mint_requests SET status = 'approved', updated_at_us = $2 WHERE id = $1`,
-          [request.id, ctx.clockUs()],
-        );
-      return {
-        result: { ...request, status: quorum.ok ? ('approved' as const) : request.status },
-        detail: {
-          approvals: quorum.counted,
-          required: String(request.approvalsRequired),
-          approved: quorum.ok,
-        },
-      };
     }),
   );
 }

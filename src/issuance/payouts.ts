@@ -20,13 +20,13 @@ import { type Intent, isSignableText } from '../policy/intent.ts';
 import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import { accountId, bankPattern, customerFiat, reservesCash, usd } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
-import { audited, type IssuanceContext } from '../workflow/context.ts';
 import {
   approverRegister,
-  recordApproval,
+  approveSubject,
   requireOwnApproval,
   reverifyQuorum,
-} from './approving.ts';
+} from '../workflow/approving.ts';
+import { audited, type IssuanceContext } from '../workflow/context.ts';
 import { getCustomer } from './customers.ts';
 import { currentPolicy } from './policy.ts';
 import { getRedemption } from './redemption.ts';
@@ -319,7 +319,7 @@ export async function approvePayout(
       const payout = await getPayout(tx, payoutId, true);
       if (payout.status !== 'pending-approval')
         notIn(payout, 'payout-not-pending-approval', 'a payout awaiting approval');
-      const quorum = await recordApproval(tx, {
+      return approveSubject(tx, 'payouts', payout, {
         kind: 'payout',
         subjectId: payout.id,
         initiatorId: payout.maker,
@@ -329,19 +329,6 @@ export async function approvePayout(
         required: payout.approvalsRequired,
         nowUs: ctx.clockUs(),
       });
-      if (quorum.ok)
-        await tx.query(`UPDATE payouts SET status = 'approved', updated_at_us = $2 WHERE id = $1`, [
-          payout.id,
-          ctx.clockUs(),
-        ]);
-      return {
-        result: { ...payout, status: quorum.ok ? ('approved' as const) : payout.status },
-        detail: {
-          approvals: quorum.counted,
-          required: String(payout.approvalsRequired),
-          approved: quorum.ok,
-        },
-      };
     }),
   );
 }

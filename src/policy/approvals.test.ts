@@ -223,6 +223,26 @@ describe('intent bytes', () => {
       'payout amount 1,234.500000, currency USD, request R',
     );
     assert.equal(describeIntent({ kind: 'freeze', requestId: 'R' }), 'freeze, request R');
+    const investment = {
+      kind: 'investment',
+      requestId: 'R',
+      reference: 'I-1',
+      name: 'btc',
+      asset: 'bitcoin',
+      amount: '250000.000000',
+      currency: 'USD',
+      bank: 'bank-a',
+      custodian: 'Coinbase Custody',
+      jurisdiction: 'US',
+      statement: 'none',
+    };
+    assert.equal(
+      describeIntent(investment),
+      'invest 250,000.000000 USD from bank bank-a in bitcoin btc, held by "Coinbase Custody" in US, ' +
+        'statement none, reference I-1, request R',
+    );
+    const { custodian: _, ...anonymous } = investment;
+    throwsCode(() => parseIntent(anonymous), 'intent-invalid', 'intent.custodian');
   });
 });
 

@@ -72,6 +72,19 @@ const plainValuePattern = /^[A-Za-z0-9._:@/+-]+$/;
 /** The fields a mint intent must have, besides `kind` and `requestId`. */
 const mintFields = ['chainId', 'to', 'amount', 'asset', 'customerId'] as const;
 
+/** The fields an investment intent must have, besides `kind` and `requestId`. */
+const investmentFields = [
+  'reference',
+  'name',
+  'asset',
+  'amount',
+  'currency',
+  'bank',
+  'custodian',
+  'jurisdiction',
+  'statement',
+] as const;
+
 function invalid(field: string, rule: string, got?: string): never {
   throw new ClearpegError(
     'intent-invalid',
@@ -207,6 +220,11 @@ function checkFields(intent: Intent): void {
   const chainId = intent.chainId;
   if (chainId !== undefined && !chainIdPattern.test(chainId))
     invalid('intent.chainId', 'a decimal chain id without leading zeros', describeValue(chainId));
+  if (intent.kind === 'investment') {
+    for (const key of investmentFields)
+      if (intent[key] === undefined) invalid(`intent.${key}`, 'present in an investment intent');
+    return;
+  }
   if (intent.kind !== 'mint') return;
   for (const key of mintFields) {
     if (intent[key] === undefined) invalid(`intent.${key}`, 'present in a mint intent');
@@ -332,8 +350,9 @@ function rest(intent: Intent, shown: readonly string[]): string[] {
 }
 
 /**
- * A one-line summary of every field of an intent, for a person to read before signing.
- * Values with spaces or punctuation are quoted; addresses are shown in full.
+ * A one-line summary of every field of an intent, for a person to read before signing: a
+ * sentence for a mint and an investment, `kind field value, …` for the others. Values with
+ * spaces or punctuation are quoted; addresses are shown in full.
  * @example describeIntent(mint) // 'mint 1,000,000.000000 CPUSD to 0x70997970c51812dc3a010c7d01b50e0d17dc79c8 on chain 31337 for customer cus-0042, request req-0001'
  */
 export function describeIntent(intent: Intent): string {
@@ -345,6 +364,16 @@ export function describeIntent(intent: Intent): string {
     return (
       `mint ${v('amount')} ${v('asset')} to ${v('to')} on chain ${v('chainId')} ` +
       `for customer ${v('customerId')}, ${request}` +
+      (extra.length === 0 ? '' : ` (${extra.join(', ')})`)
+    );
+  }
+  if (checked.kind === 'investment') {
+    const v = (key: string) => show(key, checked[key]!);
+    const extra = rest(checked, ['kind', 'requestId', ...investmentFields]);
+    return (
+      `invest ${v('amount')} ${v('currency')} from bank ${v('bank')} in ${v('asset')} ${v('name')}, ` +
+      `held by ${v('custodian')} in ${v('jurisdiction')}, statement ${v('statement')}, ` +
+      `reference ${v('reference')}, ${request}` +
       (extra.length === 0 ? '' : ` (${extra.join(', ')})`)
     );
   }

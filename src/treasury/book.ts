@@ -13,11 +13,11 @@
  *                  and the interest from income:interest
  *   MMF in / out   reserves:mmf:<fund>     ⇄ reserves:cash:<bank>
  *   MMF dividend   reserves:mmf:<fund>     ← income:interest          (reinvested)
- *   invest         investments:<name>      ← reserves:cash:<bank>     only out of excess
+ *   invest         investments:<name>      ← reserves:cash:<bank>     only out of excess,
+ *                  under quorum (investments.ts)
  */
 import { daysBetween, isoDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import { investBufferBps, policyInForce } from '../issuance/policy.ts';
 import type { Command, Outcome } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
@@ -25,12 +25,7 @@ import type { AuditDetail } from '../policy/audit.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, billDaysMax, isCusip, pricePer100 } from '../reserves/bills.ts';
 import { halfUp, parseRatio, type Ratio, ratio, roundScaled } from '../reserves/decimal.ts';
-import {
-  type Evidence,
-  type InvestmentAsset,
-  investmentAssets,
-  type TbillPosition,
-} from '../reserves/instruments.ts';
+import type { Evidence, TbillPosition } from '../reserves/instruments.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
   type AccountSpec,
@@ -38,7 +33,6 @@ import {
   bankPattern,
   incomeInterest,
   incomeTrading,
-  investment,
   namePattern,
   reservesCash,
   reservesMmf,
@@ -61,23 +55,27 @@ import type { BookReader } from './valuation.ts';
 /** A reference: the operator's ticket for an operation, the key that makes it happen once. */
 const referencePattern = /^[A-Za-z0-9._-]{1,64}$/;
 
-function invalid(field: string, rule: string, code: TreasuryErrorCode = 'reserves-invalid'): never {
+export function invalid(
+  field: string,
+  rule: string,
+  code: TreasuryErrorCode = 'reserves-invalid',
+): never {
   throw new ClearpegError(code, `${field} must be ${rule}`, { field, rule });
 }
 
-function checkName(value: unknown, field: string): string {
+export function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || !namePattern.test(value))
     invalid(field, 'lowercase letters, digits and dashes, starting with a letter (at most 32)');
   return value;
 }
 
-function checkReference(value: unknown): string {
+export function checkReference(value: unknown): string {
   if (typeof value !== 'string' || !referencePattern.test(value))
     invalid('reference', '1 to 64 letters, digits, dots, underscores or dashes');
   return value;
 }
 
-function checkAmount(value: unknown, field: string): Micro {
+export function checkAmount(value: unknown, field: string): Micro {
   if (typeof value !== 'bigint' || value <= 0n) invalid(field, 'an amount more than zero');
   return value as Micro;
 }
@@ -103,7 +101,7 @@ export interface Custody {
   readonly statement?: string;
 }
 
-async function custody(
+export async function custody(
   db: SqlExecutor,
   input: Custody,
 ): Promise<{
@@ -120,7 +118,7 @@ async function custody(
 }
 
 /** The evidence columns' values. */
-function evidenceParams(
+export function evidenceParams(
   evidence: Evidence | undefined,
 ): [Uint8Array | null, Uint8Array | null, boolean] {
   if (evidence === undefined) return [null, null, false];
@@ -132,7 +130,7 @@ function evidenceParams(
 }
 
 /** One leg of a treasury transfer. */
-interface Leg {
+export interface Leg {
   readonly debit: AccountSpec;
   readonly credit: AccountSpec;
   readonly amount: Micro;
@@ -142,7 +140,7 @@ interface Leg {
  * The ledger command of one treasury transfer, its id named by `key` (its accounts made on
  * first use, so outside any transaction). Zero legs are left out.
  */
-async function treasuryTransfer(
+export async function treasuryTransfer(
   ctx: IssuanceContext,
   key: string,
   legs: readonly Leg[],
@@ -167,7 +165,7 @@ async function treasuryTransfer(
 }
 
 /** Refuses (`reserves-refused`, naming `field`) unless the ledger committed the transfer `key`. */
-function requireCommitted(outcome: Outcome | undefined, key: string, field: string): void {
+export function requireCommitted(outcome: Outcome | undefined, key: string, field: string): void {
   if (outcome?.status !== 'committed')
     throw new ClearpegError(
       'reserves-refused',
@@ -214,7 +212,7 @@ function closing(
 }
 
 /** Refuses unless `bank` holds `amount` available (pending payments out counted as gone). */
-async function requireCash(reader: BookReader, bank: string, amount: bigint): Promise<void> {
+export async function requireCash(reader: BookReader, bank: string, amount: bigint): Promise<void> {
   const { available } = await reader.ledger.balance(reservesCash(bank).code, 'debit', reader.db);
   if (available < amount)
     throw new ClearpegError(
@@ -749,102 +747,4 @@ export async function fundOrder(
       });
     },
   );
-}
-
-/**
- * What the excess check needs: eligible reserves, by the configured rules, and the
- * liabilities they must cover (everything owed to customers: `owedToCustomers`), both read
- * through `reader` (inside the investment's atomic step).
- */
-export type ExcessCheck = (
-  reader: BookReader,
-) => Promise<{ eligible: bigint; liabilities: bigint }>;
-
-/**
- * Moves profit into an outside investment (bitcoin, gold, a loan, equity), only out of
- * excess: eligible reserves after the move must stay at least liabilities × (1 + buffer),
- * the buffer being the policy's (`reserves.investBufferBps`, changed only by a quorum). The
- * check and the posting are one atomic step (`commit.ledger`): two investments at once
- * cannot both spend one excess, and a deposit, mint or payout in between waits for it.
- * ARCHITECTURE §1: reserves are ring-fenced; this is the one door out, and it is narrow.
- * @example await invest(ctx, treasurer, { reference: 'I-1', name: 'btc', asset: 'bitcoin', amount, bank: 'bank-a', custodian: 'Coinbase Custody', jurisdiction: 'US' }, excess)
- */
-export async function invest(
-  ctx: IssuanceContext,
-  actor: Actor,
-  input: Custody & {
-    reference: string;
-    name: string;
-    asset: InvestmentAsset;
-    amount: Micro;
-    bank: string;
-  },
-  excess: ExcessCheck,
-): Promise<StoredPosition> {
-  const reference = String(input.reference).slice(0, 64);
-  return audited(ctx, actor, 'reserves.invest', reference, async (commit) => {
-    requireRole(actor, ['treasurer'], { action: 'make investments' });
-    checkReference(input.reference);
-    const name = checkName(input.name, 'name');
-    const bank = checkName(input.bank, 'bank');
-    const amount = checkAmount(input.amount, 'amount');
-    if (!investmentAssets.includes(input.asset)) invalid('asset', investmentAssets.join(', '));
-    if ('bufferBps' in input)
-      invalid(
-        'bufferBps',
-        "absent: the buffer is the policy's (reserves.investBufferBps), which only a quorum changes",
-      );
-    const bufferBps = investBufferBps(await policyInForce(ctx.db));
-    const held = await custody(ctx.db, input);
-    const id = `investment:${name}`;
-    const key = `invest:${name}:${reference}`;
-    const transfer = await treasuryTransfer(
-      ctx,
-      key,
-      [{ debit: investment(name), credit: reservesCash(bank), amount }],
-      { 'reserves.position': id, 'reserves.op': 'invest' },
-    );
-    return commit.ledger(async (tx, apply) => {
-      const reader: BookReader = { db: tx, ledger: ctx.ledger };
-      const { eligible, liabilities } = await excess(reader);
-      const floor = (liabilities * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
-      if (eligible - amount < floor)
-        throw new ClearpegError(
-          'reserves-no-excess',
-          `investing ${formatAmount(amount)} would leave eligible reserves of ${formatAmount(eligible - amount)}, under liabilities × (1 + ${bufferBps} bp) = ${formatAmount(floor)}; the excess is ${formatAmount(eligible > floor ? eligible - floor : 0n)}`,
-          {
-            field: 'amount',
-            rule: 'at most the excess of eligible reserves over liabilities plus the buffer',
-          },
-        );
-      await requireCash(reader, bank, amount);
-      const [outcome] = await apply([transfer]);
-      requireCommitted(outcome, key, 'amount');
-      await tx.query(
-        `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, asset, name,
-           evidence_sha256, evidence_signature, evidence_verified, opened_at_us)
-         VALUES ($1, 'investment', $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-        [
-          id,
-          investment(name).code,
-          held.custodian,
-          held.jurisdiction,
-          input.asset,
-          name,
-          ...evidenceParams(held.evidence),
-          ctx.clockUs(),
-        ],
-      );
-      return {
-        result: await getPosition(tx, id),
-        detail: {
-          name,
-          asset: input.asset,
-          amount: formatAmount(amount),
-          bank,
-          bufferBps: String(bufferBps),
-        },
-      };
-    });
-  });
 }

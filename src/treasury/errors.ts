@@ -7,6 +7,10 @@
 export const treasuryErrorCodes = [
   'accrual-refused',
   'as-of-before-issuer',
+  'investment-not-approved',
+  'investment-not-found',
+  'investment-not-pending-approval',
+  'investment-reference-taken',
   'ladder-invalid',
   'position-not-bill',
   'position-not-found',

@@ -12,26 +12,26 @@ import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts
 import { recordDeposit } from '../issuance/deposits.ts';
 import { MintRefusedError, requestMint } from '../issuance/mint.ts';
 import {
+  createApprovers,
   type IssuanceFixture,
   type IssuerChainFixture,
   issuanceFixture,
   issuerChainFixture,
 } from '../issuance/testing.ts';
-import { uuidv7 } from '../ledger/uuid.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
+import { signApproval } from '../policy/approvals.ts';
 import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
 import type { TestBackend } from '../storage/testing.ts';
-import {
-  accountId,
-  usd as asset,
-  customerFiat,
-  everySupply,
-  incomeInterest,
-  reservesCash,
-} from '../workflow/accounts.ts';
+import { customerFiat, everySupply } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
-import { type ExcessCheck, invest } from './book.ts';
-import { depositAndLongBill } from './testing.ts';
+import {
+  approveInvestment,
+  type ExcessCheck,
+  executeInvestment,
+  investmentIntent,
+  proposeInvestment,
+} from './investments.ts';
+import { depositAndLongBill, receiveIncome } from './testing.ts';
 import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
 
 const usd = (text: string) => parseAmount(text);
@@ -126,19 +126,7 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
     it('50 investments at once never take eligible reserves under what is owed plus the buffer', async () => {
       // Income received in cash; at a buffer of 0 the excess is what it leaves over everything
       // owed (the bill counts: 93 days from maturity on the day judged).
-      const [cash, income] = await Promise.all([
-        accountId(f.ctx.ledger, reservesCash('bank-a')),
-        accountId(f.ctx.ledger, incomeInterest),
-      ]);
-      const [outcome] = await f.ctx.ledger.submit([
-        {
-          type: 'transfer',
-          id: uuidv7(),
-          asset,
-          postings: [{ debit: cash, credit: income, amount: usd('5000000') }],
-        },
-      ]);
-      assert.equal(outcome!.status, 'committed');
+      await receiveIncome(f, usd('5000000'));
       await f.ctx.db.query(
         `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
       );
@@ -153,13 +141,17 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
       const amount = (room / 33n) as Micro; // 33 fit, 17 must be refused
       const fit = Number(room / amount);
       assert.ok(fit >= 33 && fit < racers);
-      let n = 0;
-      const results = await race(() =>
-        invest(
+      // Each proposed by the treasurer and approved by another person: the race is the
+      // executions', where the excess is checked and spent in one atomic step.
+      const { 'op-ann': ann } = await createApprovers(f, ['op-ann']);
+      const approver: Actor = { kind: 'operator', id: 'op-ann', roles: ['approver'] };
+      const approved: string[] = [];
+      for (let n = 1; n <= racers; n++) {
+        const request = await proposeInvestment(
           f.ctx,
           treasurer,
           {
-            reference: `I-${++n}`,
+            reference: `I-${n}`,
             name: 'btc',
             asset: 'bitcoin',
             amount,
@@ -168,7 +160,20 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
             jurisdiction: 'US',
           },
           excess,
-        ),
+        );
+        const intent = investmentIntent(request);
+        const done = await approveInvestment(
+          f.ctx,
+          approver,
+          request.id,
+          signApproval(intent, ann!.privateKey, 'op-ann'),
+        );
+        assert.equal(done.status, 'approved');
+        approved.push(request.id);
+      }
+      let next = 0;
+      const results = await race(() =>
+        executeInvestment(f.ctx, treasurer, approved[next++]!, excess),
       );
       assert.ok(refusedOnly(results, 'reserves-no-excess'));
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, fit);

@@ -6,6 +6,7 @@ import type { IsoDate } from '../reserves/instruments.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import type {
   DepositRow,
+  InvestmentRow,
   LotJournal,
   LotRow,
   MintRow,
@@ -102,6 +103,21 @@ export function sqlRestatedPort(db: SqlExecutor): RestatedPort {
       );
     },
     payouts: (after, limit) => reservedRows(db, 'payouts', after, limit),
+    async investments(after, limit) {
+      const { rows } = await db.query<{
+        id: string;
+        reference: string;
+        name: string;
+        bank: string;
+        amount: string;
+        status: string;
+      }>(
+        `SELECT id::text, reference, name, bank, amount::text, status
+         FROM investment_requests WHERE ${afterUuid} ORDER BY id LIMIT ${limit}`,
+        [after],
+      );
+      return rows.map((r): InvestmentRow => ({ ...r, amount: BigInt(r.amount) }));
+    },
     lots: () => lots(db),
     transfers: (ids) => transfers(db, ids),
     lotJournal: (codes) => lotJournal(db, codes),

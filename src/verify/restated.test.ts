@@ -9,10 +9,12 @@ import { formatAmount, type Micro } from '../money/money.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import {
   compareDeposit,
+  compareInvestment,
   compareLots,
   compareMint,
   comparePayout,
   compareRedemption,
+  investmentTransfer,
   type LotRow,
   type TransferFact,
 } from './restated.ts';
@@ -104,6 +106,28 @@ describe('verify-all: the business tables against the ledger', () => {
       columns(comparePayout({ ...payout, status: 'cancelled' }, reservation('voided', 4n))),
       ['amount'],
     );
+  });
+
+  it('an investment: posted from the bank to its account when executed, and only then', () => {
+    const row = {
+      id: 'i-1',
+      reference: 'I-1',
+      name: 'btc',
+      bank: 'bank-a',
+      amount: 7n,
+      status: 'executed',
+    };
+    assert.equal(investmentTransfer(row), namedUuid('clearpeg-reserves/1', 'invest:btc:I-1'));
+    const fact = posted('investments:btc', 'reserves:cash:bank-a', 7n);
+    assert.deepEqual(compareInvestment(row, fact), []);
+    assert.deepEqual(columns(compareInvestment({ ...row, amount: 8n }, fact)), ['amount']);
+    assert.deepEqual(columns(compareInvestment({ ...row, bank: 'bank-b' }, fact)), ['bank']);
+    assert.deepEqual(columns(compareInvestment({ ...row, name: 'gold' }, fact)), ['name']);
+    assert.deepEqual(columns(compareInvestment(row, undefined)), ['status']);
+    for (const status of ['pending-approval', 'approved', 'cancelled']) {
+      assert.deepEqual(compareInvestment({ ...row, status }, undefined), []);
+      assert.deepEqual(columns(compareInvestment({ ...row, status }, fact)), ['status']);
+    }
   });
 
   it('a redemption: the amount out of supply to the customer, the fee to income', () => {

@@ -1,6 +1,6 @@
 /**
  * The business tables that restate a ledger fact, compared with the ledger: each deposit,
- * mint, redemption, payout and reserve lot names the ledger transfer that carries its money,
+ * mint, redemption, payout, investment request and reserve lot names the ledger transfer that carries its money,
  * and its amount, accounts and state must be what that transfer says. Each difference is
  * named `{ table, id, column, stored, journal }`.
  *
@@ -18,6 +18,7 @@
  * | mint_requests | amount, status | the pending transfer `ledger_pending`: pending while open, posted when final (or the late transfer), voided/expired/none when failed or expired |
  * | redemptions | amount, fee, customer_id | the transfer `ledger_transfer`: supply → the customer's fiat (or `suspense:redemptions` when held), the fee → `income:fees` |
  * | payouts | amount, status | the pending transfer `ledger_pending`: pending until sent, posted when sent, voided/expired when cancelled |
+ * | investment_requests | amount, bank, name, status | the transfer `clearpeg-reserves/1` named `invest:<name>:<reference>`: posted `reserves:cash:<bank>` → `investments:<name>` when executed, absent before and when cancelled |
  * | reserve_positions | cost, principal, carrying, status, and each account's lots | the transfers tagged `reserves.position` with the lot's id: its buy (or repo-open), its net on the lot's account, and the account's balance |
  */
 import { namedUuid } from '../ledger/uuid.ts';
@@ -82,6 +83,15 @@ export interface PayoutRow {
   readonly ledgerPending: string;
 }
 
+export interface InvestmentRow {
+  readonly id: string;
+  readonly reference: string;
+  readonly name: string;
+  readonly bank: string;
+  readonly amount: bigint;
+  readonly status: string;
+}
+
 /** A bill or repo lot as stored, with its accrual row's `accrued_through`. */
 export interface LotRow {
   readonly id: string;
@@ -117,6 +127,7 @@ export interface RestatedPort {
   mints(after: string, limit: number): Promise<MintRow[]>;
   redemptions(after: string, limit: number): Promise<RedemptionRow[]>;
   payouts(after: string, limit: number): Promise<PayoutRow[]>;
+  investments(after: string, limit: number): Promise<InvestmentRow[]>;
   /** Every bill and repo lot (a few thousand at most: one per purchase). */
   lots(): Promise<LotRow[]>;
   /** The ledger's transfers of `ids` (absent: no such transfer). */
@@ -243,6 +254,42 @@ export function comparePayout(row: PayoutRow, fact: TransferFact | undefined): D
   return out;
 }
 
+/**
+ * The id of the ledger transfer an investment request posts when executed (treasury/book.ts
+ * `treasuryTransfer`, keyed `invest:<name>:<reference>`).
+ * @example investmentTransfer({ name: 'btc', reference: 'I-1' })
+ */
+export function investmentTransfer(row: Pick<InvestmentRow, 'name' | 'reference'>): string {
+  return namedUuid('clearpeg-reserves/1', `invest:${row.name}:${row.reference}`);
+}
+
+/**
+ * An investment request against its transfer: posted, from the bank's cash to the
+ * investment's account, for its amount, exactly when it is executed; none otherwise.
+ * @example compareInvestment(row, facts.get(investmentTransfer(row)))
+ */
+export function compareInvestment(
+  row: InvestmentRow,
+  fact: TransferFact | undefined,
+): Difference[] {
+  const out: Difference[] = [];
+  const check = differ('investment_requests', row.id, out);
+  const posted =
+    fact?.kind === 'posted' && fact.postings.length === 1 ? fact.postings[0] : undefined;
+  if (row.status !== 'executed') {
+    if (fact !== undefined) check('status', row.status, 'executed (a posted transfer)');
+    return out;
+  }
+  if (posted === undefined) {
+    check('status', row.status, 'none (no transfer)');
+    return out;
+  }
+  check('amount', money(row.amount), money(posted.amount));
+  check('bank', `reserves:cash:${row.bank}`, posted.credit);
+  check('name', `investments:${row.name}`, posted.debit);
+  return out;
+}
+
 /** What an open lot carries by its row: a bill's carrying value through its last accrued day. */
 function storedCarrying(row: LotRow): bigint | null {
   if (row.kind === 'repo') return row.principal;
@@ -360,6 +407,14 @@ export async function restatedDifferences(view: RestatedView): Promise<Differenc
     (row) => row.id,
     (row) => [row.ledgerPending],
     (row, facts) => comparePayout(row, facts.get(row.ledgerPending)),
+    out,
+  );
+  await walk(
+    view,
+    (port, after) => port.investments(after, pageSize),
+    (row) => row.id,
+    (row) => [investmentTransfer(row)],
+    (row, facts) => compareInvestment(row, facts.get(investmentTransfer(row))),
     out,
   );
   await view(async (port) => {

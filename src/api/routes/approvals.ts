@@ -1,5 +1,5 @@
 /**
- * What the routes of approvable things (mints, payouts, changes) share: a view with who
+ * What the routes of approvable things (mints, payouts, investments, changes) share: a view with who
  * approved it and when, and the approval route itself.
  */
 
@@ -8,6 +8,7 @@ import type { ErrorCode } from '../../errors.ts';
 import type { Approval } from '../../policy/approvals.ts';
 import type { SqlExecutor } from '../../storage/sql.ts';
 import type { Actor } from '../../workflow/actors.ts';
+import type { ApprovalSubjectKind } from '../../workflow/approving.ts';
 import { approvalsOf } from '../queries.ts';
 import { type Route, route } from '../route.ts';
 import { approveBody, idParam } from '../schemas.ts';
@@ -19,7 +20,7 @@ import { approvalView } from '../views.ts';
  */
 export async function withApprovals<T extends { readonly id: string }>(
   db: SqlExecutor,
-  kind: 'mint' | 'payout' | 'change',
+  kind: ApprovalSubjectKind,
   view: T,
 ): Promise<T & { approvals: { approverId: string; approvedAt: string }[] }> {
   return { ...view, approvals: (await approvalsOf(db, kind, view.id)).map(approvalView) };
@@ -42,7 +43,7 @@ const approvalProblems: readonly ErrorCode[] = [
  */
 export function approvalRoute<T>(spec: {
   readonly db: SqlExecutor;
-  readonly kind: 'mint' | 'payout' | 'change';
+  readonly kind: ApprovalSubjectKind;
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;

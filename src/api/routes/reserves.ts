@@ -29,12 +29,11 @@ import {
   buyBill,
   closeRepo,
   describeBank,
-  type ExcessCheck,
   fundOrder,
-  invest,
   openRepo,
   sellBill,
 } from '../../treasury/book.ts';
+import type { ExcessCheck } from '../../treasury/investments.ts';
 import {
   getPosition,
   recordStatement,
@@ -69,7 +68,6 @@ import {
   eligibilityQuery,
   eligibilityReport,
   fundOrderBody,
-  investBody,
   judgeBody,
   openRepoBody,
   pageLimit,
@@ -94,6 +92,7 @@ import {
   positionView,
 } from '../views.ts';
 import type { RouteDeps } from './deps.ts';
+import { investmentRoutes } from './investments.ts';
 
 /** The ruleset the book is judged by, the rate curve of market values, the ruleset's context. */
 export type ReserveDeps = NonNullable<RouteDeps['reserves']>;
@@ -256,6 +255,11 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
   };
 
   return [
+    ...investmentRoutes({
+      ctx,
+      excess: async () => excessBy(await contextFor(reserves.ruleset)),
+      rejudge,
+    }),
     route({
       method: 'post',
       path: '/v1/reserves/banks',
@@ -419,28 +423,6 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
         operated(
           await fundOrder(ctx, actor, { ...body, amount: parseAmount(body.amount, 'amount') }),
           200,
-        ),
-    }),
-    route({
-      method: 'post',
-      path: '/v1/reserves/investments',
-      operationId: 'invest',
-      summary:
-        'Moves cash into an outside investment, only out of the excess of eligible reserves over liabilities and a buffer',
-      tag: 'reserves',
-      auth: 'key',
-      body: investBody,
-      responses: { 201: reservePosition },
-      problems: [...operationProblems, 'reserves-no-excess', 'reserves-cash-short'],
-      handle: async ({ actor, body }) =>
-        operated(
-          await invest(
-            ctx,
-            actor,
-            { ...body, amount: parseAmount(body.amount, 'amount') },
-            excessBy(await contextFor(reserves.ruleset)),
-          ),
-          201,
         ),
     }),
     route({

@@ -22,11 +22,11 @@ import {
 } from '../policy/approvals.ts';
 import type { Intent } from '../policy/intent.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { type Actor, requireRole, systemActor } from '../workflow/actors.ts';
-import { type IssuanceContext, recordRefusal } from '../workflow/context.ts';
+import { type Actor, requireRole, systemActor } from './actors.ts';
+import { type Change, type IssuanceContext, recordRefusal } from './context.ts';
 
 /** What an approval is about (`approvals.subject_kind`). */
-export type ApprovalSubjectKind = 'mint' | 'payout' | 'change';
+export type ApprovalSubjectKind = 'mint' | 'payout' | 'change' | 'investment';
 
 /**
  * The approver register, from the operators table.
@@ -162,6 +162,38 @@ export async function recordApproval(
     approvers: register,
     required: input.required,
   });
+}
+
+/** The tables of approvable subjects whose status turns `approved` at the quorum. */
+export type ApprovableTable = 'mint_requests' | 'payouts' | 'investment_requests';
+
+/**
+ * The approval step of a subject waiting in `table`, inside the caller's transaction with the
+ * subject locked and found awaiting approval: `recordApproval`, then at the quorum the row's
+ * status becomes `approved`. Returns the change for `commit`: the subject as it is now, and
+ * the audit detail (approvals counted, required, approved).
+ * @example return approveSubject(tx, 'payouts', payout, { kind: 'payout', subjectId: payout.id, … })
+ */
+export async function approveSubject<S extends { readonly status: string }>(
+  tx: SqlExecutor,
+  table: ApprovableTable,
+  subject: S,
+  input: RecordApprovalInput,
+): Promise<Change<S>> {
+  const quorum = await recordApproval(tx, input);
+  if (quorum.ok)
+    await tx.query(`UPDATE ${table} SET status = 'approved', updated_at_us = $2 WHERE id = $1`, [
+      input.subjectId,
+      input.nowUs,
+    ]);
+  return {
+    result: quorum.ok ? { ...subject, status: 'approved' } : subject,
+    detail: {
+      approvals: quorum.counted,
+      required: String(input.required),
+      approved: quorum.ok,
+    },
+  };
 }
 
 /** The arguments of `reverifyQuorum`. */
