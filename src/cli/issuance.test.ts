@@ -19,6 +19,7 @@ import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { openDatabase } from '../storage/open.ts';
+import { receiveIncome } from '../treasury/testing.ts';
 import type { Command } from './io.ts';
 import { commands, main } from './main.ts';
 
@@ -350,6 +351,51 @@ describe('the API commands, over HTTP against a running server', () => {
     const tooMuch = await as('op-tess', 'payouts create', ...payout('100000000', 'Acme'));
     assert.equal(tooMuch.code, 1);
     assert.match(tooMuch.err, /^error \/problems\/payout-exceeds-balance: .* \(field amount, rule/);
+  });
+
+  it('investments: proposed by a treasurer, signed by an approver, executed; another cancelled', async () => {
+    // The issuer's own income, in cash: an excess over everything owed to invest.
+    await receiveIncome(f, parseAmount('3000000'));
+    const propose = (reference: string, amount: string, ...more: string[]) =>
+      as(
+        'op-tess',
+        'investments propose',
+        ...['--reference', reference, '--name', 'btc', '--asset', 'bitcoin'],
+        ...['--amount', amount, '--bank', 'bank-a', '--custodian', 'Coinbase Custody'],
+        ...['--jurisdiction', 'US', ...more],
+      );
+    const made = ok(await propose('I-1', '1000'));
+    const id = /^investment (\S+): pending-approval/.exec(made.out)![1]!;
+    assert.match(made.out, /\napprovers: clearpeg investments approve \S+ --key FILE$/);
+    const early = await as('op-tess', 'investments execute', id);
+    assert.equal(early.code, 1);
+    assert.match(early.err, /^error \/problems\/investment-not-approved: /);
+    const approved = ok(
+      await as('op-ann', 'investments approve', id, '--key', keyFiles['op-ann']!),
+    );
+    assert.match(
+      approved.out,
+      /^signing as op-ann: invest 1,000\.000000 USD from bank bank-a in bitcoin btc, held by "Coinbase Custody" in US, statement none, reference I-1, request \S+\ninvestment \S+: approved/,
+    );
+    const executed = ok(await as('op-tess', 'investments execute', id, '--json')).json();
+    assert.deepEqual([executed.status, executed.positionId], ['executed', 'investment:btc']);
+    assert.match(
+      ok(await as('op-tess', 'investments status', id)).out,
+      /\n {2}executed at \S+: position investment:btc$/,
+    );
+    assert.equal(await f.balance('investments:btc'), -parseAmount('1000'));
+    const other = ok(await propose('I-2', '1', '--json')).json();
+    ok(await as('op-ann', 'investments cancel', other.id, '--reason', 'not now'));
+    const listed = ok(
+      await as('op-tess', 'investments list', '--status', 'executed', '--json'),
+    ).json();
+    assert.deepEqual(
+      listed.investments.map((i: { id: string }) => i.id),
+      [id],
+    );
+    const tooMuch = await propose('I-3', '100000000');
+    assert.equal(tooMuch.code, 1);
+    assert.match(tooMuch.err, /^error \/problems\/reserves-no-excess: .* \(field amount, rule/);
   });
 
   it('breakers and changes: trip at once, clear under quorum; an operator added by change', async () => {

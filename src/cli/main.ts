@@ -181,6 +181,36 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./payouts.ts')).payoutsList,
   },
   {
+    name: 'investments propose',
+    summary: "propose moving the issuer's excess into an outside investment (treasurer)",
+    load: async () => (await import('./investments.ts')).investmentsPropose,
+  },
+  {
+    name: 'investments approve',
+    summary: 'sign an investment request with your approver key file and send the approval',
+    load: async () => (await import('./investments.ts')).investmentsApprove,
+  },
+  {
+    name: 'investments execute',
+    summary: 'execute an approved investment: the excess checked again, the cash moved',
+    load: async () => (await import('./investments.ts')).investmentsExecute,
+  },
+  {
+    name: 'investments cancel',
+    summary: 'cancel an investment request not yet executed',
+    load: async () => (await import('./investments.ts')).investmentsCancel,
+  },
+  {
+    name: 'investments status',
+    summary: 'an investment request: its intent, approvals and execution',
+    load: async () => (await import('./investments.ts')).investmentsStatus,
+  },
+  {
+    name: 'investments list',
+    summary: 'investment requests, newest first, optionally by status',
+    load: async () => (await import('./investments.ts')).investmentsList,
+  },
+  {
     name: 'changes propose',
     summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
     load: async () => (await import('./changes.ts')).changesPropose,

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonBodyBytesMax } from '../api/request.ts';
 import { statementBytesMax } from '../api/routes/deposits.ts';
-import { changeStatus, mintStatus, payoutStatus, redemptionStatus } from '../api/schemas.ts';
+import {
+  changeStatus,
+  investmentStatus,
+  mintStatus,
+  payoutStatus,
+  redemptionStatus,
+} from '../api/schemas.ts';
 import { kycStates } from '../issuance/customers.ts';
 import { changeActions } from '../issuance/governance.ts';
 import * as copies from './vocabulary.ts';
@@ -14,6 +20,7 @@ describe("the CLI's copy of the server's vocabulary", () => {
     assert.deepEqual(copies.mintStatuses, mintStatus.options);
     assert.deepEqual(copies.redemptionStatuses, redemptionStatus.options);
     assert.deepEqual(copies.payoutStatuses, payoutStatus.options);
+    assert.deepEqual(copies.investmentStatuses, investmentStatus.options);
     assert.deepEqual(copies.changeStatuses, changeStatus.options);
     assert.deepEqual(copies.changeActions, changeActions);
     assert.equal(copies.statementBytesMax, statementBytesMax);

@@ -24,6 +24,14 @@ export const redemptionStatuses = ['credited', 'burning', 'burned', 'held'] as c
 /** `payouts list --status` (api/schemas.ts, `payoutStatus`). */
 export const payoutStatuses = ['pending-approval', 'approved', 'sent', 'cancelled'] as const;
 
+/** `investments list --status` (api/schemas.ts, `investmentStatus`). */
+export const investmentStatuses = [
+  'pending-approval',
+  'approved',
+  'executed',
+  'cancelled',
+] as const;
+
 /** `changes list --status` (api/schemas.ts, `changeStatus`). */
 export const changeStatuses = ['pending-approval', 'adopted', 'failed', 'expired'] as const;
 
