@@ -194,7 +194,8 @@ describe('investments under quorum', () => {
     // 30,000 − 10,000 executed = 20,000 of excess: two approved requests of 15,000 each fit
     // when proposed, one at a time, but not both.
     const first = await proposeInvestment(f.ctx, tess, input(usd('15000')), excess);
-    const second = await proposeInvestment(f.ctx, tess, input(usd('15000')), excess);
+    const secondInput = input(usd('15000'));
+    const second = await proposeInvestment(f.ctx, tess, secondInput, excess);
     for (const request of [first, second])
       await approveInvestment(f.ctx, ann, request.id, sign(request, 'op-ann'));
     await executeInvestment(f.ctx, tess, first.id, excess);
@@ -206,6 +207,14 @@ describe('investments under quorum', () => {
     );
     assert.deepEqual(await moved(), before);
     assert.equal((await getInvestment(f.ctx.db, second.id)).status, 'approved');
+    // Proposed again, the same request (though it would not fit now); other terms are refused.
+    const again = await proposeInvestment(f.ctx, tess, secondInput, excess);
+    assert.deepEqual([again.id, again.status], [second.id, 'approved']);
+    await refused(
+      proposeInvestment(f.ctx, tess, { ...secondInput, amount: usd('1') }, excess),
+      'investment-reference-taken',
+      'reference',
+    );
     const cancelled = await cancelInvestment(f.ctx, ann, second.id, { reason: 'no excess left' });
     assert.equal(cancelled.status, 'cancelled');
     await refused(executeInvestment(f.ctx, tess, second.id, excess), 'investment-not-approved');

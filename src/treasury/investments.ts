@@ -242,6 +242,23 @@ export type InvestmentInput = Custody & {
   bank: string;
 };
 
+/**
+ * The request stored under `proposed`'s reference: undefined when there is none, the request
+ * when it has the same fields, else refused (`investment-reference-taken`).
+ */
+async function repeatOf(
+  db: SqlExecutor,
+  proposed: Omit<InvestmentRequest, 'id'>,
+): Promise<InvestmentRequest | undefined> {
+  const [earlier] = await select(db, 'reference = $1', [proposed.reference]);
+  if (earlier === undefined || sameRequest(earlier, proposed)) return earlier;
+  throw new ClearpegError(
+    'investment-reference-taken',
+    `reference ${proposed.reference} names another investment request (${earlier.id})`,
+    { field: 'reference', rule: 'a reference not used by another request' },
+  );
+}
+
 /** The request's own fields, as a reused reference must repeat them. */
 function sameRequest(a: InvestmentRequest, b: Omit<InvestmentRequest, 'id'>): boolean {
   const keys = [
@@ -287,9 +304,6 @@ export async function proposeInvestment(
     // The custodian is signed and read by approvers: text a person can read, nothing hidden.
     requireReadableText(held.custodian, 'custodian', 'reserves-invalid');
     const policy = await policyInForce(ctx.db);
-    const reader: BookReader = { db: ctx.db, ledger: ctx.ledger };
-    await requireExcess(reader, excess, amount, investBufferBps(policy));
-    await requireCash(reader, bank, amount);
     const nowUs = ctx.clockUs();
     const proposed: Omit<InvestmentRequest, 'id'> = {
       reference,
@@ -307,6 +321,12 @@ export async function proposeInvestment(
       createdAtUs: nowUs,
       executedAtUs: null,
     };
+    // A repeated proposal is the request made before (whatever the excess is now).
+    const repeated = await repeatOf(ctx.db, proposed);
+    if (repeated !== undefined) return repeated;
+    const reader: BookReader = { db: ctx.db, ledger: ctx.ledger };
+    await requireExcess(reader, excess, amount, investBufferBps(policy));
+    await requireCash(reader, bank, amount);
     return commit(async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO investment_requests (id, reference, name, asset, amount, bank, custodian, jurisdiction,
@@ -329,13 +349,8 @@ export async function proposeInvestment(
         ],
       );
       if (rows[0] === undefined) {
-        const [earlier] = await select(tx, 'reference = $1', [reference]);
-        if (earlier === undefined || !sameRequest(earlier, proposed))
-          throw new ClearpegError(
-            'investment-reference-taken',
-            `reference ${reference} names another investment request (${earlier?.id ?? '?'})`,
-            { field: 'reference', rule: 'a reference not used by another request' },
-          );
+        // Proposed by a racing request since: the same, or refused.
+        const earlier = (await repeatOf(tx, proposed))!;
         const detail: AuditDetail = { id: earlier.id, repeated: true };
         return { result: earlier, detail };
       }
