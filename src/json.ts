@@ -1,19 +1,14 @@
-import canonicalizeModule from 'canonicalize';
-
-// `canonicalize` is CommonJS (`module.exports = serialize`) with a declaration file that says
-// `export default`: Node hands the function to a default import, but TypeScript under NodeNext
-// types the import as the module object. The cast says what Node does.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+import { jcs } from './proofs/jcs.ts';
 
 /**
  * RFC 8785 (JCS) canonical JSON of `value`: keys sorted by UTF-16 code units, no whitespace,
- * numbers in ECMAScript form. What Clearpeg hashes or signs as JSON goes through here.
+ * numbers in ECMAScript form; not I-JSON (a lone surrogate, NaN, a bigint) is refused. What
+ * Clearpeg hashes or signs as JSON goes through here: the one implementation is
+ * `src/proofs/jcs.ts`, which the holder's verifier uses too.
  * @example canonicalJson({ b: '1', a: [true] }) === '{"a":[true],"b":"1"}'
  */
 export function canonicalJson(value: unknown): string {
-  const json = canonicalize(value);
-  if (typeof json !== 'string') throw new Error('assertion failed: a JSON value canonicalizes');
-  return json;
+  return jcs(value);
 }
 
 /**
