@@ -16,8 +16,9 @@
  * (`tileNodeReader`) from which `merkle.ts` computes roots and proofs. The tile math follows
  * Go's reference implementation (golang.org/x/mod/sumdb/tlog, tile.go) with height 8.
  *
- * Nothing here trusts a fetched tile: the reader checks each tile's length, and a hash read
- * through it is only as good as the root or proof it is checked against (a checkpoint's root).
+ * Nothing here trusts a fetched tile: the reader checks each tile's length and each full tile
+ * against its parent, which binds every hash it returns to the tiles the root is computed from;
+ * the root, or a proof computed from the reader, is then checked against a signed checkpoint.
  */
 import { concatBytes } from '@noble/hashes/utils.js';
 import { emptyRoot, hashBytes, type NodeReader, nodeHash, type Sha256, sha256 } from './hash.ts';
@@ -407,13 +408,35 @@ export function decodeEntryBundle(bytes: Uint8Array, width?: number): Uint8Array
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+/** The `count` hashes of a tile's bytes starting at hash `from`, each a copy. */
+function hashesOf(bytes: Uint8Array, from: number, count: number): Uint8Array[] {
+  const hashes: Uint8Array[] = [];
+  for (let i = from; i < from + count; i++) {
+    hashes.push(bytes.slice(i * hashBytes, (i + 1) * hashBytes));
+  }
+  return hashes;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
+}
+
 /**
  * A `NodeReader` over a tree of `size` leaves served as tiles: it answers the hash of any
  * complete subtree (level, index) of the tree by fetching the one tile that holds it (the full
  * tile, or the partial tile of this tree size) and, for a level that is not a multiple of 8,
  * hashing up the tile's hashes beneath it. Tiles are fetched once and cached (a failed fetch is
- * not cached). A tile of the wrong length is refused with an error naming its path. The hashes
- * are not authenticated here: check the root or proof computed from them against a checkpoint.
+ * not cached). A tile of the wrong length is refused with an error naming its path.
+ *
+ * As in Go's tlog.TileHashReader, a full tile is only used once it hashes to the hash its parent
+ * tile (one level up) holds for it; a tile that does not is refused with an error naming it.
+ * Every hash the reader returns is thus bound, through the parents, to the partial tiles at the
+ * right edge of the tree, and those are exactly the tiles the root is computed from: once
+ * `rootFromTiles` (or a proof computed from this reader) matches a signed checkpoint's root,
+ * every hash read is authenticated.
  * @example
  * const reader = tileNodeReader((path) => fetchBytes(`${prefix}/${path}`), 70000n);
  * const left = await reader(16, 0n); // the root of the first 65,536 leaves: tile/2/000.p/1
@@ -425,6 +448,7 @@ export function tileNodeReader(
 ): NodeReader {
   requireUint64(size, 'tree size');
   const cache = new Map<string, Promise<Uint8Array>>();
+
   const fetchChecked = async (path: string, width: number): Promise<Uint8Array> => {
     const bytes = await fetchTile(path);
     if (!(bytes instanceof Uint8Array)) throw new Error(`tile ${path}: not a Uint8Array`);
@@ -436,16 +460,42 @@ export function tileNodeReader(
     }
     return bytes;
   };
+
+  // A full tile and its parent are fetched together; the tile is checked against the parent.
+  const fetchAuthenticated = async (tile: TileCoordinate, path: string): Promise<Uint8Array> => {
+    if (tile.width !== fullTileWidth) return fetchChecked(path, tile.width);
+    const parentIndex = tile.index >> BigInt(tileHeight);
+    const parent: TileCoordinate = {
+      level: tile.level + 1,
+      index: parentIndex,
+      width: tileWidthInTree(tile.level + 1, parentIndex, size),
+    };
+    const [bytes, parentBytes] = await Promise.all([
+      fetchChecked(path, tile.width),
+      readTile(parent),
+    ]);
+    const position = Number(tile.index % BigInt(fullTileWidth));
+    const expected = hashesOf(parentBytes, position, 1)[0]!;
+    if (!equalBytes(hashPowerOfTwo(hashesOf(bytes, 0, fullTileWidth), hash), expected)) {
+      const parentPath = tilePath(parent.level, parent.index, parent.width);
+      throw new Error(
+        `tile ${path}: its hashes do not hash to hash ${position} of tile ${parentPath} (a corrupt tile)`,
+      );
+    }
+    return bytes;
+  };
+
   const readTile = (tile: TileCoordinate): Promise<Uint8Array> => {
     const path = tilePath(tile.level, tile.index, tile.width);
     let pending = cache.get(path);
     if (!pending) {
-      pending = fetchChecked(path, tile.width);
+      pending = fetchAuthenticated(tile, path);
       cache.set(path, pending);
       pending.catch(() => cache.delete(path));
     }
     return pending;
   };
+
   return async (level, index) => {
     requireTreeLevel(level, 'node level');
     requireUint64(index, 'node index');
@@ -461,11 +511,7 @@ export function tileNodeReader(
     const width = tileWidthInTree(tileLevel, tileIndex, size);
     const bytes = await readTile({ level: tileLevel, index: tileIndex, width });
     const offset = Number(first % BigInt(fullTileWidth));
-    const hashes: Uint8Array[] = [];
-    for (let i = offset; i < offset + (1 << levelInTile); i++) {
-      hashes.push(bytes.slice(i * hashBytes, (i + 1) * hashBytes));
-    }
-    return hashPowerOfTwo(hashes, hash);
+    return hashPowerOfTwo(hashesOf(bytes, offset, 1 << levelInTile), hash);
   };
 }
 
