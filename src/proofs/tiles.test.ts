@@ -1,3 +1,9 @@
+/**
+ * Tests of the tiles (C2SP tlog-tiles): paths against the spec's, Go's and tessera's examples,
+ * the spec's worked examples of which tiles a tree has, the CT reference roots read back from
+ * tiles, and property tests that write random trees as tiles and read every subtree hash back,
+ * grow them, and corrupt them.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -8,6 +14,7 @@ import {
   decodeEntryBundle,
   encodeEntryBundle,
   entriesPath,
+  entryBundlesFor,
   parseTilePath,
   rootFromTiles,
   tileCoordinatesFor,
@@ -101,7 +108,8 @@ describe('tile paths', () => {
   it('encodes N in three-digit groups, all but the last prefixed with x (C2SP tlog-tiles)', () => {
     // "index 1234067 will be encoded as x001/x234/067" (c2sp.org/tlog-tiles, "Merkle Tree").
     assert.equal(tilePath(0, 1234067n), 'tile/0/x001/x234/067');
-    // transparency-dev/tessera api/layout/paths.go, ParseTileLevelIndexPartial's examples.
+    // transparency-dev/tessera api/layout/paths.go, ParseTileLevelIndexPartial's examples
+    // (level 0), and the same partial tile one level up.
     assert.equal(tilePath(0, 1234067n, 8), 'tile/0/x001/x234/067.p/8');
     assert.equal(tilePath(1, 1234067n, 8), 'tile/1/x001/x234/067.p/8');
     assert.equal(entriesPath(1234067n), 'tile/entries/x001/x234/067');
@@ -563,6 +571,33 @@ describe('entry bundles', () => {
     assert.equal(tile!.path, 'tile/0/000.p/40');
     const bundle = decodeEntryBundle(encodeEntryBundle(entries), tile!.width);
     assert.deepEqual(concatBytes(...bundle.map((e) => leafHash(e))), tile!.bytes);
+  });
+
+  it('publishes the bundles that changed as the log grows, matching the level-0 tiles', async () => {
+    const entries = Array.from({ length: 600 }, (_, i) => utf8ToBytes(`entry ${i}`));
+    const hashes = entries.map((e) => leafHash(e));
+    for (const [oldSize, newSize] of [
+      [0n, 600n],
+      [255n, 513n],
+      [300n, 301n],
+      [512n, 512n],
+    ] as const) {
+      const bundles = entryBundlesFor(oldSize, newSize, entries);
+      const tiles = (await tilesFor(oldSize, newSize, hashes)).filter((t) => t.level === 0);
+      assert.deepEqual(
+        bundles.map((b) => b.path),
+        tiles.map((t) => t.path.replace('tile/0/', 'tile/entries/')),
+      );
+      bundles.forEach((bundle, i) => {
+        const decoded = decodeEntryBundle(bundle.bytes, bundle.width);
+        assert.deepEqual(concatBytes(...decoded.map((e) => leafHash(e))), tiles[i]!.bytes);
+      });
+    }
+    assert.deepEqual(
+      entryBundlesFor(255n, 513n, entries).map((b) => b.path),
+      ['tile/entries/000', 'tile/entries/001', 'tile/entries/002.p/1'],
+    );
+    assert.throws(() => entryBundlesFor(0n, 601n, entries), /entries: 600 given/);
   });
 
   it('refuses what is not a bundle', () => {

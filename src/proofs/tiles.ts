@@ -405,6 +405,47 @@ export function decodeEntryBundle(bytes: Uint8Array, width?: number): Uint8Array
   return entries;
 }
 
+/** An entry bundle to publish: where it goes and its bytes. */
+export interface PublishedEntryBundle {
+  /** The bundle's index N: it holds entries N·256 onwards. */
+  index: bigint;
+  /** The number of entries in it: 256 for a full bundle, 1–255 for a partial one. */
+  width: number;
+  /** The bundle's path, relative to the log's prefix, e.g. `tile/entries/000.p/3`. */
+  path: string;
+  /** The encoded bundle (`encodeEntryBundle`). */
+  bytes: Uint8Array;
+}
+
+/**
+ * The entry bundles a log grown from `oldSize` to `newSize` entries must publish: those that
+ * became full, and the new partial bundle at the end (the level-0 tiles of
+ * `tileCoordinatesFor`). `entries` holds at least the first `newSize` entries.
+ * @example
+ * entryBundlesFor(0n, 3n, [a, b, c]) // [{ index: 0n, width: 3, path: 'tile/entries/000.p/3', bytes }]
+ */
+export function entryBundlesFor(
+  oldSize: bigint,
+  newSize: bigint,
+  entries: readonly Uint8Array[],
+): PublishedEntryBundle[] {
+  const coordinates = tileCoordinatesFor(oldSize, newSize).filter((tile) => tile.level === 0);
+  if (BigInt(entries.length) < newSize) {
+    throw new Error(
+      `entries: ${entries.length} given, the log of size ${newSize} needs ${newSize}`,
+    );
+  }
+  return coordinates.map(({ index, width }) => {
+    const first = Number(index) * fullTileWidth;
+    return {
+      index,
+      width,
+      path: entriesPath(index, width),
+      bytes: encodeEntryBundle(entries.slice(first, first + width)),
+    };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading
 
