@@ -238,7 +238,7 @@ export function tileCoordinatesFor(oldSize: bigint, newSize: bigint): TileCoordi
   return tiles;
 }
 
-/** The root of a complete subtree from its 2^k hashes at the level below (k ≥ 0). */
+/** The hash of a complete subtree from the 2^k hashes it spans at some level below (k ≥ 0). */
 function hashPowerOfTwo(hashes: Uint8Array[], hash: Sha256): Uint8Array {
   let row = hashes;
   while (row.length > 1) {
