@@ -48,7 +48,8 @@ export function formatCheckpoint(checkpoint: CheckpointInput): string {
     throw new Error(`checkpoint size: ${size} is outside 0 to 2^64 − 1`);
   if (root.length !== hashBytes)
     throw new Error(`checkpoint root hash: ${root.length} bytes, not ${hashBytes}`);
-  extensions.forEach((line, i) => checkLine(line, `checkpoint extension line ${i + 1}`));
+  for (const [i, line] of extensions.entries())
+    checkLine(line, `checkpoint extension line ${i + 1}`);
   const text = [origin, size.toString(), toBase64(root), ...extensions].join('\n') + '\n';
   checkNoteText(text);
   return text;
@@ -74,9 +75,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   const root = fromBase64(rootLine, 'checkpoint root hash (line 3)');
   if (root.length !== hashBytes)
     throw new Error(`checkpoint root hash (line 3) is ${root.length} bytes, not ${hashBytes}`);
-  extensions.forEach((line, i) => {
+  for (const [i, line] of extensions.entries())
     if (line === '') throw new Error(`checkpoint extension line (line ${i + 4}) is empty`);
-  });
   return { origin, size, root, extensions };
 }
 
