@@ -252,6 +252,15 @@ describe('openNote with witnesses', () => {
   });
 });
 
+describe('cosignatureVerifier', () => {
+  it('verifies the exact text, a leading byte-order mark included', () => {
+    const text = `\ufeff${checkpoint}`;
+    const note = signNote(text, [ed25519Signer(logSkey)]) + cosign(text, w1Skey, 5n);
+    const verifiers = [ed25519Verifier(logVkey), cosignatureVerifier(w1Vkey)];
+    assert.equal(openNote(new TextEncoder().encode(note), verifiers).verified.length, 2);
+  });
+});
+
 describe('checkWitnesses', () => {
   const signed = signNote(checkpoint, [ed25519Signer(logSkey)]);
   const w3Skey = formatSignerKey(

@@ -39,6 +39,9 @@ export const cosignatureV1Header = 'cosignature/v1';
 /** The largest timestamp a cosignature may carry: 2^63 − 1 seconds. */
 export const maxCosignatureTimestamp = (1n << 63n) - 1n;
 
+/** Strict UTF-8 that keeps a leading byte-order mark (it is part of the signed text). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** The bytes of a cosignature after the key ID: timestamp (8) ‖ Ed25519 signature (64). */
 const cosignatureBytes = 8 + 64;
 
@@ -139,7 +142,7 @@ export function cosignatureVerifier(witness: string | VerifierKey): NoteVerifier
       const time = new DataView(signature.buffer, signature.byteOffset, 8).getBigUint64(0);
       let message: Uint8Array;
       try {
-        message = cosignedMessage(new TextDecoder('utf-8', { fatal: true }).decode(text), time);
+        message = cosignedMessage(utf8.decode(text), time);
       } catch {
         return false;
       }
