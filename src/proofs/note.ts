@@ -40,7 +40,10 @@ export type NoteErrorReason =
   | 'no-verified-signature'
   | 'ambiguous-key';
 
-/** A refused note, key or signature: `reason` for code, the message for people. */
+/**
+ * A refused note, key or signature: `reason` for code, the message for people.
+ * @example try { openNote(note, verifiers) } catch (e) { if (e instanceof NoteError && e.reason === 'invalid-signature') alert(e.message) }
+ */
 export class NoteError extends Error {
   readonly reason: NoteErrorReason;
   constructor(reason: NoteErrorReason, message: string) {
