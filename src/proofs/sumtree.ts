@@ -118,7 +118,6 @@ export const saltLabel = 'clearpeg-liabilities-salt/1\n';
 export const sumProofFormat = 'clearpeg-sum-proof/1';
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const mask64 = (1n << 64n) - 1n;
 const maxSize = (1n << 64n) - 1n;
 
@@ -129,16 +128,39 @@ function fail(message: string): never {
   throw new SumTreeError(message);
 }
 
-/** Checks an id-like string and returns its UTF-8 bytes. */
-function textBytes(field: string, text: unknown): Uint8Array {
+/** A UTF-16 code unit of a surrogate not in a pair. */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The room `encodeText` needs: 256 UTF-16 units take at most 3 bytes each in UTF-8. */
+const textScratchBytes = 3 * customerIdMaxBytes;
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * Checks an id-like string (1 to 256 bytes of NFC UTF-8) and writes its UTF-8 into `into`
+ * (at least `textScratchBytes` long), returning its length. ASCII, the common case, skips the
+ * Unicode checks: it is always well formed and in NFC.
+ */
+function encodeText(field: string, text: unknown, into: Uint8Array): number {
   if (typeof text !== 'string') fail(`${field}: must be a string`);
   if (text.length === 0) fail(`${field}: must not be empty`);
   if (text.length > customerIdMaxBytes) fail(`${field}: must be at most 256 bytes of UTF-8`);
-  const bytes = encoder.encode(text);
-  if (bytes.length > customerIdMaxBytes) fail(`${field}: must be at most 256 bytes of UTF-8`);
-  if (strictDecoder.decode(bytes) !== text) fail(`${field}: must not hold lone surrogates`);
-  if (text.normalize('NFC') !== text) fail(`${field}: must be in Unicode NFC`);
-  return bytes;
+  if (!isAscii(text)) {
+    if (loneSurrogate.test(text)) fail(`${field}: must not hold lone surrogates`);
+    if (text.normalize('NFC') !== text) fail(`${field}: must be in Unicode NFC`);
+  }
+  const { written } = encoder.encodeInto(text, into);
+  if (written > customerIdMaxBytes) fail(`${field}: must be at most 256 bytes of UTF-8`);
+  return written;
+}
+
+/** Checks an id-like string and returns its UTF-8 bytes. */
+function textBytes(field: string, text: unknown): Uint8Array {
+  const into = new Uint8Array(textScratchBytes);
+  return into.subarray(0, encodeText(field, text, into));
 }
 
 function checkBytes(field: string, bytes: unknown, length: number): Uint8Array {
@@ -154,11 +176,16 @@ function checkValue(field: string, value: unknown): bigint {
   return value;
 }
 
+/** `field.key`, or `key` alone at the top. */
+function at(field: string, key: string): string {
+  return field === '' ? key : `${field}.${key}`;
+}
+
 function checkSumNode(field: string, node: unknown): SumNode {
-  if (typeof node !== 'object' || node === null) fail(`${field}: must be an object`);
+  if (typeof node !== 'object' || node === null) fail(`${field || 'node'}: must be an object`);
   const { hash, value } = node as Partial<SumNode>;
-  checkBytes(`${field}.hash`, hash, hashBytes);
-  checkValue(`${field}.value`, value);
+  checkBytes(at(field, 'hash'), hash, hashBytes);
+  checkValue(at(field, 'value'), value);
   return node as SumNode;
 }
 
@@ -221,31 +248,30 @@ export function deriveSalt(
   return hmac(nobleSha256, roundSecret, message);
 }
 
-/** Computes a leaf record into `out` at `offset`, from already checked fields. */
-function leafInto(
-  out: Uint8Array,
-  offset: number,
-  id: Uint8Array,
-  salt: Uint8Array,
-  value: bigint,
-  hash: Sha256,
-): void {
-  const inner = new Uint8Array(id.length + saltBytes);
-  inner.set(id, 0);
-  inner.set(salt, id.length);
-  const outer = new Uint8Array(1 + hashBytes + valueBytes);
-  outer[0] = 0x00;
-  outer.set(hashOf(hash, inner), 1);
-  writeU128(outer, 1 + hashBytes, value);
-  out.set(hashOf(hash, outer), offset);
-  out.set(outer.subarray(1 + hashBytes), offset + hashBytes);
-}
+/**
+ * Hashes leaves into records, reusing its buffers from one leaf to the next (a tree of ten
+ * million leaves should not allocate twenty million small arrays).
+ */
+class LeafHasher {
+  /** `customerId ‖ salt`. */
+  private readonly inner = new Uint8Array(textScratchBytes + saltBytes);
+  /** `0x00 ‖ SHA-256(customerId ‖ salt) ‖ value`. */
+  private readonly outer = new Uint8Array(1 + hashBytes + valueBytes);
+  private readonly outerView = new DataView(this.outer.buffer);
 
-function checkLeafInput(field: string, leaf: SumLeafInput): { id: Uint8Array; salt: Uint8Array } {
-  const id = textBytes(`${field}customerId`, leaf.customerId);
-  const salt = checkBytes(`${field}salt`, leaf.salt, saltBytes);
-  checkValue(`${field}value`, leaf.value);
-  return { id, salt };
+  constructor(private readonly hash: Sha256) {}
+
+  /** Checks `leaf` and writes its record `hash ‖ value` into `out` at `offset`. */
+  leafInto(leaf: SumLeafInput, out: Uint8Array, offset: number): void {
+    const idLength = encodeText('customerId', leaf.customerId, this.inner);
+    this.inner.set(checkBytes('salt', leaf.salt, saltBytes), idLength);
+    const value = checkValue('value', leaf.value);
+    this.outer.set(hashOf(this.hash, this.inner.subarray(0, idLength + saltBytes)), 1);
+    this.outerView.setBigUint64(1 + hashBytes, value >> 64n);
+    this.outerView.setBigUint64(1 + hashBytes + 8, value & mask64);
+    out.set(hashOf(this.hash, this.outer), offset);
+    out.set(this.outer.subarray(1 + hashBytes), offset + hashBytes);
+  }
 }
 
 /**
@@ -259,9 +285,8 @@ export function sumLeaf(
   value: bigint,
   hash: Sha256 = sha256,
 ): SumNode {
-  const checked = checkLeafInput('', { customerId, salt, value });
   const record = new Uint8Array(sumRecordBytes);
-  leafInto(record, 0, checked.id, checked.salt, value, hash);
+  new LeafHasher(hash).leafInto({ customerId, salt, value }, record, 0);
   return { hash: record.slice(0, hashBytes), value };
 }
 
@@ -294,15 +319,23 @@ function nodeHashOf(left: SumNode, right: SumNode, hash: Sha256): Uint8Array {
 
 function leafLevel(leaves: readonly (SumLeafInput | SumNode)[], hash: Sha256): Uint8Array {
   const level = new Uint8Array(leaves.length * sumRecordBytes);
+  const view = new DataView(level.buffer);
+  const hasher = new LeafHasher(hash);
   leaves.forEach((leaf, i) => {
     const offset = i * sumRecordBytes;
-    if (typeof leaf === 'object' && leaf !== null && 'customerId' in leaf) {
-      const { id, salt } = checkLeafInput(`leaves[${i}].`, leaf);
-      leafInto(level, offset, id, salt, leaf.value, hash);
-    } else {
-      const node = checkSumNode(`leaves[${i}]`, leaf);
-      level.set(node.hash, offset);
-      writeU128(level, offset + hashBytes, node.value);
+    try {
+      if (typeof leaf === 'object' && leaf !== null && 'customerId' in leaf) {
+        hasher.leafInto(leaf, level, offset);
+      } else {
+        const node = checkSumNode('', leaf);
+        level.set(node.hash, offset);
+        view.setBigUint64(offset + hashBytes, node.value >> 64n);
+        view.setBigUint64(offset + hashBytes + 8, node.value & mask64);
+      }
+    } catch (error) {
+      // Name the leaf only when it is wrong: no string is built for the good ones.
+      if (error instanceof SumTreeError) fail(`leaves[${i}].${error.message}`);
+      throw error;
     }
   });
   return level;
@@ -435,7 +468,7 @@ function pathSides(index: bigint, size: bigint): Array<'left' | 'right'> {
   return sides;
 }
 
-function checkProofInput(input: SumProofInput): Uint8Array {
+function checkProofInput(input: SumProofInput): void {
   if (typeof input !== 'object' || input === null) fail('input: must be an object');
   const { size, index, proof } = input;
   if (typeof size !== 'bigint' || size < 1n || size > maxSize) {
@@ -446,7 +479,9 @@ function checkProofInput(input: SumProofInput): Uint8Array {
   }
   if (!Array.isArray(proof)) fail('proof: must be an array');
   checkSumNode('root', input.root);
-  return checkLeafInput('', input).id;
+  textBytes('customerId', input.customerId);
+  checkBytes('salt', input.salt, saltBytes);
+  checkValue('value', input.value);
 }
 
 /**
