@@ -41,27 +41,43 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { emptyRoot, hashBytes, type Sha256, sha256 } from './hash.ts';
 
-/** A node of the sum tree (or a leaf): its hash and the sum of the balances below it. */
+/**
+ * A node of the sum tree (or a leaf): its hash and the sum of the balances below it.
+ * @example
+ * const node: SumNode = { hash: new Uint8Array(32), value: 15n };
+ */
 export interface SumNode {
   readonly hash: Uint8Array;
   readonly value: bigint;
 }
 
-/** One account's entry: its id, its salt for the round, and its balance in minor units. */
+/**
+ * One account's entry: its id, its salt for the round, and its balance in minor units.
+ * @example
+ * const leaf: SumLeafInput = { customerId: 'acct-42', salt: deriveSalt(secret, round, 'acct-42'), value: 5n };
+ */
 export interface SumLeafInput {
   readonly customerId: string;
   readonly salt: Uint8Array;
   readonly value: bigint;
 }
 
-/** A sibling on the path from a leaf to the root, and the side of the path it stands on. */
+/**
+ * A sibling on the path from a leaf to the root, and the side of the path it stands on.
+ * @example
+ * const step: SumProofStep = { hash: siblingHash, value: 10n, side: 'right' };
+ */
 export interface SumProofStep {
   readonly hash: Uint8Array;
   readonly value: bigint;
   readonly side: 'left' | 'right';
 }
 
-/** Everything a holder needs to check its balance against a published root. */
+/**
+ * Everything a holder needs to check its balance against a published root.
+ * @example
+ * const input: SumProofInput = { customerId, salt, value, index, size, proof, root };
+ */
 export interface SumProofInput {
   readonly customerId: string;
   readonly salt: Uint8Array;
@@ -76,14 +92,21 @@ export interface SumProofInput {
   readonly root: SumNode;
 }
 
-/** The answer of `verifySumProof`. */
+/**
+ * The answer of `verifySumProof`.
+ * @example
+ * const result: SumVerifyResult = { ok: false, reason: 'root.hash: differs …' };
+ */
 export type SumVerifyResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: string };
 
 /**
  * A built tree: `levels[0]` holds the leaf records, `levels[L]` the ⌈size / 2^L⌉ records of
- * level L, each `hash ‖ value` (48 bytes); the last level holds the root alone.
+ * level L, each `hash ‖ value` (48 bytes); the last level holds the root alone (the empty
+ * tree has one empty level and the root `{ SHA-256(""), 0 }`).
+ * @example
+ * const tree: SumTree = buildSumTree(accounts); // tree.levels[0].length === 48 * accounts.length
  */
 export interface SumTree {
   readonly size: bigint;
@@ -91,30 +114,62 @@ export interface SumTree {
   readonly levels: readonly Uint8Array[];
 }
 
-/** Thrown on input that breaks a rule of the format; the message names the field and rule. */
+/**
+ * Thrown on input that breaks a rule of the format; the message names the field and rule.
+ * @example
+ * sumLeaf('a', salt, -1n); // throws SumTreeError('value: must not be negative, got -1')
+ */
 export class SumTreeError extends Error {
   override readonly name = 'SumTreeError';
 }
 
-/** The largest value a node may carry: 2^128 − 1. */
+/**
+ * The largest value a node may carry: 2^128 − 1.
+ * @example
+ * u128Max + 1n === 2n ** 128n
+ */
 export const u128Max: bigint = (1n << 128n) - 1n;
 
-/** A salt's length in bytes. */
+/**
+ * A salt's length in bytes.
+ * @example
+ * deriveSalt(secret, round, id).length === saltBytes
+ */
 export const saltBytes = 32;
 
-/** A value's length in bytes (u128, big-endian). */
+/**
+ * A value's length in bytes (u128, big-endian).
+ * @example
+ * valueBytes === 16
+ */
 export const valueBytes = 16;
 
-/** A node record's length in bytes: `hash ‖ value`. */
+/**
+ * A node record's length in bytes: `hash ‖ value`.
+ * @example
+ * tree.levels[0].length === sumRecordBytes * Number(tree.size)
+ */
 export const sumRecordBytes: number = hashBytes + valueBytes;
 
-/** The longest customer id, in UTF-8 bytes. */
+/**
+ * The longest customer id, in UTF-8 bytes.
+ * @example
+ * new TextEncoder().encode(customerId).length <= customerIdMaxBytes
+ */
 export const customerIdMaxBytes = 256;
 
-/** The domain-separation prefix of `deriveSalt`. */
+/**
+ * The domain-separation prefix of `deriveSalt`.
+ * @example
+ * saltLabel === 'clearpeg-liabilities-salt/1\\n'
+ */
 export const saltLabel = 'clearpeg-liabilities-salt/1\n';
 
-/** The `format` field of a serialised proof. */
+/**
+ * The `format` field of a serialised proof.
+ * @example
+ * JSON.parse(encodeSumProof(input)).format === sumProofFormat
+ */
 export const sumProofFormat = 'clearpeg-sum-proof/1';
 
 const encoder = new TextEncoder();
@@ -445,11 +500,12 @@ export function sumProof(tree: SumTree, index: bigint): SumProofStep[] {
   let position = Number(index);
   for (let level = 0; level < tree.levels.length - 1; level++) {
     const records = tree.levels[level]!;
-    const sibling = position ^ 1;
+    const isRight = position % 2 === 1;
+    const sibling = isRight ? position - 1 : position + 1;
     if (sibling < records.length / sumRecordBytes) {
-      steps.push({ ...recordAt(records, sibling), side: position % 2 === 1 ? 'left' : 'right' });
+      steps.push({ ...recordAt(records, sibling), side: isRight ? 'left' : 'right' });
     }
-    position >>= 1;
+    position = Math.floor(position / 2);
   }
   return steps;
 }
