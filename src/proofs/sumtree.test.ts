@@ -521,6 +521,54 @@ describe('sumProof and verifySumProof', () => {
   });
 });
 
+describe('paths in trees of any size up to 2^64 − 1', () => {
+  /** RFC 6962 §2.1.1 PATH(m, D[n]), as the sides of the siblings from the leaf up. */
+  function refSides(m: bigint, n: bigint): Array<'left' | 'right'> {
+    if (n <= 1n) return [];
+    let k = 1n;
+    while (k * 2n < n) k *= 2n;
+    return m < k ? [...refSides(m, k), 'right'] : [...refSides(m - k, n - k), 'left'];
+  }
+
+  it('verifies a path built by RFC 6962’s recursion, for any index of any size', () => {
+    const sizeAndIndex = fc
+      .bigInt({ min: 1n, max: (1n << 64n) - 1n })
+      .chain((size) => fc.tuple(fc.constant(size), fc.bigInt({ min: 0n, max: size - 1n })));
+    fc.assert(
+      fc.property(
+        sizeAndIndex,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        ([size, index], h) => {
+          const sides = refSides(index, size);
+          assert.ok(sides.length <= 64);
+          // Any sibling hashes will do: the root is recomputed from them the RFC's way.
+          const proof = sides.map(
+            (side, k): SumProofStep => ({ hash: flipBit(h, k), value: BigInt(k), side }),
+          );
+          const leaf = sumLeaf('acct', salt0, 1n);
+          const root = naiveRoot(leaf, proof, sumNode);
+          const input = { customerId: 'acct', salt: salt0, value: 1n, index, size, proof, root };
+          assert.deepEqual(verifySumProof(input), { ok: true });
+          const extra: SumProofStep = { hash: h, value: 0n, side: 'left' };
+          notOk(verifySumProof({ ...input, proof: [...proof, extra] }), /steps/);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads nodes of a built tree by level and index, and refuses others', () => {
+    const tree = buildSumTree([
+      { customerId: 'a', salt: salt0, value: 1n },
+      { customerId: 'b', salt: salt0, value: 2n },
+    ]);
+    assert.deepEqual(sumTreeNode(tree, 1, 0n), tree.root);
+    assert.throws(() => sumTreeNode(tree, 2, 0n), /level: must be an integer from 0 to 1/);
+    assert.throws(() => sumTreeNode(tree, 0, 2n), /index: must be a bigint from 0 to 1 at level 0/);
+    assert.throws(() => sumProof(tree, 2n), /index: must be a bigint from 0 to size − 1/);
+  });
+});
+
 describe('encodeSumProof and decodeSumProof', () => {
   it('round-trips any proof, with decimal values and hex hashes', () => {
     fc.assert(

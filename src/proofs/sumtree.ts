@@ -161,7 +161,7 @@ export const customerIdMaxBytes = 256;
 /**
  * The domain-separation prefix of `deriveSalt`.
  * @example
- * saltLabel === 'clearpeg-liabilities-salt/1\\n'
+ * saltLabel === 'clearpeg-liabilities-salt/1\n'
  */
 export const saltLabel = 'clearpeg-liabilities-salt/1\n';
 
@@ -546,6 +546,9 @@ function checkProofInput(input: SumProofInput): void {
  * result with `root`, hash and total. Returns `{ ok: false, reason }` on any mismatch, on a sum
  * overflowing u128, on a proof of the wrong length or sides, and on malformed input; it never
  * throws on bad data.
+ *
+ * `size` and `root` must come from the same signed checkpoint: the proof fixes the shape of
+ * the path only, so it cannot tell two sizes apart whose paths from `index` have one shape.
  * @example
  * const result = verifySumProof({ customerId, salt, value, index, size, proof, root });
  * if (!result.ok) console.log(result.reason);
