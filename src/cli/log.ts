@@ -194,12 +194,20 @@ function print(
   return verification.ok ? exitCode.ok : exitCode.failed;
 }
 
+/**
+ * `clearpeg log check-inclusion FILE.json [--json]`: exit 0 when the inclusion proof holds, 1 when not.
+ * @example await logCheckInclusion.run(['proof.json', '--json'], context) // prints {"valid":true,"reason":null}
+ */
 export const logCheckInclusion: Command = checkCommand(
   'log check-inclusion',
   'leafIdx, treeSize, root, leafHash, proof',
   inclusionVerdict,
 );
 
+/**
+ * `clearpeg log check-consistency FILE.json [--json]`: exit 0 when the consistency proof holds, 1 when not.
+ * @example await logCheckConsistency.run(['proof.json'], context) // prints 'valid: the tree of size 6 …'
+ */
 export const logCheckConsistency: Command = checkCommand(
   'log check-consistency',
   'size1, size2, root1, root2, proof',

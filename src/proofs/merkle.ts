@@ -15,13 +15,24 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { hashBytes, type NodeReader, nodeHash, type Sha256, sha256 } from './hash.ts';
 
-/** The largest tree size and leaf index: 2^64 − 1. */
+/**
+ * The largest tree size and leaf index: 2^64 − 1.
+ * @example maxTreeSize === 18446744073709551615n
+ */
 export const maxTreeSize: bigint = (1n << 64n) - 1n;
 
-/** What a verifier answers: the proof holds, or why it does not. */
+/**
+ * What a verifier answers: the proof holds, or why it does not.
+ * @example const v = verifyInclusion(claim); if (!v.ok) console.log(v.reason) // 'root mismatch: …'
+ */
 export type Verification = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-/** What an inclusion proof claims: the leaf with `leafHash` is at `index` in the tree of `size` leaves with `root`. */
+/**
+ * What an inclusion proof claims: the leaf with `leafHash` is at `index` in the tree of `size`
+ * leaves with `root`. The size is not bound by the proof alone: take it from the same signed
+ * checkpoint as the root.
+ * @example const claim: InclusionClaim = { index: 5n, size: 8n, leafHash, proof, root }
+ */
 export interface InclusionClaim {
   readonly index: bigint;
   readonly size: bigint;
@@ -31,7 +42,11 @@ export interface InclusionClaim {
   readonly root: Uint8Array;
 }
 
-/** What a consistency proof claims: the tree of `size1` leaves with `root1` is a prefix of the tree of `size2` leaves with `root2`. */
+/**
+ * What a consistency proof claims: the tree of `size1` leaves with `root1` is a prefix of the
+ * tree of `size2` leaves with `root2`.
+ * @example const claim: ConsistencyClaim = { size1: 6n, size2: 8n, root1, root2, proof }
+ */
 export interface ConsistencyClaim {
   readonly size1: bigint;
   readonly size2: bigint;
