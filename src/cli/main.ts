@@ -291,6 +291,16 @@ export const commands: readonly CommandEntry[] = [
     summary: "a bill's price per 100 and investment rate from its discount rate (here, no server)",
     load: async () => (await import('./reserves.ts')).reservesPrice,
   },
+  {
+    name: 'log check-inclusion',
+    summary: 'check an RFC 9162 inclusion proof read from a JSON file (here, no server)',
+    load: async () => (await import('./log.ts')).logCheckInclusion,
+  },
+  {
+    name: 'log check-consistency',
+    summary: 'check an RFC 9162 consistency proof read from a JSON file (here, no server)',
+    load: async () => (await import('./log.ts')).logCheckConsistency,
+  },
 ];
 
 const environment =
