@@ -114,4 +114,17 @@ describe('refusals of a careful issuer, over HTTP', () => {
       { status: 400, code: 'deposit-invalid', field: 'remittance' },
     );
   });
+
+  it('refuses a cursor or an account code with a control character (a NUL once made a 500)', async () => {
+    for (const [path, field] of [
+      ['/v1/ledger/accounts?after=a%00b', 'after'],
+      ['/v1/deposits?after=a%00b', 'after'],
+      ['/v1/ledger/accounts/a%00b', 'ref'],
+    ] as const) {
+      const res = await a.call('GET', path, { key: a.keys['op-all'] });
+      assert.equal(res.status, 400, `${path}: ${res.text}`);
+      assert.equal(res.body.type, '/problems/request-invalid');
+      assert.equal(res.body.field, field);
+    }
+  });
 });

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { kycStates } from '../issuance/customers.ts';
+import { codePattern } from '../ledger/command.ts';
 import { limits } from '../limits.ts';
 import { shippedRulesets } from '../reserves/eligibility.ts';
 import { instrumentKinds, investmentAssets } from '../reserves/instruments.ts';
@@ -119,6 +120,8 @@ const cursor = z
   .string()
   .min(1)
   .max(200)
+  // A code or a reference: never a control character (PostgreSQL refuses a NUL in text).
+  .regex(/^\P{Cc}+$/u, { error: 'no control characters' })
   .optional()
   .meta({ description: 'the `next` of the page before' });
 
@@ -690,7 +693,12 @@ export const auditQuery = z.strictObject({
 export const idParam = z.strictObject({ id: uuid });
 export const customerParam = z.strictObject({ id: customerId });
 export const accountParam = z.strictObject({
-  ref: z.string().min(1).max(limits.accountCodeBytesMax),
+  // A uuid is written in the code's characters too.
+  ref: z
+    .string()
+    .min(1)
+    .max(limits.accountCodeBytesMax)
+    .regex(codePattern, { error: 'an account id or code: letters, digits and _ . : / -' }),
 });
 
 // ---------------------------------------------------------------- reserves

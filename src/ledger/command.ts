@@ -20,7 +20,8 @@ import {
 import { isUuid } from './uuid.ts';
 
 const assetPattern = /^[A-Z][A-Z0-9]{1,15}$/;
-const codePattern = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
+/** An account's code: a letter or digit, then letters, digits and `_ . : / -`. */
+export const codePattern = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 const metadataKeyPattern = /^[A-Za-z0-9_.:-]+$/;
 const utf8 = new TextEncoder();
 
