@@ -28,7 +28,24 @@ if (files.length === 0) {
   process.exit(1);
 }
 const tap = join(tmpdir(), `clearpeg-test-${process.pid}.tap`);
+/**
+ * V8 protects WebAssembly code pages with the CPU's memory protection keys where it has them
+ * (PKU: most server CPUs, this machine's and CI's). Under PGlite, whose PostgreSQL is
+ * WebAssembly run in worker threads opened and closed by the hundred here, that bookkeeping
+ * races and the process dies with SIGSEGV now and then (nodejs/node#64500,
+ * electric-sql/pglite#1053; one CI run of the durability test, 2026-12). The test processes
+ * run without it: the flag is `--no-wasm-memory-protection-keys` in Node 20's V8 and
+ * `--no-memory-protection-keys` from Node 22; children spawned by tests inherit it
+ * (`inheritedV8Flags` in src/testing.ts).
+ */
+function withoutPkuFlags() {
+  const { stdout } = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+  for (const name of ['wasm-memory-protection-keys', 'memory-protection-keys'])
+    if (new RegExp(`^\\s*--${name} `, 'm').test(stdout)) return [`--no-${name}`];
+  return [];
+}
 const args = [
+  ...withoutPkuFlags(),
   '--import',
   'tsx',
   '--test',

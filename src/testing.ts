@@ -39,3 +39,13 @@ export function sampleAuditEntry(n: number): AuditEntry {
     detail: { amount: `${n}.000000`, reasons: ['a', 'b'], nested: { ok: true, none: null } },
   };
 }
+
+/**
+ * The V8 flags this process was started with that a child Node process must share: the
+ * memory-protection-key switch scripts/test.js sets (see there why), so that a crash test's
+ * writer runs PGlite as its parent does.
+ * @example spawn(process.execPath, [...inheritedV8Flags(), '--import', 'tsx', script])
+ */
+export function inheritedV8Flags(): string[] {
+  return process.execArgv.filter((flag) => /^--no-(?:wasm-)?memory-protection-keys$/.test(flag));
+}

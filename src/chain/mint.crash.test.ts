@@ -14,6 +14,7 @@ import { verifyLedger } from '../ledger/verify.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
 import { migrate } from '../storage/migrate.ts';
 import { openPglite } from '../storage/pglite/pglite.ts';
+import { inheritedV8Flags } from '../testing.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import { ChainConnector } from './connector.ts';
 import { type HardhatNode, startHardhatNode } from './evm.ts';
@@ -31,9 +32,13 @@ function runChild(
   args: object,
 ): Promise<{ signal: string | null; code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const process_ = spawn(
+      process.execPath,
+      [...inheritedV8Flags(), '--import', 'tsx', child, JSON.stringify(args)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     process_.stdout.on('data', (chunk) => {
       out += chunk;

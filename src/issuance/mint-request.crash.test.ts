@@ -15,6 +15,7 @@ import { verifyLedger } from '../ledger/verify.ts';
 import { parseAmount } from '../money/money.ts';
 import { migrate } from '../storage/migrate.ts';
 import { openPglite } from '../storage/pglite/pglite.ts';
+import { inheritedV8Flags } from '../testing.ts';
 import { customerFiat } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import { issuanceContext } from './context.ts';
@@ -30,9 +31,13 @@ const child = new URL('./mint-request-crash-child.ts', import.meta.url).pathname
 /** Runs the child until it has committed `count` requests, then kills it. */
 function runAndKill(args: object, count: number): Promise<{ signal: string | null; ok: number }> {
   return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const process_ = spawn(
+      process.execPath,
+      [...inheritedV8Flags(), '--import', 'tsx', child, JSON.stringify(args)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let ok = 0;
     let err = '';
     process_.stdout.on('data', (chunk: Buffer) => {

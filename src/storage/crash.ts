@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { inheritedV8Flags } from '../testing.ts';
 
 /**
  * Runs `script` (TypeScript, with `dataDir` as its argument) until `killAfterAcks` acks.
@@ -20,9 +21,13 @@ export async function writeUntilKilled<Id>(
   acked: Set<Id>,
   parse: (text: string) => Id,
 ): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script), dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...inheritedV8Flags(), '--import', 'tsx', fileURLToPath(script), dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', (_, signal) => resolve(signal)));
   let acks = 0;
   for await (const line of createInterface({ input: child.stdout })) {
