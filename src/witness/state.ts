@@ -16,16 +16,8 @@
  * log would cosign a fork of it. One process per directory: the witness serializes its
  * check-then-update per log in memory (`witness.ts`), not across processes.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { fromBase64, toBase64 } from '../proofs/base64.ts';
@@ -51,11 +43,11 @@ export interface LogState {
 /** Where a witness keeps its states; `DirectoryStateStore` is the durable one. */
 export interface WitnessStateStore {
   /** The state of `origin`, or undefined if the witness never cosigned a checkpoint of it. */
-  read(origin: string): LogState | undefined;
-  /** Replaces the state of `state.origin`; durable when it returns. */
-  write(state: LogState): void;
+  read(origin: string): Promise<LogState | undefined>;
+  /** Replaces the state of `state.origin`; durable when the promise resolves. */
+  write(state: LogState): Promise<void>;
   /** Keeps a refused request that the log signed (a possible proof of misbehaviour). */
-  recordEvidence?(origin: string, reason: string, body: string): void;
+  recordEvidence?(origin: string, reason: string, body: string): Promise<void>;
 }
 
 /**
@@ -79,11 +71,11 @@ export class DirectoryStateStore implements WitnessStateStore {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
   }
 
-  read(origin: string): LogState | undefined {
+  async read(origin: string): Promise<LogState | undefined> {
     const file = join(this.directory, stateFileName(origin));
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -91,7 +83,7 @@ export class DirectoryStateStore implements WitnessStateStore {
     return parseStateFile(text, origin, file);
   }
 
-  write(state: LogState): void {
+  async write(state: LogState): Promise<void> {
     checkState(state);
     const body = {
       format: witnessStateFormat,
@@ -100,52 +92,51 @@ export class DirectoryStateStore implements WitnessStateStore {
       root: toBase64(state.root),
       note: state.note,
     };
-    writeFileAtomically(
+    await writeFileAtomically(
       this.directory,
       stateFileName(state.origin),
       `${JSON.stringify(body, null, 2)}\n`,
     );
   }
 
-  recordEvidence(origin: string, reason: string, body: string): void {
+  async recordEvidence(origin: string, reason: string, body: string): Promise<void> {
     const directory = join(this.directory, 'evidence');
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    await mkdir(directory, { recursive: true, mode: 0o700 });
     const name = `${stateFileName(origin).slice(0, -'.json'.length)}-${Date.now()}-${bytesToHex(randomBytes(4))}.txt`;
-    writeFileAtomically(directory, name, `# ${reason}\n${body}`);
+    await writeFileAtomically(directory, name, `# ${reason}\n${body}`);
   }
 }
 
 /**
  * Writes `text` to `directory/name` so that a crash leaves the old file or the new one: a
  * temporary file in the same directory, fsync, rename over `name`, fsync of the directory.
- * @example writeFileAtomically('/var/lib/witness', 'ab…cd.json', '{…}\n')
+ * @example await writeFileAtomically('/var/lib/witness', 'ab…cd.json', '{…}\n')
  */
-export function writeFileAtomically(directory: string, name: string, text: string): void {
+export async function writeFileAtomically(
+  directory: string,
+  name: string,
+  text: string,
+): Promise<void> {
   const target = join(directory, name);
   const temporary = join(directory, `.${name}.${process.pid}.${bytesToHex(randomBytes(6))}.tmp`);
-  const fd = openSync(temporary, 'wx', 0o600);
+  const file = await open(temporary, 'wx', 0o600);
   try {
-    const bytes = new TextEncoder().encode(text);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
+    try {
+      await file.writeFile(text, 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, target);
   } catch (error) {
-    closeSync(fd);
-    rmSync(temporary, { force: true });
+    await rm(temporary, { force: true });
     throw error;
   }
-  closeSync(fd);
+  const dir = await open(directory, 'r');
   try {
-    renameSync(temporary, target);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  const dir = openSync(directory, 'r');
-  try {
-    fsyncSync(dir);
+    await dir.sync();
   } finally {
-    closeSync(dir);
+    await dir.close();
   }
 }
 

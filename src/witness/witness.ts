@@ -240,26 +240,33 @@ export class Witness {
   }
 
   /** Check against the stored state, update it, cosign: the critical section of one log. */
-  #update(request: AddCheckpointRequest, checkpoint: Checkpoint, body: string): WitnessResponse {
+  async #update(
+    request: AddCheckpointRequest,
+    checkpoint: Checkpoint,
+    body: string,
+  ): Promise<WitnessResponse> {
     const { origin } = checkpoint;
-    const stored = this.#store.read(origin);
+    const stored = await this.#store.read(origin);
     const storedSize = stored?.size ?? 0n;
     if (request.oldSize !== storedSize) throw new Refusal(409, `${storedSize}`, sizeContentType);
-    const evidence = (reason: string) => {
-      this.#store.recordEvidence?.(origin, reason, body);
+    const evidence = async (reason: string) => {
+      await this.#store.recordEvidence?.(origin, reason, body);
       return reason;
     };
     if (request.oldSize === 0n && request.proof.length > 0)
       throw new Refusal(422, 'old size is 0: the consistency proof must be empty');
     if (checkpoint.size === 0n && !equalBytes(checkpoint.root, emptyRoot))
-      throw new Refusal(422, evidence('a checkpoint of size 0 must have the empty tree root'));
+      throw new Refusal(
+        422,
+        await evidence('a checkpoint of size 0 must have the empty tree root'),
+      );
     if (stored !== undefined && request.oldSize === checkpoint.size) {
       if (request.proof.length > 0)
         throw new Refusal(422, 'old size equals the size: the consistency proof must be empty');
       if (!equalBytes(stored.root, checkpoint.root))
         throw new Refusal(
           409,
-          evidence(
+          await evidence(
             `root hash differs from the checkpoint of size ${checkpoint.size} this witness cosigned (a fork)`,
           ),
         );
@@ -275,7 +282,7 @@ export class Witness {
       if (!verification.ok)
         throw new Refusal(
           422,
-          evidence(
+          await evidence(
             `consistency proof from size ${stored.size} to ${checkpoint.size} does not verify: ${verification.reason}`,
           ),
         );
@@ -287,7 +294,7 @@ export class Witness {
         root: checkpoint.root,
         note: request.checkpointNote,
       };
-      this.#store.write(next);
+      await this.#store.write(next);
     }
     const text = parseNote(request.checkpointNote).text;
     return {
