@@ -301,6 +301,16 @@ export const commands: readonly CommandEntry[] = [
     summary: 'check an RFC 9162 consistency proof read from a JSON file (here, no server)',
     load: async () => (await import('./log.ts')).logCheckConsistency,
   },
+  {
+    name: 'witness keygen',
+    summary: 'write a new witness key file (cosignature/v1) and print its verifier key',
+    load: async () => (await import('./witness.ts')).witnessKeygen,
+  },
+  {
+    name: 'witness serve',
+    summary: "run a C2SP tlog-witness: cosign the logs' checkpoints that extend the last one",
+    load: async () => (await import('./witness.ts')).witnessServe,
+  },
 ];
 
 const environment =

@@ -33,6 +33,10 @@ const sample: Attestation = {
     {
       chainId: '31337',
       token: '0x5fbdb2315678afecb367f032d93f642f64180aa3',
+      issuerAddresses: [
+        '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+        '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266',
+      ],
       block: { number: '77', hash: `0x${h('b')}` },
       totalSupply: '5000000.000000',
       issuerHeld: '1000.000000',
@@ -48,13 +52,26 @@ const sample: Attestation = {
   reserves: {
     ruleset: 'genius',
     positions: [
-      { id: 'cash:bank-a', kind: 'cash', value: '150000.000000', eligible: true, evidence: null },
+      {
+        id: 'cash:bank-a',
+        kind: 'cash',
+        value: '150000.000000',
+        eligible: true,
+        evidence: null,
+        bill: null,
+      },
       {
         id: 'tbill:912797LB1:T-A',
         kind: 'tbill',
         value: '4900000.500000',
         eligible: true,
-        evidence: { statementSha256: h('d'), custodian: 'BNY Mellon', signed: true },
+        evidence: {
+          statementSha256: h('d'),
+          custodian: 'BNY Mellon',
+          custodianKey: h('e'),
+          signature: h('f').repeat(2),
+        },
+        bill: { cusip: '912797LB1', face: '4950000.000000', maturity: '2027-03-04' },
       },
       {
         id: 'investment:btc',
@@ -62,6 +79,7 @@ const sample: Attestation = {
         value: '7.000000',
         eligible: false,
         evidence: null,
+        bill: null,
       },
     ],
     total: '5050007.500000',
@@ -129,6 +147,26 @@ describe('the attestation document', () => {
       }),
       ['coverage.ratio'],
     );
+    // A bill exactly on a tbill: missing on one, present on another kind.
+    assert.deepEqual(
+      changed((a) => {
+        a.reserves.positions[1].bill = null;
+      }),
+      ['reserves.positions[1].bill'],
+    );
+    assert.deepEqual(
+      changed((a) => {
+        a.reserves.positions[0].bill = a.reserves.positions[1].bill;
+      }),
+      ['reserves.positions[0].bill'],
+    );
+    // No issuer address named: nothing can be held by the issuer.
+    assert.deepEqual(
+      changed((a) => {
+        a.chains[0].issuerAddresses = [];
+      }),
+      ['chains[0].issuerHeld'],
+    );
   });
 
   it('refuses a malformed member by its path', () => {
@@ -155,6 +193,30 @@ describe('the attestation document', () => {
     bad((a) => {
       a.coverage.excess = '-0.000000';
     }, /coverage\.excess/);
+    bad((a) => {
+      a.chains[0].issuerAddresses.reverse();
+    }, /chains\[0\]\.issuerAddresses: must be sorted and unique/);
+    bad((a) => {
+      a.chains[0].issuerAddresses[0] = '0x70997970C51812dc3a010c7d01b50e0d17dc79c8';
+    }, /chains\[0\]\.issuerAddresses\[0\]: must be a lowercase/);
+    bad((a) => {
+      a.reserves.positions[1].evidence.signed = true;
+    }, /positions\[1\]\.evidence: must have exactly the members/);
+    bad((a) => {
+      a.reserves.positions[1].evidence.custodianKey = 'ee';
+    }, /positions\[1\]\.evidence\.custodianKey: must be 64 lowercase hex/);
+    bad((a) => {
+      a.reserves.positions[1].evidence.signature = h('f');
+    }, /positions\[1\]\.evidence\.signature: must be 128 lowercase hex/);
+    bad((a) => {
+      a.reserves.positions[1].bill.cusip = '912797LB2';
+    }, /positions\[1\]\.bill\.cusip: must be a CUSIP with its check digit/);
+    bad((a) => {
+      a.reserves.positions[1].bill.maturity = '2027-13-04';
+    }, /positions\[1\]\.bill\.maturity: must be a date/);
+    bad((a) => {
+      delete a.reserves.positions[0].bill;
+    }, /positions\[0\]: must have exactly the members/);
   });
 
   it('writes and reads amounts as money.ts does; the ratio rounds down', () => {

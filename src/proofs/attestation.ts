@@ -10,13 +10,20 @@
  *   asOf          the moment, UTC, RFC 3339 with microseconds: "2026-12-06T06:40:00.000000Z"
  *   previous      SHA-256 (hex) of the previous attestation's bytes, or null for the first
  *   ledger        { seq, head }: the journal's last record and its hash (hex)
- *   chains[]      { chainId, token, block: { number, hash (0x-hex) }, totalSupply, issuerHeld,
- *                   circulating }: circulating = totalSupply − issuerHeld
+ *   chains[]      { chainId, token, issuerAddresses[], block: { number, hash (0x-hex) },
+ *                   totalSupply, issuerHeld, circulating }: circulating = totalSupply −
+ *                   issuerHeld; issuerHeld is the sum of the balances of issuerAddresses
+ *                   (lowercase 0x-hex, sorted, unique; none: issuerHeld is 0)
  *   liabilities   { tokens, customerFiat: { total, root, accounts, round }, payables, total }:
  *                 tokens = Σ circulating; total = tokens + customerFiat.total + payables;
  *                 customerFiat.root is the sum tree's root hash (hex) and total its sum
  *   reserves      { ruleset, positions[], total, eligible }: each position { id, kind,
- *                   value, eligible, evidence: { statementSha256, custodian, signed } | null };
+ *                   value, eligible, evidence, bill }; evidence = { statementSha256,
+ *                   custodian, custodianKey, signature } | null: the custodian's Ed25519
+ *                   public key (64 hex) and its signature over the statement file's bytes
+ *                   (128 hex), each null when absent; bill = { cusip, face, maturity
+ *                   (YYYY-MM-DD) } when kind is "tbill", else null (value is then the bill's
+ *                   carrying value, which a verifier reprices from public rates);
  *                   total = Σ value, eligible = Σ value of the eligible ones
  *   coverage      { ratio, excess }: ratio = eligible / liabilities.total, rounded down to
  *                 six decimals ("1.023456"; "0.000000" … and null when nothing is owed);
@@ -35,6 +42,8 @@ export interface ChainFigures {
   readonly chainId: string;
   /** The token contract, lowercase 0x-hex. */
   readonly token: string;
+  /** The issuer's addresses whose balances make `issuerHeld`: lowercase 0x-hex, sorted, unique. */
+  readonly issuerAddresses: readonly string[];
   readonly block: { readonly number: string; readonly hash: string };
   readonly totalSupply: string;
   readonly issuerHeld: string;
@@ -46,12 +55,29 @@ export interface PositionFigures {
   readonly kind: string;
   readonly value: string;
   readonly eligible: boolean;
-  readonly evidence: {
-    readonly statementSha256: string;
-    readonly custodian: string;
-    /** Whether the custodian's Ed25519 signature over the statement verified when recorded. */
-    readonly signed: boolean;
-  } | null;
+  readonly evidence: PositionEvidence | null;
+  /** The bill's terms when `kind` is "tbill", else null. */
+  readonly bill: BillTerms | null;
+}
+
+/** A custodian's statement behind a position: its hash, and its signature when there is one. */
+export interface PositionEvidence {
+  /** SHA-256 (hex) of the statement file's bytes (published at `log/statements/<hex>`). */
+  readonly statementSha256: string;
+  readonly custodian: string;
+  /** The custodian's Ed25519 public key (64 hex), or null when none is configured. */
+  readonly custodianKey: string | null;
+  /** The custodian's Ed25519 signature over the statement file's bytes (128 hex), or null. */
+  readonly signature: string | null;
+}
+
+/** A Treasury bill's terms: enough for anyone to price it from public rates. */
+export interface BillTerms {
+  readonly cusip: string;
+  /** The face (par) amount. */
+  readonly face: string;
+  /** YYYY-MM-DD. */
+  readonly maturity: string;
 }
 
 export interface Attestation {
@@ -93,6 +119,8 @@ const signedAmountPattern = /^-?(?:0|[1-9][0-9]*)\.[0-9]{6}$/;
 const counterPattern = /^(?:0|[1-9][0-9]{0,19})$/;
 const hashPattern = /^[0-9a-f]{64}$/;
 const addressPattern = /^0x[0-9a-f]{40}$/;
+const datePattern = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
+const cusipPattern = /^[0-9A-Z*@#]{8}[0-9]$/;
 const timePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const unsafeText = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 const microPerUnit = 1_000_000n;
@@ -177,6 +205,23 @@ const boolean: Reader = (value, path) => {
   if (typeof value !== 'boolean') throw new TypeError(`${path}: must be true or false`);
 };
 
+/** Whether `s` is a CUSIP whose ninth character is its check digit (ANSI X9.6). */
+function isCusip(s: string): boolean {
+  if (!cusipPattern.test(s)) return false;
+  let sum = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = s[i]!;
+    const code = c.charCodeAt(0);
+    let v: number;
+    if (code >= 48 && code <= 57) v = code - 48;
+    else if (code >= 65 && code <= 90) v = code - 55;
+    else v = c === '*' ? 36 : c === '@' ? 37 : 38;
+    if (i % 2 === 1) v *= 2;
+    sum += Math.floor(v / 10) + (v % 10);
+  }
+  return (10 - (sum % 10)) % 10 === Number(s[8]);
+}
+
 function array(value: unknown, path: string, item: (value: unknown, path: string) => void): void {
   if (!Array.isArray(value)) throw new TypeError(`${path}: must be an array`);
   for (const [i, v] of value.entries()) item(v, `${path}[${i}]`);
@@ -215,13 +260,20 @@ export function parseAttestation(value: unknown): Attestation {
     const c = object(v, path, [
       'chainId',
       'token',
+      'issuerAddresses',
       'block',
       'totalSupply',
       'issuerHeld',
       'circulating',
     ]);
     counter(c.chainId, `${path}.chainId`);
-    matching(addressPattern, 'a lowercase 0x-prefixed 20-byte address')(c.token, `${path}.token`);
+    const address = matching(addressPattern, 'a lowercase 0x-prefixed 20-byte address');
+    address(c.token, `${path}.token`);
+    array(c.issuerAddresses, `${path}.issuerAddresses`, address);
+    const addresses = c.issuerAddresses as string[];
+    for (let i = 1; i < addresses.length; i++)
+      if (addresses[i - 1]! >= addresses[i]!)
+        throw new TypeError(`${path}.issuerAddresses: must be sorted and unique`);
     const block = object(c.block, `${path}.block`, ['number', 'hash']);
     counter(block.number, `${path}.block.number`);
     matching(/^0x[0-9a-f]{64}$/, 'a lowercase 0x-prefixed 32-byte hash')(
@@ -258,16 +310,33 @@ export function parseAttestation(value: unknown): Attestation {
   ]);
   text(r.ruleset, 'attestation.reserves.ruleset');
   array(r.positions, 'attestation.reserves.positions', (v, path) => {
-    const p = object(v, path, ['id', 'kind', 'value', 'eligible', 'evidence']);
+    const p = object(v, path, ['id', 'kind', 'value', 'eligible', 'evidence', 'bill']);
     text(p.id, `${path}.id`);
     text(p.kind, `${path}.kind`);
     amount(p.value, `${path}.value`);
     boolean(p.eligible, `${path}.eligible`);
     if (p.evidence !== null) {
-      const e = object(p.evidence, `${path}.evidence`, ['statementSha256', 'custodian', 'signed']);
+      const e = object(p.evidence, `${path}.evidence`, [
+        'statementSha256',
+        'custodian',
+        'custodianKey',
+        'signature',
+      ]);
       hash(e.statementSha256, `${path}.evidence.statementSha256`);
       text(e.custodian, `${path}.evidence.custodian`);
-      boolean(e.signed, `${path}.evidence.signed`);
+      if (e.custodianKey !== null) hash(e.custodianKey, `${path}.evidence.custodianKey`);
+      if (e.signature !== null)
+        matching(/^[0-9a-f]{128}$/, '128 lowercase hex digits')(
+          e.signature,
+          `${path}.evidence.signature`,
+        );
+    }
+    if (p.bill !== null) {
+      const b = object(p.bill, `${path}.bill`, ['cusip', 'face', 'maturity']);
+      if (typeof b.cusip !== 'string' || !isCusip(b.cusip))
+        throw new TypeError(`${path}.bill.cusip: must be a CUSIP with its check digit`);
+      amount(b.face, `${path}.bill.face`);
+      matching(datePattern, 'a date YYYY-MM-DD')(b.maturity, `${path}.bill.maturity`);
     }
   });
   amount(r.total, 'attestation.reserves.total');
@@ -280,8 +349,10 @@ export function parseAttestation(value: unknown): Attestation {
 
 /**
  * Every figure of `a` that does not follow from the figures it sums, each named by its path:
- * a chain's circulating supply, the tokens owed, the liabilities' total, the reserves' total
- * and eligible total, the coverage ratio and excess. Empty when they all agree.
+ * a chain's circulating supply (and its issuerHeld, which is 0 when no issuer address is
+ * named), the tokens owed, the liabilities' total, the reserves' total and eligible total, the
+ * coverage ratio and excess, and a position's bill (present exactly when its kind is "tbill":
+ * stated and computed are then "bill" or null). Empty when they all agree.
  * @example discrepancies(attestation) // [] or [{ path: 'reserves.total', stated: '…', computed: '…' }]
  */
 export function discrepancies(a: Attestation): Discrepancy[] {
@@ -291,6 +362,8 @@ export function discrepancies(a: Attestation): Discrepancy[] {
   };
   let tokens = 0n;
   a.chains.forEach((chain, i) => {
+    if (chain.issuerAddresses.length === 0)
+      check(`chains[${i}].issuerHeld`, chain.issuerHeld, '0.000000');
     const circulating =
       microsOf(chain.totalSupply, 'totalSupply') - microsOf(chain.issuerHeld, 'issuerHeld');
     check(`chains[${i}].circulating`, chain.circulating, amountText(circulating));
@@ -305,7 +378,12 @@ export function discrepancies(a: Attestation): Discrepancy[] {
   check('liabilities.total', l.total, amountText(owed));
   let total = 0n;
   let eligible = 0n;
-  for (const position of a.reserves.positions) {
+  for (const [i, position] of a.reserves.positions.entries()) {
+    check(
+      `reserves.positions[${i}].bill`,
+      position.bill === null ? null : 'bill',
+      position.kind === 'tbill' ? 'bill' : null,
+    );
     const value = microsOf(position.value, 'value');
     total += value;
     if (position.eligible) eligible += value;
