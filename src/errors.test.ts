@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { apiErrorCodes } from './api/errors.ts';
 import { problemStatus } from './api/problem.ts';
+import { attestErrorCodes } from './attest/errors.ts';
 import { chainErrorCodes } from './chain/errors.ts';
 import { cliErrorCodes } from './cli/errors.ts';
 import { coreErrorCodes } from './errors.ts';
@@ -29,6 +30,7 @@ const src = dirname(fileURLToPath(import.meta.url));
 const lists: Readonly<Record<string, readonly string[]>> = {
   '.': coreErrorCodes,
   api: apiErrorCodes,
+  attest: attestErrorCodes,
   chain: chainErrorCodes,
   cli: cliErrorCodes,
   issuance: issuanceErrorCodes,

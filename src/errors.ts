@@ -14,6 +14,7 @@
  * file loads nothing at run time and no module that extends `ClearpegError` is imported before it.
  */
 import type { ApiErrorCode } from './api/errors.ts';
+import type { AttestErrorCode } from './attest/errors.ts';
 import type { ChainErrorCode } from './chain/errors.ts';
 import type { CliErrorCode } from './cli/errors.ts';
 import type { IssuanceErrorCode } from './issuance/errors.ts';
@@ -35,6 +36,7 @@ export const coreErrorCodes = ['business-days-invalid', 'config-invalid', 'date-
 export type ErrorCode =
   | (typeof coreErrorCodes)[number]
   | ApiErrorCode
+  | AttestErrorCode
   | ChainErrorCode
   | CliErrorCode
   | IssuanceErrorCode

@@ -64,6 +64,7 @@ import { oversightRoutes } from './routes/oversight.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { redemptionRoutes } from './routes/redemptions.ts';
 import { type ReserveDeps, reserveRoutes, shippedReserveDeps } from './routes/reserves.ts';
+import { type LogDeps, logFiles, transparencyRoutes } from './routes/transparency.ts';
 import { verifyRoutes } from './routes/verify.ts';
 
 /**
@@ -105,6 +106,8 @@ export interface AppDeps {
   readonly reserves?: ReserveDeps;
   /** The configured chains the chain checks report on (default: `CLEARPEG_CHAINS`). */
   readonly chains?: RouteDeps['chains'];
+  /** The transparency log this process publishes: its files at /log/ and the customers' leaves. */
+  readonly log?: LogDeps;
 }
 
 /**
@@ -136,6 +139,7 @@ export function routeTable(deps: RouteDeps): Route[] {
     ...oversightRoutes(deps),
     ...reserveRoutes(deps),
     ...verifyRoutes(deps),
+    ...transparencyRoutes(deps),
   ];
 }
 
@@ -178,6 +182,7 @@ export function createApp(deps: AppDeps): Hono {
     version: deps.version,
     reserves: deps.reserves ?? shippedReserveDeps(),
     ...(deps.chains === undefined ? {} : { chains: deps.chains }),
+    ...(deps.log === undefined ? {} : { log: deps.log }),
   };
   const routes: Route[] = routeTable(routeDeps);
   routes.push(openApiRoute(routes, deps.version));
@@ -296,6 +301,9 @@ export function createApp(deps: AppDeps): Hono {
     const status = c.res.status;
     if (status >= 400 && status < 500 && status !== 429) failures.charge(client);
   });
+  // The published log: public, read-only files (a static host could serve them as well; only
+  // the failed-requests limit above applies).
+  if (deps.log !== undefined) app.get('/log/*', logFiles(deps.log.root));
   app.notFound((c) =>
     sendProblem(c, new ClearpegError('route-not-found', `no route ${c.req.method} ${c.req.path}`)),
   );

@@ -85,6 +85,7 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   'change-not-found': 404,
   'customer-not-found': 404,
   'investment-not-found': 404,
+  'liabilities-leaf-unknown': 404,
   'mint-not-found': 404,
   'operator-not-found': 404,
   'payout-not-found': 404,
@@ -101,6 +102,8 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   'api-key-taken': 409,
   'approval-key-taken': 409,
   'asset-mismatch': 409,
+  'attestation-chain-disagrees': 409,
+  'attestation-refused': 409,
   'balance-overflow': 409,
   'breaker-not-tripped': 409,
   'breaker-tripped': 409,
@@ -174,6 +177,7 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   // 429: Over a rate limit (`Retry-After`).
   'rate-limited': 429,
   // 500: Never the client's doing: the server's own files, keys, configuration and chart of accounts, and the command line's own codes. No route answers them; one that did would be a bug, logged.
+  'log-key-invalid': 500,
   'account-mismatch': 500,
   'account-not-created': 500,
   'api-key-missing': 500,

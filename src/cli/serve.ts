@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp, serveAuthCacheMs } from '../api/app.ts';
 import { shippedReserveDeps } from '../api/routes/reserves.ts';
+import { attestIntervalMs, attestPollMs, startLog } from '../attest/start.ts';
 import { newYorkDate } from '../calendar.ts';
 import { loadChains } from '../chain/config.ts';
 import {
@@ -217,12 +218,23 @@ export const serveCommand: Command = {
     const { chains, workers, tokens } = await startChains(config, issuance, out, err);
     // One ruleset for the API's judgements and the daily job's.
     const reserves = shippedReserveDeps();
+    const demo = args.includes('--demo');
+    const log = await startLog({
+      dataDir: config.dataDir,
+      db,
+      ctx: issuance,
+      chains: tokens,
+      ruleset: reserves.ruleset,
+      demo,
+      log: err,
+    });
     const app = createApp({
       database,
       version,
       issuance,
       authCacheMs: serveAuthCacheMs,
       reserves,
+      log: log.deps,
     });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
       (resolve, reject) => {
@@ -231,6 +243,8 @@ export const serveCommand: Command = {
           out(`clearpeg ${version} serving on ${origin}/ (${database})`);
           out(`  health:   ${origin}/health`);
           out(`  accounts: ${origin}/v1/ledger/accounts`);
+          out(`  log:      ${origin}/log/checkpoint (key ${log.vkey})`);
+          for (const w of log.witnesses) out(`  witness:  ${w.url} (key ${w.vkey})`);
           resolve({ server: s, url: origin });
         });
         // Taken since the check above: a stack trace would say no more than this.
@@ -265,14 +279,28 @@ export const serveCommand: Command = {
       err(`reserves daily job failed: ${error.message}`),
     );
     await maintain(db).catch((error: Error) => err(`storage maintenance failed: ${error.message}`));
-    if (args.includes('--demo'))
+    if (demo)
       await startDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out }, url, err);
+    // The first attestation now (after the demo's seeding), then every minute and after every
+    // batch the journal records.
+    await log.attestor
+      .runOnce()
+      .then((r) =>
+        out(
+          `  attested: checkpoint ${r.checkpoint.size}, cosigned by ${r.cosignedBy.length} of ${log.witnesses.length} witnesses`,
+        ),
+      )
+      .catch((error: Error) => err(`attestation failed: ${error.message}`));
+    log.attestor.start(attestIntervalMs, attestPollMs, (error) =>
+      err(`attestation failed: ${error.message}`),
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     for (const sweep of sweeps) clearInterval(sweep);
+    await log.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const worker of workers) await worker.stop();
     for (const chain of chains) await chain.close();

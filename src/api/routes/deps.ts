@@ -8,6 +8,7 @@ import type { LedgerStore } from '../../ledger/ports.ts';
 import type { EvaluationContext, Ruleset } from '../../reserves/eligibility.ts';
 import type { RateCurve } from '../../reserves/rates.ts';
 import type { IssuanceContext } from '../../workflow/context.ts';
+import type { LogDeps } from './transparency.ts';
 
 export interface RouteDeps {
   readonly ctx: IssuanceContext;
@@ -27,4 +28,6 @@ export interface RouteDeps {
     readonly curve: RateCurve;
     readonly context?: EvaluationContext;
   };
+  /** The transparency log this process publishes (`serve`); absent, no leaf is served. */
+  readonly log?: LogDeps;
 }
