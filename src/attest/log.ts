@@ -144,7 +144,7 @@ export class TransparencyLog {
   /** The newest signed checkpoint, or undefined for a log that never signed one. */
   async latest(db: SqlExecutor = this.db): Promise<StoredCheckpoint | undefined> {
     const { rows } = await db.query<CheckpointRow>(
-      `SELECT ${checkpointColumns} FROM log_checkpoints ORDER BY size DESC LIMIT 1`,
+      `SELECT ${checkpointColumns} FROM log_checkpoints c ORDER BY c.size DESC LIMIT 1`,
     );
     return rows[0] === undefined ? undefined : checkpointOf(rows[0]);
   }
@@ -169,7 +169,7 @@ export class TransparencyLog {
     }
     while (this.tree.size < size) {
       const { rows } = await db.query<{ idx: string; data: Uint8Array; leaf_hash: Uint8Array }>(
-        'SELECT idx::text, data, leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT 10000',
+        'SELECT e.idx::text, e.data, e.leaf_hash FROM log_entries e WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx LIMIT 10000',
         [this.tree.size, size],
       );
       if (rows.length === 0)

@@ -95,7 +95,7 @@ export async function roundFor(
     total: string;
     digest: Uint8Array;
   }>(
-    'SELECT round::text, size::text, root, total::text, digest FROM liability_rounds ORDER BY round DESC LIMIT 1',
+    'SELECT round::text, size::text, root, total::text, digest FROM liability_rounds r ORDER BY r.round DESC LIMIT 1',
   );
   const last = rows[0];
   if (last !== undefined && Buffer.compare(last.digest, digest) === 0)
