@@ -42,4 +42,12 @@ export const limits = {
   apiFailuresPerSecond: 2,
   /** The burst of those: a batch of bad requests from a buggy script is answered, then slowed. */
   apiFailuresBurst: 60,
+  /**
+   * Journal records up to which every attestation cycle replays the whole journal (about 10 s
+   * on the benchmark machine; docs/transparency.md): past it, a cycle replays the records
+   * appended since the previous cycle's replay, and the whole journal once an hour.
+   */
+  attestFullReplayRecordsMax: 200_000,
+  /** How often a cycle replays the whole journal once it is past `attestFullReplayRecordsMax`. */
+  attestFullReplayIntervalMs: 3_600_000,
 } as const;

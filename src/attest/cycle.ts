@@ -12,6 +12,8 @@
  */
 import { ClearpegError } from '../errors.ts';
 import { hex } from '../ledger/journal.ts';
+import { LedgerFollower } from '../ledger/verify.ts';
+import { limits } from '../limits.ts';
 import { raiseAlert } from '../policy/alerts.ts';
 import {
   type Attestation,
@@ -21,7 +23,7 @@ import {
 } from '../proofs/attestation.ts';
 import { consistencyProof } from '../proofs/merkle.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
-import { ledgerCheck, restatedCheck } from '../verify/checks.ts';
+import { type LedgerCheckView, ledgerCheck, restatedCheck } from '../verify/checks.ts';
 import { requestCosignature } from '../witness/client.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
 import {
@@ -78,6 +80,9 @@ export class Attestor {
   private timers: NodeJS.Timeout[] = [];
   private lastSeq = -1n;
   private lastRunMs = 0;
+  /** The journal as replayed by the last self-check, and when it was last replayed whole. */
+  private follower = new LedgerFollower();
+  private fullReplayMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: AttestorOptions) {}
 
@@ -132,9 +137,26 @@ export class Attestor {
     });
   }
 
-  private async selfCheck(last: StoredCheckpoint | undefined): Promise<void> {
+  /**
+   * Replays the journal: all of it while it is small, and at most `attestFullReplayIntervalMs`
+   * apart; in between, the records since the last replay (`LedgerFollower`).
+   */
+  private async replayJournal(headSeq: bigint): Promise<LedgerCheckView> {
+    const { ctx } = this.options;
+    const nowMs = Date.now();
+    if (
+      headSeq <= BigInt(limits.attestFullReplayRecordsMax) ||
+      nowMs - this.fullReplayMs >= limits.attestFullReplayIntervalMs
+    ) {
+      this.follower = new LedgerFollower();
+      this.fullReplayMs = nowMs;
+    }
+    return ledgerCheck(ctx.db, ctx.ledger.store, {}, this.follower);
+  }
+
+  private async selfCheck(last: StoredCheckpoint | undefined, headSeq: bigint): Promise<void> {
     const { ctx, log } = this.options;
-    const ledger = await ledgerCheck(ctx.db, ctx.ledger.store);
+    const ledger = await this.replayJournal(headSeq);
     await this.refuseUnless(
       ledger.ok,
       `the journal does not replay: record ${ledger.broken?.seq} ${ledger.broken?.reason} (${ledger.broken?.detail})`,
@@ -170,7 +192,7 @@ export class Attestor {
     this.lastRunMs = Date.now();
     const last = await log.latest();
     const head = await ctx.ledger.store.head();
-    if (options.selfCheck !== false) await this.selfCheck(last);
+    if (options.selfCheck !== false) await this.selfCheck(last, head.seq);
     const chains: ChainFigures[] = [];
     for (const chain of options.chains) {
       const figures = await chainFigures(ctx.db, chain);

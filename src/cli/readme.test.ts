@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../chain/evm.ts';
 
 const bin = fileURLToPath(new URL('../../bin/clearpeg.js', import.meta.url));
 const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
@@ -28,15 +28,6 @@ export function walkthrough(markdown: string): string {
   const block = markdown.slice(at).match(/^```sh\n([\s\S]*?)^```$/m);
   assert.ok(block?.[1], 'a ```sh block follows the marker');
   return block[1];
-}
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 describe("the README's CLI walkthrough", () => {

@@ -192,60 +192,98 @@ export interface VerifyOptions {
  * that moment. It yields to the event loop after every page.
  * @example const report = await verifyLedger(store); if (!report.ok) console.log(report.broken)
  */
-export async function verifyLedger(
+export function verifyLedger(
   store: LedgerStore,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const chain = new ChainVerifier(genesisHead);
-  const replay = new Replayer();
-  let count = 0n;
-  let after = 0n;
-  const fail = (broken: BrokenLink): VerifyReport => ({
-    ok: false,
-    records: count,
-    accounts: replay.accounts.size,
-    head: chain.head,
-    broken,
-  });
-  /** Replays the records after `after` that `from` holds; a broken link, or undefined. */
-  const replayFrom = async (from: LedgerStore): Promise<BrokenLink | undefined> => {
-    for (;;) {
-      const page = await from.records(after, pageSize);
-      for (const record of page) {
-        if (!chain.push(record)) return chain.broken!;
-        const reason = replay.apply(record);
-        if (reason !== undefined)
-          return { seq: record.seq, reason: 'invalid-record', detail: reason };
-        const expected = options.expectHead;
-        if (expected !== undefined && record.seq === expected.seq)
-          if (!Buffer.from(chain.head.hash).equals(Buffer.from(expected.hash)))
-            return {
-              seq: record.seq,
-              reason: 'head-mismatch',
-              detail: `record ${record.seq} hashes to ${hex(chain.head.hash)}, not the expected head ${hex(expected.hash)}`,
-            };
-        count++;
+  return new LedgerFollower().verify(store, options);
+}
+
+/**
+ * `verifyLedger` that can go on: after a verification that passed, the next one replays only
+ * the records appended since (their hash links from the head it verified, and their effect on
+ * the balances it rebuilt), then compares every stored balance, pending transfer and the head
+ * again. What it does not do again is re-read the records it already checked: a record edited
+ * behind the ledger's back (its table refuses updates, so only someone who disabled that) is
+ * found by the next full replay, not by a follower that passed it. After a failure it starts
+ * over from genesis.
+ * @example const follower = new LedgerFollower(); await follower.verify(store); … await follower.verify(store)
+ */
+export class LedgerFollower {
+  private chain = new ChainVerifier(genesisHead);
+  private replay = new Replayer();
+  private count = 0n;
+  private after = 0n;
+
+  /** Records replayed so far (every record of the journal up to the head last verified). */
+  get records(): bigint {
+    return this.count;
+  }
+
+  private restart(): void {
+    this.chain = new ChainVerifier(genesisHead);
+    this.replay = new Replayer();
+    this.count = 0n;
+    this.after = 0n;
+  }
+
+  /** Verifies the journal up to its head now; see the class. */
+  async verify(store: LedgerStore, options: VerifyOptions = {}): Promise<VerifyReport> {
+    if (options.expectHead !== undefined && options.expectHead.seq <= this.after) this.restart();
+    const report = await this.run(store, options);
+    if (!report.ok) this.restart();
+    return report;
+  }
+
+  private async run(store: LedgerStore, options: VerifyOptions): Promise<VerifyReport> {
+    const { chain, replay } = this;
+    const fail = (broken: BrokenLink): VerifyReport => ({
+      ok: false,
+      records: this.count,
+      accounts: replay.accounts.size,
+      head: chain.head,
+      broken,
+    });
+    /** Replays the records after `after` that `from` holds; a broken link, or undefined. */
+    const replayFrom = async (from: LedgerStore): Promise<BrokenLink | undefined> => {
+      for (;;) {
+        const page = await from.records(this.after, pageSize);
+        for (const record of page) {
+          if (!chain.push(record)) return chain.broken!;
+          const reason = replay.apply(record);
+          if (reason !== undefined)
+            return { seq: record.seq, reason: 'invalid-record', detail: reason };
+          const expected = options.expectHead;
+          if (expected !== undefined && record.seq === expected.seq)
+            if (!Buffer.from(chain.head.hash).equals(Buffer.from(expected.hash)))
+              return {
+                seq: record.seq,
+                reason: 'head-mismatch',
+                detail: `record ${record.seq} hashes to ${hex(chain.head.hash)}, not the expected head ${hex(expected.hash)}`,
+              };
+          this.count++;
+        }
+        if (page.length > 0) this.after = page[page.length - 1]!.seq;
+        if (page.length < pageSize) return undefined;
+        await yieldToEventLoop();
       }
-      if (page.length > 0) after = page[page.length - 1]!.seq;
-      if (page.length < pageSize) return undefined;
-      await yieldToEventLoop();
-    }
-  };
-  const early = await replayFrom(store);
-  if (early !== undefined) return fail(early);
-  const snapshot: StoreSnapshot = options.snapshot ?? ((body) => body(store));
-  const broken = await snapshot(async (view) => {
-    const head = await view.head();
-    return (
-      (await replayFrom(view)) ??
-      chain.finish(head) ??
-      expectedHeadReached(chain.head, options.expectHead) ??
-      (await compareState(view, replay))
-    );
-  });
-  return broken
-    ? fail(broken)
-    : { ok: true, records: count, accounts: replay.accounts.size, head: chain.head };
+    };
+    const early = await replayFrom(store);
+    if (early !== undefined) return fail(early);
+    const snapshot: StoreSnapshot = options.snapshot ?? ((body) => body(store));
+    const broken = await snapshot(async (view) => {
+      const head = await view.head();
+      return (
+        (await replayFrom(view)) ??
+        chain.finish(head) ??
+        expectedHeadReached(chain.head, options.expectHead) ??
+        (await compareState(view, replay))
+      );
+    });
+    return broken
+      ? fail(broken)
+      : { ok: true, records: this.count, accounts: replay.accounts.size, head: chain.head };
+  }
 }
 
 /** A broken link if the journal ends before the expected head. */

@@ -12,7 +12,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import type { Command, Outcome, Uuid } from '../ledger/types.ts';
 import { accountFlag } from '../ledger/types.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
-import { verifyLedger } from '../ledger/verify.ts';
+import { LedgerFollower, verifyLedger } from '../ledger/verify.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { SqlLedgerStore } from './ledger-store.ts';
 import { openTestDatabase, type TestBackend, type TestDatabase } from './testing.ts';
@@ -902,6 +902,64 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       const paid = ((300n * 301n) / 2n) * 1_000_000n;
       assert.equal((await h.store.accountById(b))!.creditsPosted, paid + 500_000n);
       assert.equal((await h.store.accountById(b))!.debitsPosted, 1_000_000n);
+    });
+
+    test('a follower replays only what was appended since, and still catches a changed balance', async (h) => {
+      const a = await h.account('a');
+      const b = await h.account('b');
+      const pay = async (n: number) => {
+        for (let i = 0; i < n; i++)
+          committed(
+            await h.one({
+              type: 'transfer',
+              id: uuidv7(),
+              asset: 'USD',
+              postings: [{ debit: a, credit: b, amount: usd('1') }],
+            }),
+          );
+      };
+      await pay(3);
+      const follower = new LedgerFollower();
+      const first = await follower.verify(h.store);
+      assert.equal(first.ok, true, toJson(first));
+      assert.equal(first.records, 5n);
+      await pay(2);
+      const second = await follower.verify(h.store);
+      assert.equal(second.ok, true, toJson(second));
+      assert.equal(second.records, 7n);
+      assert.deepEqual(second.head, (await verifyLedger(h.store)).head);
+      // What it does not re-read: an old record changed behind the ledger's back passes the
+      // follower (its hash links were checked before) and fails a full replay.
+      const db = h.t.db;
+      await db.exec('ALTER TABLE ledger_journal DISABLE TRIGGER USER');
+      try {
+        await db.exec(
+          'UPDATE ledger_journal SET amounts = ARRAY[2000000]::numeric[] WHERE seq = 3',
+        );
+        assert.equal((await follower.verify(h.store)).ok, true);
+        const full = await verifyLedger(h.store);
+        assert.equal(full.broken?.seq, 3n);
+        assert.equal(full.broken?.reason, 'hash-mismatch');
+        await db.exec(
+          'UPDATE ledger_journal SET amounts = ARRAY[1000000]::numeric[] WHERE seq = 3',
+        );
+      } finally {
+        await db.exec('ALTER TABLE ledger_journal ENABLE TRIGGER USER');
+      }
+      // A stored balance changed without a record is compared on every pass.
+      await db.exec(
+        `UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = '${b}'`,
+      );
+      const changed = await follower.verify(h.store);
+      assert.equal(changed.ok, false);
+      assert.equal(changed.broken?.reason, 'balance-mismatch');
+      await db.exec(
+        `UPDATE ledger_accounts SET credits_posted = credits_posted - 1 WHERE id = '${b}'`,
+      );
+      // After a failure it starts over from genesis.
+      const again = await follower.verify(h.store);
+      assert.equal(again.ok, true, toJson(again));
+      assert.equal(again.records, 7n);
     });
 
     test('verify names the sequence number of a flipped byte and of a deleted row', async (h) => {

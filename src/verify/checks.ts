@@ -9,7 +9,7 @@ import type { ChainConfig } from '../chain/config.ts';
 import { type ChainParityView, chainParities, parityHolds } from '../chain/status.ts';
 import { hex } from '../ledger/journal.ts';
 import type { LedgerStore } from '../ledger/ports.ts';
-import { type VerifyOptions, verifyLedger } from '../ledger/verify.ts';
+import { type LedgerFollower, type VerifyOptions, verifyLedger } from '../ledger/verify.ts';
 import { ledgerSnapshot, readSnapshot } from '../storage/snapshot.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 import { verifyAudit } from '../workflow/audit-store.ts';
@@ -62,15 +62,20 @@ export function parseExpectedHead(
 }
 
 /**
- * Replays the journal of `store` (heads and balances read in one snapshot of `db`).
+ * Replays the journal of `store` (heads and balances read in one snapshot of `db`); with a
+ * `follower`, only the records since the follower's last pass (see `LedgerFollower`).
  * @example const view = await ledgerCheck(db, store); view.ok
  */
 export async function ledgerCheck(
   db: SqlDatabase,
   store: LedgerStore,
   options: Pick<VerifyOptions, 'expectHead'> = {},
+  follower?: LedgerFollower,
 ): Promise<LedgerCheckView> {
-  const report = await verifyLedger(store, { ...options, snapshot: ledgerSnapshot(db) });
+  const verifyOptions = { ...options, snapshot: ledgerSnapshot(db) };
+  const report = await (follower === undefined
+    ? verifyLedger(store, verifyOptions)
+    : follower.verify(store, verifyOptions));
   return {
     ok: report.ok,
     records: report.records.toString(),
