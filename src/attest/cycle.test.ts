@@ -185,6 +185,33 @@ describe('the attestation cycle', () => {
     }
   });
 
+  it('refuses to attest when a journal record was edited behind its back, naming it', async () => {
+    const before = await it_.log.latest();
+    const db = it_.f.t.db;
+    const { rows } = await db.query<{ seq: string; amounts: string[] }>(
+      "SELECT seq::text, amounts::text[] FROM ledger_journal WHERE kind = 3 ORDER BY seq LIMIT 1",
+    );
+    const { seq, amounts } = rows[0]!;
+    await db.exec('ALTER TABLE ledger_journal DISABLE TRIGGER USER');
+    try {
+      await db.query('UPDATE ledger_journal SET amounts[1] = amounts[1] + 1 WHERE seq = $1', [seq]);
+      await assert.rejects(
+        it_.attestor.runOnce(),
+        (error: unknown) =>
+          error instanceof ClearpegError &&
+          error.code === 'attestation-refused' &&
+          error.message.includes(`record ${seq} hash-mismatch`),
+      );
+      assert.equal((await it_.log.latest())!.size, before!.size, 'nothing was signed');
+    } finally {
+      await db.query('UPDATE ledger_journal SET amounts[1] = $2 WHERE seq = $1', [seq, amounts[0]]);
+      await db.exec('ALTER TABLE ledger_journal ENABLE TRIGGER USER');
+    }
+    // Put back, the records hold together again and the log goes on.
+    const result = await it_.attestor.runOnce();
+    assert.equal(result.checkpoint.size, before!.size + 1n);
+  });
+
   it('signs nothing over a log whose stored entries were edited', async () => {
     const before = await it_.log.latest();
     const db = it_.f.t.db;
