@@ -48,9 +48,11 @@ function random(seed: number): () => number {
 /**
  * `count` accounts packed, with exponentially distributed balances and salts derived from a
  * fixed round secret; returns them and the seconds the salts took.
- * @example const { accounts } = makeAccounts(1000)
+ * @example const { accounts } = await makeAccounts(1000)
  */
-export function makeAccounts(count: number): { accounts: PackedAccounts; saltSeconds: number } {
+export async function makeAccounts(
+  count: number,
+): Promise<{ accounts: PackedAccounts; saltSeconds: number }> {
   const next = random(42);
   const writer = new PackedAccountsWriter(count);
   for (let i = 0; i < count; i++) {
@@ -59,7 +61,7 @@ export function makeAccounts(count: number): { accounts: PackedAccounts; saltSec
   }
   const accounts = writer.finish();
   const started = performance.now();
-  deriveSalts(accounts, new Uint8Array(32).fill(7), 'bench');
+  await deriveSalts(accounts, new Uint8Array(32).fill(7), 'bench');
   return { accounts, saltSeconds: (performance.now() - started) / 1000 };
 }
 
@@ -79,7 +81,7 @@ export interface SumTreeFigures {
 export async function benchSumTree(
   count: number,
 ): Promise<SumTreeFigures & { saltSeconds: number }> {
-  const { accounts, saltSeconds } = makeAccounts(count);
+  const { accounts, saltSeconds } = await makeAccounts(count);
   const started = performance.now();
   const tree = await buildLiabilitiesTree(accounts);
   const seconds = (performance.now() - started) / 1000;

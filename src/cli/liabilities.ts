@@ -271,7 +271,7 @@ async function prove(values: Record<string, unknown>, csv: string): Promise<Prov
     secretFile === undefined ? new Uint8Array(randomBytes(32)) : readSecret(secretFile);
   const packed = parseBalances(readBounded(csv, balancesFileBytesMax), csv);
   try {
-    deriveSalts(packed, secret, round);
+    await deriveSalts(packed, secret, round);
   } catch (error) {
     if (error instanceof SumTreeError)
       throw new UsageError(`--round: ${error.message.replace(/^roundId: /, '')}`);

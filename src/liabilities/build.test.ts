@@ -193,23 +193,31 @@ describe('PackedAccountsWriter', () => {
 });
 
 describe('deriveSalts', () => {
-  it('gives each account deriveSalt(secret, round, id)', () => {
+  it('gives each account deriveSalt(secret, round, id), on one thread and on two', async () => {
     const secret = randomBytes(32);
     const ids = ['a', 'acct-42', 'é€😀', 'x'.repeat(256), ...Array.from({ length: 50 }, randomId)];
     const writer = new PackedAccountsWriter(ids.length);
     for (const id of ids) writer.add(id, undefined, 1n);
     const packed = writer.finish();
-    for (const round of ['1', '2026-12-06', 'r'.repeat(256)]) {
-      deriveSalts(packed, secret, round);
+    for (const [round, options] of [
+      ['1', { threads: 1 }],
+      ['2026-12-06', { threads: 2, parallelMin: 2 }],
+      ['r'.repeat(256), {}],
+    ] as const) {
+      packed.salts.fill(0);
+      await deriveSalts(packed, secret, round, options);
       for (const [i, id] of ids.entries()) {
         const salt = packed.salts.slice(32 * i, 32 * i + 32);
         assert.deepEqual(salt, deriveSalt(secret, round, id), `${round}/${id}`);
       }
     }
-    assert.throws(
-      () => deriveSalts(packed, secret.subarray(1), '1'),
+    await assert.rejects(
+      deriveSalts(packed, secret.subarray(1), '1'),
       /roundSecret: must be 32 bytes/,
     );
-    assert.throws(() => deriveSalts(packed, secret, 'a\nb'), /roundId: must not contain a newline/);
+    await assert.rejects(
+      deriveSalts(packed, secret, 'a\nb'),
+      /roundId: must be a string without a newline/,
+    );
   });
 });

@@ -165,20 +165,48 @@ export function packAccounts(accounts: readonly SumLeafInput[]): PackedAccounts 
 
 /**
  * Fills every account's salt with `deriveSalt(roundSecret, roundId, customerId)` (sumtree.ts):
- * HMAC-SHA256 on the kernel, the key's blocks hashed once for all accounts.
+ * HMAC-SHA256 on the kernel, the key's blocks hashed once for all accounts, the accounts split
+ * over threads as the tree's leaves are.
  * @example
- * deriveSalts(packed, secret, '2026-12-06'); // packed.salts now holds each account's salt
+ * await deriveSalts(packed, secret, '2026-12-06'); // packed.salts now holds each account's salt
  */
-export function deriveSalts(
+export async function deriveSalts(
   packed: PackedAccounts,
   roundSecret: Uint8Array,
   roundId: string,
-): void {
+  options: BuildOptions = {},
+): Promise<void> {
   if (!(roundSecret instanceof Uint8Array) || roundSecret.length !== 32) {
     throw new SumTreeError('roundSecret: must be 32 bytes');
   }
-  if (roundId.includes('\n')) throw new SumTreeError('roundId: must not contain a newline');
+  if (typeof roundId !== 'string' || roundId.includes('\n')) {
+    throw new SumTreeError('roundId: must be a string without a newline');
+  }
   idInto('roundId', roundId, new Uint8Array(3 * 256), 0);
+  const shares = sharesOf(packed.count, options);
+  const secret = roundSecret.slice();
+  const others = shares.slice(1).map((share) =>
+    runInWorker({
+      kind: 'salts',
+      accounts: sharedAccounts(packed),
+      roundSecret: secret,
+      roundId,
+      share,
+    }),
+  );
+  await settle(() => saltRange(packed, secret, roundId, shares[0]!), others);
+}
+
+/**
+ * Writes the salts of the accounts of `share` (its leaves `from` to `to` − 1).
+ * @example saltRange(packed, secret, '1', { from: 0, to: packed.count, top: 0 })
+ */
+export function saltRange(
+  packed: PackedAccounts,
+  roundSecret: Uint8Array,
+  roundId: string,
+  share: Share,
+): void {
   const prefix = encoder.encode(`${saltLabel}${roundId}\n`);
   const kernel = new Sha256Kernel(640);
   const inner = hmacKeyState(kernel, roundSecret, 0x36);
@@ -187,7 +215,7 @@ export function deriveSalts(
   message.set(prefix);
   const innerHash = new Uint8Array(32);
   const { ids, idOffsets, salts } = packed;
-  for (let i = 0; i < packed.count; i++) {
+  for (let i = share.from; i < share.to; i++) {
     const start = idOffsets[i]!;
     const length = idOffsets[i + 1]! - start;
     for (let k = 0; k < length; k++) message[prefix.length + k] = ids[start + k]!;
@@ -196,6 +224,31 @@ export function deriveSalts(
     kernel.resume(outer);
     kernel.sha256Into(innerHash, 0, 32, salts, 32 * i, 64);
   }
+}
+
+/** The shares of `size` leaves for the threads `options` allow (one share below `parallelMin`). */
+function sharesOf(size: number, options: BuildOptions): Share[] {
+  const threads = Math.max(1, Math.min(options.threads ?? Math.min(8, availableParallelism()), 64));
+  const parallel = threads > 1 && size >= (options.parallelMin ?? parallelLeavesMin);
+  return parallel
+    ? sharesFor(size, threads)
+    : [{ from: 0, to: size, top: levelCounts(size).length - 1 }];
+}
+
+/**
+ * Runs `mine` on this thread while `others` run in workers, then waits for them all (a failure
+ * here still waits for the workers, so none writes after this returns); throws the first error.
+ */
+async function settle(mine: () => void, others: readonly Promise<void>[]): Promise<void> {
+  let failure: unknown;
+  try {
+    mine();
+  } catch (error) {
+    failure = error;
+  }
+  const results = await Promise.allSettled(others);
+  if (failure !== undefined) throw failure;
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 /** The number of records of each level of a tree of `size` leaves, leaves first. */
@@ -293,25 +346,15 @@ export async function buildLiabilitiesTree(
   const levels = counts.map(
     (_, level) => new Uint8Array(buffer, offsets[level]!, counts[level]! * sumRecordBytes),
   );
-  const threads = Math.max(1, Math.min(options.threads ?? Math.min(8, availableParallelism()), 64));
-  const parallel = threads > 1 && size >= (options.parallelMin ?? parallelLeavesMin);
-  const shares = parallel
-    ? sharesFor(size, threads)
-    : [{ from: 0, to: size, top: counts.length - 1 }];
+  const shares = sharesOf(size, options);
   const hasher = new LevelHasher();
+  const accountsShared = shares.length > 1 ? sharedAccounts(accounts) : accounts;
   const others = shares
     .slice(1)
-    .map((share) => hashInWorker(sharedAccounts(accounts), buffer, counts, offsets, share));
-  // The main thread hashes the first share meanwhile; a failure there still waits for the workers.
-  let failure: unknown;
-  try {
-    hashShare(hasher, accounts, levels, counts, shares[0]!);
-  } catch (error) {
-    failure = error;
-  }
-  const results = await Promise.allSettled(others);
-  if (failure !== undefined) throw failure;
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+    .map((share) =>
+      runInWorker({ kind: 'tree', accounts: accountsShared, buffer, counts, offsets, share }),
+    );
+  await settle(() => hashShare(hasher, accounts, levels, counts, shares[0]!), others);
   for (let level = shares[0]!.top + 1; level < counts.length; level++) {
     hasher.parents(levels[level - 1]!, 0, counts[level - 1]!, levels[level]!, level);
   }
@@ -342,28 +385,30 @@ function sharedAccounts(accounts: PackedAccounts): PackedAccounts {
   };
 }
 
-/** What a worker is given (worker.ts). */
-export interface WorkerJob {
-  readonly accounts: PackedAccounts;
-  readonly buffer: SharedArrayBuffer;
-  readonly counts: readonly number[];
-  readonly offsets: readonly number[];
-  readonly share: Share;
-}
+/** What a worker is given (worker.ts): a share of the tree, or of the salts. */
+export type WorkerJob =
+  | {
+      readonly kind: 'tree';
+      readonly accounts: PackedAccounts;
+      readonly buffer: SharedArrayBuffer;
+      readonly counts: readonly number[];
+      readonly offsets: readonly number[];
+      readonly share: Share;
+    }
+  | {
+      readonly kind: 'salts';
+      readonly accounts: PackedAccounts;
+      readonly roundSecret: Uint8Array;
+      readonly roundId: string;
+      readonly share: Share;
+    };
 
 /** What a worker answers: done, or the error it met (a `SumTreeError` is rethrown as one). */
 export type WorkerAnswer =
   | { readonly ok: true }
   | { readonly ok: false; readonly message: string; readonly sumTree: boolean };
 
-function hashInWorker(
-  accounts: PackedAccounts,
-  buffer: SharedArrayBuffer,
-  counts: readonly number[],
-  offsets: readonly number[],
-  share: Share,
-): Promise<void> {
-  const job: WorkerJob = { accounts, buffer, counts, offsets, share };
+function runInWorker(job: WorkerJob): Promise<void> {
   const worker = startWorker(job);
   return new Promise<void>((resolve, reject) => {
     worker.once('message', (answer: WorkerAnswer) => {

@@ -10,7 +10,7 @@
  * added as four 32-bit limbs with a carry, and a carry out of the top limb is refused.
  */
 import { SumTreeError, sumRecordBytes } from '../proofs/sumtree.ts';
-import { Sha256Kernel } from './sha256.ts';
+import { paddedBlocks, Sha256Kernel } from './sha256.ts';
 
 /**
  * Accounts in flat buffers, so that ten million accounts are a few buffers and not ten million
@@ -34,54 +34,79 @@ const saltBytes = 32;
 const valueBytes = 16;
 const idBytesMax = 256;
 
+/** The padded `customerId ‖ salt` of the longest id: five blocks. */
+const innerBlocksMax = 5;
+
 /**
- * The per-thread state of the loops: the kernel, and the message buffers whose padding is
- * written once (the leaf's outer message is always 49 bytes, one block).
+ * The per-thread state of the loops: the kernel, and the buffer of the leaf's inner message
+ * with its padding.
  */
 export class LevelHasher {
-  readonly kernel = new Sha256Kernel(idBytesMax + saltBytes + 64 - ((idBytesMax + saltBytes) % 64));
-  /** `customerId ‖ salt`. */
-  private readonly inner = new Uint8Array(idBytesMax + saltBytes);
-  /** `0x00 ‖ SHA-256(customerId ‖ salt) ‖ value`, padded to one block. */
-  private readonly outer = new Uint8Array(64);
-
-  constructor() {
-    this.outer[1 + hashBytes + valueBytes] = 0x80;
-    const bits = (1 + hashBytes + valueBytes) * 8;
-    this.outer[62] = bits >>> 8;
-    this.outer[63] = bits & 0xff;
-  }
+  readonly kernel = new Sha256Kernel(64);
+  /** `customerId ‖ salt`, padded (§5.1.1). */
+  private readonly inner = new Uint8Array(64 * innerBlocksMax);
+  private readonly innerView = new DataView(this.inner.buffer);
 
   /**
    * Writes the leaf records of accounts `from` to `to` − 1 into `level` (48 bytes each, at the
    * account's index). Throws a `SumTreeError` naming the account when its id is not 1 to 256 bytes.
    */
   leaves(accounts: PackedAccounts, from: number, to: number, level: Uint8Array): void {
-    const { ids, idOffsets, salts, values } = accounts;
+    const { ids, idOffsets, salts } = accounts;
+    const values = new DataView(
+      accounts.values.buffer,
+      accounts.values.byteOffset,
+      accounts.values.byteLength,
+    );
+    const out = new DataView(level.buffer, level.byteOffset, level.byteLength);
     const inner = this.inner;
-    const outer = this.outer;
     const kernel = this.kernel;
+    const w = kernel.words;
+    const s = kernel.state;
     for (let i = from; i < to; i++) {
       const idStart = idOffsets[i]!;
       const idLength = idOffsets[i + 1]! - idStart;
       if (idLength < 1 || idLength > idBytesMax) {
         throw new SumTreeError(`leaves[${i}].customerId: must be 1 to 256 bytes, got ${idLength}`);
       }
+      // SHA-256(customerId ‖ salt): the message and its padding written in place, once.
       for (let k = 0; k < idLength; k++) inner[k] = ids[idStart + k]!;
       const salt = i * saltBytes;
       for (let k = 0; k < saltBytes; k++) inner[idLength + k] = salts[salt + k]!;
-      kernel.sha256Into(inner, 0, idLength + saltBytes, outer, 1);
-      const value = i * valueBytes;
-      const record = i * sumRecordBytes;
-      for (let k = 0; k < valueBytes; k++) {
-        const byte = values[value + k]!;
-        outer[1 + hashBytes + k] = byte;
-        level[record + hashBytes + k] = byte;
-      }
+      const length = idLength + saltBytes;
+      const blocks = paddedBlocks(length);
+      inner[length] = 0x80;
+      for (let k = length + 1; k < 64 * blocks - 4; k++) inner[k] = 0;
+      this.innerView.setUint32(64 * blocks - 4, length * 8);
       kernel.reset();
-      kernel.loadBlock(outer, 0);
+      for (let block = 0; block < blocks; block++) {
+        for (let j = 0; j < 16; j++) w[j] = this.innerView.getInt32(64 * block + 4 * j);
+        kernel.compress();
+      }
+      // SHA-256(0x00 ‖ inner ‖ value), 49 bytes: one block, its words straight from the inner
+      // hash (shifted one byte by the 0x00) and the value; the padding fixed.
+      const value = i * valueBytes;
+      let previous = 0;
+      for (let j = 0; j < 8; j++) {
+        const word = s[j]!;
+        w[j] = (previous << 24) | (word >>> 8);
+        previous = word & 0xff;
+      }
+      for (let j = 0; j < 4; j++) {
+        const word = values.getInt32(value + 4 * j);
+        w[8 + j] = (previous << 24) | (word >>> 8);
+        previous = word & 0xff;
+      }
+      w[12] = (previous << 24) | (0x80 << 16);
+      w[13] = 0;
+      w[14] = 0;
+      w[15] = (1 + hashBytes + valueBytes) * 8;
+      kernel.reset();
       kernel.compress();
-      kernel.digestInto(level, record);
+      const record = i * sumRecordBytes;
+      for (let j = 0; j < 8; j++) out.setInt32(record + 4 * j, s[j]!);
+      for (let j = 0; j < 4; j++)
+        out.setInt32(record + hashBytes + 4 * j, values.getInt32(value + 4 * j));
     }
   }
 
