@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import {
   buildLiabilitiesTree,
   deriveSalts,
@@ -165,4 +166,6 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------------------------------------
 }
 
-await main();
+// Run when started as the benchmark; not when imported for `benchSumTree`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  await main();
