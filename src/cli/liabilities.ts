@@ -33,6 +33,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import {
+  accountsMax,
   buildLiabilitiesTree,
   deriveSalts,
   type PackedAccounts,
@@ -118,6 +119,9 @@ export function parseBalances(bytes: Uint8Array, name: string): PackedAccounts {
     );
   }
   if (lines.length < 2) throw new InputError(`${name}: no accounts after the header`);
+  if (lines.length - 1 > accountsMax) {
+    throw new InputError(`${name}: ${lines.length - 1} accounts, over the limit of ${accountsMax}`);
+  }
   const writer = new PackedAccountsWriter(lines.length - 1);
   const seen = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
@@ -181,6 +185,11 @@ class Progress {
     process.stderr.write(
       `\r${label.padEnd(14)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`,
     );
+  }
+
+  /** Names a step that has no count (reading, hashing). */
+  phase(label: string): void {
+    if (this.enabled) process.stderr.write(`\r\x1b[K${label}…`);
   }
 
   end(): void {
@@ -269,7 +278,10 @@ async function prove(values: Record<string, unknown>, csv: string): Promise<Prov
   const secretFile = values['secret-file'] as string | undefined;
   const secret =
     secretFile === undefined ? new Uint8Array(randomBytes(32)) : readSecret(secretFile);
+  const progress = new Progress(process.stderr.isTTY === true);
+  progress.phase('reading the balances');
   const packed = parseBalances(readBounded(csv, balancesFileBytesMax), csv);
+  progress.phase(`deriving ${packed.count} salts`);
   try {
     await deriveSalts(packed, secret, round);
   } catch (error) {
@@ -278,6 +290,7 @@ async function prove(values: Record<string, unknown>, csv: string): Promise<Prov
     throw error;
   }
   let tree: SumTree;
+  progress.phase(`building the tree of ${packed.count} accounts`);
   try {
     tree = await buildLiabilitiesTree(packed);
   } catch (error) {
@@ -287,7 +300,6 @@ async function prove(values: Record<string, unknown>, csv: string): Promise<Prov
   }
   const temporary = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
   mkdirSync(temporary, { recursive: true });
-  const progress = new Progress(process.stderr.isTTY === true);
   try {
     writeProofFiles(temporary, tree, { ids: idsOf(packed), packed }, round, progress);
     if (secretFile === undefined)

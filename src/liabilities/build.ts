@@ -37,8 +37,14 @@ export type { PackedAccounts } from './levels.ts';
  */
 export const parallelLeavesMin = 1 << 16;
 
-/** The most accounts one tree takes: offsets into the packed ids are u32, and ids are ≤ 256 bytes. */
+/**
+ * The most accounts one tree takes: 16,777,216, whose tree is 1.6 GB in memory (more wants a
+ * builder that streams levels to disk). The ids' offsets are u32: their total is checked too.
+ */
 export const accountsMax = 2 ** 24;
+
+/** The most bytes of ids, all accounts together: offsets into them are u32. */
+const idsBytesMax = 2 ** 32 - 1;
 
 /**
  * How `buildLiabilitiesTree` runs.
@@ -106,6 +112,9 @@ export class PackedAccountsWriter {
     }
     this.valuesView.setBigUint64(16 * i, value >> 64n);
     this.valuesView.setBigUint64(16 * i + 8, BigInt.asUintN(64, value));
+    if (start + written > idsBytesMax) {
+      throw new SumTreeError(`leaves[${i}].customerId: the ids pass 4 GiB in all`);
+    }
     this.idOffsets[i + 1] = start + written;
     this.count = i + 1;
   }
