@@ -158,6 +158,24 @@ describe('buildLiabilitiesTree', () => {
   });
 });
 
+describe('buildLiabilitiesTree on hand-made packed accounts', () => {
+  it('refuses an empty id in a worker’s share, naming the leaf', async () => {
+    const salt = randomBytes(32);
+    const packed = packAccounts(
+      Array.from({ length: 1000 }, (_, i) => ({ customerId: `c${i}`, salt, value: 1n })),
+    );
+    // Account 900's id made empty: its start moved onto its end (899's grows to 8 bytes).
+    const idOffsets = packed.idOffsets.slice();
+    idOffsets[900] = idOffsets[901]!;
+    await assert.rejects(
+      buildLiabilitiesTree({ ...packed, idOffsets }, { threads: 2, parallelMin: 2 }),
+      (error) =>
+        error instanceof SumTreeError &&
+        error.message === 'leaves[900].customerId: must be 1 to 256 bytes, got 0',
+    );
+  });
+});
+
 describe('PackedAccountsWriter', () => {
   it('refuses what buildSumTree refuses, naming the account and field', () => {
     const salt = randomBytes(32);
