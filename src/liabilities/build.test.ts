@@ -229,6 +229,11 @@ describe('deriveSalts', () => {
         assert.deepEqual(salt, deriveSalt(secret, round, id), `${round}/${id}`);
       }
     }
+    // Accounts on ordinary memory: salted on this thread, whatever the options say.
+    const plain = { ...packed, salts: new Uint8Array(packed.salts.length) };
+    await deriveSalts(plain, secret, '1', { threads: 2, parallelMin: 2 });
+    assert.deepEqual(plain.salts.slice(32, 64), deriveSalt(secret, '1', ids[1]!));
+    assert.deepEqual(plain.salts.slice(-32), deriveSalt(secret, '1', ids[ids.length - 1]!));
     await assert.rejects(
       deriveSalts(packed, secret.subarray(1), '1'),
       /roundSecret: must be 32 bytes/,

@@ -192,12 +192,13 @@ export async function deriveSalts(
     throw new SumTreeError('roundId: must be a string without a newline');
   }
   idInto('roundId', roundId, new Uint8Array(3 * 256), 0);
-  const shares = sharesOf(packed.count, options);
+  // Workers write into the salts themselves: only salts on shared memory can be split.
+  const shares = sharesOf(packed.count, isShared(packed) ? options : { threads: 1 });
   const secret = roundSecret.slice();
   const others = shares.slice(1).map((share) =>
     runInWorker({
       kind: 'salts',
-      accounts: sharedAccounts(packed),
+      accounts: packed,
       roundSecret: secret,
       roundId,
       share,
@@ -375,11 +376,15 @@ export async function buildLiabilitiesTree(
   return { ...tree, root: sumTreeNode(tree, counts.length - 1, 0n) };
 }
 
+/** Whether every buffer of `accounts` is on shared memory. */
+function isShared(accounts: PackedAccounts): boolean {
+  const { ids, idOffsets, salts, values } = accounts;
+  return [ids, idOffsets, salts, values].every((a) => a.buffer instanceof SharedArrayBuffer);
+}
+
 /** `accounts` on shared memory (copied there when they are not), for the workers. */
 function sharedAccounts(accounts: PackedAccounts): PackedAccounts {
-  const onShared = (a: Uint8Array | Uint32Array) => a.buffer instanceof SharedArrayBuffer;
-  if ([accounts.ids, accounts.idOffsets, accounts.salts, accounts.values].every(onShared))
-    return accounts;
+  if (isShared(accounts)) return accounts;
   const copy = <T extends Uint8Array | Uint32Array>(a: T, make: (b: SharedArrayBuffer) => T): T => {
     const out = make(new SharedArrayBuffer(a.byteLength));
     out.set(a as never);
