@@ -36,10 +36,17 @@ const idBytesMax = 256;
 
 /** The padded `customerId ‖ salt` of the longest id: five blocks. */
 const innerBlocksMax = 5;
+if (paddedBlocks(idBytesMax + saltBytes) !== innerBlocksMax) {
+  throw new Error('assertion failed: the longest id and its salt pad to innerBlocksMax blocks');
+}
 
 /**
  * The per-thread state of the loops: the kernel, and the buffer of the leaf's inner message
  * with its padding.
+ * @example
+ * const hasher = new LevelHasher();
+ * hasher.leaves(packed, 0, packed.count, levels[0]);
+ * hasher.parents(levels[0], 0, packed.count, levels[1], 1);
  */
 export class LevelHasher {
   readonly kernel = new Sha256Kernel(64);
