@@ -302,6 +302,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./log.ts')).logCheckConsistency,
   },
   {
+    name: 'liabilities prove',
+    summary: 'proof of liabilities from a balances CSV: root, sum tiles, one proof per account',
+    load: async () => (await import('./liabilities.ts')).liabilitiesProve,
+  },
+  {
+    name: 'liabilities verify',
+    summary: "check an account's proof of liabilities file against a published root and total",
+    load: async () => (await import('./liabilities.ts')).liabilitiesVerify,
+  },
+  {
     name: 'witness keygen',
     summary: 'write a new witness key file (cosignature/v1) and print its verifier key',
     load: async () => (await import('./witness.ts')).witnessKeygen,
