@@ -358,9 +358,9 @@ export async function recordStatement(
     }
     return commit(async (tx) => {
       await tx.query(
-        `INSERT INTO custodian_statements (sha256, custodian, signature, verified, received_at_us)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,
-        [hash, input.custodian, signature ?? null, verified, ctx.clockUs()],
+        `INSERT INTO custodian_statements (sha256, custodian, signature, verified, received_at_us, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
+        [hash, input.custodian, signature ?? null, verified, ctx.clockUs(), input.bytes ?? null],
       );
       const evidence: Evidence = {
         statementSha256: bytesToHex(hash),
