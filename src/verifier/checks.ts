@@ -225,7 +225,7 @@ function tilesCheck(tree: TileTree): CheckResult {
   return result(
     'tiles',
     'pass',
-    `${tree.fetched.length - bundles} tiles and ${bundles} entry bundles agree with root ${bytesToHex(tree.checkpoint.root).slice(0, 16)}…`,
+    `${tree.fetched.length - bundles} tile(s) and ${bundles} entry bundle(s) agree with root ${bytesToHex(tree.checkpoint.root).slice(0, 16)}…`,
   );
 }
 
