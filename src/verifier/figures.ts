@@ -43,11 +43,14 @@ export interface RateSource {
 /** A chain's RPC, read at a block (the caller builds it, e.g. with viem). */
 export interface ChainReader {
   chainId(): Promise<number>;
-  read(
+  /** The hash (0x-hex) of the block at `blockNumber`. */
+  blockHash(blockNumber: bigint): Promise<string>;
+  /** `totalSupply()` and `balanceOf(holder)` of `token`, each read at `blockNumber`. */
+  supply(
     token: string,
     holders: readonly string[],
     blockNumber: bigint,
-  ): Promise<{ blockHash: string; totalSupply: bigint; balances: bigint[] }>;
+  ): Promise<{ totalSupply: bigint; balances: bigint[] }>;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -310,14 +313,16 @@ export async function chainCheck(a: Attestation, chain: ChainReader): Promise<Ch
     );
   const problems: string[] = [];
   for (const c of mine) {
+    const at = `chain ${c.chainId} block ${c.block.number}`;
     try {
-      const read = await chain.read(c.token, c.issuerAddresses, BigInt(c.block.number));
+      const block = BigInt(c.block.number);
+      const hash = (await chain.blockHash(block)).toLowerCase();
+      if (hash !== c.block.hash) {
+        problems.push(`${at}: the block's hash is ${hash}, the attestation states ${c.block.hash}`);
+        continue;
+      }
+      const read = await chain.supply(c.token, c.issuerAddresses, block);
       const held = read.balances.reduce((sum, b) => sum + b, 0n);
-      const at = `chain ${c.chainId} block ${c.block.number}`;
-      if (read.blockHash.toLowerCase() !== c.block.hash)
-        problems.push(
-          `${at}: the block's hash is ${read.blockHash}, the attestation states ${c.block.hash}`,
-        );
       if (amountText(read.totalSupply) !== c.totalSupply)
         problems.push(
           `${at}: totalSupply is ${amountText(read.totalSupply)}, the attestation states ${c.totalSupply}`,
@@ -327,7 +332,7 @@ export async function chainCheck(a: Attestation, chain: ChainReader): Promise<Ch
           `${at}: the issuer's addresses hold ${amountText(held)}, the attestation states ${c.issuerHeld}`,
         );
     } catch (error) {
-      problems.push(`chain ${c.chainId}: ${messageOf(error)}`);
+      problems.push(`${at}: ${messageOf(error)}`);
     }
   }
   if (problems.length > 0) return result('chain', 'fail', problems[0]!, problems.slice(1));

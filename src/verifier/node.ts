@@ -106,9 +106,9 @@ export async function rpcChainReader(rpc: string): Promise<ChainReader> {
   });
   return {
     chainId: () => client.getChainId(),
-    read: async (token, holders, blockNumber) => {
+    blockHash: async (blockNumber) => (await client.getBlock({ blockNumber })).hash!,
+    supply: async (token, holders, blockNumber) => {
       const address = token as `0x${string}`;
-      const block = await client.getBlock({ blockNumber });
       const totalSupply = await client.readContract({
         address,
         abi: erc20Abi,
@@ -126,7 +126,7 @@ export async function rpcChainReader(rpc: string): Promise<ChainReader> {
             blockNumber,
           }),
         );
-      return { blockHash: block.hash!, totalSupply, balances };
+      return { totalSupply, balances };
     },
   };
 }
