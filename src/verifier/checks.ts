@@ -108,6 +108,12 @@ async function checkpointSignature(
 /** b. The witness policy on the note. */
 function witnessesCheck(note: string, policy: Policy): CheckResult {
   const name = 'witnesses';
+  if (policy.quorum === 0 && policy.witnessesFromLog)
+    return result(
+      name,
+      'fail',
+      'the log names no witness (quorum 0 in log/witnesses): nothing excludes a split view (--quorum 0 accepts that)',
+    );
   if (policy.quorum === 0)
     return result(name, 'skip', 'no witness required (--quorum 0): a split view goes unseen');
   if (policy.witnesses.length === 0)

@@ -26,7 +26,7 @@ import {
 import type { Checkpoint } from '../proofs/checkpoint.ts';
 import { emptyRoot } from '../proofs/hash.ts';
 import { sumProofFromTiles } from '../proofs/sumtiles.ts';
-import type { SumNode } from '../proofs/sumtree.ts';
+import type { SumNode, SumProofStep } from '../proofs/sumtree.ts';
 import { billCost, pricePer100 } from '../reserves/bills.ts';
 import { formatRatio, halfUp, type Ratio } from '../reserves/decimal.ts';
 import { verifierLimits } from './limits.ts';
@@ -56,7 +56,9 @@ export interface ChainReader {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The root and total of a round's sum tree, from its published tiles (`log/liabilities/<round>/`).
+ * The root (hash and total) of a round's sum tree of `accounts` leaves, and the proof of leaf
+ * `index`, from its published tiles (`log/liabilities/<round>/`); `read` names the tiles read.
+ * The empty tree has no tiles: its root is `{ SHA-256(""), 0 }`.
  * @example const { root, read } = await roundRoot(fetch, '3', 120n)
  */
 export async function roundRoot(
@@ -64,25 +66,12 @@ export async function roundRoot(
   round: string,
   accounts: bigint,
   index = 0n,
-): Promise<{
-  root: SumNode;
-  proof: Awaited<ReturnType<typeof sumProofFromTiles>>;
-  read: string[];
-}> {
+): Promise<{ root: SumNode; proof: SumProofStep[]; read: string[] }> {
   const read: string[] = [];
   const base = `liabilities/${round}/`;
-  if (accounts === 0n)
-    return {
-      root: { hash: emptyRoot, value: 0n },
-      proof: {
-        leaf: { hash: emptyRoot, value: 0n },
-        proof: [],
-        root: { hash: emptyRoot, value: 0n },
-      },
-      read,
-    };
+  if (accounts === 0n) return { root: { hash: emptyRoot, value: 0n }, proof: [], read };
   try {
-    const proof = await sumProofFromTiles(
+    const { root, proof } = await sumProofFromTiles(
       (path) => {
         read.push(base + path);
         return required(fetch, base + path);
@@ -90,7 +79,7 @@ export async function roundRoot(
       accounts,
       index,
     );
-    return { root: proof.root, proof, read };
+    return { root, proof, read };
   } catch (error) {
     throw new Error(`log/${base}: ${messageOf(error)}`);
   }

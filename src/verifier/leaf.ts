@@ -115,7 +115,7 @@ export async function leafCheck(
       throw new Error(
         `the sum tiles of round ${leaf.round} do not give the root and total its attestation states`,
       );
-    const check = verifySumProof({ ...leaf, proof: proof.proof, root });
+    const check = verifySumProof({ ...leaf, proof, root });
     if (!check.ok)
       return result('leaf', 'fail', `${leaf.customerId} with ${leaf.valueText}: ${check.reason}`);
     const current = fiat.round === latest.liabilities.customerFiat.round;

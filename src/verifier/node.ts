@@ -70,9 +70,13 @@ export function httpFetcher(base: string): Fetcher {
   return async (path) => {
     const url = root + path;
     // Redirects are followed: what is read is authenticated by the checks, not by where it came from.
-    const response = await fetch(url, {
-      signal: AbortSignal.timeout(verifierLimits.fetchTimeoutMs),
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(verifierLimits.fetchTimeoutMs) });
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause;
+      throw new Error(`${url}: ${cause?.message ?? (error as Error).message}`);
+    }
     if (response.status === 404) {
       await response.body?.cancel();
       return null;
@@ -214,7 +218,13 @@ export async function runVerify(options: RunOptions): Promise<RunResult> {
   const fetch = options.fetch ?? httpFetcher(url);
   const pinPath = join(options.stateDir, 'pins', `${hexSha256(url)}.json`);
   const pin = await readJson<Pin>(pinPath);
-  const resolved = await resolvePolicy(fetch, url, options.trust, pin, new Date().toISOString());
+  const resolved = await resolvePolicy(
+    fetch,
+    url,
+    options.trust,
+    pin,
+    new Date().toISOString(),
+  ).catch((error: Error) => ({ ok: false as const, reason: error.message }));
   if (!resolved.ok) {
     const checks = [
       result('checkpoint-signature', 'fail', resolved.reason),

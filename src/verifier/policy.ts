@@ -14,8 +14,10 @@ export interface Policy {
   readonly logKey: string;
   /** The witnesses' cosignature/v1 verifier keys. */
   readonly witnesses: readonly string[];
-  /** How many of them must cosign (0: none required, only when asked for explicitly). */
+  /** How many of them must cosign (0: none). */
   readonly quorum: number;
+  /** Whether the witness policy was taken from the log (`log/witnesses`) rather than given. */
+  readonly witnessesFromLog?: boolean;
 }
 
 /** What a verifier pinned on first use for one log URL: the log key, the witness policy, or both. */
@@ -141,6 +143,12 @@ export async function resolvePolicy(
     }
     pinned = { ...pinned, witnesses: { keys: witnesses, quorum } };
   }
-  const policy: Policy = { logKey, witnesses, quorum };
+  const fromLog = options.witnesses.length === 0 && options.quorum === undefined;
+  const policy: Policy = {
+    logKey,
+    witnesses,
+    quorum,
+    ...(fromLog ? { witnessesFromLog: true } : {}),
+  };
   return tofu ? { ok: true, policy, notes, pin: pinned } : { ok: true, policy, notes };
 }

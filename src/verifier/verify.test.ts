@@ -423,6 +423,30 @@ describe('clearpeg verify on a real published log', () => {
     );
   });
 
+  it('fails a log that names no witness on first use, unless --quorum 0 accepts it', async () => {
+    await tampered(
+      'witnesses',
+      (b) => b.fill(0x20),
+      async () => {
+        writeFileSync(published('witnesses'), 'quorum 0\n');
+        const fresh = mkdtempSync(join(tmpdir(), 'clearpeg-verify-state-'));
+        try {
+          const { report } = await run({ stateDir: fresh });
+          assert.equal(check(report, 'witnesses').status, 'fail');
+          assert.match(check(report, 'witnesses').detail, /the log names no witness/);
+          const accepted = await run({
+            stateDir: fresh,
+            trust: { witnesses: [], quorum: 0, trustOnFirstUse: true },
+          });
+          assert.equal(check(accepted.report, 'witnesses').status, 'skip');
+          assert.equal(accepted.report.ok, true);
+        } finally {
+          rmSync(fresh, { recursive: true, force: true });
+        }
+      },
+    );
+  });
+
   it('fails under a wrong pinned key, and refuses a log key changed after first use', async () => {
     const wrong = signerVerifierKey(generateSignerKey(w.identity.origin));
     const { report } = await run({ trust: { ...pinned(), key: wrong } });
