@@ -85,13 +85,21 @@ export const verifyCommand: Command = {
         throw new UsageError(`--leaf: ${(error as Error).message}`);
       }
     }
-    const { report, notes, stored } = await runVerify({
-      url,
-      trust,
-      stateDir: values.state ?? defaultStateDir(),
-      ...(values.rpc === undefined ? {} : { rpc: values.rpc }),
-      ...(leaf === undefined ? {} : { leaf }),
-    });
+    let run: Awaited<ReturnType<typeof runVerify>>;
+    try {
+      run = await runVerify({
+        url,
+        trust,
+        stateDir: values.state ?? defaultStateDir(),
+        ...(values.rpc === undefined ? {} : { rpc: values.rpc }),
+        ...(leaf === undefined ? {} : { leaf }),
+      });
+    } catch (error) {
+      // The state directory could not be read or written: nothing was verified or stored.
+      context.err(`clearpeg verify: ${(error as Error).message}`);
+      return exitCode.failed;
+    }
+    const { report, notes, stored } = run;
     if (values.json) context.out(toJson({ url, ...report, stored, notes }));
     else {
       context.out(`clearpeg verify ${url}`);

@@ -137,8 +137,8 @@ export async function rpcChainReader(rpc: string): Promise<ChainReader> {
 
 const hexSha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The JSON at `path`, or undefined when there is no file. */
-async function readJson<T>(path: string): Promise<T | undefined> {
+/** The JSON at `path` if `valid` holds for it, or undefined when there is no file; throws on a malformed one. */
+async function readJson<T>(path: string, valid: (value: T) => boolean): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -146,11 +146,29 @@ async function readJson<T>(path: string): Promise<T | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let value: T;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text) as T;
   } catch (error) {
     throw new Error(`${path}: not JSON (${(error as Error).message}); remove it to start over`);
   }
+  if (typeof value !== 'object' || value === null || !valid(value))
+    throw new Error(`${path}: not a state file of this verifier; remove it to start over`);
+  return value;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Whether a stored pin has its shape. */
+function validPin(pin: Pin): boolean {
+  const w = pin.witnesses;
+  return (
+    isString(pin.url) &&
+    isString(pin.pinnedAt) &&
+    (pin.logKey === undefined || isString(pin.logKey)) &&
+    (w === undefined ||
+      (Array.isArray(w.keys) && w.keys.every(isString) && Number.isSafeInteger(w.quorum)))
+  );
 }
 
 /**
@@ -217,7 +235,7 @@ export async function runVerify(options: RunOptions): Promise<RunResult> {
   const url = options.url.replace(/\/+$/, '');
   const fetch = options.fetch ?? httpFetcher(url);
   const pinPath = join(options.stateDir, 'pins', `${hexSha256(url)}.json`);
-  const pin = await readJson<Pin>(pinPath);
+  const pin = await readJson<Pin>(pinPath, validPin);
   const resolved = await resolvePolicy(
     fetch,
     url,
@@ -235,7 +253,10 @@ export async function runVerify(options: RunOptions): Promise<RunResult> {
   }
   const { policy } = resolved;
   const seenPath = join(options.stateDir, 'logs', `${hexSha256(policy.logKey)}.json`);
-  const seen = await readJson<SeenFile>(seenPath);
+  const seen = await readJson<SeenFile>(
+    seenPath,
+    (file) => file.logKey === policy.logKey && isString(file.checkpoint),
+  );
   const report = await verifyLog({
     fetch,
     policy,

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -529,6 +529,10 @@ describe('clearpeg verify on a real published log', () => {
       assert.equal(await main(['verify', w.url, '--state', fresh], io), 2);
       assert.match(err.join('\n'), /--key VKEY, or --trust-on-first-use/);
       assert.equal(await main(['verify', 'ftp://x', '--trust-on-first-use'], io), 2);
+      for (const name of readdirSync(join(fresh, 'logs')))
+        writeFileSync(join(fresh, 'logs', name), '{"logKey":"another"}');
+      assert.equal(await main(args, io), 1);
+      assert.match(err.join('\n'), /logs\/[0-9a-f]{64}\.json: not a state file of this verifier/);
       assert.equal(
         await main(
           ['verify', w.url, '--witness', w.witnessVkey, '--quorum', '2', '--key', w.identity.vkey],
