@@ -139,6 +139,36 @@ async function world(): Promise<World> {
     jurisdiction: 'US',
     statement: evidence.statementSha256,
   });
+  // A second lot, evidenced by a statement its sub-custodian signed with a key of its own.
+  const subSeed = randomBytes(32);
+  await setCustodianKey(
+    f.ctx,
+    f.operator('admin'),
+    'bny-sub-custody',
+    bytesToHex(ed25519.getPublicKey(subSeed)),
+  );
+  const subStatement = new TextEncoder().encode(
+    'sub-custody statement: 912797HR1 face 1,000,000\n',
+  );
+  const subEvidence = await recordStatement(f.ctx, treasurer, {
+    custodian: 'bny-sub-custody',
+    bytes: subStatement,
+    signature: bytesToHex(ed25519.sign(subStatement, subSeed)),
+  });
+  await buyBill(f.ctx, treasurer, {
+    reference: 'T-90',
+    cusip: '912797HR1',
+    face: parseAmount('1000000'),
+    issueDate: '2026-11-20',
+    maturityDate: '2027-02-18',
+    tradeDate: '2026-11-20',
+    settlementDate: '2026-11-20',
+    bank: 'bank-a',
+    cost: parseAmount('990000'),
+    custodian,
+    jurisdiction: 'US',
+    statement: subEvidence.statementSha256,
+  });
   const { url, server } = await serveDirectory(join(dir, 'public'));
   return {
     f,
@@ -234,7 +264,8 @@ describe('clearpeg verify on a real published log', () => {
     assert.equal(stored, true);
     assert.match(notes.join('\n'), /log key .* pinned on first use/);
     assert.match(check(report, 'witnesses').detail, /1 of 1 pinned witnesses cosigned/);
-    assert.match(check(report, 'custodians').detail, /1 statement\(s\) match .* 1 signed/);
+    // Each statement is stated with the key of the custodian that signed it.
+    assert.match(check(report, 'custodians').detail, /^2 statement\(s\) match .* 2 signed/);
     assert.match(check(report, 'bills').detail, /rate observed 20\d\d-\d\d-\d\d/);
     assert.match(check(report, 'bills').lines!.join(), /912797HR1.*repriced \d+\.\d{6}/);
     assert.match(check(report, 'attestation').detail, /coverage \d+\.\d{6}/);
