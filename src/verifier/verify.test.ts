@@ -212,22 +212,23 @@ describe('clearpeg verify on a real published log', () => {
     trustOnFirstUse: false,
   });
 
-  /** Runs `body` with one byte of a published file changed by `change`, then restores it. */
-  async function tampered(
-    path: string,
-    change: (bytes: Buffer) => void,
-    body: () => Promise<void>,
-  ) {
+  /** Runs `body` with a published file's bytes replaced by `content`, then restores them. */
+  async function replaced(path: string, content: Uint8Array | string, body: () => Promise<void>) {
     const original = readFileSync(published(path));
-    const bytes = Buffer.from(original);
-    change(bytes);
-    assert.notDeepEqual(bytes, original);
-    writeFileSync(published(path), bytes);
+    assert.notDeepEqual(Buffer.from(content), original);
+    writeFileSync(published(path), content);
     try {
       await body();
     } finally {
       writeFileSync(published(path), original);
     }
+  }
+
+  /** Runs `body` with one byte of a published file changed by `change`, then restores it. */
+  function tampered(path: string, change: (bytes: Buffer) => void, body: () => Promise<void>) {
+    const bytes = Buffer.from(readFileSync(published(path)));
+    change(bytes);
+    return replaced(path, bytes, body);
   }
 
   before(async () => {
@@ -381,26 +382,16 @@ describe('clearpeg verify on a real published log', () => {
 
   it('shows a split view, both checkpoints, when the tree shrinks', async () => {
     const current = readFileSync(published('checkpoint'), 'utf8');
-    await tampered(
-      'checkpoint',
-      (b) => {
-        b.fill(0);
-        b.write(firstNote[0]!);
-        b.subarray(Buffer.byteLength(firstNote[0]!)).fill(0x0a);
-      },
-      async () => {
-        // Exactly the first note: a shorter file than the tampered buffer.
-        writeFileSync(published('checkpoint'), firstNote[0]!);
-        const { report, stored } = await run();
-        assert.equal(report.ok, false);
-        assert.equal(stored, false);
-        const consistency = check(report, 'consistency');
-        assert.match(consistency.detail, /split view: the tree shrank from 2 to 1/);
-        assert.deepEqual(consistency.splitView, { seen: current, fetched: firstNote[0] });
-        assert.ok(consistency.lines!.join('\n').includes(current.trimEnd()));
-        assert.ok(consistency.lines!.join('\n').includes(firstNote[0]!.trimEnd()));
-      },
-    );
+    await replaced('checkpoint', firstNote[0]!, async () => {
+      const { report, stored } = await run();
+      assert.equal(report.ok, false);
+      assert.equal(stored, false);
+      const consistency = check(report, 'consistency');
+      assert.match(consistency.detail, /split view: the tree shrank from 2 to 1/);
+      assert.deepEqual(consistency.splitView, { seen: current, fetched: firstNote[0] });
+      assert.ok(consistency.lines!.join('\n').includes(current.trimEnd()));
+      assert.ok(consistency.lines!.join('\n').includes(firstNote[0]!.trimEnd()));
+    });
   });
 
   it('shows a split view for the same size with another root, even cosigned by the witness', async () => {
@@ -413,9 +404,7 @@ describe('clearpeg verify on a real published log', () => {
     const forged =
       signNote(text, [ed25519Signer(w.identity.signerKey)]) +
       cosign(text, w.witnessKey, BigInt(Math.floor(Date.now() / 1000)));
-    const original = readFileSync(published('checkpoint'));
-    writeFileSync(published('checkpoint'), forged);
-    try {
+    await replaced('checkpoint', forged, async () => {
       const { report } = await run();
       assert.equal(check(report, 'checkpoint-signature').status, 'pass');
       assert.equal(check(report, 'witnesses').status, 'pass', 'a colluding witness');
@@ -424,9 +413,7 @@ describe('clearpeg verify on a real published log', () => {
       assert.match(consistency.detail, /split view: two roots for size 2/);
       assert.deepEqual(consistency.splitView, { seen: current, fetched: forged });
       assert.equal(check(report, 'tiles').status, 'fail', 'the tiles are of the other tree');
-    } finally {
-      writeFileSync(published('checkpoint'), original);
-    }
+    });
   });
 
   it('fails a checkpoint short of the witness policy', async () => {
@@ -439,43 +426,31 @@ describe('clearpeg verify on a real published log', () => {
     assert.match(check(report, 'witnesses').detail, /1 of 2 pinned witnesses cosigned .* needs 2/);
     const note = readFileSync(published('checkpoint'), 'utf8');
     const uncosigned = note.split('\n').filter((line) => !line.startsWith('— witness.test/'));
-    await tampered(
-      'checkpoint',
-      (b) => {
-        b[b.length - 1] = 0x20;
-      },
-      async () => {
-        writeFileSync(published('checkpoint'), uncosigned.join('\n'));
-        const { report } = await run();
-        assert.equal(check(report, 'checkpoint-signature').status, 'pass');
-        assert.match(check(report, 'witnesses').detail, /0 of 1 pinned witnesses cosigned/);
-        assert.equal(report.ok, false);
-      },
-    );
+    await replaced('checkpoint', uncosigned.join('\n'), async () => {
+      const { report } = await run();
+      assert.equal(check(report, 'checkpoint-signature').status, 'pass');
+      assert.match(check(report, 'witnesses').detail, /0 of 1 pinned witnesses cosigned/);
+      assert.equal(report.ok, false);
+    });
   });
 
   it('fails a log that names no witness on first use, unless --quorum 0 accepts it', async () => {
-    await tampered(
-      'witnesses',
-      (b) => b.fill(0x20),
-      async () => {
-        writeFileSync(published('witnesses'), 'quorum 0\n');
-        const fresh = mkdtempSync(join(tmpdir(), 'clearpeg-verify-state-'));
-        try {
-          const { report } = await run({ stateDir: fresh });
-          assert.equal(check(report, 'witnesses').status, 'fail');
-          assert.match(check(report, 'witnesses').detail, /the log names no witness/);
-          const accepted = await run({
-            stateDir: fresh,
-            trust: { witnesses: [], quorum: 0, trustOnFirstUse: true },
-          });
-          assert.equal(check(accepted.report, 'witnesses').status, 'skip');
-          assert.equal(accepted.report.ok, true);
-        } finally {
-          rmSync(fresh, { recursive: true, force: true });
-        }
-      },
-    );
+    await replaced('witnesses', 'quorum 0\n', async () => {
+      const fresh = mkdtempSync(join(tmpdir(), 'clearpeg-verify-state-'));
+      try {
+        const { report } = await run({ stateDir: fresh });
+        assert.equal(check(report, 'witnesses').status, 'fail');
+        assert.match(check(report, 'witnesses').detail, /the log names no witness/);
+        const accepted = await run({
+          stateDir: fresh,
+          trust: { witnesses: [], quorum: 0, trustOnFirstUse: true },
+        });
+        assert.equal(check(accepted.report, 'witnesses').status, 'skip');
+        assert.equal(accepted.report.ok, true);
+      } finally {
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    });
   });
 
   it('fails under a wrong pinned key, and refuses a log key changed after first use', async () => {
@@ -483,19 +458,14 @@ describe('clearpeg verify on a real published log', () => {
     const { report } = await run({ trust: { ...pinned(), key: wrong } });
     assert.equal(check(report, 'checkpoint-signature').status, 'fail');
     assert.match(check(report, 'checkpoint-signature').detail, /no signature by a known key/);
-    await tampered(
-      'vkey',
-      (b) => b.write('X', 0),
-      async () => {
-        writeFileSync(published('vkey'), `${wrong}\n`);
-        const { report } = await run();
-        assert.equal(report.ok, false);
-        assert.match(
-          check(report, 'checkpoint-signature').detail,
-          /now publishes key .* pinned on first use .* refused/,
-        );
-      },
-    );
+    await replaced('vkey', `${wrong}\n`, async () => {
+      const { report } = await run();
+      assert.equal(report.ok, false);
+      assert.match(
+        check(report, 'checkpoint-signature').detail,
+        /now publishes key .* pinned on first use .* refused/,
+      );
+    });
   });
 
   it("verifies a customer's leaf from the sum tiles, and fails one with a changed value", async () => {
