@@ -119,18 +119,19 @@ async function positionFigures(ctx: IssuanceContext, tx: SqlExecutor): Promise<P
     'SELECT custodian, public_key FROM custodian_keys',
   );
   const keyOf = new Map(keys.map((row) => [row.custodian, hex(new Uint8Array(row.public_key))]));
-  const { rows: signatures } = await tx.query<{ sha: string; signature: Uint8Array | null }>(
-    "SELECT encode(sha256, 'hex') AS sha, signature FROM custodian_statements",
-  );
-  const signatureOf = new Map(
-    signatures.map((row) => [
-      row.sha,
-      row.signature === null ? null : hex(new Uint8Array(row.signature)),
-    ]),
-  );
+  // A statement is evidenced by the custodian that signed it, which may differ from the
+  // position's (a sub-custodian): its key is the one its signature verifies under.
+  const { rows: statements } = await tx.query<{
+    sha: string;
+    custodian: string;
+    signature: Uint8Array | null;
+  }>("SELECT encode(sha256, 'hex') AS sha, custodian, signature FROM custodian_statements");
+  const statementOf = new Map(statements.map((row) => [row.sha, row]));
   return portfolio.holdings
     .map(({ position, value }): PositionFigures => {
       const statement = position.evidence?.statementSha256;
+      const recorded = statement === undefined ? undefined : statementOf.get(statement);
+      const signer = recorded?.custodian ?? position.custodian;
       return {
         id: position.id,
         kind: position.kind,
@@ -141,9 +142,12 @@ async function positionFigures(ctx: IssuanceContext, tx: SqlExecutor): Promise<P
             ? null
             : {
                 statementSha256: statement,
-                custodian: position.custodian,
-                custodianKey: keyOf.get(position.custodian) ?? null,
-                signature: signatureOf.get(statement) ?? null,
+                custodian: signer,
+                custodianKey: keyOf.get(signer) ?? null,
+                signature:
+                  recorded === undefined || recorded.signature === null
+                    ? null
+                    : hex(new Uint8Array(recorded.signature)),
               },
         bill:
           position.kind === 'tbill'

@@ -312,6 +312,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./liabilities.ts')).liabilitiesVerify,
   },
   {
+    name: 'verify',
+    summary: "a holder's check of the published log: signatures, witnesses, proofs, reserves",
+    load: async () => (await import('./verify.ts')).verifyCommand,
+  },
+  {
     name: 'witness keygen',
     summary: 'write a new witness key file (cosignature/v1) and print its verifier key',
     load: async () => (await import('./witness.ts')).witnessKeygen,
