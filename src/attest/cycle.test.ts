@@ -189,7 +189,7 @@ describe('the attestation cycle', () => {
     const before = await it_.log.latest();
     const db = it_.f.t.db;
     const { rows } = await db.query<{ seq: string; amounts: string[] }>(
-      "SELECT seq::text, amounts::text[] FROM ledger_journal WHERE kind = 3 ORDER BY seq LIMIT 1",
+      'SELECT seq::text, amounts::text[] FROM ledger_journal WHERE kind = 3 ORDER BY seq LIMIT 1',
     );
     const { seq, amounts } = rows[0]!;
     await db.exec('ALTER TABLE ledger_journal DISABLE TRIGGER USER');
@@ -204,7 +204,10 @@ describe('the attestation cycle', () => {
       );
       assert.equal((await it_.log.latest())!.size, before!.size, 'nothing was signed');
     } finally {
-      await db.query('UPDATE ledger_journal SET amounts[1] = $2 WHERE seq = $1', [seq, amounts[0]]);
+      await db.query('UPDATE ledger_journal SET amounts[1] = $2 WHERE seq = $1', [
+        seq,
+        amounts[0]!,
+      ]);
       await db.exec('ALTER TABLE ledger_journal ENABLE TRIGGER USER');
     }
     // Put back, the records hold together again and the log goes on.
