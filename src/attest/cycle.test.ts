@@ -120,6 +120,16 @@ describe('the attestation cycle', () => {
     const master = liabilitiesSecret(it_.dir);
     const leaf = await leafOf(it_.f.t.db, 'CUST-0001', master, it_.log.origin);
     const latest = await it_.log.latest();
+    // Not a round the published log does not state yet.
+    assert.deepEqual(
+      await leafOf(it_.f.t.db, 'CUST-0001', master, it_.log.origin, latest!.size),
+      leaf,
+    );
+    await assert.rejects(
+      leafOf(it_.f.t.db, 'CUST-0001', master, it_.log.origin, BigInt(leaf.round)),
+      (error: unknown) =>
+        error instanceof ClearpegError && error.code === 'liabilities-leaf-unknown',
+    );
     const { rows } = await it_.f.t.db.query<{ data: Uint8Array }>(
       'SELECT data FROM log_entries WHERE idx = $1',
       [latest!.size - 1n],

@@ -52,6 +52,8 @@ export class LogPublisher {
   /** The size whose tiles are published (-1: not known yet, so the first publish writes all). */
   private publishedSize = -1n;
   private readonly statements = new Set<string>();
+  /** The size of the checkpoint at `log/checkpoint` (0 before this process published one). */
+  checkpointSize = 0n;
 
   constructor(
     readonly root: string,
@@ -90,6 +92,7 @@ export class LogPublisher {
     }
     this.publishedSize = tree.size;
     await writeAtomically(join(this.directory, 'checkpoint'), checkpointNote);
+    this.checkpointSize = tree.size;
     await writeAtomically(join(this.directory, 'vkey'), `${this.vkey}\n`);
   }
 

@@ -144,6 +144,8 @@ function copyText(value: string): string {
 /**
  * The leaf file of `customerId` in the newest round that holds it: what the customer needs to
  * check its balance from the public tiles (`liabilities-leaf-unknown` before any round has it).
+ * With `publishedSize`, only rounds the published log already states (a round is committed a
+ * moment before its checkpoint is published: a leaf of it would not verify yet).
  * @example const leaf = await leafOf(db, 'c-1', master, origin)
  */
 export async function leafOf(
@@ -151,12 +153,14 @@ export async function leafOf(
   customerId: string,
   master: Uint8Array,
   origin: string,
+  publishedSize?: bigint,
 ): Promise<LeafFile> {
   const { rows } = await db.query<{ round: string; idx: string; value: string; size: string }>(
     `SELECT l.round::text, l.idx::text, l.value::text, r.size::text
      FROM liability_leaves l JOIN liability_rounds r ON r.round = l.round
-     WHERE l.customer_id = $1 ORDER BY l.round DESC LIMIT 1`,
-    [customerId],
+     WHERE l.customer_id = $1 AND ($2::bigint IS NULL OR l.round < $2)
+     ORDER BY l.round DESC LIMIT 1`,
+    [customerId, publishedSize ?? null],
   );
   const row = rows[0];
   if (row === undefined)

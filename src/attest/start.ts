@@ -97,7 +97,7 @@ export async function startLog(options: {
   });
   return {
     attestor,
-    deps: { root, origin: identity.origin, master },
+    deps: { root, origin: identity.origin, master, publishedSize: () => publisher.checkpointSize },
     vkey: identity.vkey,
     witnesses,
     quorum,

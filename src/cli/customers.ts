@@ -1,5 +1,5 @@
 /**
- * `clearpeg customers create|show|list|kyc|wallet` and `clearpeg deposits add|import|list`:
+ * `clearpeg customers create|show|list|kyc|wallet|leaf` and `clearpeg deposits add|import|list`:
  * customers and the money they send, through a running server's API (`CLEARPEG_URL`,
  * `CLEARPEG_API_KEY`). Every read takes `--json`.
  */
@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import type { customer, deposit, importReport, recordedDeposit, wallet } from '../api/schemas.ts';
 import { ClearpegError } from '../errors.ts';
+import { readOptions } from './io.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
 import { kycStates, statementBytesMax } from './vocabulary.ts';
 
@@ -87,6 +88,21 @@ export const customersWallet = remoteCommand({
       `wallet ${w.address} on chain ${w.chainId} registered for ${id}`,
     ]);
   },
+});
+
+/**
+ * `customers leaf ID`: the customer's leaf file of the newest liabilities round
+ * (`clearpeg-liabilities-leaf/1`), printed as one line of JSON to save and give to the customer,
+ * who checks it with `clearpeg verify URL --leaf FILE` from the public tiles alone.
+ */
+export const customersLeaf = remoteCommand({
+  name: 'customers leaf',
+  usage: 'clearpeg customers leaf ID > leaf.json   (then: clearpeg verify URL --leaf leaf.json)',
+  options: readOptions,
+  run: ({ arg, show }) =>
+    show(`${itemPath('/v1/customers', arg(customerUsage))}/liabilities-leaf`, (leaf: unknown) => [
+      JSON.stringify(leaf),
+    ]),
 });
 
 function recordedLine(d: RecordedDeposit): string {

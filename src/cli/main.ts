@@ -86,6 +86,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./customers.ts')).customersShow,
   },
   {
+    name: 'customers leaf',
+    summary: "a customer's leaf of the newest liabilities round, to check with verify --leaf",
+    load: async () => (await import('./customers.ts')).customersLeaf,
+  },
+  {
     name: 'customers list',
     summary: 'customers by id, a page at a time',
     load: async () => (await import('./customers.ts')).customersList,

@@ -39,6 +39,8 @@ describe("the README's CLI walkthrough", () => {
   let log = '';
   before(async () => {
     env.CLEARPEG_PORT = String(await freePort());
+    // The verifier keeps what it pinned under the user's config directory: here, the test's.
+    env.XDG_CONFIG_HOME = join(dir, 'config');
     server = spawn(process.execPath, [bin, 'serve', '--demo'], { cwd: dir, env });
     server.stdout?.on('data', (chunk) => {
       log += chunk;
@@ -47,9 +49,12 @@ describe("the README's CLI walkthrough", () => {
       log += chunk;
     });
     const deadline = Date.now() + 300_000;
-    while (!/^demo issuer seeded/m.test(log)) {
+    while (!/^ {2}attested: /m.test(log)) {
       assert.ok(server.exitCode === null, `serve --demo exited:\n${log}`);
-      assert.ok(Date.now() < deadline, `the demo was not seeded within 5 minutes:\n${log}`);
+      assert.ok(
+        Date.now() < deadline,
+        `the demo was not seeded and attested within 5 minutes:\n${log}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   });
@@ -88,6 +93,12 @@ describe("the README's CLI walkthrough", () => {
       run.stdout,
       / final +250000\.000000 to 0x15d34aaf54267db7d7c367839aaf71a00a2c6a65 /,
     );
+    // The holder's verifier, twice: first use pins; the second checks the log grew consistently.
+    assert.match(run.stdout, /^PASS consistency +first checkpoint seen for this log/m);
+    assert.match(run.stdout, /^PASS consistency +extends the checkpoint seen before: \d+ → \d+$/m);
+    assert.match(run.stdout, /^PASS leaf +CUST-0004's 0\.000000 is counted in round \d+/m);
+    assert.equal(run.stdout.match(/^verified$/gm)?.length, 2);
+    assert.doesNotMatch(run.stdout, /^FAIL /m);
   });
 
   it('finds the walkthrough by its marker', () => {

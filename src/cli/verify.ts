@@ -8,7 +8,16 @@ import { readFile } from 'node:fs/promises';
 import { toJson } from '../json.ts';
 import { formatReport } from '../verifier/checks.ts';
 import { defaultStateDir, runVerify } from '../verifier/node.ts';
-import { type Command, commandOptions, exitCode, readOptions, strings, UsageError } from './io.ts';
+import { serverUrl } from './client.ts';
+import {
+  type Command,
+  type CommandContext,
+  commandOptions,
+  exitCode,
+  readOptions,
+  strings,
+  UsageError,
+} from './io.ts';
 
 /** The command line's trust options, checked. */
 function trustOptions(values: {
@@ -41,10 +50,12 @@ function trustOptions(values: {
   };
 }
 
-/** The URL, checked: http(s), no query or fragment. */
-function baseUrl(positionals: readonly string[]): string {
-  if (positionals.length === 0)
-    throw new UsageError('give the URL that serves the log, e.g. http://127.0.0.1:8080');
+/**
+ * The URL, checked: http(s), no query or fragment; without one, the server the other commands
+ * talk to (`CLEARPEG_URL`, else 127.0.0.1 on `CLEARPEG_PORT` or 7373).
+ */
+function baseUrl(positionals: readonly string[], config: CommandContext['config']): string {
+  if (positionals.length === 0) return serverUrl(config, process.env);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
   const url = positionals[0]!;
@@ -67,7 +78,7 @@ function baseUrl(positionals: readonly string[]): string {
 export const verifyCommand: Command = {
   name: 'verify',
   usage:
-    'clearpeg verify URL (--key VKEY | --trust-on-first-use) [--witness VKEY ... --quorum K] [--state DIR] [--rpc URL] [--leaf FILE] [--json]',
+    'clearpeg verify [URL] (--key VKEY | --trust-on-first-use) [--witness VKEY ... --quorum K] [--state DIR] [--rpc URL] [--leaf FILE] [--json]',
   async run(args, context) {
     const { values, positionals } = commandOptions(args, {
       ...readOptions,
@@ -75,7 +86,7 @@ export const verifyCommand: Command = {
       witness: { type: 'string', multiple: true },
       'trust-on-first-use': { type: 'boolean' },
     });
-    const url = baseUrl(positionals);
+    const url = baseUrl(positionals, context.config);
     const trust = trustOptions(values);
     let leaf: string | undefined;
     if (values.leaf !== undefined) {

@@ -22,6 +22,8 @@ export interface LogDeps {
   readonly root: string;
   readonly origin: string;
   readonly master: Uint8Array;
+  /** The size of the checkpoint this process published, when it runs the log's publisher. */
+  readonly publishedSize?: () => bigint;
 }
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -63,7 +65,10 @@ export function transparencyRoutes({ ctx, log }: RouteDeps): Route[] {
             'this server publishes no transparency log',
             { field: 'id', rule: 'a customer counted in an attestation round' },
           );
-        return { status: 200, body: await leafOf(ctx.db, params.id, log.master, log.origin) };
+        return {
+          status: 200,
+          body: await leafOf(ctx.db, params.id, log.master, log.origin, log.publishedSize?.()),
+        };
       },
     }),
   ];
