@@ -17,10 +17,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { ClearpegError } from '../errors.ts';
 import { hex } from '../ledger/journal.ts';
+import { buildLiabilitiesTree, deriveSalts, PackedAccountsWriter } from '../liabilities/build.ts';
 import { amountText } from '../proofs/attestation.ts';
-import { buildSumTree, type SumTree, saltLabel } from '../proofs/sumtree.ts';
+import { type SumTree, saltLabel } from '../proofs/sumtree.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
-import { nodeSha256 } from './log.ts';
 
 /** The format of the leaf file a customer is given. */
 export const leafFormat = 'clearpeg-liabilities-leaf/1';
@@ -58,7 +58,7 @@ export function roundSecret(master: Uint8Array, round: bigint): Uint8Array {
   );
 }
 
-/** `deriveSalt` on Node's HMAC (the same bytes; about ten times faster for a million customers). */
+/** `deriveSalt` on Node's HMAC (the same bytes), for one customer's leaf. */
 function saltOf(secret: Uint8Array, round: string, customerId: string): Uint8Array {
   return new Uint8Array(
     createHmac('sha256', secret)
@@ -107,14 +107,13 @@ export async function roundFor(
     };
   const secret = roundSecret(master, round);
   const name = round.toString();
-  const tree = buildSumTree(
-    balances.map(({ customerId, value }) => ({
-      customerId,
-      salt: saltOf(secret, name, customerId),
-      value,
-    })),
-    nodeSha256,
-  );
+  // The fast builder (typed arrays, worker threads past 65,536 customers): the same tree as
+  // buildSumTree's, leaf for leaf (src/liabilities/build.test.ts).
+  const writer = new PackedAccountsWriter(balances.length);
+  for (const { customerId, value } of balances) writer.add(customerId, undefined, value);
+  const accounts = writer.finish();
+  await deriveSalts(accounts, secret, name);
+  const tree = await buildLiabilitiesTree(accounts);
   await tx.query(
     `INSERT INTO liability_rounds (round, size, root, total, digest, created_at_us)
      VALUES ($1, $2, $3, $4, $5, $6)`,
