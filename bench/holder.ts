@@ -1,5 +1,5 @@
 /**
- * What a holder's verification costs on a big log: `node --import tsx src/verifier/verify.bench.ts`
+ * What a holder's verification costs on a big log: `npm run bench -- holder`
  * (`BENCH_QUICK=1`: a smaller log).
  *
  * Setup, not timed: a log of 1,000,000 entries (BENCH_QUICK: 100,000), published as tiles in
@@ -25,36 +25,32 @@ import {
   attestationBytes,
   attestationFormat,
   coverageRatio,
-} from '../proofs/attestation.ts';
-import { formatCheckpoint } from '../proofs/checkpoint.ts';
-import { cosign, cosignerVerifierKey } from '../proofs/cosignature.ts';
-import { leafHash } from '../proofs/hash.ts';
-import { memoryNodes, rootOf } from '../proofs/merkle.ts';
+} from '../src/proofs/attestation.ts';
+import { formatCheckpoint } from '../src/proofs/checkpoint.ts';
+import { cosign, cosignerVerifierKey } from '../src/proofs/cosignature.ts';
+import { leafHash } from '../src/proofs/hash.ts';
+import { memoryNodes, rootOf } from '../src/proofs/merkle.ts';
 import {
   algorithmCosignatureV1,
   ed25519Signer,
   generateSignerKey,
   signerVerifierKey,
   signNote,
-} from '../proofs/note.ts';
-import { sumTilesFor } from '../proofs/sumtiles.ts';
-import { buildSumTree } from '../proofs/sumtree.ts';
-import { encodeEntryBundle, entriesPath, tilesFor } from '../proofs/tiles.ts';
-import { verifyLog } from './checks.ts';
-import { leafFileFormat } from './leaf.ts';
-import { dtb3Rates } from './node.ts';
-import type { Fetcher } from './tree.ts';
+} from '../src/proofs/note.ts';
+import { sumTilesFor } from '../src/proofs/sumtiles.ts';
+import { buildSumTree } from '../src/proofs/sumtree.ts';
+import { encodeEntryBundle, entriesPath, tilesFor } from '../src/proofs/tiles.ts';
+import { verifyLog } from '../src/verifier/checks.ts';
+import { leafFileFormat } from '../src/verifier/leaf.ts';
+import { dtb3Rates } from '../src/verifier/node.ts';
+import type { Fetcher } from '../src/verifier/tree.ts';
+import { print } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const size = quick ? 100_000n : 1_000_000n;
 const accounts = quick ? 10_000 : 100_000;
 const nodeSha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 const sha256Hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-function print(name: string, value: number, unit: string): void {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  console.log(`bench ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 const origin = 'bench.clearpeg.invalid/log';
 const logSkey = generateSignerKey(origin);
@@ -231,12 +227,12 @@ async function main(): Promise<void> {
     return { ms: times.sort((a, b) => a - b)[2]!, reads, bytes };
   };
   const first = await timed({ fetch, policy, rates });
-  print('verify.first-use', first.ms, 'ms');
+  print('holder.verify.first-use', first.ms, 'ms');
   const full = await timed({ fetch, policy, rates, seen, leaf });
-  print('verify.consistency-and-leaf', full.ms, 'ms');
-  print('verify.files-read', full.reads, 'files');
-  print('verify.bytes-read', full.bytes / 1024, 'KiB');
-  print('verify.hash-tiles-published', tileBytes / 1024, 'KiB');
+  print('holder.verify.consistency-and-leaf', full.ms, 'ms');
+  print('holder.verify.files-read', full.reads, 'files');
+  print('holder.verify.bytes-read', full.bytes / 1024, 'KiB');
+  print('holder.verify.hash-tiles-published', tileBytes / 1024, 'KiB');
 }
 
 await main();
