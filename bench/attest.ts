@@ -19,7 +19,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Attestor } from '../src/attest/cycle.ts';
 import { liabilitiesSecret, logIdentity } from '../src/attest/keys.ts';
 import { TransparencyLog } from '../src/attest/log.ts';
@@ -49,7 +49,7 @@ import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const filter = process.env.BENCH_FILTER;
-const customerCount = Number(process.env.BENCH_CUSTOMERS ?? (quick ? 20_000 : 1_000_000));
+const customerCountDefault = Number(process.env.BENCH_CUSTOMERS ?? (quick ? 20_000 : 1_000_000));
 /** `BENCH_BACKEND=postgres` runs the cycle on the PostgreSQL server of DATABASE_URL (default the test server). */
 const backend = process.env.BENCH_BACKEND === 'postgres' ? 'postgres' : 'pglite';
 const freshnessMints = quick ? 2 : 5;
@@ -59,7 +59,7 @@ const batchMax = 8190;
 const seconds = (startMs: number) => (performance.now() - startMs) / 1000;
 
 /** One cycle over `customerCount` customers with dollars. */
-async function cycleBench(): Promise<void> {
+export async function cycleBench(customerCount: number = customerCountDefault): Promise<void> {
   const f = await issuanceFixture(backend);
   console.log(`# backend: ${backend}`);
   const dir = mkdtempSync(join(tmpdir(), 'clearpeg-bench-attest-'));
@@ -312,6 +312,9 @@ CLEARPEG_API_KEY=$OP_TREASURER_KEY clearpeg deposits add --reference FED-0100 --
   }
 }
 
-printMachine();
-if (filter === undefined || 'cycle'.includes(filter)) await cycleBench();
-if (filter === undefined || 'freshness'.includes(filter)) await freshnessBench();
+// Run when started as the benchmark; not when bench/proofs.ts imports `cycleBench`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printMachine();
+  if (filter === undefined || 'cycle'.includes(filter)) await cycleBench();
+  if (filter === undefined || 'freshness'.includes(filter)) await freshnessBench();
+}
