@@ -27,6 +27,7 @@ import { openPglite } from '../src/storage/pglite/pglite.ts';
 import { openPostgres } from '../src/storage/postgres/postgres.ts';
 import type { SqlDatabase } from '../src/storage/sql.ts';
 import { postgresUnavailable, testDatabaseUrl } from '../src/storage/testing.ts';
+import { random } from './lib/random.ts';
 import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -42,18 +43,6 @@ const filter = process.env.BENCH_FILTER;
 const naiveTransfers = quick ? 2_000 : 40_000;
 /** Mean transfer: $100 (exponentially distributed, at least one micro-unit). */
 const meanAmountMicro = 100_000_000;
-
-/** A seeded generator (mulberry32): the same workload every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Draws account indexes for one distribution. */
 function picker(distribution: Distribution, next: () => number): () => [number, number] {

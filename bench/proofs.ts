@@ -26,6 +26,7 @@ import {
   PackedAccountsWriter,
 } from '../src/liabilities/build.ts';
 import { type SumTree, sumProof, verifySumProof } from '../src/proofs/sumtree.ts';
+import { random } from './lib/random.ts';
 import { print, printMachine } from './lib/report.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -33,18 +34,6 @@ const accountCount = quick ? 500_000 : 10_000_000;
 const sampleCount = 1_000;
 /** Mean balance: $1,000 in micro-units. */
 const meanBalanceMicro = 1_000_000_000;
-
-/** A seeded generator (mulberry32): the same workload every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` accounts packed, with exponentially distributed balances and salts derived from a

@@ -22,6 +22,7 @@ import { openDatabase } from '../storage/open.ts';
 import { receiveIncome } from '../treasury/testing.ts';
 import type { Command } from './io.ts';
 import { commands, main } from './main.ts';
+import { runCommand } from './testing.ts';
 
 const chainId = '31337';
 const token = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
@@ -67,14 +68,8 @@ async function runAt(
   process.env.CLEARPEG_URL = url;
   if (apiKey === undefined) delete process.env.CLEARPEG_API_KEY;
   else process.env.CLEARPEG_API_KEY = apiKey;
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await (await command(name)).run(args, {
-    config,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n'), json: () => JSON.parse(out.join('\n')) };
+  const run = await runCommand(await command(name), args, config);
+  return { ...run, json: () => JSON.parse(run.out) };
 }
 
 /** Runs a command on this machine only (no server, no key). */
@@ -571,15 +566,8 @@ describe('clearpeg setup operator (the set-up ceremony, on the database)', () =>
   const setupDir = mkdtempSync(join(tmpdir(), 'clearpeg-cli-setup-'));
   const setupConfig: Config = { ...config, dataDir: setupDir };
   after(() => rmSync(setupDir, { recursive: true, force: true }));
-  const setup = async (...args: string[]) => {
-    const out: string[] = [];
-    const code = await (await command('setup operator')).run(args, {
-      config: setupConfig,
-      out: (line) => out.push(line),
-      err: () => {},
-    });
-    return { code, out: out.join('\n') };
-  };
+  const setup = async (...args: string[]) =>
+    runCommand(await command('setup operator'), args, setupConfig);
 
   it('registers the first operators, prints each API key once, then refuses', async () => {
     const first = await setup('--id', 'op-root', '--name', 'Root', '--roles', 'admin,treasurer');

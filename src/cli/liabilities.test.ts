@@ -9,26 +9,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Config } from '../config.ts';
 import { sumProofFromTiles } from '../proofs/sumtiles.ts';
 import { decodeSumProof, deriveSalt, verifySumProof } from '../proofs/sumtree.ts';
 import { type Command, exitCode, UsageError } from './io.ts';
 import { liabilitiesProve, liabilitiesVerify } from './liabilities.ts';
+import { runCommand } from './testing.ts';
 
-const config: Config = { dataDir: tmpdir(), databaseUrl: undefined, host: '127.0.0.1', port: 1 };
 const dir = mkdtempSync(join(tmpdir(), 'clearpeg-liabilities-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(command: Command, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await command.run(args, {
-    config,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (command: Command, ...args: string[]) => runCommand(command, args);
 
 /** 300 accounts: two tiles of leaves, so the tile reader has a full tile to check too. */
 const balances = Array.from({ length: 300 }, (_, i) => ({

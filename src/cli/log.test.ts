@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config.ts';
 import type { Command } from './io.ts';
 import { exitCode, UsageError } from './io.ts';
 import { logCheckConsistency, logCheckInclusion, quoteIntegers } from './log.ts';
+import { runCommand } from './testing.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repoRoot, 'bin', 'clearpeg.js');
@@ -39,19 +39,7 @@ const divergences: Readonly<Record<string, RegExp>> = {
     /^root1 is 12 bytes, not 32$/,
 };
 
-const config: Config = { dataDir: tmpdir(), databaseUrl: undefined, host: '127.0.0.1', port: 1 };
-
-/** Runs `command` in this process, collecting what it prints. */
-async function run(command: Command, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await command.run(args, {
-    config,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (command: Command, ...args: string[]) => runCommand(command, args);
 
 const commandFor = (probe: string) =>
   probe.startsWith('inclusion/') ? logCheckInclusion : logCheckConsistency;

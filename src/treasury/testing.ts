@@ -15,10 +15,15 @@ import type { Actor } from '../workflow/actors.ts';
 import { buyBill } from './book.ts';
 
 /**
- * Records the deposit and buys the bill (the customer must exist).
+ * Records the deposit and buys the bill (the customer must exist), held by `custodian` (default
+ * Bank of New York Mellon) and evidenced by the custodian statement `statement` if given.
  * @example await depositAndLongBill(f, treasurer)
  */
-export async function depositAndLongBill(f: IssuanceFixture, treasurer: Actor): Promise<void> {
+export async function depositAndLongBill(
+  f: IssuanceFixture,
+  treasurer: Actor,
+  held: { custodian?: string; statement?: string } = {},
+): Promise<void> {
   await recordDeposit(f.ctx, treasurer, {
     reference: 'WIRE-1',
     bank: 'bank-a',
@@ -36,8 +41,9 @@ export async function depositAndLongBill(f: IssuanceFixture, treasurer: Actor): 
     settlementDate: '2026-11-20',
     bank: 'bank-a',
     cost: parseAmount('5850000'),
-    custodian: 'Bank of New York Mellon',
+    custodian: held.custodian ?? 'Bank of New York Mellon',
     jurisdiction: 'US',
+    ...(held.statement === undefined ? {} : { statement: held.statement }),
   });
 }
 

@@ -38,6 +38,7 @@ import {
 import { loadRuleset } from '../reserves/eligibility.ts';
 import { buyBill } from '../treasury/book.ts';
 import { recordStatement, setCustodianKey } from '../treasury/positions.ts';
+import { depositAndLongBill } from '../treasury/testing.ts';
 import { startWitnessServer, type WitnessServer } from '../witness/server.ts';
 import { DirectoryStateStore } from '../witness/state.ts';
 import { Witness } from '../witness/witness.ts';
@@ -118,27 +119,7 @@ async function world(): Promise<World> {
     signature: bytesToHex(ed25519.sign(statement, seed)),
   });
   await createCustomer(f.ctx, f.operator('compliance'), { id: 'CUST-0001', name: 'Acme' });
-  await recordDeposit(f.ctx, treasurer, {
-    reference: 'WIRE-1',
-    bank: 'bank-a',
-    amount: parseAmount('10000000'),
-    customerId: 'CUST-0001',
-    bookingDate: '2026-11-20',
-  });
-  await buyBill(f.ctx, treasurer, {
-    reference: 'T-180',
-    cusip: '912797HR1',
-    face: parseAmount('6000000'),
-    issueDate: '2026-11-20',
-    maturityDate: '2027-05-19',
-    tradeDate: '2026-11-20',
-    settlementDate: '2026-11-20',
-    bank: 'bank-a',
-    cost: parseAmount('5850000'),
-    custodian,
-    jurisdiction: 'US',
-    statement: evidence.statementSha256,
-  });
+  await depositAndLongBill(f, treasurer, { custodian, statement: evidence.statementSha256 });
   // A second lot, evidenced by a statement its sub-custodian signed with a key of its own.
   const subSeed = randomBytes(32);
   await setCustodianKey(
