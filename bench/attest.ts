@@ -15,16 +15,16 @@
  * `BENCH_QUICK=1` runs a smaller workload in under a minute. `BENCH_FILTER=cycle|freshness`
  * runs one part.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Attestor } from '../src/attest/cycle.ts';
 import { liabilitiesSecret, logIdentity } from '../src/attest/keys.ts';
 import { TransparencyLog } from '../src/attest/log.ts';
 import { LogPublisher } from '../src/attest/publish.ts';
-import { freePort } from '../src/chain/evm.ts';
+import { clearpegBin, startDemoServer } from '../src/cli/testing.ts';
 import { issuanceFixture } from '../src/issuance/testing.ts';
 import type { Command, Uuid } from '../src/ledger/types.ts';
 import { uuidv7 } from '../src/ledger/uuid.ts';
@@ -172,36 +172,9 @@ export async function cycleBench(customerCount: number = customerCountDefault): 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `clearpeg serve --demo` in a fresh directory, until its first attestation. */
-async function startDemo(
-  dir: string,
-  port: number,
-): Promise<{ server: ChildProcess; log: () => string }> {
-  const bin = fileURLToPath(new URL('../bin/clearpeg.js', import.meta.url));
-  const env: NodeJS.ProcessEnv = { ...process.env, CLEARPEG_PORT: String(port), DATABASE_URL: '' };
-  for (const name of ['CLEARPEG_DATA_DIR', 'CLEARPEG_URL', 'CLEARPEG_API_KEY', 'CLEARPEG_CHAINS'])
-    delete env[name];
-  const server = spawn(process.execPath, [bin, 'serve', '--demo'], { cwd: dir, env });
-  let out = '';
-  server.stdout?.on('data', (chunk) => {
-    out += chunk;
-  });
-  server.stderr?.on('data', (chunk) => {
-    out += chunk;
-  });
-  const deadline = Date.now() + 300_000;
-  while (!/^ {2}attested: /m.test(out)) {
-    if (server.exitCode !== null) throw new Error(`serve --demo exited:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`no attestation within 5 minutes:\n${out}`);
-    await sleep(200);
-  }
-  return { server, log: () => out };
-}
-
 /** Runs CLI commands in bash in the demo's directory (as the README does). */
 function cli(dir: string, port: number, script: string): string {
-  const bin = fileURLToPath(new URL('../bin/clearpeg.js', import.meta.url));
-  const shim = `clearpeg() { ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"; }\n. .clearpeg/demo/keys.env\n`;
+  const shim = `clearpeg() { ${JSON.stringify(process.execPath)} ${JSON.stringify(clearpegBin)} "$@"; }\n. .clearpeg/demo/keys.env\n`;
   const run = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', shim + script], {
     cwd: dir,
     env: { ...process.env, CLEARPEG_URL: `http://127.0.0.1:${port}`, DATABASE_URL: '' },
@@ -217,9 +190,9 @@ const median = (values: number[]) =>
 /** From a mint's `final` to a cosigned checkpoint over an attestation that includes it. */
 async function freshnessBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clearpeg-bench-fresh-'));
-  const port = await freePort();
+  const demo = await startDemoServer(dir);
+  const { port } = demo;
   const base = `http://127.0.0.1:${port}`;
-  const { server } = await startDemo(dir, port);
   try {
     const keys = Object.fromEntries(
       [
@@ -305,9 +278,7 @@ CLEARPEG_API_KEY=$OP_TREASURER_KEY clearpeg deposits add --reference FED-0100 --
     print('attest.freshness.max', Math.max(...lags), 's');
     print('attest.freshness.baseline.approved_to_final.median', median(chainTimes), 's');
   } finally {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
+    await demo.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -13,11 +13,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createHardhatNetworkProvider } from 'hardhat/internal/hardhat-network/provider/provider.js';
 import { type Hex, RpcRequestError, toHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
+import { freePort } from '../net.ts';
 
 /** Hardhat's well-known test mnemonic; `hardhat.config.cjs` uses the same one. Never for real funds. */
 export const testMnemonic = 'test test test test test test test test test test test junk';
@@ -185,20 +185,6 @@ export type HardhatNode = {
 };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-/** A port on 127.0.0.1 that nothing listened on a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('assertion failed: a TCP server has a port');
-  return address.port;
-}
 
 /**
  * Starts `hardhat node --hostname 127.0.0.1 --port <port>` with the repository's

@@ -5,15 +5,14 @@
  * checkout's bin/clearpeg.js.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../chain/evm.ts';
+import { clearpegBin as bin, type DemoServer, startDemoServer } from './testing.ts';
 
-const bin = fileURLToPath(new URL('../../bin/clearpeg.js', import.meta.url));
 const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
 /** The comment that marks the walkthrough's block in README.md. */
 const marker = '<!-- The walkthrough: src/cli/readme.test.ts runs this block as written';
@@ -32,38 +31,15 @@ export function walkthrough(markdown: string): string {
 
 describe("the README's CLI walkthrough", () => {
   const dir = mkdtempSync(join(tmpdir(), 'clearpeg-readme-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
-  for (const name of ['CLEARPEG_DATA_DIR', 'CLEARPEG_URL', 'CLEARPEG_API_KEY', 'CLEARPEG_CHAINS'])
-    delete env[name];
-  let server: ChildProcess;
-  let log = '';
+  let demo: DemoServer;
+  let env: NodeJS.ProcessEnv;
   before(async () => {
-    env.CLEARPEG_PORT = String(await freePort());
     // The verifier keeps what it pinned under the user's config directory: here, the test's.
-    env.XDG_CONFIG_HOME = join(dir, 'config');
-    server = spawn(process.execPath, [bin, 'serve', '--demo'], { cwd: dir, env });
-    server.stdout?.on('data', (chunk) => {
-      log += chunk;
-    });
-    server.stderr?.on('data', (chunk) => {
-      log += chunk;
-    });
-    const deadline = Date.now() + 300_000;
-    while (!/^ {2}attested: /m.test(log)) {
-      assert.ok(server.exitCode === null, `serve --demo exited:\n${log}`);
-      assert.ok(
-        Date.now() < deadline,
-        `the demo was not seeded and attested within 5 minutes:\n${log}`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    demo = await startDemoServer(dir, { XDG_CONFIG_HOME: join(dir, 'config') });
+    env = demo.env;
   });
   after(async () => {
-    if (server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await demo?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -78,7 +54,7 @@ describe("the README's CLI walkthrough", () => {
       timeout: 300_000,
     });
     const output = `${run.stdout}\n${run.stderr}`;
-    assert.equal(run.status, 0, `the walkthrough failed:\n${output}\nserver:\n${log}`);
+    assert.equal(run.status, 0, `the walkthrough failed:\n${output}\nserver:\n${demo.log()}`);
     assert.match(run.stdout, /^customer CUST-0004 "Umbrella Payments Ltd"$/m);
     assert.match(run.stdout, /^ {2}kyc {6}approved$/m);
     assert.match(run.stdout, /^mint [0-9a-f-]{36}: pending-approval$/m);

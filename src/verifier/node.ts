@@ -12,10 +12,12 @@
  * A checkpoint is kept per log key, not per URL: two mirrors of one log share what was seen, so
  * a mirror that shows another tree is a split view too.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { writeFileAtomically } from '../files.ts';
+import { boundedBody } from '../http-body.ts';
 import { loadDtb3, quoteOn } from '../reserves/rates.ts';
 import { checkNames, type VerifyReport, verifyLog } from './checks.ts';
 import type { ChainReader, RateSource } from './figures.ts';
@@ -33,31 +35,11 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'clearpeg', 'verify');
 }
 
-/** Reads a response's body, refusing more than `max` bytes. */
-async function boundedBody(response: Response, max: number, url: string): Promise<Uint8Array> {
+/** Reads a response's body, refusing more than `max` bytes (declared or read). */
+async function boundedResponse(response: Response, max: number, url: string): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > max) throw new Error(`${url}: ${declared} bytes, more than ${max}`);
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > max) {
-      await reader.cancel();
-      throw new Error(`${url}: more than ${max} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return boundedBody(response, max, `${url}:`);
 }
 
 /**
@@ -85,7 +67,7 @@ export function httpFetcher(base: string): Fetcher {
       await response.body?.cancel();
       throw new Error(`${url}: HTTP ${response.status}`);
     }
-    return boundedBody(response, verifierLimits.fetchBytesMax, url);
+    return boundedResponse(response, verifierLimits.fetchBytesMax, url);
   };
 }
 
@@ -179,21 +161,7 @@ function validPin(pin: Pin): boolean {
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   const dir = join(path, '..');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temporary, 'wx', 0o600);
-  try {
-    await file.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  const directory = await open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await writeFileAtomically(dir, basename(path), `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** The last checkpoint a verifier stored for a log key. */

@@ -10,6 +10,7 @@
  * the checkpoint are returned (lines by other keys are ignored, as the spec asks), and an
  * answer with none of them is a failure.
  */
+import { boundedBody } from '../http-body.ts';
 import { parseCheckpoint } from '../proofs/checkpoint.ts';
 import { verifyCosignature } from '../proofs/cosignature.ts';
 import { parseNote, parseSignatureLine } from '../proofs/note.ts';
@@ -75,7 +76,7 @@ export async function requestCosignature(
       body,
       signal,
     });
-    text = await readLimited(response);
+    text = new TextDecoder().decode(await boundedBody(response, maxResponseBytes, 'answer is'));
   } catch (error) {
     const name = (error as Error).name;
     const message =
@@ -141,31 +142,6 @@ function cosignatureLines(
   if (verified.length === 0)
     return bad(`no cosignature by ${witnessKey} verifies: ${problems.join('; ')}`);
   return { ok: true, lines: verified };
-}
-
-/** The body as text, at most `maxResponseBytes` (an answer over it is an error). */
-async function readLimited(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > maxResponseBytes) {
-      await reader.cancel();
-      throw new Error(`answer is more than ${maxResponseBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 function firstLine(text: string): string {

@@ -17,9 +17,10 @@
  * check-then-update per log in memory (`witness.ts`), not across processes.
  */
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { writeFileAtomically } from '../files.ts';
 import { fromBase64, toBase64 } from '../proofs/base64.ts';
 import { maxTreeSize, parseCheckpoint } from '../proofs/checkpoint.ts';
 import { sha256 } from '../proofs/hash.ts';
@@ -104,39 +105,6 @@ export class DirectoryStateStore implements WitnessStateStore {
     await mkdir(directory, { recursive: true, mode: 0o700 });
     const name = `${stateFileName(origin).slice(0, -'.json'.length)}-${Date.now()}-${bytesToHex(randomBytes(4))}.txt`;
     await writeFileAtomically(directory, name, `# ${reason}\n${body}`);
-  }
-}
-
-/**
- * Writes `text` to `directory/name` so that a crash leaves the old file or the new one: a
- * temporary file in the same directory, fsync, rename over `name`, fsync of the directory.
- * @example await writeFileAtomically('/var/lib/witness', 'ab…cd.json', '{…}\n')
- */
-export async function writeFileAtomically(
-  directory: string,
-  name: string,
-  text: string,
-): Promise<void> {
-  const target = join(directory, name);
-  const temporary = join(directory, `.${name}.${process.pid}.${bytesToHex(randomBytes(6))}.tmp`);
-  const file = await open(temporary, 'wx', 0o600);
-  try {
-    try {
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  const dir = await open(directory, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }
 
