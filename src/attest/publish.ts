@@ -108,15 +108,25 @@ export class LogPublisher {
     await writeAtomically(join(this.directory, 'witnesses'), `${lines}quorum ${quorum}\n`);
   }
 
-  /** Publishes the custodian statements recorded with their bytes, each once, by its SHA-256. */
+  /**
+   * Publishes the custodian statements recorded with their bytes, each once, by its SHA-256
+   * (every cycle asks: only the bytes of statements this process has not published are read).
+   */
   async publishStatements(db: SqlExecutor): Promise<void> {
-    const { rows } = await db.query<{ sha: string; bytes: Uint8Array }>(
-      "SELECT encode(sha256, 'hex') AS sha, bytes FROM custodian_statements WHERE bytes IS NOT NULL",
+    const { rows: names } = await db.query<{ sha: string }>(
+      "SELECT encode(sha256, 'hex') AS sha FROM custodian_statements WHERE bytes IS NOT NULL",
     );
-    for (const row of rows) {
-      if (this.statements.has(row.sha)) continue;
-      await writeAtomically(join(this.directory, 'statements', row.sha), new Uint8Array(row.bytes));
-      this.statements.add(row.sha);
+    for (const { sha } of names) {
+      if (this.statements.has(sha)) continue;
+      const { rows } = await db.query<{ bytes: Uint8Array }>(
+        "SELECT bytes FROM custodian_statements WHERE sha256 = decode($1, 'hex')",
+        [sha],
+      );
+      await writeAtomically(
+        join(this.directory, 'statements', sha),
+        new Uint8Array(rows[0]!.bytes),
+      );
+      this.statements.add(sha);
     }
   }
 }

@@ -19,7 +19,7 @@ import { ClearpegError } from '../errors.ts';
 import { hex } from '../ledger/journal.ts';
 import { buildLiabilitiesTree, deriveSalts, PackedAccountsWriter } from '../liabilities/build.ts';
 import { amountText } from '../proofs/attestation.ts';
-import { type SumTree, saltLabel } from '../proofs/sumtree.ts';
+import { deriveSalt, type SumTree } from '../proofs/sumtree.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 
 /** The format of the leaf file a customer is given. */
@@ -55,15 +55,6 @@ export function roundSecret(master: Uint8Array, round: bigint): Uint8Array {
   if (master.length !== 32) throw new Error('assertion failed: the master secret is 32 bytes');
   return new Uint8Array(
     createHmac('sha256', master).update(`clearpeg-round-secret/1\n${round}`).digest(),
-  );
-}
-
-/** `deriveSalt` on Node's HMAC (the same bytes), for one customer's leaf. */
-function saltOf(secret: Uint8Array, round: string, customerId: string): Uint8Array {
-  return new Uint8Array(
-    createHmac('sha256', secret)
-      .update(`${saltLabel}${round}\n${customerId.normalize('NFC')}`)
-      .digest(),
   );
 }
 
@@ -176,7 +167,7 @@ export async function leafOf(
     index: row.idx,
     size: row.size,
     customerId,
-    salt: hex(saltOf(roundSecret(master, round), row.round, customerId)),
+    salt: hex(deriveSalt(roundSecret(master, round), row.round, customerId)),
     value: amountText(BigInt(row.value)),
   };
 }
