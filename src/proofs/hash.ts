@@ -42,6 +42,17 @@ export function nodeHash(left: Uint8Array, right: Uint8Array, hash: Sha256 = sha
   return hash(input);
 }
 
+/**
+ * Whether two byte strings are equal (in time that depends on their length only).
+ * @example equalBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2)) === true
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
+}
+
 /** The root of the empty tree: `SHA-256("")` (RFC 6962 §2.1). */
 export const emptyRoot: Uint8Array = sha256(new Uint8Array());
 

@@ -13,7 +13,7 @@
  * Sizes and indices are `bigint`, 0 to 2^64 − 1, as in RFC 9162's `uint64` fields.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { hashBytes, type NodeReader, nodeHash, type Sha256, sha256 } from './hash.ts';
+import { equalBytes, hashBytes, type NodeReader, nodeHash, type Sha256, sha256 } from './hash.ts';
 
 /**
  * The largest tree size and leaf index: 2^64 − 1.
@@ -244,13 +244,6 @@ async function subproof(
 
 const valid: Verification = { ok: true };
 const invalid = (reason: string): Verification => ({ ok: false, reason });
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
 
 /** Why `value` is not a 32-byte hash, or undefined. */
 function notAHash(name: string, value: unknown): string | undefined {

@@ -17,7 +17,7 @@
  *
  * Pure: no Node imports (bundled for the browser).
  */
-import { emptyRoot, type Sha256, sha256 } from './hash.ts';
+import { emptyRoot, equalBytes, type Sha256, sha256 } from './hash.ts';
 import {
   buildSumTree,
   type SumNode,
@@ -94,13 +94,6 @@ export function sumTilesFor(tree: SumTree): SumTile[] {
 interface ReadTile {
   readonly path: string;
   readonly levels: readonly Uint8Array[];
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
 }
 
 /**

@@ -39,7 +39,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { emptyRoot, hashBytes, type Sha256, sha256 } from './hash.ts';
+import { emptyRoot, equalBytes, hashBytes, type Sha256, sha256 } from './hash.ts';
 
 /**
  * A node of the sum tree (or a leaf): its hash and the sum of the balances below it.
@@ -594,10 +594,6 @@ function verifyChecked(input: SumProofInput, hash: Sha256): SumVerifyResult {
     };
   }
   return { ok: true };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 // ---------------------------------------------------------------------------------------------

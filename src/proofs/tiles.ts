@@ -21,7 +21,15 @@
  * the root, or a proof computed from the reader, is then checked against a signed checkpoint.
  */
 import { concatBytes } from '@noble/hashes/utils.js';
-import { emptyRoot, hashBytes, type NodeReader, nodeHash, type Sha256, sha256 } from './hash.ts';
+import {
+  emptyRoot,
+  equalBytes,
+  hashBytes,
+  type NodeReader,
+  nodeHash,
+  type Sha256,
+  sha256,
+} from './hash.ts';
 
 /** A tile's height: each tile spans 8 levels of the tree. */
 export const tileHeight = 8;
@@ -456,13 +464,6 @@ function hashesOf(bytes: Uint8Array, from: number, count: number): Uint8Array[] 
     hashes.push(bytes.slice(i * hashBytes, (i + 1) * hashBytes));
   }
   return hashes;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Checkpoint } from '../proofs/checkpoint.ts';
-import { leafHash, type NodeReader } from '../proofs/hash.ts';
+import { equalBytes, leafHash, type NodeReader } from '../proofs/hash.ts';
 import { rootOf } from '../proofs/merkle.ts';
 import {
   decodeEntryBundle,
@@ -43,13 +43,6 @@ export async function required(fetch: Fetcher, path: string): Promise<Uint8Array
   const bytes = await fetch(path);
   if (bytes === null) throw new MissingFileError(path);
   return bytes;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
 }
 
 /**

@@ -40,7 +40,7 @@
 import { fromBase64, toBase64 } from '../proofs/base64.ts';
 import { type Checkpoint, maxTreeSize, parseCheckpoint } from '../proofs/checkpoint.ts';
 import { cosign, cosignerVerifierKey } from '../proofs/cosignature.ts';
-import { emptyRoot, hashBytes } from '../proofs/hash.ts';
+import { emptyRoot, equalBytes, hashBytes } from '../proofs/hash.ts';
 import { verifyConsistency } from '../proofs/merkle.ts';
 import {
   algorithmEd25519,
@@ -340,10 +340,6 @@ function logVerifiers(logs: readonly string[]): Map<string, NoteVerifier[]> {
     byOrigin.set(key.name, list);
   }
   return byOrigin;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 function quote(text: string): string {
