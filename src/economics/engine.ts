@@ -1,0 +1,697 @@
+/**
+ * One path of the carry business, a day at a time (docs/economics.md, "The model"). Pure and
+ * deterministic: the same scenario, rates and draws give the same days. All money is bigint
+ * micro-dollars; the bill math is the reserves module's (`pricePer100`, `billCost`,
+ * `accretionBetween`, `carryingValue`, `marketValue`, `simpleInterest`), not a copy.
+ *
+ * Each day, in this order:
+ *   1. bills accrete (effective interest) and those maturing pay their face into cash; repo
+ *      and cash earn their day's interest (actual/360, actual/365), the fund its dividend;
+ *      outside bets earn their return;
+ *   2. stresses of the day: a bank failure freezes cash (its expected loss written off at
+ *      once), a release returns it; a drawdown writes the bets down;
+ *   3. tokens are minted (cash in, with the mint fee) and redeemed (owed out, less the fee);
+ *   4. costs: the partners' share of the day's interest, the day's operating costs;
+ *   5. what is owed is paid through the waterfall: cash, repo, the fund, then bills, earliest
+ *      maturity first, sold at the day's market rate plus a spread (gains and losses
+ *      realized); what cannot be paid stays owed;
+ *   6. outside bets due are funded and, on a month's last day, dividends paid: both only out
+ *      of excess over the buffer, never by selling bills;
+ *   7. repo and the fund are brought to their target shares, and on a buying day the cash
+ *      above its target buys bills across the ladder's tenors.
+ * Then the day's figures: assets, liabilities (supply and what is owed), equity, eligible
+ * reserves (cash, repo, the fund, bills within `eligibleMaxDays` of maturity), coverage.
+ * Every day asserts equity = capital + Σ net income − Σ dividends: a flow the model forgot
+ * would break it.
+ */
+import { addDays } from '../calendar.ts';
+import { assert } from '../errors.ts';
+import { divHalfEven, type Micro } from '../money/money.ts';
+import { accretionBetween, carryingValue } from '../reserves/accretion.ts';
+import { billCost, marketValue, pricePer100 } from '../reserves/bills.ts';
+import type { Ratio } from '../reserves/decimal.ts';
+import { halfUp } from '../reserves/decimal.ts';
+import { simpleInterest } from '../reserves/interest.ts';
+import { dayIndex, type FlowModel } from './paths.ts';
+import type { Random } from './random.ts';
+import type { Scenario } from './scenario.ts';
+
+/** Face amounts are bought and sold in whole $100s, as Treasury sells them. */
+const faceUnit = 100_000_000n;
+
+/** A lot of bills of one purchase. */
+interface Lot {
+  face: bigint;
+  carrying: bigint;
+  /** The day its accretion schedule starts after (its settlement, or the day it was re-based). */
+  accFrom: number;
+  maturityDay: number;
+  maturityDate: string;
+  /** The accretion of days accFrom + 1 … maturityDay. */
+  acc: readonly Micro[];
+}
+
+interface Bet {
+  readonly name: string;
+  value: bigint;
+  readonly returnBps: bigint;
+}
+
+/** One day's figures. Income lines are the day's; balances are at its end. */
+export interface Day {
+  readonly date: string;
+  readonly rateBp: number;
+  readonly supply: bigint;
+  readonly minted: bigint;
+  readonly redeemed: bigint;
+  /** Owed and not yet paid (redemptions, costs): a liability beside the supply. */
+  readonly owed: bigint;
+  readonly cash: bigint;
+  readonly frozen: bigint;
+  readonly repo: bigint;
+  readonly mmf: bigint;
+  /** Bills at carrying value (amortized cost). */
+  readonly bills: bigint;
+  readonly bets: bigint;
+  readonly equity: bigint;
+  readonly eligible: bigint;
+  /** Eligible reserves ÷ (supply + owed), in bp, rounded down; null when nothing is owed. */
+  readonly coverageBps: bigint | null;
+  readonly interest: bigint;
+  /** The part of `interest` that is bill accretion. */
+  readonly accretion: bigint;
+  readonly trading: bigint;
+  readonly fees: bigint;
+  readonly betResult: bigint;
+  readonly creditLosses: bigint;
+  readonly distribution: bigint;
+  readonly operating: bigint;
+  readonly net: bigint;
+  readonly dividends: bigint;
+  readonly betsFunded: bigint;
+  /** The open lots at the end of the day (for liquidity buckets and eligibility checks). */
+  readonly lots?: readonly { face: bigint; carrying: bigint; maturityDate: string }[];
+}
+
+/** The first day each failure happened, or null. */
+export interface Breaches {
+  /** Eligible reserves fell below what is owed to holders. */
+  readonly coverage: string | null;
+  /** Eligible reserves fell below what is owed plus the buffer. */
+  readonly buffer: string | null;
+  /** A redemption (or cost) could not be paid the day it fell due. */
+  readonly liquidity: string | null;
+  /** Equity went below zero. */
+  readonly equity: string | null;
+}
+
+/** A path's totals and extremes. */
+export interface PathSummary {
+  readonly net: bigint;
+  readonly interest: bigint;
+  readonly trading: bigint;
+  readonly fees: bigint;
+  readonly betResult: bigint;
+  readonly creditLosses: bigint;
+  readonly distribution: bigint;
+  readonly operating: bigint;
+  readonly dividends: bigint;
+  readonly endEquity: bigint;
+  readonly minEquity: bigint;
+  readonly minCoverageBps: bigint | null;
+  readonly maxOwed: bigint;
+  readonly endSupply: bigint;
+  readonly breaches: Breaches;
+  /** Bets planned but not funded in full for want of excess (name: what was missing). */
+  readonly unfunded: readonly { readonly name: string; readonly missing: bigint }[];
+}
+
+/** What a path needs beside its scenario. */
+export interface PathInput {
+  readonly scenario: Scenario;
+  readonly dates: readonly string[];
+  readonly ratesBp: Int32Array;
+  readonly flows: FlowModel;
+  /** Monte Carlo runs (when given): a run may start on any day. */
+  readonly random?: Random;
+  /** Keep every day's figures (and lots); else only the summary. */
+  readonly detail: boolean;
+}
+
+const bpRatio = (bp: number): Ratio => ({ num: BigInt(bp), den: 100n });
+
+/** The book of one path. */
+class Book {
+  cash = 0n;
+  frozen = 0n;
+  repo = 0n;
+  mmf = 0n;
+  owed = 0n;
+  supply = 0n;
+  lots: Lot[] = [];
+  bets: Bet[] = [];
+  // the day's lines
+  interest = 0n;
+  accretion = 0n;
+  trading = 0n;
+  fees = 0n;
+  betResult = 0n;
+  creditLosses = 0n;
+  distribution = 0n;
+  operating = 0n;
+  dividends = 0n;
+  betsFunded = 0n;
+
+  /** The day index of each stress and of each bet, in the scenario's order. */
+  readonly stressDays: readonly number[];
+  readonly betDays: readonly number[];
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly dates: readonly string[],
+  ) {
+    this.stressDays = scenario.stresses.map((event) => dayIndex(scenario, event.day));
+    this.betDays = scenario.investments.map((bet) => dayIndex(scenario, bet.day));
+  }
+
+  bills(): bigint {
+    let sum = 0n;
+    for (const lot of this.lots) sum += lot.carrying;
+    return sum;
+  }
+
+  betsValue(): bigint {
+    let sum = 0n;
+    for (const bet of this.bets) sum += bet.value;
+    return sum;
+  }
+
+  /** Reserves that earn and pay: cash, repo, the fund, bills (not frozen cash, not bets). */
+  reserves(): bigint {
+    return this.cash + this.repo + this.mmf + this.bills();
+  }
+
+  eligible(d: number): bigint {
+    let sum = this.cash + this.repo + this.mmf;
+    const max = this.scenario.reserves.eligibleMaxDays;
+    for (const lot of this.lots) if (lot.maturityDay - d <= max) sum += lot.carrying;
+    return sum;
+  }
+
+  equity(): bigint {
+    return (
+      this.cash +
+      this.frozen +
+      this.repo +
+      this.mmf +
+      this.bills() +
+      this.betsValue() -
+      this.supply -
+      this.owed
+    );
+  }
+
+  /** Bills at carrying value, and the part of them that is eligible on day `d`: one pass. */
+  measure(d: number): { bills: bigint; eligibleBills: bigint } {
+    const max = this.scenario.reserves.eligibleMaxDays;
+    let bills = 0n;
+    let eligibleBills = 0n;
+    for (const lot of this.lots) {
+      bills += lot.carrying;
+      if (lot.maturityDay - d <= max) eligibleBills += lot.carrying;
+    }
+    return { bills, eligibleBills };
+  }
+
+  /** What may leave for excess uses today: eligible − (supply + owed) × (1 + buffer). */
+  excess(d: number): bigint {
+    const liabilities = this.supply + this.owed;
+    const floor =
+      (liabilities * BigInt(10_000 + this.scenario.reserves.bufferBps) + 9_999n) / 10_000n;
+    const excess = this.eligible(d) - floor;
+    return excess > 0n ? excess : 0n;
+  }
+
+  /** Buys bills of `tenor` days on day `d` at `rateBp` for at most `budget`; returns the cost. */
+  buy(d: number, tenor: number, rateBp: number, budget: bigint): bigint {
+    const price = pricePer100(bpRatio(rateBp < 0 ? 0 : rateBp), tenor);
+    let face = (budget * 100n * price.den) / price.num;
+    face -= face % faceUnit;
+    if (face <= 0n) return 0n;
+    let cost = billCost(face as Micro, price);
+    if (cost > budget) {
+      face -= faceUnit;
+      if (face <= 0n) return 0n;
+      cost = billCost(face as Micro, price);
+    }
+    const settlementDate = this.dates[d]!;
+    const maturityDate = addDays(settlementDate, tenor);
+    const bill = { cost, face: face as Micro, settlementDate, maturityDate };
+    this.lots.push({
+      face,
+      carrying: cost,
+      accFrom: d,
+      maturityDay: d + tenor,
+      maturityDate,
+      acc: accretionBetween(bill, settlementDate, maturityDate),
+    });
+    return cost;
+  }
+
+  /** Sells bills, earliest maturity first, until `need` is raised; returns the proceeds. */
+  sell(d: number, rateBp: number, need: bigint): bigint {
+    const rate = bpRatio(rateBp + this.scenario.reserves.saleSpreadBp);
+    this.lots.sort((a, b) => a.maturityDay - b.maturityDay);
+    let raised = 0n;
+    while (raised < need && this.lots.length > 0) {
+      const lot = this.lots[0]!;
+      const daysLeft = lot.maturityDay - d;
+      assert(daysLeft > 0, 'a lot maturing today was paid before the waterfall ran');
+      const value = marketValue(lot.face as Micro, rate, daysLeft);
+      if (value <= need - raised) {
+        raised += value;
+        this.trading += value - lot.carrying;
+        this.lots.shift();
+        continue;
+      }
+      // Part of the lot: the face that raises the rest, in whole $100s.
+      let part = ((need - raised) * lot.face + value - 1n) / value;
+      part = ((part + faceUnit - 1n) / faceUnit) * faceUnit;
+      if (part >= lot.face) part = lot.face;
+      const proceeds = marketValue(part as Micro, rate, daysLeft);
+      const carried = divHalfEven(lot.carrying * part, lot.face);
+      raised += proceeds;
+      this.trading += proceeds - carried;
+      if (part === lot.face) {
+        this.lots.shift();
+        continue;
+      }
+      // What is left accretes from today to face on its own schedule.
+      const face = lot.face - part;
+      const cost = lot.carrying - carried;
+      const today = this.dates[d]!;
+      lot.face = face;
+      lot.carrying = cost;
+      lot.accFrom = d;
+      lot.acc = accretionBetween(
+        {
+          cost: cost as Micro,
+          face: face as Micro,
+          settlementDate: today,
+          maturityDate: lot.maturityDate,
+        },
+        today,
+        lot.maturityDate,
+      );
+    }
+    return raised;
+  }
+
+  /**
+   * Pays `amount` through the waterfall (cash, repo, the fund, then bills when `sellBills`);
+   * returns what was paid.
+   */
+  pay(d: number, rateBp: number, amount: bigint, sellBills: boolean): bigint {
+    let left = amount;
+    let x = this.cash < left ? this.cash : left;
+    this.cash -= x;
+    left -= x;
+    x = this.repo < left ? this.repo : left;
+    this.repo -= x;
+    left -= x;
+    x = this.mmf < left ? this.mmf : left;
+    this.mmf -= x;
+    left -= x;
+    if (left > 0n && sellBills) {
+      // Proceeds beyond the need (a whole $100 of face) stay in cash.
+      this.cash += this.sell(d, rateBp, left);
+      x = this.cash < left ? this.cash : left;
+      this.cash -= x;
+      left -= x;
+    }
+    return amount - left;
+  }
+
+  resetDay(): void {
+    this.interest = 0n;
+    this.accretion = 0n;
+    this.trading = 0n;
+    this.fees = 0n;
+    this.betResult = 0n;
+    this.creditLosses = 0n;
+    this.distribution = 0n;
+    this.operating = 0n;
+    this.dividends = 0n;
+    this.betsFunded = 0n;
+  }
+
+  net(): bigint {
+    return (
+      this.interest +
+      this.trading +
+      this.fees +
+      this.betResult -
+      this.creditLosses -
+      this.distribution -
+      this.operating
+    );
+  }
+}
+
+/**
+ * The opening book: supply and capital in reserves, split by the policy's shares; the bills'
+ * part as a ladder already running (one lot per buying day of each tenor, bought at the first
+ * day's rate, maturing in turn).
+ */
+function open(book: Book, ratesBp: Int32Array): void {
+  const s = book.scenario;
+  const policy = s.reserves;
+  const total = s.supply.initial + s.capital;
+  book.supply = s.supply.initial;
+  book.repo = (total * BigInt(policy.repoBps)) / 10_000n;
+  book.mmf = (total * BigInt(policy.mmfBps)) / 10_000n;
+  const billShare = 10_000 - policy.cashBps - policy.repoBps - policy.mmfBps;
+  const forBills = (total * BigInt(billShare)) / 10_000n;
+  const start = book.dates[0]!;
+  const rate = bpRatio(Math.max(0, ratesBp[0]!));
+  let spent = 0n;
+  const rungs: { tenor: number; left: number }[] = [];
+  for (const tenor of policy.tenorsDays)
+    for (let left = tenor; left > 0; left -= policy.buyEveryDays) rungs.push({ tenor, left });
+  const each = rungs.length === 0 ? 0n : forBills / BigInt(rungs.length);
+  for (const { tenor, left } of rungs) {
+    // Face whose carrying value today is about `each`: priced at `left` days to go.
+    const now = pricePer100(rate, left);
+    let face = (each * 100n * now.den) / now.num;
+    face -= face % faceUnit;
+    if (face <= 0n) continue;
+    const settlementDate = addDays(start, left - tenor);
+    const maturityDate = addDays(start, left);
+    const bill = {
+      cost: billCost(face as Micro, pricePer100(rate, tenor)),
+      face: face as Micro,
+      settlementDate,
+      maturityDate,
+    };
+    const carrying = carryingValue(bill, start);
+    if (spent + carrying > forBills) continue;
+    spent += carrying;
+    book.lots.push({
+      face,
+      carrying,
+      accFrom: 0,
+      maturityDay: left,
+      maturityDate,
+      acc: accretionBetween(bill, start, maturityDate),
+    });
+  }
+  book.cash = total - book.repo - book.mmf - spent;
+  assert(book.equity() === s.capital, 'the opening book holds supply plus capital');
+}
+
+/** Step 1: accretion, maturities, interest, the bets' return. */
+function earn(book: Book, d: number, rateBp: number): void {
+  const policy = book.scenario.reserves;
+  // Yesterday's balances earn today's interest: repo and cash paid in cash, the fund reinvested.
+  const repo = simpleInterest(book.repo as Micro, bpRatio(rateBp - policy.repoSpreadBp), 1, 360);
+  const fund = simpleInterest(book.mmf as Micro, bpRatio(rateBp - policy.mmfFeeBp), 1, 365);
+  const cash = simpleInterest(book.cash as Micro, bpRatio(policy.cashRateBp), 1, 365);
+  book.cash += repo + cash;
+  book.mmf += fund;
+  let matured = false;
+  for (const lot of book.lots) {
+    if (d > lot.accFrom && d <= lot.maturityDay) {
+      const a = lot.acc[d - lot.accFrom - 1]!;
+      lot.carrying += a;
+      book.accretion += a;
+    }
+    if (lot.maturityDay === d) {
+      assert(lot.carrying === lot.face, 'a bill is carried at face on its maturity day');
+      book.cash += lot.face;
+      matured = true;
+    }
+  }
+  if (matured) {
+    let kept = 0;
+    for (const lot of book.lots) if (lot.maturityDay !== d) book.lots[kept++] = lot;
+    book.lots.length = kept;
+  }
+  book.interest += book.accretion + repo + fund + cash;
+  for (const bet of book.bets) {
+    const r = halfUp(bet.value * bet.returnBps, 3_650_000n);
+    bet.value += r;
+    book.betResult += r;
+  }
+}
+
+/** Step 2: the stresses of the day. */
+function stress(book: Book, d: number, releases: Map<number, bigint>): void {
+  const released = releases.get(d);
+  if (released !== undefined) {
+    book.frozen -= released;
+    book.cash += released;
+  }
+  for (const [i, event] of book.scenario.stresses.entries()) {
+    if (book.stressDays[i] !== d) continue;
+    if (event.kind === 'bank-failure') {
+      let hit = (book.reserves() * BigInt(event.shareBps)) / 10_000n;
+      if (hit > book.cash) hit = book.cash;
+      const loss = (hit * BigInt(event.lossBps)) / 10_000n;
+      book.cash -= hit;
+      book.frozen += hit - loss;
+      book.creditLosses += loss;
+      releases.set(d + event.days, (releases.get(d + event.days) ?? 0n) + hit - loss);
+    } else if (event.kind === 'drawdown') {
+      for (const bet of book.bets) {
+        const loss = (bet.value * BigInt(event.shareBps)) / 10_000n;
+        bet.value -= loss;
+        book.betResult -= loss;
+      }
+    }
+  }
+}
+
+/** The bets and dividends of the day, out of excess only (step 6). */
+function excessUses(
+  book: Book,
+  d: number,
+  rateBp: number,
+  monthNet: bigint,
+  unfunded: Map<string, bigint>,
+): void {
+  const s = book.scenario;
+  for (const [i, bet] of s.investments.entries()) {
+    if (book.betDays[i] !== d) continue;
+    const room = book.excess(d);
+    const want = bet.amount < room ? bet.amount : room;
+    const paid = book.pay(d, rateBp, want, false);
+    book.bets.push({ name: bet.name, value: paid, returnBps: BigInt(bet.annualReturnBps) });
+    book.betsFunded += paid;
+    if (paid < bet.amount) unfunded.set(bet.name, bet.amount - paid);
+  }
+  const lastOfMonth = d + 1 === book.dates.length || book.dates[d + 1]!.endsWith('-01');
+  if (lastOfMonth && s.dividendBps > 0 && monthNet > 0n) {
+    let due = (monthNet * BigInt(s.dividendBps)) / 10_000n;
+    const room = book.excess(d);
+    if (due > room) due = room;
+    book.dividends = book.pay(d, rateBp, due, false);
+  }
+}
+
+/** Step 7: repo and the fund to target; on a buying day, cash above target into bills. */
+function rebalance(book: Book, d: number, rateBp: number): void {
+  const policy = book.scenario.reserves;
+  const reserves = book.reserves();
+  const cashTarget = (reserves * BigInt(policy.cashBps)) / 10_000n;
+  const repoTarget = (reserves * BigInt(policy.repoBps)) / 10_000n;
+  const mmfTarget = (reserves * BigInt(policy.mmfBps)) / 10_000n;
+  if (book.repo > repoTarget) {
+    book.cash += book.repo - repoTarget;
+    book.repo = repoTarget;
+  }
+  if (book.mmf > mmfTarget) {
+    book.cash += book.mmf - mmfTarget;
+    book.mmf = mmfTarget;
+  }
+  let room = book.cash - cashTarget;
+  if (room > 0n && book.repo < repoTarget) {
+    const move = repoTarget - book.repo < room ? repoTarget - book.repo : room;
+    book.repo += move;
+    book.cash -= move;
+    room -= move;
+  }
+  if (room > 0n && book.mmf < mmfTarget) {
+    const move = mmfTarget - book.mmf < room ? mmfTarget - book.mmf : room;
+    book.mmf += move;
+    book.cash -= move;
+    room -= move;
+  }
+  if (d % policy.buyEveryDays !== 0 || room <= 0n) return;
+  const each = room / BigInt(policy.tenorsDays.length);
+  for (const tenor of policy.tenorsDays) book.cash -= book.buy(d, tenor, rateBp, each);
+}
+
+/** A running run: the amount still to redeem on each of its days. */
+interface Run {
+  readonly until: number;
+  readonly daily: bigint;
+}
+
+/**
+ * Runs one path. With `detail`, returns every day's figures; the summary always.
+ * @example const { summary } = runPath({ scenario, dates, ratesBp, flows, detail: false })
+ */
+export function runPath(input: PathInput): { days: Day[]; summary: PathSummary } {
+  const { scenario: s, dates, ratesBp, flows, random, detail } = input;
+  const book = new Book(s, dates);
+  open(book, ratesBp);
+  const releases = new Map<number, bigint>();
+  const unfunded = new Map<string, bigint>();
+  const runs: Run[] = [];
+  const days: Day[] = [];
+  const totals = {
+    net: 0n,
+    interest: 0n,
+    trading: 0n,
+    fees: 0n,
+    betResult: 0n,
+    creditLosses: 0n,
+    distribution: 0n,
+    operating: 0n,
+    dividends: 0n,
+  };
+  const breaches = {
+    coverage: null as string | null,
+    buffer: null as string | null,
+    liquidity: null as string | null,
+    equity: null as string | null,
+  };
+  let minEquity: bigint | null = null;
+  let minCoverage: bigint | null = null;
+  let maxOwed = 0n;
+  let monthNet = 0n;
+  let expected = s.capital as bigint;
+  const mc = s.monteCarlo;
+  const runChance = mc.runChanceBpsPerYear;
+  const bufferFactor = BigInt(10_000 + s.reserves.bufferBps);
+  const mintBps = BigInt(s.fees.mintBps);
+  const redeemBps = BigInt(s.fees.redeemBps);
+  const shareBps = BigInt(s.revenueShareBps);
+  const year = s.operatingCostsPerYear as bigint;
+  for (let d = 0; d < dates.length; d++) {
+    const rateBp = ratesBp[d]!;
+    book.resetDay();
+    let minted = 0n;
+    let redeemed = 0n;
+    if (d > 0) {
+      earn(book, d, rateBp);
+      stress(book, d, releases);
+      const f = flows.on(d, book.supply);
+      minted = f.minted;
+      redeemed = f.redeemed;
+      for (const [i, event] of s.stresses.entries())
+        if (event.kind === 'run' && book.stressDays[i] === d)
+          runs.push({
+            until: d + event.days,
+            daily: (book.supply * BigInt(event.shareBps)) / 10_000n / BigInt(event.days),
+          });
+      if (random !== undefined && runChance > 0 && random.below(3_650_000) < runChance)
+        runs.push({
+          until: d + mc.runDays,
+          daily: (book.supply * BigInt(mc.runShareBps)) / 10_000n / BigInt(mc.runDays),
+        });
+      for (const run of runs) if (d < run.until) redeemed += run.daily;
+      if (redeemed > book.supply + minted) redeemed = book.supply + minted;
+      const mintFee = (minted * mintBps) / 10_000n;
+      const redeemFee = (redeemed * redeemBps) / 10_000n;
+      book.supply += minted - redeemed;
+      book.cash += minted + mintFee;
+      book.owed += redeemed - redeemFee;
+      book.fees += mintFee + redeemFee;
+      // Costs: the partners' share of the day's interest; operating costs, exact over a year.
+      if (book.interest > 0n) book.distribution = (book.interest * shareBps) / 10_000n;
+      book.operating = (year * BigInt(d)) / 365n - (year * BigInt(d - 1)) / 365n;
+      book.owed += book.distribution + book.operating;
+      book.owed -= book.pay(d, rateBp, book.owed, true);
+      if (book.owed > 0n && breaches.liquidity === null) breaches.liquidity = dates[d]!;
+      excessUses(book, d, rateBp, monthNet + book.net(), unfunded);
+      rebalance(book, d, rateBp);
+    }
+    const net = book.net();
+    expected += net - book.dividends;
+    const { bills, eligibleBills } = book.measure(d);
+    const bets = book.betsValue();
+    const liquid = book.cash + book.repo + book.mmf;
+    const owedAll = book.supply + book.owed;
+    const equity = liquid + book.frozen + bills + bets - owedAll;
+    if (equity !== expected)
+      assert(false, `equity = capital + net income − dividends on ${dates[d]}`);
+    monthNet = dates[d + 1]?.endsWith('-01') ? 0n : monthNet + net;
+    const eligible = liquid + eligibleBills;
+    const coverage = owedAll === 0n ? null : (eligible * 10_000n) / owedAll;
+    const floor = (owedAll * bufferFactor + 9_999n) / 10_000n;
+    if (eligible < owedAll && breaches.coverage === null) breaches.coverage = dates[d]!;
+    if (eligible < floor && breaches.buffer === null) breaches.buffer = dates[d]!;
+    if (equity < 0n && breaches.equity === null) breaches.equity = dates[d]!;
+    if (minEquity === null || equity < minEquity) minEquity = equity;
+    if (coverage !== null && (minCoverage === null || coverage < minCoverage))
+      minCoverage = coverage;
+    if (book.owed > maxOwed) maxOwed = book.owed;
+    totals.net += net;
+    totals.interest += book.interest;
+    totals.trading += book.trading;
+    totals.fees += book.fees;
+    totals.betResult += book.betResult;
+    totals.creditLosses += book.creditLosses;
+    totals.distribution += book.distribution;
+    totals.operating += book.operating;
+    totals.dividends += book.dividends;
+    if (detail)
+      days.push({
+        date: dates[d]!,
+        rateBp,
+        supply: book.supply,
+        minted,
+        redeemed,
+        owed: book.owed,
+        cash: book.cash,
+        frozen: book.frozen,
+        repo: book.repo,
+        mmf: book.mmf,
+        bills,
+        bets,
+        equity,
+        eligible,
+        coverageBps: coverage,
+        interest: book.interest,
+        accretion: book.accretion,
+        trading: book.trading,
+        fees: book.fees,
+        betResult: book.betResult,
+        creditLosses: book.creditLosses,
+        distribution: book.distribution,
+        operating: book.operating,
+        net,
+        dividends: book.dividends,
+        betsFunded: book.betsFunded,
+        lots: book.lots.map((lot) => ({
+          face: lot.face,
+          carrying: lot.carrying,
+          maturityDate: lot.maturityDate,
+        })),
+      });
+  }
+  return {
+    days,
+    summary: {
+      ...totals,
+      endEquity: expected,
+      minEquity: minEquity ?? s.capital,
+      minCoverageBps: minCoverage,
+      maxOwed,
+      endSupply: book.supply,
+      breaches,
+      unfunded: [...unfunded].map(([name, missing]) => ({ name, missing })),
+    },
+  };
+}
