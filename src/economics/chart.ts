@@ -40,7 +40,14 @@ export const chartDatesMax = 36_600;
 /** The most panels a chart takes. */
 export const chartPanelsMax = 6;
 /** Line colours, in series order; a panel takes at most this many series. */
-export const chartPalette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+export const chartPalette: readonly string[] = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+];
 
 const width = 960;
 const left = 84;
