@@ -397,3 +397,12 @@ function escapeXml(text: string): string {
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&apos;');
 }
+
+/**
+ * A figure in the charts' compact form with two decimals: `$5.18B`, `−$350.00M`, `92.05 %`.
+ * @example formatCompact('usd', 5_184_158_720_463_543n) === '$5.18B'
+ */
+export function formatCompact(unit: 'usd' | 'bps', value: bigint): string {
+  const { divisor } = labelUnit(unit, value);
+  return formatTick(unit, value, divisor >= 100n ? divisor / 100n : 1n);
+}

@@ -34,7 +34,7 @@ import { halfUp } from '../reserves/decimal.ts';
 import { simpleInterest } from '../reserves/interest.ts';
 import { dayIndex, type FlowModel } from './paths.ts';
 import type { Random } from './random.ts';
-import type { Scenario } from './scenario.ts';
+import type { OpeningBook, Scenario } from './scenario.ts';
 
 /** Face amounts are bought and sold in whole $100s, as Treasury sells them. */
 const faceUnit = 100_000_000n;
@@ -365,6 +365,10 @@ class Book {
  */
 function open(book: Book, ratesBp: Int32Array): void {
   const s = book.scenario;
+  if (s.book !== undefined) {
+    openGiven(book, s.book);
+    return;
+  }
   const policy = s.reserves;
   const total = s.supply.initial + s.capital;
   book.supply = s.supply.initial;
@@ -407,6 +411,33 @@ function open(book: Book, ratesBp: Int32Array): void {
   }
   book.cash = total - book.repo - book.mmf - spent;
   assert(book.equity() === s.capital, 'the opening book holds supply plus capital');
+}
+
+/** The opening book as given: each bill accretes from its value today to its face. */
+function openGiven(book: Book, given: OpeningBook): void {
+  const start = book.dates[0]!;
+  book.supply = book.scenario.supply.initial;
+  book.cash = given.cash;
+  book.repo = given.repo;
+  book.mmf = given.mmf;
+  if (given.bets > 0n) book.bets.push({ name: 'held', value: given.bets, returnBps: 0n });
+  for (const bill of given.bills) {
+    const terms = {
+      cost: bill.value,
+      face: bill.face,
+      settlementDate: start,
+      maturityDate: bill.maturityDate,
+    };
+    book.lots.push({
+      face: bill.face,
+      carrying: bill.value,
+      accFrom: 0,
+      maturityDay: dayIndex(book.scenario, bill.maturityDate),
+      maturityDate: bill.maturityDate,
+      acc: accretionBetween(terms, start, bill.maturityDate),
+    });
+  }
+  assert(book.equity() === book.scenario.capital, 'the given book holds supply plus capital');
 }
 
 /** Step 1: accretion, maturities, interest, the bets' return. */
@@ -454,7 +485,7 @@ function stress(book: Book, d: number, releases: Map<number, bigint>): void {
   for (const [i, event] of book.scenario.stresses.entries()) {
     if (book.stressDays[i] !== d) continue;
     if (event.kind === 'bank-failure') {
-      let hit = (book.reserves() * BigInt(event.shareBps)) / 10_000n;
+      let hit = event.amount ?? (book.reserves() * BigInt(event.shareBps)) / 10_000n;
       if (hit > book.cash) hit = book.cash;
       const loss = (hit * BigInt(event.lossBps)) / 10_000n;
       book.cash -= hit;

@@ -80,11 +80,16 @@ export interface OutsideBet {
 /** A stress event. */
 export type Stress =
   | {
-      /** A bank fails: a share of reserves held there is frozen for `days`, then returned less `lossBps`. */
+      /**
+       * A bank fails: `amount` of the cash (or, without it, `shareBps` of the reserves) is
+       * frozen there for `days`, its expected loss (`lossBps`) written off at once, the rest
+       * returned when the days are over.
+       */
       readonly kind: 'bank-failure';
       readonly day: IsoDate;
       readonly days: number;
       readonly shareBps: number;
+      readonly amount?: Micro;
       readonly lossBps: number;
     }
   | {
@@ -122,6 +127,23 @@ export interface MonteCarlo {
   readonly runDays: number;
 }
 
+/**
+ * An opening book given position by position (a running issuer's attested book) instead of
+ * the policy's split of supply and capital: bills at their carrying value on the first day.
+ */
+export interface OpeningBook {
+  readonly cash: Micro;
+  readonly repo: Micro;
+  readonly mmf: Micro;
+  /** Outside investments already held, at their value. */
+  readonly bets: Micro;
+  readonly bills: readonly {
+    readonly face: Micro;
+    readonly value: Micro;
+    readonly maturityDate: IsoDate;
+  }[];
+}
+
 /** The simulator's input. */
 export interface Scenario {
   readonly name: string;
@@ -143,6 +165,8 @@ export interface Scenario {
   readonly investments: readonly OutsideBet[];
   readonly stresses: readonly Stress[];
   readonly monteCarlo: MonteCarlo;
+  /** The opening book, when not split by the policy; `capital` is then its equity. */
+  readonly book?: OpeningBook;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -218,6 +242,7 @@ const scenarioSchema = z.strictObject({
           day: date,
           days: z.number().int().min(1).max(3_660),
           shareBps: share,
+          amount: amount.optional(),
           lossBps: share,
         }),
         z.strictObject({
@@ -240,6 +265,17 @@ const scenarioSchema = z.strictObject({
     runShareBps: share,
     runDays: z.number().int().min(1).max(366),
   }),
+  book: z
+    .strictObject({
+      cash: amount,
+      repo: amount,
+      mmf: amount,
+      bets: amount,
+      bills: z
+        .array(z.strictObject({ face: amount, value: amount, maturityDate: date }))
+        .max(10_000),
+    })
+    .optional(),
 });
 
 /** A scenario as JSON: money as decimal strings of dollars. */
@@ -289,9 +325,23 @@ export function parseScenario(raw: unknown): Scenario {
       refuse(`investments.${i}.name`, 'must differ from the others', bet.name);
     names.add(bet.name);
   }
+  const book = s.book === undefined ? undefined : openingBook(s.book, s.start);
+  const capital = money(s.capital, 'capital');
+  if (book !== undefined) {
+    const assets =
+      book.cash + book.repo + book.mmf + book.bets + book.bills.reduce((a, b) => a + b.value, 0n);
+    const initial = money(s.supply.initial, 'supply.initial');
+    if (assets - initial !== capital)
+      refuse(
+        'capital',
+        `must be the book's equity: its assets ${formatAmount(assets)} less supply.initial ${formatAmount(initial)}`,
+        s.capital,
+      );
+  }
   return {
     ...s,
-    capital: money(s.capital, 'capital'),
+    book,
+    capital,
     supply: { ...s.supply, initial: money(s.supply.initial, 'supply.initial'), points },
     reserves: { ...s.reserves, tenorsDays: [...s.reserves.tenorsDays] },
     operatingCostsPerYear: money(s.operatingCostsPerYear, 'operatingCostsPerYear'),
@@ -303,7 +353,32 @@ export function parseScenario(raw: unknown): Scenario {
     stresses: s.stresses.map((stress, i) => ({
       ...stress,
       day: inside(stress.day, `stresses.${i}.day`),
-    })),
+      ...('amount' in stress && stress.amount !== undefined
+        ? { amount: money(stress.amount, `stresses.${i}.amount`) }
+        : {}),
+    })) as Stress[],
+  };
+}
+
+/** The opening book, checked: each bill matures after the first day and is carried at most at face. */
+function openingBook(raw: NonNullable<ScenarioJson['book']>, start: string): OpeningBook {
+  const money = (text: string, field: string) => parseAmount(text, `book.${field}`);
+  return {
+    cash: money(raw.cash, 'cash'),
+    repo: money(raw.repo, 'repo'),
+    mmf: money(raw.mmf, 'mmf'),
+    bets: money(raw.bets, 'bets'),
+    bills: raw.bills.map((bill, i) => {
+      const field = `book.bills.${i}`;
+      const face = money(bill.face, `bills.${i}.face`);
+      const value = money(bill.value, `bills.${i}.value`);
+      const left = daysBetween(start, isoDate(bill.maturityDate, `${field}.maturityDate`));
+      if (left < 1 || left > 366)
+        refuse(`${field}.maturityDate`, 'must be 1 to 366 days after start', bill.maturityDate);
+      if (value > face || 2n * value < face)
+        refuse(`${field}.value`, 'must be at most the face and at least half of it', bill.value);
+      return { face, value, maturityDate: bill.maturityDate };
+    }),
   };
 }
 
@@ -313,8 +388,9 @@ export function parseScenario(raw: unknown): Scenario {
  */
 export function scenarioJson(s: Scenario): ScenarioJson {
   const dollars = (m: bigint) => trimZeros(formatAmount(m));
+  const { book: _book, ...rest } = s;
   return {
-    ...s,
+    ...rest,
     capital: dollars(s.capital),
     supply: {
       ...s.supply,
@@ -324,10 +400,29 @@ export function scenarioJson(s: Scenario): ScenarioJson {
     reserves: { ...s.reserves, tenorsDays: [...s.reserves.tenorsDays] },
     operatingCostsPerYear: dollars(s.operatingCostsPerYear),
     investments: s.investments.map((b) => ({ ...b, amount: dollars(b.amount) })),
-    stresses: s.stresses.map((x) => ({ ...x })),
+    stresses: s.stresses.map((x) =>
+      x.kind === 'bank-failure' && x.amount !== undefined
+        ? { ...x, amount: dollars(x.amount) }
+        : { ...x },
+    ) as ScenarioJson['stresses'],
     rates: { ...s.rates },
     fees: { ...s.fees },
     monteCarlo: { ...s.monteCarlo },
+    ...(s.book === undefined
+      ? {}
+      : {
+          book: {
+            cash: dollars(s.book.cash),
+            repo: dollars(s.book.repo),
+            mmf: dollars(s.book.mmf),
+            bets: dollars(s.book.bets),
+            bills: s.book.bills.map((b) => ({
+              face: dollars(b.face),
+              value: dollars(b.value),
+              maturityDate: b.maturityDate,
+            })),
+          },
+        }),
   };
 }
 
