@@ -36,6 +36,11 @@ import {
 import { Progress } from './progress.ts';
 import { baseUrl, trustOptions } from './verify.ts';
 
+/** The running issuer's log did not verify: nothing to start `clearpeg-demo` from. */
+class NotVerified extends Error {
+  override name = 'NotVerified';
+}
+
 /** The preset or scenario file the command line names, before `--set`. */
 async function choose(
   values: {
@@ -72,10 +77,8 @@ async function choose(
     const failed = run.report.checks
       .filter((c) => c.status === 'fail')
       .map((c) => `${c.name}: ${c.detail}`);
-    throw new ClearpegError(
-      'scenario-invalid',
-      `preset: clearpeg-demo starts from ${url}'s latest attestation, which did not verify (${failed.join('; ') || 'no attestation yet'})`,
-      { field: 'preset', rule: 'a running issuer whose log verifies (clearpeg verify)' },
+    throw new NotVerified(
+      `clearpeg-demo starts from ${url}'s latest attestation, which did not verify (${failed.join('; ') || 'no attestation yet'}); clearpeg verify ${url} shows why`,
     );
   }
   return demoPreset(run.report.attestation);
@@ -152,11 +155,26 @@ export const simulateCommand: Command = {
         );
       threads = Number(values.threads);
     }
-    const chosen = await choose(values, positionals, context);
-    const result = await runSimulation(chosen, sets, {
-      ...(threads === undefined ? {} : { threads }),
-      progress: new Progress(process.stderr.isTTY === true),
-    });
+    let result: SimulationResult;
+    try {
+      const chosen = await choose(values, positionals, context);
+      result = await runSimulation(chosen, sets, {
+        ...(threads === undefined ? {} : { threads }),
+        progress: new Progress(process.stderr.isTTY === true),
+      });
+    } catch (error) {
+      if (error instanceof NotVerified) {
+        context.err(`clearpeg simulate: ${error.message}`);
+        return exitCode.failed;
+      }
+      // A wrong preset, scenario or --set is a wrong command line.
+      if (
+        error instanceof ClearpegError &&
+        ['preset-unknown', 'scenario-invalid', 'date-invalid'].includes(error.code)
+      )
+        throw new UsageError(error.message);
+      throw error;
+    }
     if (values.svg !== undefined) {
       const path = resolve(values.svg);
       await writeFileAtomically(dirname(path), basename(path), simulationSvg(result));
