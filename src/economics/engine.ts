@@ -27,11 +27,11 @@
 import { addDays } from '../calendar.ts';
 import { assert } from '../errors.ts';
 import { divHalfEven, type Micro } from '../money/money.ts';
-import { accretionBetween, carryingValue } from '../reserves/accretion.ts';
+import { accretionBetween } from '../reserves/accretion.ts';
 import { billCost, marketValue, pricePer100 } from '../reserves/bills.ts';
 import type { Ratio } from '../reserves/decimal.ts';
 import { halfUp } from '../reserves/decimal.ts';
-import { simpleInterest } from '../reserves/interest.ts';
+import { type DayCountBasis, simpleInterest } from '../reserves/interest.ts';
 import { dayIndex, type FlowModel } from './paths.ts';
 import type { Random } from './random.ts';
 import type { OpeningBook, Scenario } from './scenario.ts';
@@ -39,16 +39,60 @@ import type { OpeningBook, Scenario } from './scenario.ts';
 /** Face amounts are bought and sold in whole $100s, as Treasury sells them. */
 const faceUnit = 100_000_000n;
 
-/** A lot of bills of one purchase. */
+/**
+ * A lot of bills of one purchase: `units` bills of $100 face, each carried on the reserves
+ * module's schedule for its price and term (`unitSchedule`), so the lot carries `units` × that;
+ * or, for a bill of a given book (`units` = 0), one schedule of its own. Either way the
+ * carrying value on day d is `scale × table[d − base]`.
+ */
 interface Lot {
+  units: bigint;
   face: bigint;
   carrying: bigint;
-  /** The day its accretion schedule starts after (its settlement, or the day it was re-based). */
-  accFrom: number;
   maturityDay: number;
   maturityDate: string;
-  /** The accretion of days accFrom + 1 … maturityDay. */
-  acc: readonly Micro[];
+  /** Carrying values (of one $100 bill, or of the whole lot) from day `base` to maturity. */
+  table: readonly bigint[];
+  base: number;
+}
+
+/**
+ * Schedules of one $100 bill by discount rate (bp, at least 0) and term: its carrying value at
+ * the end of each day from settlement (its cost) to maturity ($100), from `billCost` and
+ * `accretionBetween`. A $100 bill's cost is exact at any 6-decimal price, so every lot of the
+ * same price and term shares one schedule; a thread keeps at most `unitSchedulesMax`.
+ */
+const unitSchedules = new Map<string, readonly bigint[]>();
+const unitSchedulesMax = 100_000;
+
+/**
+ * The carrying values of one $100 bill bought at `rateBp` for `tenor` days, day 0 to `tenor`.
+ * @example unitSchedule(500, 91).at(-1) === 100_000_000n
+ */
+export function unitSchedule(rateBp: number, tenor: number): readonly bigint[] {
+  const key = `${rateBp}:${tenor}`;
+  let table = unitSchedules.get(key);
+  if (table !== undefined) return table;
+  const price = pricePer100(bpRatio(rateBp < 0 ? 0 : rateBp), tenor);
+  const cost = billCost(faceUnit as Micro, price);
+  const settlementDate = '2000-01-03';
+  const maturityDate = addDays(settlementDate, tenor);
+  const bill = { cost, face: faceUnit as Micro, settlementDate, maturityDate };
+  const out = [cost as bigint];
+  for (const a of accretionBetween(bill, settlementDate, maturityDate)) out.push(out.at(-1)! + a);
+  assert(out.at(-1) === faceUnit, 'a $100 bill accretes to $100');
+  if (unitSchedules.size >= unitSchedulesMax) unitSchedules.clear();
+  unitSchedules.set(key, out);
+  table = out;
+  return table;
+}
+
+/** The carrying values of a whole bill, from `start` (its value) to maturity (its face). */
+function wholeSchedule(value: Micro, face: Micro, start: string, maturityDate: string): bigint[] {
+  const bill = { cost: value, face, settlementDate: start, maturityDate };
+  const out = [value as bigint];
+  for (const a of accretionBetween(bill, start, maturityDate)) out.push(out.at(-1)! + a);
+  return out;
 }
 
 interface Bet {
@@ -140,6 +184,11 @@ export interface PathInput {
 
 const bpRatio = (bp: number): Ratio => ({ num: BigInt(bp), den: 100n });
 
+/** One day's simple interest on `principal` at `bp` a year on actual/`basis` (`simpleInterest`). */
+function dayInterest(principal: bigint, bp: number, basis: DayCountBasis): bigint {
+  return principal === 0n ? 0n : simpleInterest(principal as Micro, bpRatio(bp), 1, basis);
+}
+
 /** The book of one path. */
 class Book {
   cash = 0n;
@@ -149,6 +198,8 @@ class Book {
   owed = 0n;
   supply = 0n;
   lots: Lot[] = [];
+  /** Σ carrying of the lots, kept as they change (`measure` checks it in detail runs). */
+  billsTotal = 0n;
   bets: Bet[] = [];
   // the day's lines
   interest = 0n;
@@ -175,9 +226,7 @@ class Book {
   }
 
   bills(): bigint {
-    let sum = 0n;
-    for (const lot of this.lots) sum += lot.carrying;
-    return sum;
+    return this.billsTotal;
   }
 
   betsValue(): bigint {
@@ -192,10 +241,7 @@ class Book {
   }
 
   eligible(d: number): bigint {
-    let sum = this.cash + this.repo + this.mmf;
-    const max = this.scenario.reserves.eligibleMaxDays;
-    for (const lot of this.lots) if (lot.maturityDay - d <= max) sum += lot.carrying;
-    return sum;
+    return this.cash + this.repo + this.mmf + this.eligibleBills(d, false);
   }
 
   equity(): bigint {
@@ -211,16 +257,20 @@ class Book {
     );
   }
 
-  /** Bills at carrying value, and the part of them that is eligible on day `d`: one pass. */
-  measure(d: number): { bills: bigint; eligibleBills: bigint } {
+  /**
+   * The bills eligible on day `d` (within `eligibleMaxDays` of maturity), at carrying value;
+   * with `check`, also asserts the running total of every lot's carrying value.
+   */
+  eligibleBills(d: number, check: boolean): bigint {
     const max = this.scenario.reserves.eligibleMaxDays;
-    let bills = 0n;
-    let eligibleBills = 0n;
+    let eligible = 0n;
+    let all = 0n;
     for (const lot of this.lots) {
-      bills += lot.carrying;
-      if (lot.maturityDay - d <= max) eligibleBills += lot.carrying;
+      if (lot.maturityDay - d <= max) eligible += lot.carrying;
+      if (check) all += lot.carrying;
     }
-    return { bills, eligibleBills };
+    if (check) assert(all === this.billsTotal, 'the bills total is the sum of the lots');
+    return eligible;
   }
 
   /** What may leave for excess uses today: eligible − (supply + owed) × (1 + buffer). */
@@ -234,26 +284,19 @@ class Book {
 
   /** Buys bills of `tenor` days on day `d` at `rateBp` for at most `budget`; returns the cost. */
   buy(d: number, tenor: number, rateBp: number, budget: bigint): bigint {
-    const price = pricePer100(bpRatio(rateBp < 0 ? 0 : rateBp), tenor);
-    let face = (budget * 100n * price.den) / price.num;
-    face -= face % faceUnit;
-    if (face <= 0n) return 0n;
-    let cost = billCost(face as Micro, price);
-    if (cost > budget) {
-      face -= faceUnit;
-      if (face <= 0n) return 0n;
-      cost = billCost(face as Micro, price);
-    }
-    const settlementDate = this.dates[d]!;
-    const maturityDate = addDays(settlementDate, tenor);
-    const bill = { cost, face: face as Micro, settlementDate, maturityDate };
+    const table = unitSchedule(rateBp, tenor);
+    const units = budget / table[0]!;
+    if (units <= 0n) return 0n;
+    const cost = units * table[0]!;
+    this.billsTotal += cost;
     this.lots.push({
-      face,
+      units,
+      face: units * faceUnit,
       carrying: cost,
-      accFrom: d,
       maturityDay: d + tenor,
-      maturityDate,
-      acc: accretionBetween(bill, settlementDate, maturityDate),
+      maturityDate: addDays(this.dates[d]!, tenor),
+      table,
+      base: d,
     });
     return cost;
   }
@@ -271,38 +314,45 @@ class Book {
       if (value <= need - raised) {
         raised += value;
         this.trading += value - lot.carrying;
+        this.billsTotal -= lot.carrying;
         this.lots.shift();
         continue;
       }
-      // Part of the lot: the face that raises the rest, in whole $100s.
+      // Part of the lot: the face that raises the rest, in whole $100 bills.
       let part = ((need - raised) * lot.face + value - 1n) / value;
       part = ((part + faceUnit - 1n) / faceUnit) * faceUnit;
       if (part >= lot.face) part = lot.face;
       const proceeds = marketValue(part as Micro, rate, daysLeft);
-      const carried = divHalfEven(lot.carrying * part, lot.face);
       raised += proceeds;
-      this.trading += proceeds - carried;
       if (part === lot.face) {
+        this.trading += proceeds - lot.carrying;
+        this.billsTotal -= lot.carrying;
         this.lots.shift();
         continue;
       }
-      // What is left accretes from today to face on its own schedule.
-      const face = lot.face - part;
-      const cost = lot.carrying - carried;
-      const today = this.dates[d]!;
-      lot.face = face;
-      lot.carrying = cost;
-      lot.accFrom = d;
-      lot.acc = accretionBetween(
-        {
-          cost: cost as Micro,
-          face: face as Micro,
-          settlementDate: today,
-          maturityDate: lot.maturityDate,
-        },
-        today,
+      if (lot.units > 0n) {
+        // The bills sold carry what the rest carries, bill for bill.
+        const unit = lot.table[d - lot.base]!;
+        lot.units -= part / faceUnit;
+        lot.face = lot.units * faceUnit;
+        this.trading += proceeds - (part / faceUnit) * unit;
+        this.billsTotal -= lot.carrying - lot.units * unit;
+        lot.carrying = lot.units * unit;
+        continue;
+      }
+      // A whole bill of a given book: what is left accretes from today on its own schedule.
+      const carried = divHalfEven(lot.carrying * part, lot.face);
+      this.trading += proceeds - carried;
+      this.billsTotal -= carried;
+      lot.face -= part;
+      lot.carrying -= carried;
+      lot.table = wholeSchedule(
+        lot.carrying as Micro,
+        lot.face as Micro,
+        this.dates[d]!,
         lot.maturityDate,
       );
+      lot.base = d;
     }
     return raised;
   }
@@ -377,36 +427,28 @@ function open(book: Book, ratesBp: Int32Array): void {
   const billShare = 10_000 - policy.cashBps - policy.repoBps - policy.mmfBps;
   const forBills = (total * BigInt(billShare)) / 10_000n;
   const start = book.dates[0]!;
-  const rate = bpRatio(Math.max(0, ratesBp[0]!));
+  const rate = ratesBp[0]!;
   let spent = 0n;
   const rungs: { tenor: number; left: number }[] = [];
   for (const tenor of policy.tenorsDays)
     for (let left = tenor; left > 0; left -= policy.buyEveryDays) rungs.push({ tenor, left });
   const each = rungs.length === 0 ? 0n : forBills / BigInt(rungs.length);
   for (const { tenor, left } of rungs) {
-    // Face whose carrying value today is about `each`: priced at `left` days to go.
-    const now = pricePer100(rate, left);
-    let face = (each * 100n * now.den) / now.num;
-    face -= face % faceUnit;
-    if (face <= 0n) continue;
-    const settlementDate = addDays(start, left - tenor);
-    const maturityDate = addDays(start, left);
-    const bill = {
-      cost: billCost(face as Micro, pricePer100(rate, tenor)),
-      face: face as Micro,
-      settlementDate,
-      maturityDate,
-    };
-    const carrying = carryingValue(bill, start);
-    if (spent + carrying > forBills) continue;
-    spent += carrying;
+    // Bills bought `tenor − left` days ago at today's rate, as many as `each` carries today.
+    const table = unitSchedule(rate, tenor);
+    const unit = table[tenor - left]!;
+    const units = each / unit;
+    if (units <= 0n || spent + units * unit > forBills) continue;
+    spent += units * unit;
+    book.billsTotal += units * unit;
     book.lots.push({
-      face,
-      carrying,
-      accFrom: 0,
+      units,
+      face: units * faceUnit,
+      carrying: units * unit,
       maturityDay: left,
-      maturityDate,
-      acc: accretionBetween(bill, start, maturityDate),
+      maturityDate: addDays(start, left),
+      table,
+      base: left - tenor,
     });
   }
   book.cash = total - book.repo - book.mmf - spent;
@@ -422,19 +464,15 @@ function openGiven(book: Book, given: OpeningBook): void {
   book.mmf = given.mmf;
   if (given.bets > 0n) book.bets.push({ name: 'held', value: given.bets, returnBps: 0n });
   for (const bill of given.bills) {
-    const terms = {
-      cost: bill.value,
-      face: bill.face,
-      settlementDate: start,
-      maturityDate: bill.maturityDate,
-    };
+    book.billsTotal += bill.value;
     book.lots.push({
+      units: 0n,
       face: bill.face,
       carrying: bill.value,
-      accFrom: 0,
       maturityDay: dayIndex(book.scenario, bill.maturityDate),
       maturityDate: bill.maturityDate,
-      acc: accretionBetween(terms, start, bill.maturityDate),
+      table: wholeSchedule(bill.value, bill.face, start, bill.maturityDate),
+      base: 0,
     });
   }
   assert(book.equity() === book.scenario.capital, 'the given book holds supply plus capital');
@@ -444,21 +482,22 @@ function openGiven(book: Book, given: OpeningBook): void {
 function earn(book: Book, d: number, rateBp: number): void {
   const policy = book.scenario.reserves;
   // Yesterday's balances earn today's interest: repo and cash paid in cash, the fund reinvested.
-  const repo = simpleInterest(book.repo as Micro, bpRatio(rateBp - policy.repoSpreadBp), 1, 360);
-  const fund = simpleInterest(book.mmf as Micro, bpRatio(rateBp - policy.mmfFeeBp), 1, 365);
-  const cash = simpleInterest(book.cash as Micro, bpRatio(policy.cashRateBp), 1, 365);
+  const repo = dayInterest(book.repo, rateBp - policy.repoSpreadBp, 360);
+  const fund = dayInterest(book.mmf, rateBp - policy.mmfFeeBp, 365);
+  const cash = policy.cashRateBp === 0 ? 0n : dayInterest(book.cash, policy.cashRateBp, 365);
   book.cash += repo + cash;
   book.mmf += fund;
   let matured = false;
   for (const lot of book.lots) {
-    if (d > lot.accFrom && d <= lot.maturityDay) {
-      const a = lot.acc[d - lot.accFrom - 1]!;
-      lot.carrying += a;
-      book.accretion += a;
+    if (d <= lot.maturityDay) {
+      const carrying = (lot.units === 0n ? 1n : lot.units) * lot.table[d - lot.base]!;
+      book.accretion += carrying - lot.carrying;
+      lot.carrying = carrying;
     }
     if (lot.maturityDay === d) {
       assert(lot.carrying === lot.face, 'a bill is carried at face on its maturity day');
       book.cash += lot.face;
+      book.billsTotal -= lot.face;
       matured = true;
     }
   }
@@ -467,6 +506,7 @@ function earn(book: Book, d: number, rateBp: number): void {
     for (const lot of book.lots) if (lot.maturityDay !== d) book.lots[kept++] = lot;
     book.lots.length = kept;
   }
+  book.billsTotal += book.accretion;
   book.interest += book.accretion + repo + fund + cash;
   for (const bet of book.bets) {
     const r = halfUp(bet.value * bet.returnBps, 3_650_000n);
@@ -482,8 +522,10 @@ function stress(book: Book, d: number, releases: Map<number, bigint>): void {
     book.frozen -= released;
     book.cash += released;
   }
-  for (const [i, event] of book.scenario.stresses.entries()) {
+  const stresses = book.scenario.stresses;
+  for (let i = 0; i < stresses.length; i++) {
     if (book.stressDays[i] !== d) continue;
+    const event = stresses[i]!;
     if (event.kind === 'bank-failure') {
       let hit = event.amount ?? (book.reserves() * BigInt(event.shareBps)) / 10_000n;
       if (hit > book.cash) hit = book.cash;
@@ -511,8 +553,9 @@ function excessUses(
   unfunded: Map<string, bigint>,
 ): void {
   const s = book.scenario;
-  for (const [i, bet] of s.investments.entries()) {
+  for (let i = 0; i < s.investments.length; i++) {
     if (book.betDays[i] !== d) continue;
+    const bet = s.investments[i]!;
     const room = book.excess(d);
     const want = bet.amount < room ? bet.amount : room;
     const paid = book.pay(d, rateBp, want, false);
@@ -620,12 +663,14 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
       const f = flows.on(d, book.supply);
       minted = f.minted;
       redeemed = f.redeemed;
-      for (const [i, event] of s.stresses.entries())
+      for (let i = 0; i < s.stresses.length; i++) {
+        const event = s.stresses[i]!;
         if (event.kind === 'run' && book.stressDays[i] === d)
           runs.push({
             until: d + event.days,
             daily: (book.supply * BigInt(event.shareBps)) / 10_000n / BigInt(event.days),
           });
+      }
       if (random !== undefined && runChance > 0 && random.below(3_650_000) < runChance)
         runs.push({
           until: d + mc.runDays,
@@ -650,7 +695,8 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
     }
     const net = book.net();
     expected += net - book.dividends;
-    const { bills, eligibleBills } = book.measure(d);
+    const bills = book.billsTotal;
+    const eligibleBills = book.eligibleBills(d, detail);
     const bets = book.betsValue();
     const liquid = book.cash + book.repo + book.mmf;
     const owedAll = book.supply + book.owed;

@@ -477,7 +477,11 @@ export function setField(json: ScenarioJson, assignment: string): ScenarioJson {
 
 /** The optional fields a `--set` may add. */
 function isOptional(path: readonly string[]): boolean {
-  return path.length === 2 && path[0] === 'rates' && path[1] === 'fromBp';
+  if (path[0] === 'rates')
+    return (
+      path.length === 2 && ['bp', 'fromBp', 'cutBp', 'everyDays', 'floorBp'].includes(path[1]!)
+    );
+  return path.length === 3 && path[0] === 'stresses' && path[2] === 'amount';
 }
 
 function numberOf(text: string, field: string): number {

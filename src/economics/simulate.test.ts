@@ -5,6 +5,7 @@ import type { Micro } from '../money/money.ts';
 import { accretionBetween } from '../reserves/accretion.ts';
 import { billCost, marketValue, pricePer100 } from '../reserves/bills.ts';
 import { loadDtb3 } from '../reserves/rates.ts';
+import { unitSchedule } from './engine.ts';
 import { runPaths } from './pool.ts';
 import { simulationCsv, simulationJson, simulationSvg } from './report.ts';
 import { parseScenario, type ScenarioJson } from './scenario.ts';
@@ -101,6 +102,36 @@ describe('the simulator', () => {
     );
     assert.equal(r.summary.interest, face - cost);
     assert.equal(r.days.at(-1)!.cash, face);
+    assertIdentities(r.days, r.scenario.capital);
+  });
+
+  it('carries a bought lot as that many $100 bills on the reserves module’s schedule', () => {
+    // The schedule of one $100 bill is `billCost` then `accretionBetween`, cumulated.
+    const table = unitSchedule(437, 91);
+    const price = pricePer100({ num: 437n, den: 100n }, 91);
+    const cost = billCost(100_000_000n as Micro, price);
+    const acc = accretionBetween(
+      {
+        cost,
+        face: 100_000_000n as Micro,
+        settlementDate: '2000-01-03',
+        maturityDate: addDays('2000-01-03', 91),
+      },
+      '2000-01-03',
+      addDays('2000-01-03', 91),
+    );
+    assert.equal(table[0], cost);
+    assert.equal(table.length, 92);
+    for (let t = 1; t <= 91; t++) assert.equal(table[t]! - table[t - 1]!, acc[t - 1]);
+    // A whole run's bills: each day's accretion is a multiple-of-units sum of those steps, and
+    // every lot reaches its face (the engine asserts it at each maturity).
+    const r = run(
+      smallScenario({
+        rates: { kind: 'hold', bp: 437 },
+        reserves: { ...smallScenario().reserves, tenorsDays: [91] },
+      }),
+    );
+    assert.ok(r.summary.interest > 0n);
     assertIdentities(r.days, r.scenario.capital);
   });
 
