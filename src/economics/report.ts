@@ -8,7 +8,7 @@
 import { addDays } from '../calendar.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import type { Holding, Portfolio } from '../reserves/instruments.ts';
-import { type bucketNames, liquidityBuckets } from '../reserves/liquidity.ts';
+import { bucketNames, liquidityBuckets } from '../reserves/liquidity.ts';
 import { type Chart, formatCompact, renderSvg } from './chart.ts';
 import type { Day, PathSummary } from './engine.ts';
 import { type Headline, withinTolerance } from './presets.ts';
@@ -268,7 +268,7 @@ export function simulationJson(result: SimulationResult): string {
             },
       days: result.days.map((d) => {
         const { lots: _lots, ...figures } = d;
-        const out: Record<string, string | number | null> = {};
+        const out: Record<string, string | number | null | Record<string, string>> = {};
         for (const [key, value] of Object.entries(figures))
           out[key] =
             typeof value === 'bigint'
@@ -276,6 +276,8 @@ export function simulationJson(result: SimulationResult): string {
                 ? value.toString()
                 : money(value)
               : value;
+        const buckets = bucketsOf(d);
+        out.liquidity = Object.fromEntries(bucketNames.map((name) => [name, money(buckets[name])]));
         return out;
       }),
     },

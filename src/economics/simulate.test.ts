@@ -7,7 +7,7 @@ import { billCost, marketValue, pricePer100 } from '../reserves/bills.ts';
 import { loadDtb3 } from '../reserves/rates.ts';
 import { unitSchedule } from './engine.ts';
 import { runPaths } from './pool.ts';
-import { simulationCsv, simulationJson, simulationSvg } from './report.ts';
+import { bucketsOf, simulationCsv, simulationJson, simulationSvg } from './report.ts';
 import { parseScenario, type ScenarioJson } from './scenario.ts';
 import { monteCarloPaths, prepare, simulate, summarize } from './simulate.ts';
 import { assertIdentities, smallScenario } from './testing.ts';
@@ -34,6 +34,13 @@ describe('the simulator', () => {
       }),
     );
     assertIdentities(r.days, r.scenario.capital);
+    // The liquidity buckets (the reserves module's) hold every asset, frozen cash beyond.
+    for (const d of r.days) {
+      const b = bucketsOf(d);
+      const total = b['same-day'] + b['next-day'] + b['within-week'] + b.beyond;
+      assert.equal(total, d.cash + d.frozen + d.repo + d.mmf + d.bills + d.bets, d.date);
+      assert.ok(b.beyond >= d.frozen + d.bets, d.date);
+    }
     const s = r.summary;
     for (const [line, value] of Object.entries({
       interest: s.interest,
