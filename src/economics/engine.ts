@@ -641,7 +641,7 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
     equity: null as string | null,
   };
   let minEquity: bigint | null = null;
-  let minCoverage: bigint | null = null;
+  let lowest: { eligible: bigint; owed: bigint } | null = null;
   let maxOwed = 0n;
   let monthNet = 0n;
   let expected = s.capital as bigint;
@@ -705,14 +705,15 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
       assert(false, `equity = capital + net income − dividends on ${dates[d]}`);
     monthNet = dates[d + 1]?.endsWith('-01') ? 0n : monthNet + net;
     const eligible = liquid + eligibleBills;
-    const coverage = owedAll === 0n ? null : (eligible * 10_000n) / owedAll;
-    const floor = (owedAll * bufferFactor + 9_999n) / 10_000n;
     if (eligible < owedAll && breaches.coverage === null) breaches.coverage = dates[d]!;
-    if (eligible < floor && breaches.buffer === null) breaches.buffer = dates[d]!;
+    // Under the buffer: eligible < ⌈owed × (1 + buffer)⌉, compared without dividing.
+    if (eligible * 10_000n < owedAll * bufferFactor && breaches.buffer === null)
+      breaches.buffer = dates[d]!;
     if (equity < 0n && breaches.equity === null) breaches.equity = dates[d]!;
     if (minEquity === null || equity < minEquity) minEquity = equity;
-    if (coverage !== null && (minCoverage === null || coverage < minCoverage))
-      minCoverage = coverage;
+    // The lowest eligible ÷ owed, kept as the pair (compared crosswise), divided once at the end.
+    if (owedAll > 0n && (lowest === null || eligible * lowest.owed < lowest.eligible * owedAll))
+      lowest = { eligible, owed: owedAll };
     if (book.owed > maxOwed) maxOwed = book.owed;
     totals.net += net;
     totals.interest += book.interest;
@@ -739,7 +740,7 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
         bets,
         equity,
         eligible,
-        coverageBps: coverage,
+        coverageBps: owedAll === 0n ? null : (eligible * 10_000n) / owedAll,
         interest: book.interest,
         accretion: book.accretion,
         trading: book.trading,
@@ -764,7 +765,7 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
       ...totals,
       endEquity: expected,
       minEquity: minEquity ?? s.capital,
-      minCoverageBps: minCoverage,
+      minCoverageBps: lowest === null ? null : (lowest.eligible * 10_000n) / lowest.owed,
       maxOwed,
       endSupply: book.supply,
       breaches,
