@@ -19,6 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { runPaths } from '../src/economics/pool.ts';
+import { defaultMonteCarlo, treasuryPolicy } from '../src/economics/presets.ts';
 import { parseScenario, type ScenarioJson } from '../src/economics/scenario.ts';
 import { prepare, simulate, summarize } from '../src/economics/simulate.ts';
 import { formatAmount } from '../src/money/money.ts';
@@ -37,19 +38,7 @@ const scenario: ScenarioJson = {
   seed: 2_026,
   capital: '5000000000',
   supply: { initial: '100000000000', growthBpsPerYear: 1_000, points: [], turnoverBpsPerDay: 20 },
-  reserves: {
-    cashBps: 100,
-    repoBps: 1_200,
-    mmfBps: 1_000,
-    tenorsDays: [28, 91],
-    buyEveryDays: 7,
-    repoSpreadBp: 0,
-    mmfFeeBp: 10,
-    cashRateBp: 0,
-    eligibleMaxDays: 93,
-    bufferBps: 300,
-    saleSpreadBp: 5,
-  },
+  reserves: treasuryPolicy,
   fees: { mintBps: 0, redeemBps: 10 },
   revenueShareBps: 1_000,
   operatingCostsPerYear: '200000000',
@@ -57,15 +46,7 @@ const scenario: ScenarioJson = {
   rates: { kind: 'history' },
   investments: [{ name: 'venture', amount: '1000000000', day: '2018-01-02', annualReturnBps: 500 }],
   stresses: [],
-  monteCarlo: {
-    paths,
-    rateVolBp: 4,
-    rateReversionBps: 100,
-    flowVolBps: 40,
-    runChanceBpsPerYear: 300,
-    runShareBps: 1_500,
-    runDays: 5,
-  },
+  monteCarlo: { ...defaultMonteCarlo, paths },
 };
 
 function median(samples: number[]): number {

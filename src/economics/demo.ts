@@ -11,7 +11,7 @@ import { daysBetween, newYorkDate } from '../calendar.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 import type { Attestation } from '../proofs/attestation.ts';
 import type { Preset } from './presets.ts';
-import { treasuryPolicy } from './presets.ts';
+import { defaultMonteCarlo, treasuryPolicy } from './presets.ts';
 import type { ScenarioJson } from './scenario.ts';
 
 /** The day an attestation speaks for, in New York. */
@@ -62,15 +62,7 @@ export function demoPreset(a: Attestation): Preset {
     rates: { kind: 'history' },
     investments: [],
     stresses: [],
-    monteCarlo: {
-      paths: 0,
-      rateVolBp: 4,
-      rateReversionBps: 100,
-      flowVolBps: 40,
-      runChanceBpsPerYear: 300,
-      runShareBps: 1_500,
-      runDays: 5,
-    },
+    monteCarlo: defaultMonteCarlo,
     book: {
       cash: dollars(cash),
       repo: dollars(repo),

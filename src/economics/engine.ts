@@ -101,8 +101,25 @@ interface Bet {
   readonly returnBps: bigint;
 }
 
+/** The income statement's lines (and the dividends paid), of a day or summed over a path. */
+export interface IncomeLines {
+  /** Interest: bill accretion, repo, the fund, cash at banks. */
+  readonly interest: bigint;
+  /** Realized gains (and losses, negative) on bills sold before maturity. */
+  readonly trading: bigint;
+  readonly fees: bigint;
+  /** Outside bets' return and write-downs. */
+  readonly betResult: bigint;
+  readonly creditLosses: bigint;
+  readonly distribution: bigint;
+  readonly operating: bigint;
+  /** interest + trading + fees + betResult − creditLosses − distribution − operating. */
+  readonly net: bigint;
+  readonly dividends: bigint;
+}
+
 /** One day's figures. Income lines are the day's; balances are at its end. */
-export interface Day {
+export interface Day extends IncomeLines {
   readonly date: string;
   readonly rateBp: number;
   readonly supply: bigint;
@@ -121,17 +138,8 @@ export interface Day {
   readonly eligible: bigint;
   /** Eligible reserves ÷ (supply + owed), in bp, rounded down; null when nothing is owed. */
   readonly coverageBps: bigint | null;
-  readonly interest: bigint;
   /** The part of `interest` that is bill accretion. */
   readonly accretion: bigint;
-  readonly trading: bigint;
-  readonly fees: bigint;
-  readonly betResult: bigint;
-  readonly creditLosses: bigint;
-  readonly distribution: bigint;
-  readonly operating: bigint;
-  readonly net: bigint;
-  readonly dividends: bigint;
   readonly betsFunded: bigint;
   /** The open lots at the end of the day (for liquidity buckets and eligibility checks). */
   readonly lots?: readonly { face: bigint; carrying: bigint; maturityDate: string }[];
@@ -149,17 +157,8 @@ export interface Breaches {
   readonly equity: string | null;
 }
 
-/** A path's totals and extremes. */
-export interface PathSummary {
-  readonly net: bigint;
-  readonly interest: bigint;
-  readonly trading: bigint;
-  readonly fees: bigint;
-  readonly betResult: bigint;
-  readonly creditLosses: bigint;
-  readonly distribution: bigint;
-  readonly operating: bigint;
-  readonly dividends: bigint;
+/** A path's totals (its income lines summed) and extremes. */
+export interface PathSummary extends IncomeLines {
   readonly endEquity: bigint;
   readonly minEquity: bigint;
   readonly minCoverageBps: bigint | null;

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Day } from './engine.ts';
+import { defaultMonteCarlo, treasuryPolicy } from './presets.ts';
 import type { ScenarioJson } from './scenario.ts';
 
 /**
@@ -19,19 +20,7 @@ export function smallScenario(overrides: Partial<ScenarioJson> = {}): ScenarioJs
     seed: 7,
     capital: '500000000',
     supply: { initial: '10000000000', growthBpsPerYear: 2_000, points: [], turnoverBpsPerDay: 30 },
-    reserves: {
-      cashBps: 300,
-      repoBps: 1_000,
-      mmfBps: 500,
-      tenorsDays: [28, 91],
-      buyEveryDays: 7,
-      repoSpreadBp: 0,
-      mmfFeeBp: 10,
-      cashRateBp: 100,
-      eligibleMaxDays: 93,
-      bufferBps: 300,
-      saleSpreadBp: 5,
-    },
+    reserves: { ...treasuryPolicy, cashBps: 300, repoBps: 1_000, mmfBps: 500, cashRateBp: 100 },
     fees: { mintBps: 5, redeemBps: 10 },
     revenueShareBps: 2_000,
     operatingCostsPerYear: '36500000',
@@ -39,15 +28,7 @@ export function smallScenario(overrides: Partial<ScenarioJson> = {}): ScenarioJs
     rates: { kind: 'history' },
     investments: [],
     stresses: [],
-    monteCarlo: {
-      paths: 0,
-      rateVolBp: 4,
-      rateReversionBps: 100,
-      flowVolBps: 40,
-      runChanceBpsPerYear: 2_000,
-      runShareBps: 1_500,
-      runDays: 5,
-    },
+    monteCarlo: { ...defaultMonteCarlo, runChanceBpsPerYear: 2_000 },
     ...overrides,
   };
 }
