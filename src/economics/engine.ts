@@ -48,12 +48,29 @@ const faceUnit = 100_000_000n;
 interface Lot {
   units: bigint;
   face: bigint;
-  carrying: bigint;
   maturityDay: number;
   maturityDate: string;
   /** Carrying values (of one $100 bill, or of the whole lot) from day `base` to maturity. */
-  table: readonly bigint[];
+  table: Schedule;
   base: number;
+}
+
+/** Carrying values from day 0 (cost) to N (face), and each day's accretion (`accretion[0]` is 0). */
+interface Schedule {
+  readonly carrying: readonly bigint[];
+  readonly accretion: readonly bigint[];
+}
+
+/** A schedule from carrying values. */
+function schedule(carrying: bigint[]): Schedule {
+  const accretion = carrying.map((value, t) => (t === 0 ? 0n : value - carrying[t - 1]!));
+  return { carrying, accretion };
+}
+
+/** A lot's carrying value at the end of day `d` (its face from maturity on). */
+function carryingOn(lot: Lot, d: number): bigint {
+  const t = (d < lot.maturityDay ? d : lot.maturityDay) - lot.base;
+  return (lot.units === 0n ? 1n : lot.units) * lot.table.carrying[t]!;
 }
 
 /**
@@ -62,14 +79,14 @@ interface Lot {
  * `accretionBetween`. A $100 bill's cost is exact at any 6-decimal price, so every lot of the
  * same price and term shares one schedule; a thread keeps at most `unitSchedulesMax`.
  */
-const unitSchedules = new Map<string, readonly bigint[]>();
+const unitSchedules = new Map<string, Schedule>();
 const unitSchedulesMax = 100_000;
 
 /**
  * The carrying values of one $100 bill bought at `rateBp` for `tenor` days, day 0 to `tenor`.
- * @example unitSchedule(500, 91).at(-1) === 100_000_000n
+ * @example unitSchedule(500, 91).carrying.at(-1) === 100_000_000n
  */
-export function unitSchedule(rateBp: number, tenor: number): readonly bigint[] {
+export function unitSchedule(rateBp: number, tenor: number): Schedule {
   const key = `${rateBp}:${tenor}`;
   let table = unitSchedules.get(key);
   if (table !== undefined) return table;
@@ -82,17 +99,17 @@ export function unitSchedule(rateBp: number, tenor: number): readonly bigint[] {
   for (const a of accretionBetween(bill, settlementDate, maturityDate)) out.push(out.at(-1)! + a);
   assert(out.at(-1) === faceUnit, 'a $100 bill accretes to $100');
   if (unitSchedules.size >= unitSchedulesMax) unitSchedules.clear();
-  unitSchedules.set(key, out);
-  table = out;
+  table = schedule(out);
+  unitSchedules.set(key, table);
   return table;
 }
 
 /** The carrying values of a whole bill, from `start` (its value) to maturity (its face). */
-function wholeSchedule(value: Micro, face: Micro, start: string, maturityDate: string): bigint[] {
+function wholeSchedule(value: Micro, face: Micro, start: string, maturityDate: string): Schedule {
   const bill = { cost: value, face, settlementDate: start, maturityDate };
   const out = [value as bigint];
   for (const a of accretionBetween(bill, start, maturityDate)) out.push(out.at(-1)! + a);
-  return out;
+  return schedule(out);
 }
 
 interface Bet {
@@ -197,8 +214,10 @@ class Book {
   owed = 0n;
   supply = 0n;
   lots: Lot[] = [];
-  /** Σ carrying of the lots, kept as they change (`measure` checks it in detail runs). */
+  /** Σ carrying of the lots, kept as they change (`eligibleBills` checks it in detail runs). */
   billsTotal = 0n;
+  /** No lot matures after this day (an upper bound: not lowered when a lot goes). */
+  lastMaturityDay = 0;
   bets: Bet[] = [];
   // the day's lines
   interest = 0n;
@@ -262,13 +281,14 @@ class Book {
    */
   eligibleBills(d: number, check: boolean): bigint {
     const max = this.scenario.reserves.eligibleMaxDays;
-    let eligible = 0n;
-    let all = 0n;
-    for (const lot of this.lots) {
-      if (lot.maturityDay - d <= max) eligible += lot.carrying;
-      if (check) all += lot.carrying;
+    if (check) {
+      let all = 0n;
+      for (const lot of this.lots) all += carryingOn(lot, d);
+      assert(all === this.billsTotal, 'the bills total is the sum of the lots');
     }
-    if (check) assert(all === this.billsTotal, 'the bills total is the sum of the lots');
+    if (this.lastMaturityDay - d <= max) return this.billsTotal;
+    let eligible = 0n;
+    for (const lot of this.lots) if (lot.maturityDay - d <= max) eligible += carryingOn(lot, d);
     return eligible;
   }
 
@@ -284,14 +304,14 @@ class Book {
   /** Buys bills of `tenor` days on day `d` at `rateBp` for at most `budget`; returns the cost. */
   buy(d: number, tenor: number, rateBp: number, budget: bigint): bigint {
     const table = unitSchedule(rateBp, tenor);
-    const units = budget / table[0]!;
+    const units = budget / table.carrying[0]!;
     if (units <= 0n) return 0n;
-    const cost = units * table[0]!;
+    const cost = units * table.carrying[0]!;
     this.billsTotal += cost;
+    if (d + tenor > this.lastMaturityDay) this.lastMaturityDay = d + tenor;
     this.lots.push({
       units,
       face: units * faceUnit,
-      carrying: cost,
       maturityDay: d + tenor,
       maturityDate: addDays(this.dates[d]!, tenor),
       table,
@@ -309,11 +329,12 @@ class Book {
       const lot = this.lots[0]!;
       const daysLeft = lot.maturityDay - d;
       assert(daysLeft > 0, 'a lot maturing today was paid before the waterfall ran');
+      const carrying = carryingOn(lot, d);
       const value = marketValue(lot.face as Micro, rate, daysLeft);
       if (value <= need - raised) {
         raised += value;
-        this.trading += value - lot.carrying;
-        this.billsTotal -= lot.carrying;
+        this.trading += value - carrying;
+        this.billsTotal -= carrying;
         this.lots.shift();
         continue;
       }
@@ -324,29 +345,27 @@ class Book {
       const proceeds = marketValue(part as Micro, rate, daysLeft);
       raised += proceeds;
       if (part === lot.face) {
-        this.trading += proceeds - lot.carrying;
-        this.billsTotal -= lot.carrying;
+        this.trading += proceeds - carrying;
+        this.billsTotal -= carrying;
         this.lots.shift();
         continue;
       }
-      if (lot.units > 0n) {
-        // The bills sold carry what the rest carries, bill for bill.
-        const unit = lot.table[d - lot.base]!;
-        lot.units -= part / faceUnit;
-        lot.face = lot.units * faceUnit;
-        this.trading += proceeds - (part / faceUnit) * unit;
-        this.billsTotal -= lot.carrying - lot.units * unit;
-        lot.carrying = lot.units * unit;
-        continue;
-      }
-      // A whole bill of a given book: what is left accretes from today on its own schedule.
-      const carried = divHalfEven(lot.carrying * part, lot.face);
+      // The bills sold carry what the rest carries, bill for bill; a whole bill of a given
+      // book carries its part, and what is left accretes from today on its own schedule.
+      const carried =
+        lot.units > 0n
+          ? (part / faceUnit) * (carrying / lot.units)
+          : divHalfEven(carrying * part, lot.face);
       this.trading += proceeds - carried;
       this.billsTotal -= carried;
+      if (lot.units > 0n) {
+        lot.units -= part / faceUnit;
+        lot.face = lot.units * faceUnit;
+        continue;
+      }
       lot.face -= part;
-      lot.carrying -= carried;
       lot.table = wholeSchedule(
-        lot.carrying as Micro,
+        (carrying - carried) as Micro,
         lot.face as Micro,
         this.dates[d]!,
         lot.maturityDate,
@@ -435,15 +454,15 @@ function open(book: Book, ratesBp: Int32Array): void {
   for (const { tenor, left } of rungs) {
     // Bills bought `tenor − left` days ago at today's rate, as many as `each` carries today.
     const table = unitSchedule(rate, tenor);
-    const unit = table[tenor - left]!;
+    const unit = table.carrying[tenor - left]!;
     const units = each / unit;
     if (units <= 0n || spent + units * unit > forBills) continue;
     spent += units * unit;
     book.billsTotal += units * unit;
+    if (left > book.lastMaturityDay) book.lastMaturityDay = left;
     book.lots.push({
       units,
       face: units * faceUnit,
-      carrying: units * unit,
       maturityDay: left,
       maturityDate: addDays(start, left),
       table,
@@ -464,11 +483,12 @@ function openGiven(book: Book, given: OpeningBook): void {
   if (given.bets > 0n) book.bets.push({ name: 'held', value: given.bets, returnBps: 0n });
   for (const bill of given.bills) {
     book.billsTotal += bill.value;
+    const maturityDay = dayIndex(book.scenario, bill.maturityDate);
+    if (maturityDay > book.lastMaturityDay) book.lastMaturityDay = maturityDay;
     book.lots.push({
       units: 0n,
       face: bill.face,
-      carrying: bill.value,
-      maturityDay: dayIndex(book.scenario, bill.maturityDate),
+      maturityDay,
       maturityDate: bill.maturityDate,
       table: wholeSchedule(bill.value, bill.face, start, bill.maturityDate),
       base: 0,
@@ -488,13 +508,10 @@ function earn(book: Book, d: number, rateBp: number): void {
   book.mmf += fund;
   let matured = false;
   for (const lot of book.lots) {
-    if (d <= lot.maturityDay) {
-      const carrying = (lot.units === 0n ? 1n : lot.units) * lot.table[d - lot.base]!;
-      book.accretion += carrying - lot.carrying;
-      lot.carrying = carrying;
-    }
+    if (d <= lot.maturityDay)
+      book.accretion += (lot.units === 0n ? 1n : lot.units) * lot.table.accretion[d - lot.base]!;
     if (lot.maturityDay === d) {
-      assert(lot.carrying === lot.face, 'a bill is carried at face on its maturity day');
+      assert(carryingOn(lot, d) === lot.face, 'a bill is carried at face on its maturity day');
       book.cash += lot.face;
       book.billsTotal -= lot.face;
       matured = true;
@@ -753,7 +770,7 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
         betsFunded: book.betsFunded,
         lots: book.lots.map((lot) => ({
           face: lot.face,
-          carrying: lot.carrying,
+          carrying: carryingOn(lot, d),
           maturityDate: lot.maturityDate,
         })),
       });

@@ -114,7 +114,7 @@ describe('the simulator', () => {
 
   it('carries a bought lot as that many $100 bills on the reserves module’s schedule', () => {
     // The schedule of one $100 bill is `billCost` then `accretionBetween`, cumulated.
-    const table = unitSchedule(437, 91);
+    const table = unitSchedule(437, 91).carrying;
     const price = pricePer100({ num: 437n, den: 100n }, 91);
     const cost = billCost(100_000_000n as Micro, price);
     const acc = accretionBetween(
