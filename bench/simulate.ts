@@ -85,7 +85,7 @@ for (let i = 0; i < 5; i++) {
 console.log(`# the path's net income ${formatAmount(own!.summary.net)}; plain loop ${sink > 0n}`);
 
 const started = performance.now();
-const summaries = await runPaths(prepared, scenario, { threads });
+const summaries = await runPaths(prepared, { threads });
 const seconds = (performance.now() - started) / 1000;
 const spread = summarize(summaries);
 console.log(

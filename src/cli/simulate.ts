@@ -101,7 +101,7 @@ export async function runSimulation(
   let monteCarlo = null;
   if (scenario.monteCarlo.paths > 0) {
     const progress = options.progress;
-    const paths = await runPaths(prepared, json, {
+    const paths = await runPaths(prepared, {
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(progress === undefined
         ? {}

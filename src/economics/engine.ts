@@ -668,6 +668,8 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
   const redeemBps = BigInt(s.fees.redeemBps);
   const shareBps = BigInt(s.revenueShareBps);
   const year = s.operatingCostsPerYear as bigint;
+  /** Operating costs through the day before: ⌊year × d / 365⌋ at day d. */
+  let operatingThrough = 0n;
   for (let d = 0; d < dates.length; d++) {
     const rateBp = ratesBp[d]!;
     book.resetDay();
@@ -694,15 +696,20 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
         });
       for (const run of runs) if (d < run.until) redeemed += run.daily;
       if (redeemed > book.supply + minted) redeemed = book.supply + minted;
-      const mintFee = (minted * mintBps) / 10_000n;
-      const redeemFee = (redeemed * redeemBps) / 10_000n;
+      const mintFee = mintBps === 0n ? 0n : (minted * mintBps) / 10_000n;
+      const redeemFee = redeemBps === 0n ? 0n : (redeemed * redeemBps) / 10_000n;
       book.supply += minted - redeemed;
       book.cash += minted + mintFee;
       book.owed += redeemed - redeemFee;
       book.fees += mintFee + redeemFee;
       // Costs: the partners' share of the day's interest; operating costs, exact over a year.
-      if (book.interest > 0n) book.distribution = (book.interest * shareBps) / 10_000n;
-      book.operating = (year * BigInt(d)) / 365n - (year * BigInt(d - 1)) / 365n;
+      if (book.interest > 0n && shareBps !== 0n)
+        book.distribution = (book.interest * shareBps) / 10_000n;
+      if (year !== 0n) {
+        const through = (year * BigInt(d)) / 365n;
+        book.operating = through - operatingThrough;
+        operatingThrough = through;
+      }
       book.owed += book.distribution + book.operating;
       book.owed -= book.pay(d, rateBp, book.owed, true);
       if (book.owed > 0n && breaches.liquidity === null) breaches.liquidity = dates[d]!;
@@ -721,11 +728,11 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
       assert(false, `equity = capital + net income − dividends on ${dates[d]}`);
     monthNet = dates[d + 1]?.endsWith('-01') ? 0n : monthNet + net;
     const eligible = liquid + eligibleBills;
-    if (eligible < owedAll && breaches.coverage === null) breaches.coverage = dates[d]!;
+    if (breaches.coverage === null && eligible < owedAll) breaches.coverage = dates[d]!;
     // Under the buffer: eligible < ⌈owed × (1 + buffer)⌉, compared without dividing.
-    if (eligible * 10_000n < owedAll * bufferFactor && breaches.buffer === null)
+    if (breaches.buffer === null && eligible * 10_000n < owedAll * bufferFactor)
       breaches.buffer = dates[d]!;
-    if (equity < 0n && breaches.equity === null) breaches.equity = dates[d]!;
+    if (breaches.equity === null && equity < 0n) breaches.equity = dates[d]!;
     if (minEquity === null || equity < minEquity) minEquity = equity;
     // The lowest eligible ÷ owed, kept as the pair (compared crosswise), divided once at the end.
     if (owedAll > 0n && (lowest === null || eligible * lowest.owed < lowest.eligible * owedAll))
@@ -733,13 +740,13 @@ export function runPath(input: PathInput): { days: Day[]; summary: PathSummary }
     if (book.owed > maxOwed) maxOwed = book.owed;
     totals.net += net;
     totals.interest += book.interest;
-    totals.trading += book.trading;
-    totals.fees += book.fees;
-    totals.betResult += book.betResult;
-    totals.creditLosses += book.creditLosses;
-    totals.distribution += book.distribution;
-    totals.operating += book.operating;
-    totals.dividends += book.dividends;
+    if (book.trading !== 0n) totals.trading += book.trading;
+    if (book.fees !== 0n) totals.fees += book.fees;
+    if (book.betResult !== 0n) totals.betResult += book.betResult;
+    if (book.creditLosses !== 0n) totals.creditLosses += book.creditLosses;
+    if (book.distribution !== 0n) totals.distribution += book.distribution;
+    if (book.operating !== 0n) totals.operating += book.operating;
+    if (book.dividends !== 0n) totals.dividends += book.dividends;
     if (detail)
       days.push({
         date: dates[d]!,

@@ -7,12 +7,15 @@
 import { availableParallelism } from 'node:os';
 import { startWorker } from '../workers.ts';
 import type { PathSummary } from './engine.ts';
-import type { ScenarioJson } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { monteCarloPaths, type Prepared } from './simulate.ts';
 
-/** What a thread is given: the shared inputs as plain data, and its range of paths. */
+/**
+ * What a thread is given: the shared inputs as data (the scenario already checked: bigints
+ * cross threads as they are, so a thread loads no parser), and its range of paths.
+ */
 export interface PoolJob {
-  readonly scenario: ScenarioJson;
+  readonly scenario: Scenario;
   readonly dates: readonly string[];
   readonly ratesBp: Int32Array;
   readonly target: readonly bigint[];
@@ -36,11 +39,10 @@ export interface PoolOptions {
 
 /**
  * Runs the scenario's `monteCarlo.paths` paths, on `threads` threads.
- * @example const paths = await runPaths(prepared, json, { threads: 2 })
+ * @example const paths = await runPaths(prepared, { threads: 2 })
  */
 export async function runPaths(
   prepared: Prepared,
-  json: ScenarioJson,
   options: PoolOptions = {},
 ): Promise<PathSummary[]> {
   const total = prepared.scenario.monteCarlo.paths;
@@ -57,13 +59,15 @@ export async function runPaths(
       (range, i) =>
         new Promise<PathSummary[]>((resolve, reject) => {
           const job: PoolJob = {
-            scenario: json,
+            scenario: prepared.scenario,
             dates: prepared.dates,
             ratesBp: prepared.ratesBp,
             target: prepared.target,
             ...range,
           };
-          const worker = startWorker(import.meta.url, 'worker', job);
+          const worker = startWorker(import.meta.url, 'worker', job, {
+            resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 48) },
+          });
           worker.on('message', (message: PoolMessage) => {
             if (message.kind === 'progress') {
               counts[i] = message.done;

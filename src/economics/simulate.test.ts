@@ -229,7 +229,7 @@ describe('the simulator', () => {
     const inline = monteCarloPaths(prepared, 0, 6);
     assert.deepEqual(monteCarloPaths(prepared, 0, 6), inline);
     // On two threads, the same paths in the same order.
-    assert.deepEqual(await runPaths(prepared, json, { threads: 2 }), inline);
+    assert.deepEqual(await runPaths(prepared, { threads: 2 }), inline);
     const other = monteCarloPaths(prepare(parseScenario({ ...json, seed: 8 }), curve), 0, 6);
     assert.notDeepEqual(other, inline);
     // Every path differs from the others and from the scenario's own.

@@ -3,14 +3,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PoolJob, PoolMessage } from './pool.ts';
-import { parseScenario } from './scenario.ts';
 import { monteCarloPaths } from './simulate.ts';
 
 const job = workerData as PoolJob;
 let answer: PoolMessage;
 try {
   const prepared = {
-    scenario: parseScenario(job.scenario),
+    scenario: job.scenario,
     dates: job.dates,
     ratesBp: job.ratesBp,
     target: job.target,
