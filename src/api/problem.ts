@@ -66,6 +66,7 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   'quorum-tiers-invalid': 400,
   'rate-term-invalid': 400,
   'report-invalid': 400,
+  'income-invalid': 400,
   'request-invalid': 400,
   'reserves-invalid': 400,
   'split-invalid': 400,

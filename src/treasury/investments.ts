@@ -211,6 +211,15 @@ export type ExcessCheck = (
 ) => Promise<{ eligible: bigint; liabilities: bigint }>;
 
 /**
+ * What eligible reserves must stay at or above: `owed` × (1 + `bufferBps`), rounded up to the
+ * micro-dollar.
+ * @example excessFloor(1_000_000n, 200) === 1_020_000n
+ */
+export function excessFloor(owed: bigint, bufferBps: number): bigint {
+  return (owed * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+}
+
+/**
  * Refuses (`reserves-no-excess`) unless eligible reserves less `amount` stay at least
  * liabilities × (1 + `bufferBps`), rounded up to the micro-dollar.
  */
@@ -221,7 +230,7 @@ async function requireExcess(
   bufferBps: number,
 ): Promise<void> {
   const { eligible, liabilities } = await excess(reader);
-  const floor = (liabilities * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+  const floor = excessFloor(liabilities, bufferBps);
   if (eligible - amount < floor)
     throw new ClearpegError(
       'reserves-no-excess',
