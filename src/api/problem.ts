@@ -139,6 +139,7 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   'post-exceeds-pending': 409,
   'reserves-cash-short': 409,
   'reserves-no-excess': 409,
+  'distribution-period-booked': 409,
   'reserves-refused': 409,
   'wallet-registered': 409,
   'verification-running': 409,

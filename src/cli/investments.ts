@@ -26,22 +26,24 @@ const idUsage = 'ID: give the investment request id (a UUID)';
  */
 async function rebuildInvestmentIntent(v: InvestmentView) {
   // The server's own function, loaded only to approve.
-  const { investmentIntent } = await import('../treasury/investments.ts');
-  return investmentIntent({
+  const { requestIntent } = await import('../treasury/investments.ts');
+  return requestIntent({
     id: v.id,
+    purpose: v.purpose,
     reference: v.reference,
     name: v.name,
-    asset: v.asset as InvestmentAsset,
+    asset: v.asset as InvestmentAsset | null,
     amount: parseAmount(v.amount, 'amount'),
     bank: v.bank,
     custodian: v.custodian,
     jurisdiction: v.jurisdiction,
+    period: v.period,
     statement: v.statement,
-  });
+  } as Parameters<typeof requestIntent>[0]);
 }
 
 function investmentLine(v: InvestmentView): string {
-  return `${v.id} ${v.status.padEnd(16)} ${v.amount.padStart(22)} ${v.asset.padEnd(8)} ${v.name} from ${v.bank}, ref ${v.reference}`;
+  return `${v.id} ${v.status.padEnd(16)} ${v.amount.padStart(22)} ${(v.asset ?? v.purpose).padEnd(8)} ${v.name} from ${v.bank}, ref ${v.reference}`;
 }
 
 function investmentLines(v: InvestmentView | InvestmentDetail): string[] {

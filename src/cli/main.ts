@@ -275,6 +275,11 @@ export const commands: readonly CommandEntry[] = [
     summary: 'the reserve composition report of a month or a day; --html prints the page',
     load: async () => (await import('./reserves.ts')).reservesReport,
   },
+  {
+    name: 'income',
+    summary: "the issuer's income statement of a period from the ledger, reconciled to it",
+    load: async () => (await import('./income.ts')).income,
+  },
   // On this machine, or on the database (set-up ceremony).
   {
     name: 'approver keygen',

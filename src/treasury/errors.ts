@@ -7,6 +7,7 @@
 export const treasuryErrorCodes = [
   'accrual-refused',
   'as-of-before-issuer',
+  'distribution-period-booked',
   'income-invalid',
   'investment-not-approved',
   'investment-not-found',

@@ -30,6 +30,7 @@ import {
   executeInvestment,
   investmentIntent,
   proposeInvestment,
+  requestIntent,
 } from './investments.ts';
 import { depositAndLongBill, receiveIncome } from './testing.ts';
 import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
@@ -180,6 +181,59 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
       const after = await excess(f.ctx);
       assert.equal(after.eligible - after.liabilities, room - BigInt(fit) * amount);
       assert.ok(after.eligible >= after.liabilities);
+    });
+
+    it('two expenses executed at once that together pass the excess: exactly one is paid', async () => {
+      // Income received so there is an excess again; each expense takes two thirds of it.
+      await receiveIncome(f, usd('300000'));
+      const excess: ExcessCheck = async (reader) => {
+        const { portfolio } = await readBook(reader, '2027-02-15', 'book');
+        const { totals } = evaluate(genius, portfolio);
+        return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
+      };
+      const before = await excess(f.ctx);
+      const room = before.eligible - before.liabilities;
+      assert.ok(room > 0n, `an excess to race for (${room})`);
+      const amount = ((room * 2n) / 3n) as Micro;
+      const { 'op-bob': bob } = await createApprovers(f, ['op-bob']);
+      const approver: Actor = { kind: 'operator', id: 'op-bob', roles: ['approver'] };
+      const approved: string[] = [];
+      for (const category of ['audit', 'salaries']) {
+        const request = await proposeInvestment(
+          f.ctx,
+          treasurer,
+          {
+            purpose: 'operating',
+            reference: `E-${category}`,
+            name: category,
+            amount,
+            bank: 'bank-a',
+            payee: 'Audit & Payroll LLP',
+            jurisdiction: 'US',
+          },
+          excess,
+        );
+        assert.equal(request.purpose, 'operating');
+        const done = await approveInvestment(
+          f.ctx,
+          approver,
+          request.id,
+          signApproval(requestIntent(request), bob!.privateKey, 'op-bob'),
+        );
+        assert.equal(done.status, 'approved');
+        approved.push(request.id);
+      }
+      const results = await Promise.allSettled(
+        approved.map((id) => executeInvestment(f.ctx, treasurer, id, excess)),
+      );
+      assert.ok(refusedOnly(results, 'reserves-no-excess'));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const paid =
+        (await f.balance('expenses:operating:audit')) +
+        (await f.balance('expenses:operating:salaries'));
+      assert.equal(paid, -amount); // credits − debits: an expense is on the debit side
+      const after = await excess(f.ctx);
+      assert.equal(after.eligible - after.liabilities, room - amount);
     });
   });
 }

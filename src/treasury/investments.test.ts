@@ -105,7 +105,7 @@ describe('investments under quorum', () => {
   });
 
   it("one treasurer's key cannot lower the buffer nor go past it", async () => {
-    const lower = { ...input(usd('30000')), bufferBps: 0 } as InvestmentInput;
+    const lower = { ...input(usd('30000')), bufferBps: 0 } as unknown as InvestmentInput;
     await refused(proposeInvestment(f.ctx, tess, lower, excess), 'reserves-invalid', 'bufferBps');
     // 30,000.000001 is past the excess at the policy's 200 bp.
     await refused(
@@ -148,7 +148,7 @@ describe('investments under quorum', () => {
     await approveInvestment(f.ctx, ann, request.id, sign(request, 'op-ann'));
     const { request: done, position } = await executeInvestment(f.ctx, tess, request.id, excess);
     assert.equal(done.status, 'executed');
-    assert.equal(position.position.id, 'investment:btc');
+    assert.equal(position?.position.id, 'investment:btc');
     assert.deepEqual(await moved(), {
       cash: before.cash + usd('10000'), // credits − debits: cash is an asset
       btc: before.btc - usd('10000'),
