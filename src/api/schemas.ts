@@ -911,6 +911,29 @@ export const investBody = named(
   }),
 );
 
+export const expenseBody = named(
+  'ProposeExpense',
+  z.strictObject({
+    purpose: z.enum(['distribution', 'operating']).meta({
+      description:
+        "a distribution partner's share of reserve income (expenses:distribution:<partner>) or an operating cost (expenses:operating:<category>)",
+    }),
+    reference,
+    name: reserveName.meta({
+      description: "the partner (one of the policy's revenueShare) or the cost's category",
+      examples: ['audit'],
+    }),
+    amount: amountInput,
+    bank,
+    payee: custodianName.meta({ description: 'who is paid', examples: ['Audit LLP'] }),
+    jurisdiction,
+    period: z.strictObject({ from: day, to: day }).optional().meta({
+      description:
+        "a distribution's closed period of reserve income (its partner is paid once for it); absent for an operating cost",
+    }),
+  }),
+);
+
 export const investmentStatus = z.enum(['pending-approval', 'approved', 'executed', 'cancelled']);
 
 export const investmentRequest = named(
@@ -961,6 +984,11 @@ export const investmentsQuery = z.strictObject({
   limit: limitQuery,
   after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
   status: investmentStatus.optional(),
+  kind: z
+    .enum(['investment', 'expense'])
+    .optional()
+    .meta({ description: 'investments only, or expenses only (default both)' }),
+  purpose: z.enum(['investment', 'distribution', 'operating']).optional(),
 });
 
 export const executeInvestmentBody = named('ExecuteInvestment', z.strictObject({}));

@@ -216,6 +216,36 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./investments.ts')).investmentsList,
   },
   {
+    name: 'expenses propose',
+    summary: "propose paying a distribution partner's share or an operating cost out of excess",
+    load: async () => (await import('./expenses.ts')).expensesPropose,
+  },
+  {
+    name: 'expenses approve',
+    summary: 'sign an expense request with your approver key file',
+    load: async () => (await import('./expenses.ts')).expensesApprove,
+  },
+  {
+    name: 'expenses execute',
+    summary: 'pay an approved expense: the excess checked again and the cash paid at once',
+    load: async () => (await import('./expenses.ts')).expensesExecute,
+  },
+  {
+    name: 'expenses cancel',
+    summary: 'cancel an expense request not yet paid',
+    load: async () => (await import('./expenses.ts')).expensesCancel,
+  },
+  {
+    name: 'expenses status',
+    summary: 'an expense request, its intent and approvals',
+    load: async () => (await import('./expenses.ts')).expensesStatus,
+  },
+  {
+    name: 'expenses list',
+    summary: 'expense requests, newest first',
+    load: async () => (await import('./expenses.ts')).expensesList,
+  },
+  {
     name: 'changes propose',
     summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
     load: async () => (await import('./changes.ts')).changesPropose,

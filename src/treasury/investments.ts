@@ -187,16 +187,28 @@ export async function getInvestment(
 }
 
 /**
- * Investment requests, newest first, optionally in one status; `after` is the last id of the
+ * Requests out of excess (investments and expenses), newest first, optionally in one status
+ * or of one purpose; `after` is the last id of the
  * previous page.
  * @example await listInvestments(db, { status: 'pending-approval', limit: 50 })
  */
 export async function listInvestments(
   db: SqlExecutor,
-  options: { status?: InvestmentStatus; limit: number; after?: string },
+  options: {
+    status?: InvestmentStatus;
+    kind?: 'investment' | 'expense';
+    purpose?: RequestPurpose;
+    limit: number;
+    after?: string;
+  },
 ): Promise<InvestmentRequest[]> {
   const { where, params } = pageQuery(
-    { status: options.status },
+    {
+      status: options.status,
+      purpose: options.purpose,
+      "(purpose = 'investment')":
+        options.kind === undefined ? undefined : String(options.kind === 'investment'),
+    },
     { table: 'investment_requests', orderBy: 'id', after: options.after, limit: options.limit },
   );
   return select(db, where, params);

@@ -22,6 +22,7 @@ import { pageBody, type Route, route } from '../route.ts';
 import {
   cancelInvestmentBody,
   executeInvestmentBody,
+  expenseBody,
   idParam,
   investBody,
   investmentDetail,
@@ -88,10 +89,41 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
       },
     }),
     route({
+      method: 'post',
+      path: '/v1/reserves/expenses',
+      operationId: 'proposeExpense',
+      summary:
+        "Proposes paying an expense (a distribution partner's share, an operating cost) out of the excess, as an investment is: it waits for approvals, then is approved, executed and read as a request under /v1/reserves/investments/{id} (treasurer)",
+      tag: 'reserves',
+      auth: 'key',
+      body: expenseBody,
+      responses: { 201: investmentDetail },
+      problems: [
+        'forbidden',
+        'reserves-invalid',
+        'amount-invalid',
+        'date-invalid',
+        'reserves-no-excess',
+        'reserves-cash-short',
+        'investment-reference-taken',
+        'ledger-busy',
+      ],
+      handle: async ({ actor, body }) => {
+        const made = await proposeInvestment(
+          ctx,
+          actor,
+          { ...body, amount: parseAmount(body.amount, 'amount') },
+          await excess(),
+        );
+        return { status: 201, body: await detailView(ctx.db, made) };
+      },
+    }),
+    route({
       method: 'get',
       path: '/v1/reserves/investments',
       operationId: 'listInvestments',
-      summary: 'Investment requests, newest first, a page at a time, optionally by status',
+      summary:
+        'Requests out of excess (investments and expenses), newest first, a page at a time, optionally by status or purpose',
       tag: 'reserves',
       auth: 'operator',
       query: investmentsQuery,
@@ -146,6 +178,7 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
         'investment-not-approved',
         'quorum-reverify-failed',
         'reserves-no-excess',
+        'distribution-period-booked',
         'reserves-cash-short',
         'reserves-refused',
         'statement-unknown',
