@@ -25,6 +25,8 @@ import {
 } from '../treasury/investments.ts';
 import { receiveIncome } from '../treasury/testing.ts';
 import { owedToCustomers, readBook } from '../treasury/valuation.ts';
+import { restatedDifferences } from '../verify/restated.ts';
+import { sqlRestatedPort } from '../verify/restated-sql.ts';
 import type { Actor } from '../workflow/actors.ts';
 import { income } from './income.ts';
 import { runCommand } from './testing.ts';
@@ -104,6 +106,8 @@ describe('clearpeg income and GET /v1/income, through a running server', () => {
 
   it('the expense lands in its account and the statement; net income is the change of equity', async () => {
     assert.equal(await f.balance('expenses:operating:audit'), -usd('12000.5'));
+    // The request and its transfer agree, as `verify-all` restates them.
+    assert.deepEqual(await restatedDifferences((body) => body(sqlRestatedPort(f.ctx.db))), []);
     const done = await run('--from', today, '--to', today, '--every', 'day', '--json');
     assert.equal(done.code, 0, done.err);
     const s = JSON.parse(done.out);
