@@ -13,6 +13,7 @@ import { recordDeposit } from '../issuance/deposits.ts';
 import { createApprovers, type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
+import { intentHash } from '../policy/intent.ts';
 import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
 import { reservesCash } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
@@ -21,6 +22,7 @@ import {
   cancelInvestment,
   type ExcessCheck,
   executeInvestment,
+  expenseIntent,
   getInvestment,
   type InvestmentInput,
   investmentIntent,
@@ -102,6 +104,34 @@ describe('investments under quorum', () => {
     await refused(approveInvestment(f.ctx, tess, request.id, sign(request, 'op-ann')), 'forbidden');
     assert.deepEqual(await moved(), before);
     assert.equal((await getInvestment(f.ctx.db, request.id)).status, 'pending-approval');
+  });
+
+  it("an investment's intent is the one its vector pins; an expense's names its purpose", () => {
+    const vector = {
+      id: '019aa0b2-7c4e-7d1a-9f00-3b5e2c1d4a60',
+      purpose: 'investment' as const,
+      reference: 'I-2026-12-01',
+      name: 'btc',
+      asset: 'bitcoin' as const,
+      amount: usd('250000'),
+      bank: 'bank-a',
+      custodian: 'Coinbase Custody',
+      jurisdiction: 'US',
+      period: null,
+      statement: null,
+    };
+    // docs/formats.md and src/policy/vectors/approval-v1.json: unchanged by purposes.
+    assert.equal(
+      intentHash(investmentIntent(vector)),
+      'f928ef546b0535b054f509a228b7e81dab5fedc93ae0c433794986a87265ea0a',
+    );
+    const expense = { ...vector, purpose: 'distribution' as const, asset: null };
+    const intent = expenseIntent({ ...expense, period: { from: '2026-11-01', to: '2026-11-30' } });
+    assert.equal(intent.kind, 'expense');
+    assert.equal(intent.purpose, 'distribution');
+    assert.equal(intent.period, '2026-11-01..2026-11-30');
+    assert.equal(intent.payee, 'Coinbase Custody');
+    assert.notEqual(intentHash(intent), intentHash(investmentIntent(vector)));
   });
 
   it("one treasurer's key cannot lower the buffer nor go past it", async () => {
