@@ -21,6 +21,7 @@ import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { openDatabase } from '../storage/open.ts';
 import { receiveIncome } from '../treasury/testing.ts';
+import { accountId, incomeInterest, reservesCash, usd } from '../workflow/accounts.ts';
 import type { Command } from './io.ts';
 import { commands, main } from './main.ts';
 import { runCommand } from './testing.ts';
@@ -399,6 +400,21 @@ describe('the API commands, over HTTP against a running server', () => {
       `UPDATE policies SET document = jsonb_set(document, '{revenueShare}', '[{"partner": "acme-wallet", "shareBps": 2500}]') WHERE status = 'adopted'`,
     );
     const yesterday = addDays(newYorkDate(), -1);
+    // Yesterday's interest, posted today and dated by its business day: 25 % of it is due.
+    const [cash, interest] = [
+      await accountId(f.ctx.ledger, reservesCash('bank-a')),
+      await accountId(f.ctx.ledger, incomeInterest),
+    ];
+    const [accrued] = await f.ctx.ledger.submit([
+      {
+        type: 'transfer',
+        id: uuidv7(),
+        asset: usd,
+        postings: [{ debit: cash, credit: interest, amount: parseAmount('100000') }],
+        metadata: { 'reserves.day': yesterday },
+      },
+    ]);
+    assert.equal(accrued?.status, 'committed');
     const propose = (purpose: string, reference: string, name: string, ...more: string[]) =>
       as(
         'op-tess',
@@ -458,6 +474,17 @@ describe('the API commands, over HTTP against a running server', () => {
       /^error \/problems\/distribution-period-booked: .* \(field period, rule/,
     );
     assert.equal(await f.balance('expenses:distribution:acme-wallet'), -parseAmount('2500'));
+    const greedy = await propose(
+      'distribution',
+      'DIST-4',
+      'acme-wallet',
+      ...['--period-from', yesterday, '--period-to', yesterday, '--amount', '25000.000001'],
+    );
+    assert.equal(greedy.code, 1);
+    assert.match(
+      greedy.err,
+      /^error \/problems\/reserves-invalid: amount must be at most what acme-wallet is due for \S+: 22500\.000000 \(2500 bp of reserve income, less 2500\.000000 paid\)/,
+    );
     const stranger = await propose(
       'distribution',
       'DIST-3',

@@ -40,7 +40,7 @@ import type { Actor } from '../workflow/actors.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
 import { accrue } from './accrual.ts';
 import { buyBill } from './book.ts';
-import { checkIncomeQuery, incomeStatement, seriesDays } from './income.ts';
+import { checkIncomeQuery, incomeStatement, reserveIncome, seriesDays, shareOf } from './income.ts';
 import { journalCut, readBook } from './valuation.ts';
 
 const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
@@ -252,6 +252,32 @@ describe('the income statement from the ledger', () => {
       assert.equal(point.spendable, totals.eligibleReserves - (owed * 10_200n + 9_999n) / 10_000n);
     }
     assert.equal(s.series.at(-1)!.equity, s.equity.closing);
+  });
+
+  it("each partner's share of reserve income, less what was booked, is due", async () => {
+    const s = await incomeStatement(
+      w.ctx,
+      { from: '2026-01-05', to: '2026-01-31' },
+      {
+        today,
+        ruleset: genius,
+        revenueShare: [
+          { partner: 'acme-wallet', shareBps: 2500 },
+          { partner: 'globex', shareBps: 1 },
+        ],
+        booked: new Map([['acme-wallet', 3_000_000n]]),
+      },
+    );
+    const earned = await reserveIncome(w.ctx, '2026-01-05', '2026-01-31');
+    assert.equal(earned, s.interest.total + s.trading);
+    assert.ok(earned > 0n);
+    const [acme, globex] = s.distributionDue;
+    assert.equal(acme!.share, (earned * 2500n) / 10_000n); // fees are not shared
+    assert.equal(acme!.booked, 3_000_000n);
+    assert.equal(acme!.due, acme!.share - 3_000_000n);
+    assert.equal(globex!.share, shareOf(earned, 1));
+    assert.equal(globex!.due, globex!.share);
+    assert.equal(shareOf(-5n, 2500), 0n); // nothing of a loss
   });
 
   it('bad queries name their field and the rule', async () => {

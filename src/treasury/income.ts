@@ -36,11 +36,11 @@ import {
   everySupply,
   everySuspense,
 } from '../workflow/accounts.ts';
-import { excessFloor } from './investments.ts';
 import {
   type Balances,
   type BookReader,
   booksOn,
+  excessFloor,
   journalCut,
   requireIssuerOn,
 } from './valuation.ts';
@@ -226,6 +226,26 @@ async function ledgerChanges(
 }
 
 /**
+ * A partner's share of a period's reserve income: `shareBps` of it, rounded down; nothing of
+ * a loss.
+ * @example shareOf(1_000_000n, 2_500) === 250_000n
+ */
+export function shareOf(reserveIncome: bigint, shareBps: number): bigint {
+  return reserveIncome > 0n ? (reserveIncome * BigInt(shareBps)) / 10_000n : 0n;
+}
+
+/**
+ * The reserve income of `from`…`to` (the change of `income:interest` and `income:trading`
+ * between the journal cuts, as the statement's lines): what revenue-share partners share.
+ * @example await reserveIncome(ctx, '2026-11-01', '2026-11-30')
+ */
+export async function reserveIncome(reader: BookReader, from: string, to: string): Promise<bigint> {
+  const selection: Selection = { codes: ['income:interest', 'income:trading'], side: 'credit' };
+  const changes = await ledgerChanges(reader, selection, addDays(from, -1), to);
+  return total(changes);
+}
+
+/**
  * The income statement of `from`…`to` (New York business days), with the series of equity and
  * excess at the end of each `every` step; refuses a bad query naming the field, and a period
  * that starts before the issuer's first journal record (`as-of-before-issuer`).
@@ -338,9 +358,9 @@ export async function incomeStatement(
     lines.every((code) => accounts.some((a) => a.code === code) || lineOf(code) === 0n) &&
     netIncome === equityChange;
 
-  const reserveIncome = interest.total + trading;
+  const periodIncome = interest.total + trading;
   const distributionDue = (options.revenueShare ?? []).map(({ partner, shareBps }) => {
-    const share = reserveIncome > 0n ? (reserveIncome * BigInt(shareBps)) / 10_000n : 0n;
+    const share = shareOf(periodIncome, shareBps);
     const booked = options.booked?.get(partner) ?? 0n;
     return { partner, shareBps, share, booked, due: share > booked ? share - booked : 0n };
   });

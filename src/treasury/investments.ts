@@ -58,8 +58,9 @@ import {
   requireCommitted,
   treasuryTransfer,
 } from './book.ts';
+import { reserveIncome, shareOf } from './income.ts';
 import { getPosition, type StoredPosition } from './positions.ts';
-import type { BookReader } from './valuation.ts';
+import { type BookReader, excessFloor } from './valuation.ts';
 
 export type InvestmentStatus = 'pending-approval' | 'approved' | 'executed' | 'cancelled';
 
@@ -309,15 +310,6 @@ export type ExcessCheck = (
 ) => Promise<{ eligible: bigint; liabilities: bigint }>;
 
 /**
- * What eligible reserves must stay at or above: `owed` × (1 + `bufferBps`), rounded up to the
- * micro-dollar.
- * @example excessFloor(1_000_000n, 200) === 1_020_000n
- */
-export function excessFloor(owed: bigint, bufferBps: number): bigint {
-  return (owed * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
-}
-
-/**
  * Refuses (`reserves-no-excess`) unless eligible reserves less `amount` stay at least
  * liabilities × (1 + `bufferBps`), rounded up to the micro-dollar.
  */
@@ -367,6 +359,26 @@ export type ExpenseInput = {
   jurisdiction: string;
   period?: { from: string; to: string };
 };
+
+/**
+ * Refuses a distribution over what its partner is due for its period (`distributionDue`):
+ * approvers are asked to sign only what the configured share gives.
+ */
+async function requireDue(
+  reader: BookReader,
+  partner: string,
+  period: { from: string; to: string },
+  amount: Micro,
+): Promise<void> {
+  const due = (await distributionDue(reader, period.from, period.to)).find(
+    (entry) => entry.partner === partner,
+  );
+  if (due === undefined || amount > due.due)
+    invalid(
+      'amount',
+      `at most what ${partner} is due for ${period.from}..${period.to}: ${formatAmount(due?.due ?? 0n)} (${due?.shareBps ?? 0} bp of reserve income, less ${formatAmount(due?.booked ?? 0n)} paid)`,
+    );
+}
 
 function isExpense(input: InvestmentInput): input is ExpenseInput {
   return input.purpose === 'distribution' || input.purpose === 'operating';
@@ -506,6 +518,7 @@ export async function proposeInvestment(
     const repeated = await repeatOf(ctx.db, proposed);
     if (repeated !== undefined) return repeated;
     const reader: BookReader = { db: ctx.db, ledger: ctx.ledger };
+    if (purpose === 'distribution') await requireDue(reader, name, period!, amount);
     await requireExcess(reader, excess, amount, investBufferBps(policy));
     await requireCash(reader, bank, amount);
     return commit(async (tx) => {
@@ -746,6 +759,42 @@ export async function distributionsBooked(
     [from, to],
   );
   return new Map(rows.map((row) => [row.name, BigInt(row.paid)]));
+}
+
+/** A revenue-share partner's due for a period. */
+export interface DistributionDue {
+  readonly partner: string;
+  readonly shareBps: number;
+  /** Its share of the period's reserve income (`shareOf`). */
+  readonly share: bigint;
+  /** What it was paid for periods within this one. */
+  readonly booked: bigint;
+  /** share − booked, or 0. */
+  readonly due: bigint;
+}
+
+/**
+ * What each revenue-share partner of the policy in force is due for `from`…`to`: its share of
+ * the period's reserve income (interest and trading), less the distributions executed for
+ * periods within it.
+ * @example (await distributionDue(ctx, '2026-11-01', '2026-11-30'))[0]?.due
+ */
+export async function distributionDue(
+  reader: BookReader,
+  from: string,
+  to: string,
+): Promise<DistributionDue[]> {
+  const shares = (await policyInForce(reader.db)).revenueShare ?? [];
+  if (shares.length === 0) return [];
+  const [earned, booked] = [
+    await reserveIncome(reader, from, to),
+    await distributionsBooked(reader.db, from, to),
+  ];
+  return shares.map(({ partner, shareBps }) => {
+    const share = shareOf(earned, shareBps);
+    const paid = booked.get(partner) ?? 0n;
+    return { partner, shareBps, share, booked: paid, due: share > paid ? share - paid : 0n };
+  });
 }
 
 /**

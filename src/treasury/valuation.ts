@@ -164,6 +164,15 @@ export async function owedToCustomers(reader: BookReader): Promise<bigint> {
   return owed.reduce((sum, balance) => sum + balance.atMost, 0n);
 }
 
+/**
+ * What eligible reserves must stay at or above: `owed` × (1 + `bufferBps`), rounded up to the
+ * micro-dollar.
+ * @example excessFloor(1_000_000n, 200) === 1_020_000n
+ */
+export function excessFloor(owed: bigint, bufferBps: number): bigint {
+  return (owed * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+}
+
 /** What the book holds on a day: its portfolio, and the stored positions behind it. */
 export interface Book {
   readonly portfolio: Portfolio;
