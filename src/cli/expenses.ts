@@ -56,9 +56,5 @@ export const expensesPropose = remoteCommand({
   },
 });
 
-const steps = requestSteps('expenses');
-export const expensesApprove = steps.approve;
-export const expensesExecute = steps.execute;
-export const expensesCancel = steps.cancel;
-export const expensesStatus = steps.status;
-export const expensesList = steps.list;
+/** `expenses approve|execute|cancel|status|list`: the steps every request out of excess takes. */
+export const expenseSteps = requestSteps('expenses');

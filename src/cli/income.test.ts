@@ -9,30 +9,26 @@ import { after, before, describe, it } from 'node:test';
 import { serveTestApp, type TestServer } from '../api/testing.ts';
 import { newYorkDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import { createCustomer } from '../issuance/customers.ts';
-import { recordDeposit } from '../issuance/deposits.ts';
 import { createOperator } from '../issuance/operators.ts';
 import { createApprovers, type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { signApproval } from '../policy/approvals.ts';
-import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import {
   approveInvestment,
-  type ExcessCheck,
   executeInvestment,
   proposeInvestment,
   requestIntent,
 } from '../treasury/investments.ts';
-import { receiveIncome } from '../treasury/testing.ts';
-import { owedToCustomers, readBook } from '../treasury/valuation.ts';
+import { acmeDeposit, geniusExcess, receiveIncome } from '../treasury/testing.ts';
 import { restatedDifferences } from '../verify/restated.ts';
 import { sqlRestatedPort } from '../verify/restated-sql.ts';
 import type { Actor } from '../workflow/actors.ts';
 import { income } from './income.ts';
-import { runCommand } from './testing.ts';
+import { remoteEnv, runCommand } from './testing.ts';
 
 const usd = (text: string) => parseAmount(text) as Micro;
-const genius = loadRuleset('genius');
+const _genius = loadRuleset('genius');
 
 describe('clearpeg income and GET /v1/income, through a running server', () => {
   let f: IssuanceFixture;
@@ -41,16 +37,11 @@ describe('clearpeg income and GET /v1/income, through a running server', () => {
   const today = newYorkDate();
   const tess: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
   const ann: Actor = { kind: 'operator', id: 'op-ann', roles: ['approver'] };
-  const excess: ExcessCheck = async (reader) => {
-    const { portfolio } = await readBook(reader, today, 'book');
-    const { totals } = evaluate(genius, portfolio);
-    return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-  };
-  const saved = { url: process.env.CLEARPEG_URL, key: process.env.CLEARPEG_API_KEY };
+  const excess = geniusExcess(today);
+  const remote = remoteEnv();
   /** Runs `clearpeg income <args>` against the server as the auditor. */
   const run = (...args: string[]) => {
-    process.env.CLEARPEG_URL = server.url;
-    process.env.CLEARPEG_API_KEY = auditor;
+    remote.use(server.url, auditor);
     return runCommand(income, args);
   };
 
@@ -59,14 +50,7 @@ describe('clearpeg income and GET /v1/income, through a running server', () => {
     auditor = (await createOperator(f.t.db, { id: 'op-abe', name: 'Abe', roles: ['auditor'] }))
       .apiKey;
     const keys = await createApprovers(f, ['op-ann']);
-    await createCustomer(f.ctx, f.operator('compliance'), { id: 'CUST-0001', name: 'Acme' });
-    await recordDeposit(f.ctx, tess, {
-      reference: 'WIRE-1',
-      bank: 'bank-a',
-      amount: usd('1000000'),
-      customerId: 'CUST-0001',
-      bookingDate: today,
-    });
+    await acmeDeposit(f, tess, usd('1000000'), today);
     await receiveIncome(f, usd('50000'));
     // An operating cost paid out of excess, under quorum.
     const request = await proposeInvestment(
@@ -94,12 +78,7 @@ describe('clearpeg income and GET /v1/income, through a running server', () => {
     server = await serveTestApp(f.ctx);
   });
   after(async () => {
-    for (const [name, value] of [
-      ['CLEARPEG_URL', saved.url],
-      ['CLEARPEG_API_KEY', saved.key],
-    ] as const)
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
+    remote.restore();
     await server?.close();
     await f?.close();
   });

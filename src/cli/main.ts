@@ -223,27 +223,27 @@ export const commands: readonly CommandEntry[] = [
   {
     name: 'expenses approve',
     summary: 'sign an expense request with your approver key file',
-    load: async () => (await import('./expenses.ts')).expensesApprove,
+    load: async () => (await import('./expenses.ts')).expenseSteps.approve,
   },
   {
     name: 'expenses execute',
     summary: 'pay an approved expense: the excess checked again and the cash paid at once',
-    load: async () => (await import('./expenses.ts')).expensesExecute,
+    load: async () => (await import('./expenses.ts')).expenseSteps.execute,
   },
   {
     name: 'expenses cancel',
     summary: 'cancel an expense request not yet paid',
-    load: async () => (await import('./expenses.ts')).expensesCancel,
+    load: async () => (await import('./expenses.ts')).expenseSteps.cancel,
   },
   {
     name: 'expenses status',
     summary: 'an expense request, its intent and approvals',
-    load: async () => (await import('./expenses.ts')).expensesStatus,
+    load: async () => (await import('./expenses.ts')).expenseSteps.status,
   },
   {
     name: 'expenses list',
     summary: 'expense requests, newest first',
-    load: async () => (await import('./expenses.ts')).expensesList,
+    load: async () => (await import('./expenses.ts')).expenseSteps.list,
   },
   {
     name: 'changes propose',

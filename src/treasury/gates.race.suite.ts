@@ -20,20 +20,19 @@ import {
 } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { signApproval } from '../policy/approvals.ts';
-import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import type { TestBackend } from '../storage/testing.ts';
 import { customerFiat, everySupply } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import {
   approveInvestment,
-  type ExcessCheck,
   executeInvestment,
   investmentIntent,
   proposeInvestment,
   requestIntent,
 } from './investments.ts';
-import { depositAndLongBill, receiveIncome } from './testing.ts';
-import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
+import { depositAndLongBill, geniusExcess, receiveIncome } from './testing.ts';
+import { eligibleReserveCodes, judgeReserves } from './valuation.ts';
 
 const usd = (text: string) => parseAmount(text);
 const chainId = defaultChains[0]!.chainId;
@@ -131,11 +130,7 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
       await f.ctx.db.query(
         `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
       );
-      const excess: ExcessCheck = async (reader) => {
-        const { portfolio } = await readBook(reader, '2027-02-15', 'book');
-        const { totals } = evaluate(genius, portfolio);
-        return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-      };
+      const excess = geniusExcess('2027-02-15');
       const before = await excess(f.ctx);
       const room = before.eligible - before.liabilities;
       assert.ok(room > 0n, `an excess to race for (${room})`);
@@ -186,11 +181,7 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
     it('two expenses executed at once that together pass the excess: exactly one is paid', async () => {
       // Income received so there is an excess again; each expense takes two thirds of it.
       await receiveIncome(f, usd('300000'));
-      const excess: ExcessCheck = async (reader) => {
-        const { portfolio } = await readBook(reader, '2027-02-15', 'book');
-        const { totals } = evaluate(genius, portfolio);
-        return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-      };
+      const excess = geniusExcess('2027-02-15');
       const before = await excess(f.ctx);
       const room = before.eligible - before.liabilities;
       assert.ok(room > 0n, `an excess to race for (${room})`);

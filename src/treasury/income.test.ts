@@ -8,19 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addDays, newYorkDayEndUs } from '../calendar.ts';
+import { addDays } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
-import { loadShippedSanctions } from '../issuance/sanctions.ts';
 import { balanceOf, type Selection } from '../ledger/balances.ts';
-import { Ledger } from '../ledger/ledger.ts';
 import { accountFlag } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
-import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import {
   type AccountSpec,
   accountId,
@@ -41,6 +36,7 @@ import type { IssuanceContext } from '../workflow/context.ts';
 import { accrue } from './accrual.ts';
 import { buyBill } from './book.ts';
 import { checkIncomeQuery, incomeStatement, reserveIncome, seriesDays, shareOf } from './income.ts';
+import { type ClockedWorld, clockedWorld } from './testing.ts';
 import { journalCut, readBook } from './valuation.ts';
 
 const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
@@ -111,35 +107,8 @@ const steps: [string, (ctx: IssuanceContext) => Promise<void>][] = [
   ['2026-02-28', (ctx) => accrue(ctx, '2026-02-28').then(() => undefined)],
 ];
 
-interface World {
-  readonly t: TestDatabase;
-  readonly ctx: IssuanceContext;
-  until(through: string): Promise<void>;
-}
-
-async function world(): Promise<World> {
-  const t = await openTestDatabase('pglite');
-  let nowUs = 0n;
-  const ctx: IssuanceContext = {
-    db: t.db,
-    ledger: new Ledger<SqlExecutor>(new SqlLedgerStore(t.db), { clockUs: () => nowUs }),
-    sanctions: loadShippedSanctions(),
-    clockUs: () => nowUs,
-  };
-  let done = 0;
-  return {
-    t,
-    ctx,
-    async until(through) {
-      for (; done < steps.length && steps[done]![0] <= through; done++) {
-        const [day, step] = steps[done]!;
-        nowUs = newYorkDayEndUs(day) - 12n * 3_600_000_000n;
-        await step(ctx);
-      }
-      nowUs = newYorkDayEndUs(through) - 12n * 3_600_000_000n;
-    },
-  };
-}
+const world = () => clockedWorld(steps);
+type World = ClockedWorld;
 
 describe('the income statement from the ledger', () => {
   let w: World;

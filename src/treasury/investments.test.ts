@@ -8,19 +8,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClearpegError } from '../errors.ts';
-import { createCustomer } from '../issuance/customers.ts';
-import { recordDeposit } from '../issuance/deposits.ts';
 import { createApprovers, type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
 import { intentHash } from '../policy/intent.ts';
-import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import { reservesCash } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import {
   approveInvestment,
   cancelInvestment,
-  type ExcessCheck,
   executeInvestment,
   expenseIntent,
   getInvestment,
@@ -28,11 +25,10 @@ import {
   investmentIntent,
   proposeInvestment,
 } from './investments.ts';
-import { receiveIncome } from './testing.ts';
-import { owedToCustomers, readBook } from './valuation.ts';
+import { acmeDeposit, geniusExcess, receiveIncome } from './testing.ts';
 
 const usd = (text: string) => parseAmount(text) as Micro;
-const genius = loadRuleset('genius');
+const _genius = loadRuleset('genius');
 
 /** Rejects with a `ClearpegError` of `code`. */
 async function refused(action: Promise<unknown>, code: string, field?: string): Promise<void> {
@@ -51,11 +47,7 @@ describe('investments under quorum', () => {
   const ann: Actor = { kind: 'operator', id: 'op-ann', roles: ['approver'] };
   /** One person holding both roles: the worst single credential. */
   const alex: Actor = { kind: 'operator', id: 'op-alex', roles: ['treasurer', 'approver'] };
-  const excess: ExcessCheck = async (reader) => {
-    const { portfolio } = await readBook(reader, '2026-11-20', 'book');
-    const { totals } = evaluate(genius, portfolio);
-    return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-  };
+  const excess = geniusExcess('2026-11-20');
   let n = 0;
   const input = (amount: Micro): InvestmentInput => ({
     reference: `I-${++n}`,
@@ -78,14 +70,7 @@ describe('investments under quorum', () => {
     f = await issuanceFixture();
     keys = await createApprovers(f, ['op-ann', 'op-alex']);
     await f.t.db.query(`UPDATE operators SET roles = '{treasurer,approver}' WHERE id = 'op-alex'`);
-    await createCustomer(f.ctx, f.operator('compliance'), { id: 'CUST-0001', name: 'Acme' });
-    await recordDeposit(f.ctx, tess, {
-      reference: 'WIRE-1',
-      bank: 'bank-a',
-      amount: usd('1000000'),
-      customerId: 'CUST-0001',
-      bookingDate: '2026-11-20',
-    });
+    await acmeDeposit(f, tess, usd('1000000'), '2026-11-20');
     // The issuer's own income, received in cash: eligible reserves 1,050,000 against 1,000,000
     // owed; at the default buffer of 200 bp the excess is 30,000.
     await receiveIncome(f, usd('50000'));

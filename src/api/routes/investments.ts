@@ -13,10 +13,12 @@ import {
   type ExcessCheck,
   executeInvestment,
   getInvestment,
+  type InvestmentInput,
   type InvestmentRequest,
   listInvestments,
   proposeInvestment,
 } from '../../treasury/investments.ts';
+import type { Actor } from '../../workflow/actors.ts';
 import type { IssuanceContext } from '../../workflow/context.ts';
 import { pageBody, type Route, route } from '../route.ts';
 import {
@@ -37,6 +39,17 @@ import { approvalRoute, withApprovals } from './approvals.ts';
 const detailView = (db: SqlExecutor, found: InvestmentRequest) =>
   withApprovals(db, 'investment', investmentView(found));
 
+/** Problems of a proposal, an investment's or an expense's. */
+const proposeProblems: readonly ErrorCode[] = [
+  'forbidden',
+  'reserves-invalid',
+  'amount-invalid',
+  'reserves-no-excess',
+  'reserves-cash-short',
+  'investment-reference-taken',
+  'ledger-busy',
+];
+
 /** Problems of the steps after the request is made. */
 const stepProblems: readonly ErrorCode[] = [
   'forbidden',
@@ -56,6 +69,19 @@ export interface InvestmentRouteDeps {
 
 /** The investment routes, under `/v1/reserves/investments`. */
 export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps): Route[] {
+  /** A proposal, of an investment or an expense: one request out of excess. */
+  const propose = async (
+    actor: Actor,
+    body: Omit<InvestmentInput, 'amount'> & { amount: string },
+  ) => {
+    const made = await proposeInvestment(
+      ctx,
+      actor,
+      { ...body, amount: parseAmount(body.amount, 'amount') } as InvestmentInput,
+      await excess(),
+    );
+    return { status: 201 as const, body: await detailView(ctx.db, made) };
+  };
   return [
     route({
       method: 'post',
@@ -67,26 +93,8 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
       auth: 'key',
       body: investBody,
       responses: { 201: investmentDetail },
-      problems: [
-        'forbidden',
-        'reserves-invalid',
-        'amount-invalid',
-        'statement-invalid',
-        'statement-unknown',
-        'reserves-no-excess',
-        'reserves-cash-short',
-        'investment-reference-taken',
-        'ledger-busy',
-      ],
-      handle: async ({ actor, body }) => {
-        const made = await proposeInvestment(
-          ctx,
-          actor,
-          { ...body, amount: parseAmount(body.amount, 'amount') },
-          await excess(),
-        );
-        return { status: 201, body: await detailView(ctx.db, made) };
-      },
+      problems: [...proposeProblems, 'statement-invalid', 'statement-unknown'],
+      handle: ({ actor, body }) => propose(actor, body),
     }),
     route({
       method: 'post',
@@ -98,25 +106,8 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
       auth: 'key',
       body: expenseBody,
       responses: { 201: investmentDetail },
-      problems: [
-        'forbidden',
-        'reserves-invalid',
-        'amount-invalid',
-        'date-invalid',
-        'reserves-no-excess',
-        'reserves-cash-short',
-        'investment-reference-taken',
-        'ledger-busy',
-      ],
-      handle: async ({ actor, body }) => {
-        const made = await proposeInvestment(
-          ctx,
-          actor,
-          { ...body, amount: parseAmount(body.amount, 'amount') },
-          await excess(),
-        );
-        return { status: 201, body: await detailView(ctx.db, made) };
-      },
+      problems: [...proposeProblems, 'date-invalid'],
+      handle: ({ actor, body }) => propose(actor, body),
     }),
     route({
       method: 'get',
