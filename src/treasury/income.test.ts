@@ -266,7 +266,13 @@ describe('the income statement from the ledger', () => {
       'income-invalid',
       'every',
     );
-    await refused(statement('2025-12-31', '2026-02-01'), 'as-of-before-issuer', 'from');
+    await refused(statement('2025-12-01', '2026-01-04'), 'as-of-before-issuer', 'to');
+    // A period that starts before the first record opens on nothing: the same lines.
+    const whole = await statement('2025-12-15', '2026-02-01');
+    const first = await statement('2026-01-05', '2026-02-01');
+    assert.equal(whole.netIncome, first.netIncome);
+    assert.deepEqual(whole.reconciliation.accounts, first.reconciliation.accounts);
+    assert.equal(whole.equity.opening, 0n);
     assert.throws(
       () => checkIncomeQuery({ from: '2024-01-01', to: '2026-01-01', every: 'day' }, today),
       /every/,

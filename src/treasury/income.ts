@@ -248,7 +248,7 @@ export async function reserveIncome(reader: BookReader, from: string, to: string
 /**
  * The income statement of `from`…`to` (New York business days), with the series of equity and
  * excess at the end of each `every` step; refuses a bad query naming the field, and a period
- * that starts before the issuer's first journal record (`as-of-before-issuer`).
+ * that ends before the issuer's first journal record (`as-of-before-issuer`, field `to`).
  * @example const statement = await incomeStatement(ctx, { from: '2026-11-01', to: '2026-11-30' }, { today, ruleset })
  */
 export async function incomeStatement(
@@ -257,7 +257,9 @@ export async function incomeStatement(
   options: IncomeOptions,
 ): Promise<IncomeStatement> {
   const { from, to, every, days } = checkIncomeQuery(query, options.today);
-  await requireIssuerOn(reader, from, 'from');
+  // A period that ends before the issuer's first record is refused: nothing is known of it. One
+  // that only starts before opens on nothing (the journal starts there): a first month is whole.
+  await requireIssuerOn(reader, to, 'to');
   const openingDay = addDays(from, -1);
   const cutDays = [openingDay, ...days];
   const cuts = cutDays.map(journalCut);
