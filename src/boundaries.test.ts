@@ -1,6 +1,6 @@
 /**
  * The layers' boundary (docs/architecture.md, "Layers"): the pure modules (`money/`, `ledger/`,
- * `reserves/`, and `policy/` but for the files listed in `impure`) never import, directly,
+ * `reserves/`, `economics/`, and `policy/` but for the files listed in `impure`) never import, directly,
  * anything under `storage/`, `chain/`, `api/` or `cli/`: not statically, not dynamically, not
  * even for a type. Imports are read with regular expressions over the sources (`import … from`,
  * `export … from`, `import '…'`, `import('…')`, `require('…')`) and relative paths resolved.
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const src = dirname(fileURLToPath(import.meta.url));
 
 /** The folders whose files must stay pure. */
-const pure = ['money', 'ledger', 'reserves', 'policy'];
+const pure = ['money', 'ledger', 'reserves', 'policy', 'economics'];
 /** What a pure file must not import. */
 const forbidden = ['storage', 'chain', 'api', 'cli'];
 /** Files of a pure folder that are not pure, each with the reason. */

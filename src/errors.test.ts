@@ -14,6 +14,7 @@ import { problemStatus } from './api/problem.ts';
 import { attestErrorCodes } from './attest/errors.ts';
 import { chainErrorCodes } from './chain/errors.ts';
 import { cliErrorCodes } from './cli/errors.ts';
+import { economicsErrorCodes } from './economics/errors.ts';
 import { coreErrorCodes } from './errors.ts';
 import { issuanceErrorCodes } from './issuance/errors.ts';
 import { ledgerErrorCodes } from './ledger/errors.ts';
@@ -33,6 +34,7 @@ const lists: Readonly<Record<string, readonly string[]>> = {
   attest: attestErrorCodes,
   chain: chainErrorCodes,
   cli: cliErrorCodes,
+  economics: economicsErrorCodes,
   issuance: issuanceErrorCodes,
   ledger: ledgerErrorCodes,
   money: moneyErrorCodes,

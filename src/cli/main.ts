@@ -352,6 +352,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./liabilities.ts')).liabilitiesVerify,
   },
   {
+    name: 'simulate',
+    summary: 'the economics and stress simulator: presets on real rates, Monte Carlo, CSV/SVG',
+    load: async () => (await import('./simulate.ts')).simulateCommand,
+  },
+  {
     name: 'verify',
     summary: "a holder's check of the published log: signatures, witnesses, proofs, reserves",
     load: async () => (await import('./verify.ts')).verifyCommand,

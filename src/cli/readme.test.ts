@@ -78,6 +78,15 @@ describe("the README's CLI walkthrough", () => {
       run.stdout,
       /^PASS leaf +CUST-0004's (?:0|250000)\.000000 is counted in round \d+/m,
     );
+    // The simulator starts from the book it verified, and its first day is that book.
+    assert.match(
+      run.stdout,
+      /^clearpeg-demo: The running issuer's attested book of \d{4}-\d{2}-\d{2}, a year ahead$/m,
+    );
+    assert.match(
+      run.stdout,
+      /^ {2}ok {2}Owed to holders on the first day \(tokens, customer dollars, payables\)$/m,
+    );
     assert.equal(run.stdout.match(/^verified$/gm)?.length, 2);
     assert.doesNotMatch(run.stdout, /^FAIL /m);
   });

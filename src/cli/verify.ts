@@ -20,7 +20,7 @@ import {
 } from './io.ts';
 
 /** The command line's trust options, checked. */
-function trustOptions(values: {
+export function trustOptions(values: {
   key?: string;
   witness?: string[];
   quorum?: string;
@@ -54,7 +54,7 @@ function trustOptions(values: {
  * The URL, checked: http(s), no query or fragment; without one, the server the other commands
  * talk to (`CLEARPEG_URL`, else 127.0.0.1 on `CLEARPEG_PORT` or 7373).
  */
-function baseUrl(positionals: readonly string[], config: CommandContext['config']): string {
+export function baseUrl(positionals: readonly string[], config: CommandContext['config']): string {
   if (positionals.length === 0) return serverUrl(config, process.env);
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
@@ -111,7 +111,9 @@ export const verifyCommand: Command = {
       return exitCode.failed;
     }
     const { report, notes, stored } = run;
-    if (values.json) context.out(toJson({ url, ...report, stored, notes }));
+    // The attestation is what the checks read, not a finding: `clearpeg simulate` uses it.
+    const { attestation: _attestation, ...findings } = report;
+    if (values.json) context.out(toJson({ url, ...findings, stored, notes }));
     else {
       context.out(`clearpeg verify ${url}`);
       for (const line of formatReport(report)) context.out(line);

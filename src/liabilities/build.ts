@@ -15,7 +15,6 @@
  * packed accounts (about 48 bytes and the id a leaf), held until the caller drops them.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { emptyRoot } from '../proofs/hash.ts';
 import {
   type SumLeafInput,
@@ -26,6 +25,7 @@ import {
   sumTreeNode,
   u128Max,
 } from '../proofs/sumtree.ts';
+import { startWorker } from '../workers.ts';
 import { LevelHasher, type PackedAccounts } from './levels.ts';
 import { hmacKeyState, Sha256Kernel } from './sha256.ts';
 
@@ -423,7 +423,7 @@ export type WorkerAnswer =
   | { readonly ok: false; readonly message: string; readonly sumTree: boolean };
 
 function runInWorker(job: WorkerJob): Promise<void> {
-  const worker = startWorker(job);
+  const worker = startWorker(import.meta.url, 'worker', job);
   return new Promise<void>((resolve, reject) => {
     worker.once('message', (answer: WorkerAnswer) => {
       if (answer.ok) resolve();
@@ -434,18 +434,4 @@ function runInWorker(job: WorkerJob): Promise<void> {
       reject(new Error(`assertion failed: the tree worker exited (${code}) without an answer`)),
     );
   }).finally(() => void worker.terminate());
-}
-
-/**
- * Starts `worker.ts` (or the compiled `worker.js`). From the TypeScript sources the worker
- * registers tsx first: a worker does not inherit a loader registered through tsx's API, as
- * `bin/clearpeg.js` registers it.
- */
-function startWorker(job: WorkerJob): Worker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url).href;
-  if (!fromSources) return new Worker(new URL(url), { workerData: job });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData: job });
 }

@@ -70,8 +70,11 @@ interface Growth {
   readonly days: number;
   readonly root: bigint;
   readonly bits: number;
-  /** 2^−30 micro in units of 2^−bits micro: closer than this to a half is settled exactly. */
-  readonly tolerance: bigint;
+  /** `bits` as a bigint, and 2^bits: the fixed point's shift and one. */
+  readonly shift: bigint;
+  readonly unit: bigint;
+  /** 2 × 2^−30 micro in units of 2^−bits micro: closer than half this to a half is settled exactly. */
+  readonly tolerance2: bigint;
 }
 
 const cache = new Map<string, Growth>();
@@ -107,7 +110,9 @@ function growthOf(bill: AccretingBill): Growth {
       days,
       root: nthRootBits(ratio(face, cost), days, bits),
       bits,
-      tolerance: 1n << BigInt(bits - 30),
+      shift: BigInt(bits),
+      unit: 1n << BigInt(bits),
+      tolerance2: 2n << BigInt(bits - 30),
     };
     if (cache.size >= accretionCacheMax) cache.clear();
     cache.set(key, growth);
@@ -119,12 +124,12 @@ function growthOf(bill: AccretingBill): Growth {
 function rounded(growth: Growth, t: number, power: bigint): bigint {
   if (t === 0) return growth.cost;
   if (t === growth.days) return growth.face;
-  const { cost, face, days, bits, tolerance } = growth;
+  const { cost, face, days, shift, unit, tolerance2 } = growth;
   const scaled = cost * power;
-  const whole = scaled >> BigInt(bits);
-  const offset = 2n * (scaled - (whole << BigInt(bits))) - (1n << BigInt(bits)); // 2(fraction − ½)
-  if (offset > 2n * tolerance) return whole + 1n;
-  if (offset < -2n * tolerance) return whole;
+  const whole = scaled >> shift;
+  const offset = 2n * (scaled - (whole << shift)) - unit; // 2(fraction − ½)
+  if (offset > tolerance2) return whole + 1n;
+  if (offset < -tolerance2) return whole;
   // Within 2^−30 micro of whole + ½: compare (2y)^N with (2·whole + 1)^N exactly.
   const n = BigInt(days);
   const lhs = (1n << n) * cost ** (n - BigInt(t)) * face ** BigInt(t);
@@ -173,7 +178,7 @@ export function dailyAccretion(bill: AccretingBill, date: IsoDate): Micro {
   const t = daysBetween(bill.settlementDate, date);
   if (t < 1 || t > growth.days) return 0n as Micro;
   const previous = powBinary(growth.root, t - 1, growth.bits);
-  const current = (previous * growth.root) >> BigInt(growth.bits);
+  const current = (previous * growth.root) >> growth.shift;
   return (rounded(growth, t, current) - rounded(growth, t - 1, previous)) as Micro;
 }
 
@@ -187,7 +192,7 @@ export function accretionBetween(bill: AccretingBill, after: IsoDate, through: I
   const growth = growthOf(bill);
   const first = dayOf(bill, growth, after, 'after');
   const last = Math.min(daysBetween(bill.settlementDate, through), growth.days);
-  const bits = BigInt(growth.bits);
+  const bits = growth.shift;
   let power = powBinary(growth.root, first, growth.bits);
   let previous = rounded(growth, first, power);
   const amounts: Micro[] = [];
@@ -206,8 +211,8 @@ export function accretionBetween(bill: AccretingBill, after: IsoDate, through: I
  */
 export function* schedule(bill: AccretingBill): Generator<AccretionDay> {
   const growth = growthOf(bill);
-  const bits = BigInt(growth.bits);
-  let power = 1n << bits;
+  const bits = growth.shift;
+  let power = growth.unit;
   let previous = growth.cost;
   for (let t = 1; t <= growth.days; t++) {
     power = (power * growth.root) >> bits;

@@ -24,8 +24,9 @@ import { formatAmount, type Micro } from '../money/money.ts';
 import type { AuditDetail } from '../policy/audit.ts';
 import { carryingValue } from '../reserves/accretion.ts';
 import { billCost, billDaysMax, isCusip, pricePer100 } from '../reserves/bills.ts';
-import { halfUp, parseRatio, type Ratio, ratio, roundScaled } from '../reserves/decimal.ts';
+import { parseRatio, type Ratio } from '../reserves/decimal.ts';
 import type { Evidence, TbillPosition } from '../reserves/instruments.ts';
+import { repoInterest } from '../reserves/interest.ts';
 import type { SqlExecutor } from '../storage/sql.ts';
 import {
   type AccountSpec,
@@ -522,16 +523,6 @@ export async function matureBills(
     );
   }
   return matured;
-}
-
-/** Interest on `principal` at `ratePct` for `days` on actual/360, rounded half-up to the micro-dollar. */
-export function repoInterest(principal: Micro, ratePct: Ratio, days: number): Micro {
-  // principal × rate/100 × days/360, exactly, then rounded once.
-  return roundScaled(
-    ratio(principal * ratePct.num * BigInt(days), ratePct.den * 36_000n),
-    0,
-    halfUp,
-  ) as Micro;
 }
 
 /** An overnight repo to open. */

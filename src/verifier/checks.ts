@@ -73,6 +73,11 @@ export interface VerifyReport {
   readonly checkpoint: string | null;
   readonly origin: string | null;
   readonly size: string | null;
+  /**
+   * The latest attestation, as included under the checkpoint and recomputed (null when no
+   * check got that far). Trust it only when `ok`.
+   */
+  readonly attestation: Attestation | null;
 }
 
 const skipped = (name: CheckName, why: string) => result(name, 'skip', `not run: ${why}`);
@@ -244,7 +249,7 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
   const signed = await checkpointSignature(fetch, policy.logKey);
   if (signed.checkpoint === undefined || signed.note === undefined) {
     const rest = checkNames.slice(1).map((n) => skipped(n, 'no verified checkpoint'));
-    return report([signed.result, ...rest], null, null);
+    return report([signed.result, ...rest], null, null, null);
   }
   const { note, checkpoint } = signed;
   const tree = new TileTree(fetch, checkpoint);
@@ -287,6 +292,7 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
     checkNames.map((name) => results[name]!),
     note,
     checkpoint,
+    attestation?.attestation ?? null,
   );
 }
 
@@ -294,6 +300,7 @@ function report(
   checks: CheckResult[],
   note: string | null,
   checkpoint: Checkpoint | null,
+  attestation: Attestation | null,
 ): VerifyReport {
   return {
     ok: checks.every((check) => check.status !== 'fail'),
@@ -301,6 +308,7 @@ function report(
     checkpoint: note,
     origin: checkpoint?.origin ?? null,
     size: checkpoint === null ? null : checkpoint.size.toString(),
+    attestation,
   };
 }
 

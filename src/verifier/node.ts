@@ -216,7 +216,14 @@ export async function runVerify(options: RunOptions): Promise<RunResult> {
       result('checkpoint-signature', 'fail', resolved.reason),
       ...checkNames.slice(1).map((n) => result(n, 'skip', 'not run: no log key to verify with')),
     ];
-    const report = { ok: false, checks, checkpoint: null, origin: null, size: null };
+    const report = {
+      ok: false,
+      checks,
+      checkpoint: null,
+      origin: null,
+      size: null,
+      attestation: null,
+    };
     return { report, notes: [], stored: false };
   }
   const { policy } = resolved;
