@@ -50,4 +50,10 @@ export const limits = {
   attestFullReplayRecordsMax: 200_000,
   /** How often a cycle replays the whole journal once it is past `attestFullReplayRecordsMax`. */
   attestFullReplayIntervalMs: 3_600_000,
+  /**
+   * Points of an income statement's series (equity and excess at the end of each day, week or
+   * month): a year and a month of days. Each point reads the positions held on its day (the
+   * journal is read once for all of them); a longer period is asked by week or month.
+   */
+  incomeSeriesPointsMax: 400,
 } as const;

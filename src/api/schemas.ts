@@ -911,19 +911,55 @@ export const investBody = named(
   }),
 );
 
+export const expenseBody = named(
+  'ProposeExpense',
+  z.strictObject({
+    purpose: z.enum(['distribution', 'operating']).meta({
+      description:
+        "a distribution partner's share of reserve income (expenses:distribution:<partner>) or an operating cost (expenses:operating:<category>)",
+    }),
+    reference,
+    name: reserveName.meta({
+      description: "the partner (one of the policy's revenueShare) or the cost's category",
+      examples: ['audit'],
+    }),
+    amount: amountInput,
+    bank,
+    payee: custodianName.meta({ description: 'who is paid', examples: ['Audit LLP'] }),
+    jurisdiction,
+    period: z.strictObject({ from: day, to: day }).optional().meta({
+      description:
+        "a distribution's closed period of reserve income (its partner is paid once for it); absent for an operating cost",
+    }),
+  }),
+);
+
 export const investmentStatus = z.enum(['pending-approval', 'approved', 'executed', 'cancelled']);
 
 export const investmentRequest = named(
   'InvestmentRequest',
   z.strictObject({
     id: uuid,
+    purpose: z.enum(['investment', 'distribution', 'operating']).meta({
+      description:
+        'what it pays for: investments:<name>, expenses:distribution:<partner> or expenses:operating:<category>',
+    }),
     reference: z.string(),
     name: z.string(),
-    asset: z.enum(investmentAssets),
+    asset: z
+      .enum(investmentAssets)
+      .nullable()
+      .meta({ description: "an investment's asset; null for an expense" }),
     amount,
     bank,
-    custodian: z.string(),
+    custodian: z
+      .string()
+      .meta({ description: 'who holds the investment, or who the expense pays' }),
     jurisdiction: z.string(),
+    period: z
+      .strictObject({ from: z.string(), to: z.string() })
+      .nullable()
+      .meta({ description: "a distribution's period of reserve income; else null" }),
     statement: z.string().nullable(),
     status: investmentStatus,
     maker: z.string(),
@@ -948,6 +984,11 @@ export const investmentsQuery = z.strictObject({
   limit: limitQuery,
   after: uuid.optional().meta({ description: 'the `next` of the page before (newest first)' }),
   status: investmentStatus.optional(),
+  kind: z
+    .enum(['investment', 'expense'])
+    .optional()
+    .meta({ description: 'investments only, or expenses only (default both)' }),
+  purpose: z.enum(['investment', 'distribution', 'operating']).optional(),
 });
 
 export const executeInvestmentBody = named('ExecuteInvestment', z.strictObject({}));
@@ -1337,5 +1378,72 @@ export const verifyAllReport = named(
     audit: auditCheck,
     parity: chainParityList,
     restated: z.strictObject({ ok: z.boolean(), differences: z.array(restatedDifference) }),
+  }),
+);
+
+export const incomeQuery = z.strictObject({
+  from: day.meta({ description: 'the first day of the period (New York business day)' }),
+  to: day.meta({ description: 'the last day of the period, at most today' }),
+  every: z
+    .enum(['day', 'week', 'month'])
+    .optional()
+    .meta({ description: 'the series of equity and excess: at the end of each (default month)' }),
+});
+
+/** A signed amount (a loss, a shortfall). */
+const signedAmount = z.string().regex(/^-?\d+\.\d{6}$/);
+
+export const incomeStatement = named(
+  'IncomeStatement',
+  z.strictObject({
+    format: z.literal('clearpeg-income-statement/1'),
+    from: isoDay,
+    to: isoDay,
+    every: z.enum(['day', 'week', 'month']),
+    openingDay: isoDay,
+    income: z.strictObject({
+      interest: z.strictObject({
+        accretion: signedAmount,
+        other: signedAmount,
+        total: signedAmount,
+      }),
+      realizedGains: signedAmount,
+      fees: signedAmount,
+      total: signedAmount,
+    }),
+    expenses: z.strictObject({
+      distribution: z.record(z.string(), signedAmount),
+      operating: z.record(z.string(), signedAmount),
+      total: signedAmount,
+    }),
+    netIncome: signedAmount,
+    equity: z.strictObject({ opening: signedAmount, closing: signedAmount }),
+    series: z.array(
+      z.strictObject({
+        asOf: isoDay,
+        equity: signedAmount,
+        eligibleReserves: amount,
+        owed: amount,
+        excess: amount,
+        bufferBps: z.int(),
+        spendable: signedAmount,
+      }),
+    ),
+    distributionDue: z.array(
+      z.strictObject({
+        partner: z.string(),
+        shareBps: z.int(),
+        share: amount,
+        booked: amount,
+        due: amount,
+      }),
+    ),
+    reconciliation: z.strictObject({
+      reconciled: z.boolean(),
+      equityChange: signedAmount,
+      accounts: z.array(
+        z.strictObject({ code: z.string(), line: signedAmount, ledgerChange: signedAmount }),
+      ),
+    }),
   }),
 );

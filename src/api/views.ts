@@ -22,7 +22,7 @@ import { describeIntent, type Intent } from '../policy/intent.ts';
 import type { EligibilityReport } from '../reserves/eligibility.ts';
 import type { Evidence } from '../reserves/instruments.ts';
 import type { AccrualRun } from '../treasury/accrual.ts';
-import { type InvestmentRequest, investmentIntent } from '../treasury/investments.ts';
+import { type InvestmentRequest, requestIntent } from '../treasury/investments.ts';
 import type { StoredPosition } from '../treasury/positions.ts';
 import { type AsOfSource, accountCodeOf, type Basis, type Book } from '../treasury/valuation.ts';
 import type { AlertRecord, BreakerRecord, CustomerRecord, DepositRecord } from './queries.ts';
@@ -272,6 +272,7 @@ export function investmentView(request: InvestmentRequest) {
   return withIntent(
     {
       id: request.id,
+      purpose: request.purpose,
       reference: request.reference,
       name: request.name,
       asset: request.asset,
@@ -279,16 +280,20 @@ export function investmentView(request: InvestmentRequest) {
       bank: request.bank,
       custodian: request.custodian,
       jurisdiction: request.jurisdiction,
+      period: request.period,
       statement: request.statement,
       status: request.status,
       maker: request.maker,
       approvalsRequired: request.approvalsRequired,
-      positionId: request.status === 'executed' ? `investment:${request.name}` : null,
+      positionId:
+        request.status === 'executed' && request.purpose === 'investment'
+          ? `investment:${request.name}`
+          : null,
       failure: request.failure,
       createdAt: isoMicros(request.createdAtUs),
       executedAt: request.executedAtUs === null ? null : isoMicros(request.executedAtUs),
     },
-    investmentIntent(request),
+    requestIntent(request),
   );
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { newYorkDate } from '../calendar.ts';
 import { defaultChains } from '../chain/config.ts';
 import { checkParity } from '../chain/parity.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
@@ -22,6 +23,8 @@ import {
 } from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
+import { incomeStatement } from '../treasury/income.ts';
 import { supplyAccountSpec } from '../workflow/accounts.ts';
 import { keysFile, keyVariable, runDemo } from './demo.ts';
 import { demoLines } from './serve.ts';
@@ -103,5 +106,26 @@ describe('the demo issuer', () => {
       assert.ok(sourced.includes(`${keyVariable(operator.id)}=${operator.apiKey}\n`));
     }
     assert.ok(sourced.includes('OP_TREASURER_KEY=ck_'));
+  });
+
+  it("its income statement equals the ledger's income accounts; net income is the change of equity", async () => {
+    const today = newYorkDate(Number(f.ctx.clockUs() / 1000n));
+    const statement = await incomeStatement(
+      f.ctx,
+      { from: today, to: today, every: 'day' },
+      { today, ruleset: loadRuleset('genius') },
+    );
+    const income = async (code: string) => f.balance(code);
+    assert.ok(statement.fees > 0n, 'the redemption fee');
+    assert.equal(statement.fees, await income('income:fees'));
+    assert.equal(statement.interest.total, await income('income:interest'));
+    assert.equal(statement.trading, await income('income:trading'));
+    assert.equal(
+      statement.netIncome,
+      statement.fees + statement.interest.total + statement.trading,
+    );
+    assert.equal(statement.equity.opening, 0n);
+    assert.equal(statement.netIncome, statement.equity.closing - statement.equity.opening);
+    assert.ok(statement.reconciliation.reconciled);
   });
 });

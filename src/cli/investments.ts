@@ -12,7 +12,7 @@ import { parseAmount } from '../money/money.ts';
 import type { InvestmentAsset } from '../reserves/instruments.ts';
 import { approvalLines, approveCommand, awaitingApproval, type Signable } from './approve.ts';
 import { itemPath, listCommand, remoteCommand, showCommand, writeOptions } from './remote.ts';
-import { investmentStatuses } from './vocabulary.ts';
+import { expensePurposes, investmentStatuses } from './vocabulary.ts';
 
 type InvestmentView = z.infer<typeof investmentRequest>;
 type InvestmentDetail = z.infer<typeof investmentDetail>;
@@ -26,31 +26,39 @@ const idUsage = 'ID: give the investment request id (a UUID)';
  */
 async function rebuildInvestmentIntent(v: InvestmentView) {
   // The server's own function, loaded only to approve.
-  const { investmentIntent } = await import('../treasury/investments.ts');
-  return investmentIntent({
+  const { requestIntent } = await import('../treasury/investments.ts');
+  return requestIntent({
     id: v.id,
+    purpose: v.purpose,
     reference: v.reference,
     name: v.name,
-    asset: v.asset as InvestmentAsset,
+    asset: v.asset as InvestmentAsset | null,
     amount: parseAmount(v.amount, 'amount'),
     bank: v.bank,
     custodian: v.custodian,
     jurisdiction: v.jurisdiction,
+    period: v.period,
     statement: v.statement,
-  });
+  } as Parameters<typeof requestIntent>[0]);
 }
 
 function investmentLine(v: InvestmentView): string {
-  return `${v.id} ${v.status.padEnd(16)} ${v.amount.padStart(22)} ${v.asset.padEnd(8)} ${v.name} from ${v.bank}, ref ${v.reference}`;
+  return `${v.id} ${v.status.padEnd(16)} ${v.amount.padStart(22)} ${(v.asset ?? v.purpose).padEnd(8)} ${v.name} from ${v.bank}, ref ${v.reference}`;
 }
 
-function investmentLines(v: InvestmentView | InvestmentDetail): string[] {
+export function investmentLines(v: InvestmentView | InvestmentDetail): string[] {
   return [
-    `investment ${v.id}: ${v.status}`,
+    `${v.purpose === 'investment' ? 'investment' : `expense (${v.purpose})`} ${v.id}: ${v.status}`,
     `  ${v.intentText}`,
     `  proposed by ${v.maker} at ${v.createdAt}`,
     ...approvalLines(v),
-    ...(v.executedAt === null ? [] : [`  executed at ${v.executedAt}: position ${v.positionId}`]),
+    ...(v.executedAt === null
+      ? []
+      : [
+          v.positionId === null
+            ? `  paid at ${v.executedAt}`
+            : `  executed at ${v.executedAt}: position ${v.positionId}`,
+        ]),
     ...(v.failure === null ? [] : [`  cancelled: ${v.failure}`]),
   ];
 }
@@ -91,38 +99,61 @@ export const investmentsPropose = remoteCommand({
   },
 });
 
-export const investmentsApprove = approveCommand('investments approve', signableInvestment);
+/**
+ * The steps of a request out of excess after its proposal, the same for an investment and an
+ * expense (one table, one approval flow): approve, execute, cancel, status, list (of the
+ * noun's purposes only: `investments list` the investments, `expenses list` the expenses).
+ * @example const { approve } = requestSteps('expenses')
+ */
+export function requestSteps(noun: 'investments' | 'expenses') {
+  const purposes = noun === 'investments' ? ['investment'] : expensePurposes;
+  return {
+    approve: approveCommand(`${noun} approve`, {
+      ...signableInvestment,
+      what: noun === 'investments' ? 'investment request' : 'expense request',
+    }),
+    execute: remoteCommand({
+      name: `${noun} execute`,
+      usage: `clearpeg ${noun} execute ID [--json] [--idempotency-key K]`,
+      options: writeOptions(),
+      run: ({ arg, send }) => send(`${itemPath(path, arg(idUsage))}/execute`, {}, investmentLines),
+    }),
+    cancel: remoteCommand({
+      name: `${noun} cancel`,
+      usage: `clearpeg ${noun} cancel ID --reason TEXT [--json] [--idempotency-key K]`,
+      options: writeOptions('reason'),
+      run: ({ arg, option, send }) =>
+        send(
+          `${itemPath(path, arg(idUsage))}/cancel`,
+          { reason: option('reason', 'why, in a few words') },
+          investmentLines,
+        ),
+    }),
+    status: showCommand({
+      name: `${noun} status`,
+      path,
+      what: 'request id (a UUID)',
+      lines: investmentLines,
+    }),
+    list: listCommand({
+      name: `${noun} list`,
+      path,
+      key: 'investments',
+      line: investmentLine,
+      filters: {
+        status: { query: 'status', usage: investmentStatuses.join('|') },
+        ...(purposes.length === 1
+          ? {}
+          : { purpose: { query: 'purpose', usage: purposes.join('|') } }),
+      },
+      fixed: { kind: noun === 'investments' ? 'investment' : 'expense' },
+    }),
+  };
+}
 
-export const investmentsExecute = remoteCommand({
-  name: 'investments execute',
-  usage: 'clearpeg investments execute ID [--json] [--idempotency-key K]',
-  options: writeOptions(),
-  run: ({ arg, send }) => send(`${itemPath(path, arg(idUsage))}/execute`, {}, investmentLines),
-});
-
-export const investmentsCancel = remoteCommand({
-  name: 'investments cancel',
-  usage: 'clearpeg investments cancel ID --reason TEXT [--json] [--idempotency-key K]',
-  options: writeOptions('reason'),
-  run: ({ arg, option, send }) =>
-    send(
-      `${itemPath(path, arg(idUsage))}/cancel`,
-      { reason: option('reason', 'why, in a few words') },
-      investmentLines,
-    ),
-});
-
-export const investmentsStatus = showCommand({
-  name: 'investments status',
-  path,
-  what: 'investment request id (a UUID)',
-  lines: investmentLines,
-});
-
-export const investmentsList = listCommand({
-  name: 'investments list',
-  path,
-  key: 'investments',
-  line: investmentLine,
-  filters: { status: { query: 'status', usage: investmentStatuses.join('|') } },
-});
+const investments = requestSteps('investments');
+export const investmentsApprove = investments.approve;
+export const investmentsExecute = investments.execute;
+export const investmentsCancel = investments.cancel;
+export const investmentsStatus = investments.status;
+export const investmentsList = investments.list;

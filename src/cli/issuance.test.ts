@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { serveTestApp, type TestServer } from '../api/testing.ts';
+import { addDays, newYorkDate } from '../calendar.ts';
 import type { Config } from '../config.ts';
 import { actorForApiKey, createOperator } from '../issuance/operators.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
@@ -20,6 +21,7 @@ import { uuidv7 } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { openDatabase } from '../storage/open.ts';
 import { receiveIncome } from '../treasury/testing.ts';
+import { accountId, incomeInterest, reservesCash, usd } from '../workflow/accounts.ts';
 import type { Command } from './io.ts';
 import { commands, main } from './main.ts';
 import { runCommand } from './testing.ts';
@@ -391,6 +393,127 @@ describe('the API commands, over HTTP against a running server', () => {
     const tooMuch = await propose('I-3', '100000000');
     assert.equal(tooMuch.code, 1);
     assert.match(tooMuch.err, /^error \/problems\/reserves-no-excess: .* \(field amount, rule/);
+  });
+
+  it("expenses: an operating cost and a partner's share, proposed, signed, paid out of excess", async () => {
+    await f.t.db.query(
+      `UPDATE policies SET document = jsonb_set(document, '{revenueShare}', '[{"partner": "acme-wallet", "shareBps": 2500}]') WHERE status = 'adopted'`,
+    );
+    const yesterday = addDays(newYorkDate(), -1);
+    // Yesterday's interest, posted today and dated by its business day: 25 % of it is due.
+    const [cash, interest] = [
+      await accountId(f.ctx.ledger, reservesCash('bank-a')),
+      await accountId(f.ctx.ledger, incomeInterest),
+    ];
+    const [accrued] = await f.ctx.ledger.submit([
+      {
+        type: 'transfer',
+        id: uuidv7(),
+        asset: usd,
+        postings: [{ debit: cash, credit: interest, amount: parseAmount('100000') }],
+        metadata: { 'reserves.day': yesterday },
+      },
+    ]);
+    assert.equal(accrued?.status, 'committed');
+    const propose = (purpose: string, reference: string, name: string, ...more: string[]) =>
+      as(
+        'op-tess',
+        'expenses propose',
+        ...['--purpose', purpose, '--reference', reference, '--name', name],
+        ...['--amount', '2500', '--bank', 'bank-a', '--payee', 'Payee LLC', '--jurisdiction', 'US'],
+        ...more,
+      );
+    const paid: string[] = [];
+    for (const [purpose, reference, name, ...more] of [
+      ['operating', 'INV-7', 'audit'],
+      [
+        'distribution',
+        'DIST-1',
+        'acme-wallet',
+        '--period-from',
+        yesterday,
+        '--period-to',
+        yesterday,
+      ],
+    ] as const) {
+      const made = ok(await propose(purpose, reference, name, ...more));
+      const id = new RegExp(`^expense \\(${purpose}\\) (\\S+): pending-approval`).exec(
+        made.out,
+      )![1]!;
+      assert.match(made.out, /\napprovers: clearpeg expenses approve \S+ --key FILE$/);
+      const approved = ok(await as('op-ann', 'expenses approve', id, '--key', keyFiles['op-ann']!));
+      assert.match(
+        approved.out,
+        new RegExp(
+          `^signing as op-ann: expense amount 2,500\\.000000, bank bank-a, currency USD, jurisdiction US, name ${name}, payee "Payee LLC", period \\S+, purpose ${purpose}, reference ${reference}, request ${id}`,
+        ),
+      );
+      const executed = ok(await as('op-tess', 'expenses execute', id, '--json')).json();
+      assert.deepEqual([executed.status, executed.positionId], ['executed', null]);
+      assert.equal(await f.balance(`expenses:${purpose}:${name}`), -parseAmount('2500'));
+      paid.push(id);
+    }
+    // The partner's share for that day is paid: a second request for it is refused when paid.
+    const again = ok(
+      await propose(
+        'distribution',
+        'DIST-2',
+        'acme-wallet',
+        '--period-from',
+        yesterday,
+        '--period-to',
+        yesterday,
+        '--json',
+      ),
+    ).json();
+    ok(await as('op-ann', 'expenses approve', again.id, '--key', keyFiles['op-ann']!));
+    const twice = await as('op-tess', 'expenses execute', again.id);
+    assert.equal(twice.code, 1);
+    assert.match(
+      twice.err,
+      /^error \/problems\/distribution-period-booked: .* \(field period, rule/,
+    );
+    assert.equal(await f.balance('expenses:distribution:acme-wallet'), -parseAmount('2500'));
+    const greedy = await propose(
+      'distribution',
+      'DIST-4',
+      'acme-wallet',
+      ...['--period-from', yesterday, '--period-to', yesterday, '--amount', '25000.000001'],
+    );
+    assert.equal(greedy.code, 1);
+    assert.match(
+      greedy.err,
+      /^error \/problems\/reserves-invalid: amount must be at most what acme-wallet is due for \S+: 22500\.000000 \(2500 bp of reserve income, less 2500\.000000 paid\)/,
+    );
+    const stranger = await propose(
+      'distribution',
+      'DIST-3',
+      'nobody',
+      '--period-from',
+      yesterday,
+      '--period-to',
+      yesterday,
+    );
+    assert.equal(stranger.code, 1);
+    assert.match(stranger.err, /^error \/problems\/reserves-invalid: .*\(field partner, rule/);
+    const listed = ok(
+      await as('op-tess', 'expenses list', '--status', 'executed', '--json'),
+    ).json();
+    assert.deepEqual(
+      listed.investments.map((i: { id: string }) => i.id),
+      [...paid].reverse(),
+    );
+    const operating = ok(
+      await as('op-tess', 'expenses list', '--purpose', 'operating', '--json'),
+    ).json();
+    assert.deepEqual(
+      operating.investments.map((i: { purpose: string }) => i.purpose),
+      ['operating'],
+    );
+    const investments = ok(await as('op-tess', 'investments list', '--json')).json();
+    assert.ok(
+      investments.investments.every((i: { purpose: string }) => i.purpose === 'investment'),
+    );
   });
 
   it('breakers and changes: trip at once, clear under quorum; an operator added by change', async () => {

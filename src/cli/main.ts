@@ -216,6 +216,36 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./investments.ts')).investmentsList,
   },
   {
+    name: 'expenses propose',
+    summary: "propose paying a distribution partner's share or an operating cost out of excess",
+    load: async () => (await import('./expenses.ts')).expensesPropose,
+  },
+  {
+    name: 'expenses approve',
+    summary: 'sign an expense request with your approver key file',
+    load: async () => (await import('./expenses.ts')).expenseSteps.approve,
+  },
+  {
+    name: 'expenses execute',
+    summary: 'pay an approved expense: the excess checked again and the cash paid at once',
+    load: async () => (await import('./expenses.ts')).expenseSteps.execute,
+  },
+  {
+    name: 'expenses cancel',
+    summary: 'cancel an expense request not yet paid',
+    load: async () => (await import('./expenses.ts')).expenseSteps.cancel,
+  },
+  {
+    name: 'expenses status',
+    summary: 'an expense request, its intent and approvals',
+    load: async () => (await import('./expenses.ts')).expenseSteps.status,
+  },
+  {
+    name: 'expenses list',
+    summary: 'expense requests, newest first',
+    load: async () => (await import('./expenses.ts')).expenseSteps.list,
+  },
+  {
     name: 'changes propose',
     summary: 'propose a change (admin): policy, operators, a breaker cleared, unpause',
     load: async () => (await import('./changes.ts')).changesPropose,
@@ -274,6 +304,11 @@ export const commands: readonly CommandEntry[] = [
     name: 'reserves report',
     summary: 'the reserve composition report of a month or a day; --html prints the page',
     load: async () => (await import('./reserves.ts')).reservesReport,
+  },
+  {
+    name: 'income',
+    summary: "the issuer's income statement of a period from the ledger, reconciled to it",
+    load: async () => (await import('./income.ts')).income,
   },
   // On this machine, or on the database (set-up ceremony).
   {

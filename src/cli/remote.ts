@@ -235,6 +235,8 @@ export function listCommand<K extends string, T>(spec: {
   readonly key: K;
   readonly line: (item: T) => string;
   readonly filters?: Readonly<Record<string, ListFilter>>;
+  /** Query parameters the command always sends (`expenses list`: `kind=expense`). */
+  readonly fixed?: Readonly<Record<string, string>>;
   /** How the route pages: by `?limit` and a cursor (default), or not at all. */
   readonly paging?: 'cursor' | 'none';
 }): Command {
@@ -253,6 +255,7 @@ export function listCommand<K extends string, T>(spec: {
     run: ({ values, show }) => {
       const given = values as Record<string, string | undefined>;
       const query = Object.fromEntries([
+        ...Object.entries(spec.fixed ?? {}),
         ...filters.map(([option, filter]) => [filter.query, given[option]]),
         ...pageNames.map((name) => [name, given[name]]),
       ]);

@@ -16,6 +16,7 @@ import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 import { reportHtml } from '../treasury/report.ts';
 import { main } from './main.ts';
+import { remoteEnv } from './testing.ts';
 
 const bin = fileURLToPath(new URL('../../bin/clearpeg.js', import.meta.url));
 const priceArgs = [
@@ -103,12 +104,11 @@ describe('clearpeg reserves, through a running server', () => {
   let treasurer: string;
   const today = newYorkDate();
   const day = (n: number) => addDays(today, n);
-  const saved = { url: process.env.CLEARPEG_URL, key: process.env.CLEARPEG_API_KEY };
+  const remote = remoteEnv();
 
   /** Runs `clearpeg reserves <args>` against the server as the treasurer. */
   const reserves = (...args: string[]) => {
-    process.env.CLEARPEG_URL = url;
-    process.env.CLEARPEG_API_KEY = treasurer;
+    remote.use(url, treasurer);
     return clearpeg('reserves', ...args);
   };
 
@@ -127,12 +127,7 @@ describe('clearpeg reserves, through a running server', () => {
     url = server.url;
   });
   after(async () => {
-    for (const [name, value] of [
-      ['CLEARPEG_URL', saved.url],
-      ['CLEARPEG_API_KEY', saved.key],
-    ] as const)
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
+    remote.restore();
     await server.close();
     await f.close();
   });

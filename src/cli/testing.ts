@@ -101,3 +101,26 @@ export async function startDemoServer(
   }
   return { port, env: serverEnv, server, log: () => out, stop };
 }
+
+/**
+ * The remote commands' server and key (`CLEARPEG_URL`, `CLEARPEG_API_KEY`) for a test: `use`
+ * sets them, `restore` puts back what was there before.
+ * @example const remote = remoteEnv(); remote.use(server.url, key); …; remote.restore()
+ */
+export function remoteEnv(): { use(url: string, apiKey: string): void; restore(): void } {
+  const saved = {
+    CLEARPEG_URL: process.env.CLEARPEG_URL,
+    CLEARPEG_API_KEY: process.env.CLEARPEG_API_KEY,
+  };
+  return {
+    use(url, apiKey) {
+      process.env.CLEARPEG_URL = url;
+      process.env.CLEARPEG_API_KEY = apiKey;
+    },
+    restore() {
+      for (const [name, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    },
+  };
+}

@@ -5,6 +5,7 @@ import { jsonBodyBytesMax } from '../api/request.ts';
 import { statementBytesMax } from '../api/routes/deposits.ts';
 import {
   changeStatus,
+  expenseBody,
   investmentStatus,
   mintStatus,
   payoutStatus,
@@ -21,6 +22,7 @@ describe("the CLI's copy of the server's vocabulary", () => {
     assert.deepEqual(copies.redemptionStatuses, redemptionStatus.options);
     assert.deepEqual(copies.payoutStatuses, payoutStatus.options);
     assert.deepEqual(copies.investmentStatuses, investmentStatus.options);
+    assert.deepEqual(copies.expensePurposes, expenseBody.shape.purpose.options);
     assert.deepEqual(copies.changeStatuses, changeStatus.options);
     assert.deepEqual(copies.changeActions, changeActions);
     assert.equal(copies.statementBytesMax, statementBytesMax);

@@ -25,6 +25,9 @@ export const redemptionStatuses = ['credited', 'burning', 'burned', 'held'] as c
 export const payoutStatuses = ['pending-approval', 'approved', 'sent', 'cancelled'] as const;
 
 /** `investments list --status` (api/schemas.ts, `investmentStatus`). */
+/** What an expense pays for (`ExpensePurpose`, the expense body's `purpose`). */
+export const expensePurposes = ['distribution', 'operating'] as const;
+
 export const investmentStatuses = [
   'pending-approval',
   'approved',

@@ -50,11 +50,28 @@ export interface PolicyDocument {
    * `investBufferBpsDefault`.
    */
   readonly reserves?: { readonly investBufferBps: number };
+  /**
+   * Revenue shared with distribution partners: each partner's share of the reserve income
+   * (interest and trading) of a period, in basis points, paid as an expense under quorum
+   * (`expenses:distribution:<partner>`). Absent: no partner.
+   */
+  readonly revenueShare?: readonly RevenueShare[];
   /** Approvals a payout needs besides its maker. */
   readonly payoutApprovals: number;
   /** Approvals a policy, role or limit change needs. */
   readonly policyChangeApprovals: number;
 }
+
+/** A distribution partner's share of reserve income. */
+export interface RevenueShare {
+  /** The partner's name in account codes (`expenses:distribution:<partner>`). */
+  readonly partner: string;
+  /** Basis points of the period's reserve income (1 to 10,000; all partners together at most 10,000). */
+  readonly shareBps: number;
+}
+
+/** Partners in one policy's revenue share: a few distribution agreements, not a list of customers. */
+export const revenueSharePartnersMax = 32;
 
 const usd = (text: string) => parseAmount(text);
 
@@ -113,6 +130,20 @@ export function investBufferBps(policy: PolicyDocument): number {
   return policy.reserves?.investBufferBps ?? investBufferBpsDefault;
 }
 
+/**
+ * The policy that was in force at `atUs` (microseconds since the epoch): the last one adopted
+ * before it, whether still in force or superseded since; the embedded default before any was.
+ * @example investBufferBps(await policyAsOf(db, newYorkDayEndUs('2026-11-30')))
+ */
+export async function policyAsOf(db: SqlExecutor, atUs: bigint): Promise<PolicyDocument> {
+  const { rows } = await db.query<{ document: unknown }>(
+    `SELECT document FROM policies WHERE status IN ('adopted', 'superseded') AND adopted_at_us < $1::bigint
+     ORDER BY adopted_at_us DESC, version DESC LIMIT 1`,
+    [String(atUs)],
+  );
+  return rows[0] === undefined ? defaultPolicy : policyFromJson(rows[0].document);
+}
+
 /** Checks a document's every field; returns it. */
 export function validatePolicy(policy: PolicyDocument): PolicyDocument {
   validateTiers(policy.mint.tiers);
@@ -129,9 +160,29 @@ export function validatePolicy(policy: PolicyDocument): PolicyDocument {
   integerIn(policy.redemption.alertShareBps, 'redemption.alertShareBps', 1, 10_000);
   if (policy.reserves !== undefined)
     integerIn(policy.reserves.investBufferBps, 'reserves.investBufferBps', 0, 10_000);
+  if (policy.revenueShare !== undefined) validateRevenueShare(policy.revenueShare);
   integerIn(policy.payoutApprovals, 'payoutApprovals', 1, 16);
   integerIn(policy.policyChangeApprovals, 'policyChangeApprovals', 1, 16);
   return policy;
+}
+
+function validateRevenueShare(shares: readonly RevenueShare[]): void {
+  if (!Array.isArray(shares) || shares.length > revenueSharePartnersMax)
+    invalid('revenueShare', `a list of at most ${revenueSharePartnersMax} partners`);
+  const seen = new Set<string>();
+  let total = 0;
+  for (const [i, share] of shares.entries()) {
+    if (typeof share?.partner !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(share.partner))
+      invalid(
+        `revenueShare.${i}.partner`,
+        'lowercase letters, digits and dashes, starting with a letter (at most 32)',
+      );
+    if (seen.has(share.partner)) invalid(`revenueShare.${i}.partner`, 'each partner once');
+    seen.add(share.partner);
+    integerIn(share.shareBps, `revenueShare.${i}.shareBps`, 1, 10_000);
+    total += share.shareBps;
+  }
+  if (total > 10_000) invalid('revenueShare', 'shares adding up to at most 10,000 bp');
 }
 
 /** The document as stored: amounts as decimal strings. */

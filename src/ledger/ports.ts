@@ -36,6 +36,19 @@ export interface JournalCut {
 }
 
 /**
+ * Posted movements between consecutive journal cuts (`LedgerStore.movementsByCut`): what cut
+ * `cut` keeps and the cut before it does not (cut 0: all it keeps), on the account `key` (or on
+ * all of the selection's accounts, key `''`), of records whose metadata `splitBy` is `split`.
+ */
+export interface CutMovement {
+  readonly cut: number;
+  readonly key: string;
+  readonly split: string | null;
+  readonly debits: bigint;
+  readonly credits: bigint;
+}
+
+/**
  * Storage for the ledger: one writer path, atomic steps and the reads. `Tx` is the store's
  * transaction handle, which an atomic step's body reads and writes through.
  */
@@ -73,6 +86,19 @@ export interface LedgerStore<Tx = unknown> {
    * `balanceOf`. Reads the whole journal: for figures of the past, not for gates.
    */
   sumsAsOf(selection: Selection, cut: JournalCut, tx?: Tx): Promise<Map<string, Sums>>;
+  /**
+   * The posted movements of `sumsAsOf` at every one of `cuts` (days in increasing order, one
+   * set of date keys) in one read of the journal: each record counted once, at the first cut
+   * that keeps it (as `sumsAsOf` would keep it), per account (`byCode`) or over the selection,
+   * and by the value of the metadata key `splitBy` when given. Summed cut by cut, they are
+   * `sumsAsOf` at each cut. Records no cut keeps are left out.
+   */
+  movementsByCut(
+    selection: Selection,
+    cuts: readonly JournalCut[],
+    options: { readonly byCode: boolean; readonly splitBy?: string },
+    tx?: Tx,
+  ): Promise<CutMovement[]>;
   head(): Promise<JournalHead>;
   accountById(id: Uuid): Promise<Account | undefined>;
   accountByCode(code: string): Promise<Account | undefined>;

@@ -11,12 +11,14 @@
  * Accounts read under the lock are cached between batches and trusted only while the head
  * is still the one this store wrote last; any other writer moves the head and empties it.
  */
+import { addDays } from '../calendar.ts';
 import { assert } from '../errors.ts';
 import { type Balance, balanceOf, type Selection, type Sums, sideOf } from '../ledger/balances.ts';
 import { derivedCommandHash, unusedFields } from '../ledger/journal.ts';
 import type { BatchPlan, PlannedCommand, PlanState } from '../ledger/plan.ts';
 import {
   type ApplyPlanned,
+  type CutMovement,
   type JournalCut,
   type LedgerStore,
   type Planning,
@@ -586,16 +588,11 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
     cut: JournalCut,
     tx?: SqlExecutor,
   ): Promise<Map<string, Sums>> {
-    assert(cut.dateKeys.length <= 8, 'a journal cut names at most 8 date keys');
     const params: SqlParam[] = [];
     const where = selectionWhere(selection, params);
-    params.push(cut.throughDay, cut.beforeUs, ...cut.dateKeys);
-    const day = `$${params.length - cut.dateKeys.length - 1}`;
-    const before = `$${params.length - cut.dateKeys.length}`;
-    const dated = cut.dateKeys.map(
-      (_, i) => `j.metadata->>($${params.length - cut.dateKeys.length + 1 + i}::text)`,
-    );
-    const date = dated.length === 0 ? 'NULL::text' : `coalesce(${dated.join(', ')}, NULL::text)`;
+    const date = recordDate(cut.dateKeys, params);
+    const day = `$${params.push(cut.throughDay)}`;
+    const before = `$${params.push(cut.beforeUs)}`;
     const { rows } = await (tx ?? this.db).query<{
       code: string;
       flags: number;
@@ -608,10 +605,7 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
          WHERE j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})
            AND CASE WHEN ${date} IS NULL THEN j.timestamp_us < ${before}::bigint
                     ELSE ${date} <= ${day}::text END),
-       moves AS (
-         SELECT d.id, d.amount AS debit, 0::numeric AS credit FROM kept, unnest(kept.debit_ids, kept.amounts) AS d(id, amount)
-         UNION ALL
-         SELECT c.id, 0::numeric, c.amount FROM kept, unnest(kept.credit_ids, kept.amounts) AS c(id, amount))
+       ${movesOf('kept', '')}
        SELECT sel.code, sel.flags, sum(m.debit)::text AS dpo, sum(m.credit)::text AS cpo
        FROM sel JOIN moves m ON m.id = sel.id GROUP BY sel.code, sel.flags`,
       params,
@@ -630,6 +624,76 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
       });
     }
     return out;
+  }
+
+  /**
+   * See `LedgerStore.movementsByCut`: the cut a record first counts in is the number of cuts
+   * that leave it out (`width_bucket` over the cuts' ends: a dated record's day against the
+   * day after each cut's, any other's timestamp against each cut's end), so the journal is
+   * read once for every cut.
+   */
+  async movementsByCut(
+    selection: Selection,
+    cuts: readonly JournalCut[],
+    options: { readonly byCode: boolean; readonly splitBy?: string },
+    tx?: SqlExecutor,
+  ): Promise<CutMovement[]> {
+    if (cuts.length === 0) return [];
+    const dateKeys = cuts[0]!.dateKeys;
+    for (const [i, cut] of cuts.entries()) {
+      assert(cut.dateKeys.join() === dateKeys.join(), 'the cuts of a series share their date keys');
+      if (i > 0)
+        assert(
+          cut.throughDay > cuts[i - 1]!.throughDay && cut.beforeUs > cuts[i - 1]!.beforeUs,
+          'the cuts of a series are in increasing order',
+        );
+    }
+    const params: SqlParam[] = [];
+    const where = selectionWhere(selection, params);
+    const date = recordDate(dateKeys, params);
+    const ends = `$${params.push(cuts.map((cut) => String(cut.beforeUs)))}::bigint[]`;
+    const nextDays = `$${params.push(cuts.map((cut) => addDays(cut.throughDay, 1)))}::text[]`;
+    const split =
+      options.splitBy === undefined
+        ? 'NULL::text'
+        : `j.metadata->>($${params.push(options.splitBy)}::text)`;
+    const { rows } = await (tx ?? this.db).query<{
+      cut: number;
+      key: string;
+      split: string | null;
+      flags: number;
+      flags_max: number;
+      dpo: string;
+      cpo: string;
+    }>(
+      `WITH sel AS (SELECT id, ${options.byCode ? 'code' : "''::text"} AS key, flags FROM ledger_accounts WHERE ${where}),
+       bucketed AS (
+         SELECT j.debit_ids, j.credit_ids, j.amounts, ${split} AS split,
+           CASE WHEN ${date} IS NULL THEN width_bucket(j.timestamp_us, ${ends})
+                ELSE width_bucket(${date}, ${nextDays}) END AS cut
+         FROM ledger_journal j
+         WHERE j.kind IN (${recordKind.transferPosted}, ${recordKind.pendingPosted})),
+       kept AS (SELECT * FROM bucketed WHERE cut < ${cuts.length}),
+       ${movesOf('kept', 'kept.cut, kept.split, ')}
+       SELECT m.cut, sel.key, m.split, bit_and(sel.flags) AS flags, bit_or(sel.flags) AS flags_max,
+         sum(m.debit)::text AS dpo, sum(m.credit)::text AS cpo
+       FROM sel JOIN moves m ON m.id = sel.id GROUP BY m.cut, sel.key, m.split ORDER BY m.cut`,
+      params,
+    );
+    return rows.map((row) => {
+      assert(
+        sideOf(Number(row.flags)) === selection.side &&
+          sideOf(Number(row.flags_max)) === selection.side,
+        `every account of a balance selection is on its side (${JSON.stringify(selection)})`,
+      );
+      return {
+        cut: Number(row.cut),
+        key: row.key,
+        split: row.split,
+        debits: BigInt(row.dpo),
+        credits: BigInt(row.cpo),
+      };
+    });
   }
 
   /** See `LedgerStore.head`. */
@@ -985,4 +1049,25 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
     });
   }
   return steps;
+}
+
+/**
+ * The business date of a journal record `j` in SQL: the first of `dateKeys` its metadata holds,
+ * or NULL (then its timestamp dates it). The keys are appended to `params`.
+ */
+function recordDate(dateKeys: readonly string[], params: SqlParam[]): string {
+  assert(dateKeys.length <= 8, 'a journal cut names at most 8 date keys');
+  const dated = dateKeys.map((key) => `j.metadata->>($${params.push(key)}::text)`);
+  return dated.length === 0 ? 'NULL::text' : `coalesce(${dated.join(', ')}, NULL::text)`;
+}
+
+/**
+ * The CTE `moves` over the records of `from`: one row per posting leg (the account's id, its
+ * debit or credit), with the columns `carried` (each ending in a comma) of the record.
+ */
+function movesOf(from: string, carried: string): string {
+  return `moves AS (
+         SELECT ${carried}d.id, d.amount AS debit, 0::numeric AS credit FROM ${from}, unnest(${from}.debit_ids, ${from}.amounts) AS d(id, amount)
+         UNION ALL
+         SELECT ${carried}c.id, 0::numeric, c.amount FROM ${from}, unnest(${from}.credit_ids, ${from}.amounts) AS c(id, amount))`;
 }

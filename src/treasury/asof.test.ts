@@ -7,61 +7,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addDays, newYorkDayEndUs } from '../calendar.ts';
+import { addDays } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
-import { loadShippedSanctions } from '../issuance/sanctions.ts';
-import { Ledger } from '../ledger/ledger.ts';
 import { accountFlag } from '../ledger/types.ts';
 import { namedUuid } from '../ledger/uuid.ts';
 import { parseAmount } from '../money/money.ts';
 import { loadRuleset } from '../reserves/eligibility.ts';
-import { SqlLedgerStore } from '../storage/ledger-store.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
-import { openTestDatabase, type TestDatabase } from '../storage/testing.ts';
 import { accountId, depositSuspense, usd } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
 import { accrue } from './accrual.ts';
 import { buyBill, fundOrder, sellBill } from './book.ts';
 import { compositionReport, monthEnd } from './report.ts';
+import { type ClockedWorld, clockedWorld } from './testing.ts';
 import { type Basis, readBook } from './valuation.ts';
 
 const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
 const genius = loadRuleset('genius');
 const supply = { code: 'supply:31337', asset: usd, flags: accountFlag.debitsMustNotExceedCredits };
 
-/** A database whose clock (the ledger's and the workflows') the test sets: noon in New York. */
-interface World {
-  readonly t: TestDatabase;
-  readonly ctx: IssuanceContext;
-  /** Moves the clock to `day` (never back); runs the steps dated on or before `through`. */
-  until(through: string): Promise<void>;
-}
-
-async function world(): Promise<World> {
-  const t = await openTestDatabase('pglite');
-  let nowUs = 0n;
-  const ctx: IssuanceContext = {
-    db: t.db,
-    ledger: new Ledger<SqlExecutor>(new SqlLedgerStore(t.db), { clockUs: () => nowUs }),
-    sanctions: loadShippedSanctions(),
-    clockUs: () => nowUs,
-  };
-  let done = 0;
-  return {
-    t,
-    ctx,
-    async until(through) {
-      for (; done < steps.length && steps[done]![0] <= through; done++) {
-        const [day, step] = steps[done]!;
-        nowUs = newYorkDayEndUs(day) - 12n * 3_600_000_000n;
-        await step(ctx);
-      }
-      nowUs = newYorkDayEndUs(through) - 12n * 3_600_000_000n;
-    },
-  };
-}
+const world = () => clockedWorld(steps);
+type World = ClockedWorld;
 
 const deposit = (reference: string, amount: string, day: string) => (ctx: IssuanceContext) =>
   recordDeposit(ctx, treasurer, {

@@ -7,6 +7,8 @@
 export const treasuryErrorCodes = [
   'accrual-refused',
   'as-of-before-issuer',
+  'distribution-period-booked',
+  'income-invalid',
   'investment-not-approved',
   'investment-not-found',
   'investment-not-pending-approval',

@@ -20,19 +20,19 @@ import {
 } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { signApproval } from '../policy/approvals.ts';
-import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import type { TestBackend } from '../storage/testing.ts';
 import { customerFiat, everySupply } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import {
   approveInvestment,
-  type ExcessCheck,
   executeInvestment,
   investmentIntent,
   proposeInvestment,
+  requestIntent,
 } from './investments.ts';
-import { depositAndLongBill, receiveIncome } from './testing.ts';
-import { eligibleReserveCodes, judgeReserves, owedToCustomers, readBook } from './valuation.ts';
+import { depositAndLongBill, geniusExcess, receiveIncome } from './testing.ts';
+import { eligibleReserveCodes, judgeReserves } from './valuation.ts';
 
 const usd = (text: string) => parseAmount(text);
 const chainId = defaultChains[0]!.chainId;
@@ -130,11 +130,7 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
       await f.ctx.db.query(
         `UPDATE policies SET document = jsonb_set(document, '{reserves}', '{"investBufferBps": 0}') WHERE status = 'adopted'`,
       );
-      const excess: ExcessCheck = async (reader) => {
-        const { portfolio } = await readBook(reader, '2027-02-15', 'book');
-        const { totals } = evaluate(genius, portfolio);
-        return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-      };
+      const excess = geniusExcess('2027-02-15');
       const before = await excess(f.ctx);
       const room = before.eligible - before.liabilities;
       assert.ok(room > 0n, `an excess to race for (${room})`);
@@ -180,6 +176,55 @@ export function defineGateRaceSuite(backend: TestBackend, skip?: string): void {
       const after = await excess(f.ctx);
       assert.equal(after.eligible - after.liabilities, room - BigInt(fit) * amount);
       assert.ok(after.eligible >= after.liabilities);
+    });
+
+    it('two expenses executed at once that together pass the excess: exactly one is paid', async () => {
+      // Income received so there is an excess again; each expense takes two thirds of it.
+      await receiveIncome(f, usd('300000'));
+      const excess = geniusExcess('2027-02-15');
+      const before = await excess(f.ctx);
+      const room = before.eligible - before.liabilities;
+      assert.ok(room > 0n, `an excess to race for (${room})`);
+      const amount = ((room * 2n) / 3n) as Micro;
+      const { 'op-bob': bob } = await createApprovers(f, ['op-bob']);
+      const approver: Actor = { kind: 'operator', id: 'op-bob', roles: ['approver'] };
+      const approved: string[] = [];
+      for (const category of ['audit', 'salaries']) {
+        const request = await proposeInvestment(
+          f.ctx,
+          treasurer,
+          {
+            purpose: 'operating',
+            reference: `E-${category}`,
+            name: category,
+            amount,
+            bank: 'bank-a',
+            payee: 'Audit & Payroll LLP',
+            jurisdiction: 'US',
+          },
+          excess,
+        );
+        assert.equal(request.purpose, 'operating');
+        const done = await approveInvestment(
+          f.ctx,
+          approver,
+          request.id,
+          signApproval(requestIntent(request), bob!.privateKey, 'op-bob'),
+        );
+        assert.equal(done.status, 'approved');
+        approved.push(request.id);
+      }
+      const results = await Promise.allSettled(
+        approved.map((id) => executeInvestment(f.ctx, treasurer, id, excess)),
+      );
+      assert.ok(refusedOnly(results, 'reserves-no-excess'));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const paid =
+        (await f.balance('expenses:operating:audit')) +
+        (await f.balance('expenses:operating:salaries'));
+      assert.equal(paid, -amount); // credits − debits: an expense is on the debit side
+      const after = await excess(f.ctx);
+      assert.equal(after.eligible - after.liabilities, room - amount);
     });
   });
 }

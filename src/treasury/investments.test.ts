@@ -8,29 +8,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClearpegError } from '../errors.ts';
-import { createCustomer } from '../issuance/customers.ts';
-import { recordDeposit } from '../issuance/deposits.ts';
 import { createApprovers, type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { type Micro, parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
-import { evaluate, loadRuleset } from '../reserves/eligibility.ts';
+import { intentHash } from '../policy/intent.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import { reservesCash } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import {
   approveInvestment,
   cancelInvestment,
-  type ExcessCheck,
   executeInvestment,
+  expenseIntent,
   getInvestment,
   type InvestmentInput,
   investmentIntent,
   proposeInvestment,
 } from './investments.ts';
-import { receiveIncome } from './testing.ts';
-import { owedToCustomers, readBook } from './valuation.ts';
+import { acmeDeposit, geniusExcess, receiveIncome } from './testing.ts';
 
 const usd = (text: string) => parseAmount(text) as Micro;
-const genius = loadRuleset('genius');
+const _genius = loadRuleset('genius');
 
 /** Rejects with a `ClearpegError` of `code`. */
 async function refused(action: Promise<unknown>, code: string, field?: string): Promise<void> {
@@ -49,11 +47,7 @@ describe('investments under quorum', () => {
   const ann: Actor = { kind: 'operator', id: 'op-ann', roles: ['approver'] };
   /** One person holding both roles: the worst single credential. */
   const alex: Actor = { kind: 'operator', id: 'op-alex', roles: ['treasurer', 'approver'] };
-  const excess: ExcessCheck = async (reader) => {
-    const { portfolio } = await readBook(reader, '2026-11-20', 'book');
-    const { totals } = evaluate(genius, portfolio);
-    return { eligible: totals.eligibleReserves, liabilities: await owedToCustomers(reader) };
-  };
+  const excess = geniusExcess('2026-11-20');
   let n = 0;
   const input = (amount: Micro): InvestmentInput => ({
     reference: `I-${++n}`,
@@ -76,14 +70,7 @@ describe('investments under quorum', () => {
     f = await issuanceFixture();
     keys = await createApprovers(f, ['op-ann', 'op-alex']);
     await f.t.db.query(`UPDATE operators SET roles = '{treasurer,approver}' WHERE id = 'op-alex'`);
-    await createCustomer(f.ctx, f.operator('compliance'), { id: 'CUST-0001', name: 'Acme' });
-    await recordDeposit(f.ctx, tess, {
-      reference: 'WIRE-1',
-      bank: 'bank-a',
-      amount: usd('1000000'),
-      customerId: 'CUST-0001',
-      bookingDate: '2026-11-20',
-    });
+    await acmeDeposit(f, tess, usd('1000000'), '2026-11-20');
     // The issuer's own income, received in cash: eligible reserves 1,050,000 against 1,000,000
     // owed; at the default buffer of 200 bp the excess is 30,000.
     await receiveIncome(f, usd('50000'));
@@ -104,8 +91,36 @@ describe('investments under quorum', () => {
     assert.equal((await getInvestment(f.ctx.db, request.id)).status, 'pending-approval');
   });
 
+  it("an investment's intent is the one its vector pins; an expense's names its purpose", () => {
+    const vector = {
+      id: '019aa0b2-7c4e-7d1a-9f00-3b5e2c1d4a60',
+      purpose: 'investment' as const,
+      reference: 'I-2026-12-01',
+      name: 'btc',
+      asset: 'bitcoin' as const,
+      amount: usd('250000'),
+      bank: 'bank-a',
+      custodian: 'Coinbase Custody',
+      jurisdiction: 'US',
+      period: null,
+      statement: null,
+    };
+    // docs/formats.md and src/policy/vectors/approval-v1.json: unchanged by purposes.
+    assert.equal(
+      intentHash(investmentIntent(vector)),
+      'f928ef546b0535b054f509a228b7e81dab5fedc93ae0c433794986a87265ea0a',
+    );
+    const expense = { ...vector, purpose: 'distribution' as const, asset: null };
+    const intent = expenseIntent({ ...expense, period: { from: '2026-11-01', to: '2026-11-30' } });
+    assert.equal(intent.kind, 'expense');
+    assert.equal(intent.purpose, 'distribution');
+    assert.equal(intent.period, '2026-11-01..2026-11-30');
+    assert.equal(intent.payee, 'Coinbase Custody');
+    assert.notEqual(intentHash(intent), intentHash(investmentIntent(vector)));
+  });
+
   it("one treasurer's key cannot lower the buffer nor go past it", async () => {
-    const lower = { ...input(usd('30000')), bufferBps: 0 } as InvestmentInput;
+    const lower = { ...input(usd('30000')), bufferBps: 0 } as unknown as InvestmentInput;
     await refused(proposeInvestment(f.ctx, tess, lower, excess), 'reserves-invalid', 'bufferBps');
     // 30,000.000001 is past the excess at the policy's 200 bp.
     await refused(
@@ -148,7 +163,7 @@ describe('investments under quorum', () => {
     await approveInvestment(f.ctx, ann, request.id, sign(request, 'op-ann'));
     const { request: done, position } = await executeInvestment(f.ctx, tess, request.id, excess);
     assert.equal(done.status, 'executed');
-    assert.equal(position.position.id, 'investment:btc');
+    assert.equal(position?.position.id, 'investment:btc');
     assert.deepEqual(await moved(), {
       cash: before.cash + usd('10000'), // credits − debits: cash is an asset
       btc: before.btc - usd('10000'),

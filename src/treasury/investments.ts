@@ -20,8 +20,9 @@
  * So one stolen treasurer key can propose, and nothing more; one stolen approver key can
  * approve once, which is no quorum on its own (the maker never counts).
  */
+import { daysBetween, isoDate, newYorkDate } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
-import { investBufferBps, policyInForce } from '../issuance/policy.ts';
+import { investBufferBps, type PolicyDocument, policyInForce } from '../issuance/policy.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { formatAmount, type Micro } from '../money/money.ts';
 import { raiseAlert } from '../policy/alerts.ts';
@@ -30,7 +31,13 @@ import type { AuditDetail } from '../policy/audit.ts';
 import { type Intent, requireReadableText } from '../policy/intent.ts';
 import { type InvestmentAsset, investmentAssets } from '../reserves/instruments.ts';
 import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
-import { investment, reservesCash, usd } from '../workflow/accounts.ts';
+import {
+  type ExpensePurpose,
+  expense,
+  investment,
+  reservesCash,
+  usd,
+} from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
 import {
   approverRegister,
@@ -51,24 +58,45 @@ import {
   requireCommitted,
   treasuryTransfer,
 } from './book.ts';
+import { reserveIncome, shareOf } from './income.ts';
 import { getPosition, type StoredPosition } from './positions.ts';
-import type { BookReader } from './valuation.ts';
+import { type BookReader, excessFloor } from './valuation.ts';
 
 export type InvestmentStatus = 'pending-approval' | 'approved' | 'executed' | 'cancelled';
+
+/**
+ * What money leaving the reserves out of excess is for: an outside investment (an asset, with a
+ * position), or an expense: a distribution partner's share of revenue, an operating cost.
+ */
+export type RequestPurpose = 'investment' | ExpensePurpose;
+export const requestPurposes: readonly RequestPurpose[] = [
+  'investment',
+  'distribution',
+  'operating',
+];
 
 /** An investment request, as stored. */
 export interface InvestmentRequest {
   readonly id: string;
+  /** What it is for: it names the target account (`investments:`, `expenses:<purpose>:`). */
+  readonly purpose: RequestPurpose;
   /** The operator's ticket; names the ledger transfer, so the request posts at most once. */
   readonly reference: string;
-  /** The investment's name: its account is `investments:<name>`. */
+  /**
+   * The investment's name (`investments:<name>`), or the expense's partner or category
+   * (`expenses:<purpose>:<name>`).
+   */
   readonly name: string;
-  readonly asset: InvestmentAsset;
+  /** The investment's asset; null for an expense. */
+  readonly asset: InvestmentAsset | null;
   readonly amount: Micro;
   /** The bank whose cash pays for it. */
   readonly bank: string;
+  /** Who holds the investment, or who an expense pays (the payee). */
   readonly custodian: string;
   readonly jurisdiction: string;
+  /** A distribution's period of reserve income (`YYYY-MM-DD`, both ends included); else null. */
+  readonly period: { readonly from: string; readonly to: string } | null;
   /** SHA-256 (hex) of the recorded custodian statement it comes with, if any. */
   readonly statement: string | null;
   readonly status: InvestmentStatus;
@@ -82,9 +110,12 @@ export interface InvestmentRequest {
 
 type Row = {
   id: string;
+  purpose: RequestPurpose;
+  period_from: string | null;
+  period_to: string | null;
   reference: string;
   name: string;
-  asset: InvestmentAsset;
+  asset: InvestmentAsset | null;
   amount: string;
   bank: string;
   custodian: string;
@@ -98,12 +129,17 @@ type Row = {
   executed_at_us: string | null;
 };
 
-const columns = `id, reference, name, asset, amount::text, bank, custodian, jurisdiction, statement_sha256,
+const columns = `id, purpose, period_from::text, period_to::text, reference, name, asset, amount::text, bank, custodian, jurisdiction, statement_sha256,
   status, maker, approvals_required, failure, created_at_us::text, executed_at_us::text`;
 
 function fromRow(row: Row): InvestmentRequest {
   return {
     id: row.id,
+    purpose: row.purpose,
+    period:
+      row.period_from === null || row.period_to === null
+        ? null
+        : { from: row.period_from, to: row.period_to },
     reference: row.reference,
     name: row.name,
     asset: row.asset,
@@ -152,16 +188,28 @@ export async function getInvestment(
 }
 
 /**
- * Investment requests, newest first, optionally in one status; `after` is the last id of the
+ * Requests out of excess (investments and expenses), newest first, optionally in one status
+ * or of one purpose; `after` is the last id of the
  * previous page.
  * @example await listInvestments(db, { status: 'pending-approval', limit: 50 })
  */
 export async function listInvestments(
   db: SqlExecutor,
-  options: { status?: InvestmentStatus; limit: number; after?: string },
+  options: {
+    status?: InvestmentStatus;
+    kind?: 'investment' | 'expense';
+    purpose?: RequestPurpose;
+    limit: number;
+    after?: string;
+  },
 ): Promise<InvestmentRequest[]> {
   const { where, params } = pageQuery(
-    { status: options.status },
+    {
+      status: options.status,
+      purpose: options.purpose,
+      "(purpose = 'investment')":
+        options.kind === undefined ? undefined : String(options.kind === 'investment'),
+    },
     { table: 'investment_requests', orderBy: 'id', after: options.after, limit: options.limit },
   );
   return select(db, where, params);
@@ -186,6 +234,7 @@ export function investmentIntent(
     | 'statement'
   >,
 ): Intent {
+  if (request.asset === null) throw new Error('assertion failed: an investment has an asset');
   return {
     kind: 'investment',
     requestId: request.id,
@@ -199,6 +248,56 @@ export function investmentIntent(
     jurisdiction: request.jurisdiction,
     statement: request.statement ?? 'none',
   };
+}
+
+/**
+ * What the approvers of an expense sign (`kind` `expense`): its purpose, the partner or
+ * category, the amount, the bank, the payee and its country, the period of a distribution.
+ * @example describeIntent(expenseIntent(request)) // 'expense amount 20,000.000000, bank bank-a, currency USD, jurisdiction US, name audit, payee "Audit LLP", period none, purpose operating, …'
+ */
+export function expenseIntent(
+  request: Pick<
+    InvestmentRequest,
+    | 'id'
+    | 'purpose'
+    | 'reference'
+    | 'name'
+    | 'amount'
+    | 'bank'
+    | 'custodian'
+    | 'jurisdiction'
+    | 'period'
+  >,
+): Intent {
+  return {
+    kind: 'expense',
+    requestId: request.id,
+    purpose: request.purpose,
+    reference: request.reference,
+    name: request.name,
+    amount: formatAmount(request.amount),
+    currency: usd,
+    bank: request.bank,
+    payee: request.custodian,
+    jurisdiction: request.jurisdiction,
+    period: request.period === null ? 'none' : `${request.period.from}..${request.period.to}`,
+  };
+}
+
+/**
+ * What a request's approvers sign: an investment's intent (unchanged by purposes) or an
+ * expense's.
+ * @example requestIntent(request).kind // 'investment' or 'expense'
+ */
+export function requestIntent(request: InvestmentRequest): Intent {
+  return request.purpose === 'investment' ? investmentIntent(request) : expenseIntent(request);
+}
+
+/** The ledger account a request pays into. */
+function targetOf(request: Pick<InvestmentRequest, 'purpose' | 'name'>) {
+  return request.purpose === 'investment'
+    ? investment(request.name)
+    : expense(request.purpose, request.name);
 }
 
 /**
@@ -221,7 +320,7 @@ async function requireExcess(
   bufferBps: number,
 ): Promise<void> {
   const { eligible, liabilities } = await excess(reader);
-  const floor = (liabilities * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+  const floor = excessFloor(liabilities, bufferBps);
   if (eligible - amount < floor)
     throw new ClearpegError(
       'reserves-no-excess',
@@ -233,14 +332,81 @@ async function requireExcess(
     );
 }
 
-/** What a proposal takes. */
-export type InvestmentInput = Custody & {
+/** What a proposal takes: an investment (the default purpose) or an expense. */
+export type InvestmentInput =
+  | (Custody & {
+      purpose?: 'investment';
+      reference: string;
+      name: string;
+      asset: InvestmentAsset;
+      amount: Micro;
+      bank: string;
+    })
+  | ExpenseInput;
+
+/**
+ * An expense's proposal: `name` is the distribution partner (one of the policy's
+ * `revenueShare`) or the operating category; `payee` who is paid, in `jurisdiction`; a
+ * distribution names the closed period of reserve income it shares (`period`).
+ */
+export type ExpenseInput = {
+  purpose: ExpensePurpose;
   reference: string;
   name: string;
-  asset: InvestmentAsset;
   amount: Micro;
   bank: string;
+  payee: string;
+  jurisdiction: string;
+  period?: { from: string; to: string };
 };
+
+/**
+ * Refuses a distribution over what its partner is due for its period (`distributionDue`):
+ * approvers are asked to sign only what the configured share gives.
+ */
+async function requireDue(
+  reader: BookReader,
+  partner: string,
+  period: { from: string; to: string },
+  amount: Micro,
+): Promise<void> {
+  const due = (await distributionDue(reader, period.from, period.to)).find(
+    (entry) => entry.partner === partner,
+  );
+  if (due === undefined || amount > due.due)
+    invalid(
+      'amount',
+      `at most what ${partner} is due for ${period.from}..${period.to}: ${formatAmount(due?.due ?? 0n)} (${due?.shareBps ?? 0} bp of reserve income, less ${formatAmount(due?.booked ?? 0n)} paid)`,
+    );
+}
+
+function isExpense(input: InvestmentInput): input is ExpenseInput {
+  return input.purpose === 'distribution' || input.purpose === 'operating';
+}
+
+/** An expense's own checks: the partner, the period (closed by `today`), no asset or statement. */
+function checkExpense(
+  input: ExpenseInput,
+  policy: PolicyDocument,
+  today: string,
+): { from: string; to: string } | null {
+  for (const field of ['asset', 'statement', 'custodian'] as const)
+    if (field in input)
+      invalid(field, `absent in an expense (${input.purpose}): it has no position`);
+  if (input.purpose === 'operating') {
+    if (input.period !== undefined) invalid('period', 'absent in an operating expense');
+    return null;
+  }
+  if (!(policy.revenueShare ?? []).some((share) => share.partner === input.name))
+    invalid('partner', "a distribution partner of the policy's revenueShare");
+  if (input.period === undefined || typeof input.period !== 'object')
+    invalid('period', 'the period of reserve income it shares: { from, to }');
+  const from = isoDate(input.period.from, 'period.from');
+  const to = isoDate(input.period.to, 'period.to');
+  if (daysBetween(from, to) < 0) invalid('period.from', 'on or before period.to');
+  if (daysBetween(to, today) <= 0) invalid('period.to', 'a day before today: a closed period');
+  return { from, to };
+}
 
 /**
  * The request stored under `proposed`'s reference: undefined when there is none, the request
@@ -262,6 +428,7 @@ async function repeatOf(
 /** The request's own fields, as a reused reference must repeat them. */
 function sameRequest(a: InvestmentRequest, b: Omit<InvestmentRequest, 'id'>): boolean {
   const keys = [
+    'purpose',
     'reference',
     'name',
     'asset',
@@ -271,7 +438,11 @@ function sameRequest(a: InvestmentRequest, b: Omit<InvestmentRequest, 'id'>): bo
     'jurisdiction',
     'statement',
   ] as const;
-  return keys.every((key) => a[key] === b[key]);
+  return (
+    keys.every((key) => a[key] === b[key]) &&
+    a.period?.from === b.period?.from &&
+    a.period?.to === b.period?.to
+  );
 }
 
 /**
@@ -291,24 +462,46 @@ export async function proposeInvestment(
   return audited(ctx, actor, 'reserves.invest.propose', reference, async (commit) => {
     requireRole(actor, ['treasurer'], { action: 'propose investments' });
     checkReference(input.reference);
-    const name = checkName(input.name, 'name');
+    const purpose = input.purpose ?? 'investment';
+    if (!requestPurposes.includes(purpose)) invalid('purpose', requestPurposes.join(', '));
+    const name = checkName(input.name, purpose === 'distribution' ? 'partner' : 'name');
     const bank = checkName(input.bank, 'bank');
     const amount = checkAmount(input.amount, 'amount');
-    if (!investmentAssets.includes(input.asset)) invalid('asset', investmentAssets.join(', '));
     if ('bufferBps' in input)
       invalid(
         'bufferBps',
         "absent: the buffer is the policy's (reserves.investBufferBps), which only a quorum changes",
       );
-    const held = await custody(ctx.db, input);
-    // The custodian is signed and read by approvers: text a person can read, nothing hidden.
-    requireReadableText(held.custodian, 'custodian', 'reserves-invalid');
     const policy = await policyInForce(ctx.db);
     const nowUs = ctx.clockUs();
+    let period: { from: string; to: string } | null = null;
+    let asset: InvestmentAsset | null = null;
+    if (isExpense(input)) period = checkExpense(input, policy, newYorkDate(Number(nowUs / 1000n)));
+    else {
+      asset = input.asset;
+      if (!investmentAssets.includes(asset)) invalid('asset', investmentAssets.join(', '));
+    }
+    const held = await custody(
+      ctx.db,
+      isExpense(input) ? { custodian: input.payee, jurisdiction: input.jurisdiction } : input,
+    ).catch((error: unknown) => {
+      // An expense's custodian is its payee: the refusal names the field the caller gave.
+      if (purpose !== 'investment' && error instanceof ClearpegError && error.field === 'custodian')
+        invalid('payee', error.rule ?? '1 to 200 characters');
+      throw error;
+    });
+    // The custodian (or payee) is signed and read by approvers: text a person can read.
+    requireReadableText(
+      held.custodian,
+      purpose === 'investment' ? 'custodian' : 'payee',
+      'reserves-invalid',
+    );
     const proposed: Omit<InvestmentRequest, 'id'> = {
+      purpose,
+      period,
       reference,
       name,
-      asset: input.asset,
+      asset,
       amount,
       bank,
       custodian: held.custodian,
@@ -325,19 +518,21 @@ export async function proposeInvestment(
     const repeated = await repeatOf(ctx.db, proposed);
     if (repeated !== undefined) return repeated;
     const reader: BookReader = { db: ctx.db, ledger: ctx.ledger };
+    if (purpose === 'distribution') await requireDue(reader, name, period!, amount);
     await requireExcess(reader, excess, amount, investBufferBps(policy));
     await requireCash(reader, bank, amount);
     return commit(async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO investment_requests (id, reference, name, asset, amount, bank, custodian, jurisdiction,
-           statement_sha256, status, maker, approvals_required, created_at_us, updated_at_us)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending-approval', $10, $11, $12, $12)
+           statement_sha256, status, maker, approvals_required, created_at_us, updated_at_us,
+           purpose, period_from, period_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending-approval', $10, $11, $12, $12, $13, $14::date, $15::date)
          ON CONFLICT (reference) DO NOTHING RETURNING id`,
         [
           uuidv7(),
           reference,
           name,
-          input.asset,
+          asset,
           amount,
           bank,
           held.custodian,
@@ -346,6 +541,9 @@ export async function proposeInvestment(
           proposed.maker,
           proposed.approvalsRequired,
           nowUs,
+          purpose,
+          period?.from ?? null,
+          period?.to ?? null,
         ],
       );
       if (rows[0] === undefined) {
@@ -358,8 +556,9 @@ export async function proposeInvestment(
         result: { id: rows[0].id, ...proposed },
         detail: {
           id: rows[0].id,
+          purpose,
           name,
-          asset: input.asset,
+          asset: asset ?? 'none',
           amount: formatAmount(amount),
           bank,
           approvalsRequired: String(proposed.approvalsRequired),
@@ -401,7 +600,7 @@ export async function approveInvestment(
         kind: 'investment',
         subjectId: request.id,
         initiatorId: request.maker,
-        intent: investmentIntent(request),
+        intent: requestIntent(request),
         approverId: actor.id,
         approval,
         required: request.approvalsRequired,
@@ -422,7 +621,7 @@ export async function executeInvestment(
   actor: Actor,
   investmentId: string,
   excess: ExcessCheck,
-): Promise<{ request: InvestmentRequest; position: StoredPosition }> {
+): Promise<{ request: InvestmentRequest; position: StoredPosition | null }> {
   return audited(ctx, actor, 'reserves.invest.execute', String(investmentId), async (commit) => {
     requireRole(actor, ['treasurer'], { action: 'execute investments' });
     const request = await getInvestment(ctx.db, investmentId);
@@ -435,7 +634,7 @@ export async function executeInvestment(
         kind: 'investment',
         subjectId: request.id,
         label,
-        intent: investmentIntent(request),
+        intent: requestIntent(request),
         initiatorId: request.maker,
         approvers: await approverRegister(ctx.db),
         required: Math.max(request.approvalsRequired, policy.payoutApprovals),
@@ -453,51 +652,53 @@ export async function executeInvestment(
       throw error;
     }
     const bufferBps = investBufferBps(policy);
+    const invests = request.purpose === 'investment';
     const held = await custody(ctx.db, {
       custodian: request.custodian,
       jurisdiction: request.jurisdiction,
       ...(request.statement === null ? {} : { statement: request.statement }),
     });
     const positionId = `investment:${request.name}`;
-    const key = `invest:${request.name}:${request.reference}`;
+    // An investment's key is as it always was; an expense's names its purpose.
+    const key = invests
+      ? `invest:${request.name}:${request.reference}`
+      : `expense:${request.purpose}:${request.name}:${request.reference}`;
     const transfer = await treasuryTransfer(
       ctx,
       key,
-      [
-        {
-          debit: investment(request.name),
-          credit: reservesCash(request.bank),
-          amount: request.amount,
-        },
-      ],
-      { 'reserves.position': positionId, 'reserves.op': 'invest', 'investment.id': request.id },
+      [{ debit: targetOf(request), credit: reservesCash(request.bank), amount: request.amount }],
+      invests
+        ? { 'reserves.position': positionId, 'reserves.op': 'invest', 'investment.id': request.id }
+        : { 'reserves.op': `expense-${request.purpose}`, 'investment.id': request.id },
     );
     return commit.ledger(async (tx, apply) => {
       // Locked after the journal head: a cancel or a second execution waits, then sees it.
       const now = await getInvestment(tx, request.id, true);
       if (now.status !== 'approved')
         notIn(now, 'investment-not-approved', 'an approved investment');
+      if (request.period !== null) await requirePeriodOpen(tx, request);
       const reader: BookReader = { db: tx, ledger: ctx.ledger };
       await requireExcess(reader, excess, request.amount, bufferBps);
       await requireCash(reader, request.bank, request.amount);
       const [outcome] = await apply([transfer]);
       requireCommitted(outcome, key, 'amount');
       const nowUs = ctx.clockUs();
-      await tx.query(
-        `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, asset, name,
+      if (invests)
+        await tx.query(
+          `INSERT INTO reserve_positions (id, kind, account_code, custodian, jurisdiction, status, asset, name,
            evidence_sha256, evidence_signature, evidence_verified, opened_at_us)
          VALUES ($1, 'investment', $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-        [
-          positionId,
-          investment(request.name).code,
-          held.custodian,
-          held.jurisdiction,
-          request.asset,
-          request.name,
-          ...evidenceParams(held.evidence),
-          nowUs,
-        ],
-      );
+          [
+            positionId,
+            investment(request.name).code,
+            held.custodian,
+            held.jurisdiction,
+            request.asset,
+            request.name,
+            ...evidenceParams(held.evidence),
+            nowUs,
+          ],
+        );
       await tx.query(
         `UPDATE investment_requests SET status = 'executed', executed_at_us = $2, updated_at_us = $2 WHERE id = $1`,
         [request.id, nowUs],
@@ -505,11 +706,12 @@ export async function executeInvestment(
       return {
         result: {
           request: { ...request, status: 'executed' as const, executedAtUs: nowUs },
-          position: await getPosition(tx, positionId),
+          position: invests ? await getPosition(tx, positionId) : null,
         },
         detail: {
+          purpose: request.purpose,
           name: request.name,
-          asset: request.asset,
+          asset: request.asset ?? 'none',
           amount: formatAmount(request.amount),
           bank: request.bank,
           bufferBps: String(bufferBps),
@@ -517,6 +719,81 @@ export async function executeInvestment(
         },
       };
     });
+  });
+}
+
+/**
+ * Refuses (`distribution-period-booked`) a distribution whose partner was paid already for a
+ * period that overlaps its own: read under the journal-head lock, so two executions at once
+ * cannot both pay one period.
+ */
+async function requirePeriodOpen(db: SqlExecutor, request: InvestmentRequest): Promise<void> {
+  const { rows } = await db.query<{ id: string; period_from: string; period_to: string }>(
+    `SELECT id, period_from::text, period_to::text FROM investment_requests
+     WHERE purpose = 'distribution' AND status = 'executed' AND name = $1 AND id <> $2
+       AND period_from <= $4::date AND period_to >= $3::date LIMIT 1`,
+    [request.name, request.id, request.period!.from, request.period!.to],
+  );
+  const [paid] = rows;
+  if (paid !== undefined)
+    throw new ClearpegError(
+      'distribution-period-booked',
+      `${request.name} was paid for ${paid.period_from}..${paid.period_to} already (request ${paid.id}), which overlaps ${request.period!.from}..${request.period!.to}`,
+      { field: 'period', rule: "a period not overlapping one the partner's share was paid for" },
+    );
+}
+
+/**
+ * What each distribution partner was paid for periods within `from`…`to` (executed requests).
+ * @example (await distributionsBooked(db, '2026-01-01', '2026-03-31')).get('acme-wallet')
+ */
+export async function distributionsBooked(
+  db: SqlExecutor,
+  from: string,
+  to: string,
+): Promise<Map<string, bigint>> {
+  const { rows } = await db.query<{ name: string; paid: string }>(
+    `SELECT name, sum(amount)::text AS paid FROM investment_requests
+     WHERE purpose = 'distribution' AND status = 'executed'
+       AND period_from >= $1::date AND period_to <= $2::date GROUP BY name`,
+    [from, to],
+  );
+  return new Map(rows.map((row) => [row.name, BigInt(row.paid)]));
+}
+
+/** A revenue-share partner's due for a period. */
+export interface DistributionDue {
+  readonly partner: string;
+  readonly shareBps: number;
+  /** Its share of the period's reserve income (`shareOf`). */
+  readonly share: bigint;
+  /** What it was paid for periods within this one. */
+  readonly booked: bigint;
+  /** share − booked, or 0. */
+  readonly due: bigint;
+}
+
+/**
+ * What each revenue-share partner of the policy in force is due for `from`…`to`: its share of
+ * the period's reserve income (interest and trading), less the distributions executed for
+ * periods within it.
+ * @example (await distributionDue(ctx, '2026-11-01', '2026-11-30'))[0]?.due
+ */
+export async function distributionDue(
+  reader: BookReader,
+  from: string,
+  to: string,
+): Promise<DistributionDue[]> {
+  const shares = (await policyInForce(reader.db)).revenueShare ?? [];
+  if (shares.length === 0) return [];
+  const [earned, booked] = [
+    await reserveIncome(reader, from, to),
+    await distributionsBooked(reader.db, from, to),
+  ];
+  return shares.map(({ partner, shareBps }) => {
+    const share = shareOf(earned, shareBps);
+    const paid = booked.get(partner) ?? 0n;
+    return { partner, shareBps, share, booked: paid, due: share > paid ? share - paid : 0n };
   });
 }
 

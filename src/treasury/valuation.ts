@@ -164,6 +164,15 @@ export async function owedToCustomers(reader: BookReader): Promise<bigint> {
   return owed.reduce((sum, balance) => sum + balance.atMost, 0n);
 }
 
+/**
+ * What eligible reserves must stay at or above: `owed` × (1 + `bufferBps`), rounded up to the
+ * micro-dollar.
+ * @example excessFloor(1_000_000n, 200) === 1_020_000n
+ */
+export function excessFloor(owed: bigint, bufferBps: number): bigint {
+  return (owed * BigInt(10_000 + bufferBps) + 9_999n) / 10_000n;
+}
+
 /** What the book holds on a day: its portfolio, and the stored positions behind it. */
 export interface Book {
   readonly portfolio: Portfolio;
@@ -259,6 +268,21 @@ export async function readBook(
       : positionsHeldOn(reader.db, day),
     bookBalances(reader, source === 'ledger' ? undefined : journalCut(day)),
   ]);
+  return bookOf(day, basis, curve, positions, held, source);
+}
+
+/**
+ * The book on `day` from what was read for it (`readBook`'s reads, or a series' own): the
+ * positions held, and the balances of the reserve, investment and supply accounts.
+ */
+function bookOf(
+  day: string,
+  basis: Basis,
+  curve: RateCurve | undefined,
+  positions: readonly StoredPosition[],
+  held: Balances,
+  source: AsOfSource,
+): Book {
   const holdings: Holding[] = [];
   const described = new Map<string, StoredPosition>();
   for (const stored of positions) described.set(stored.accountCode, stored);
@@ -323,6 +347,26 @@ export async function readBook(
     positions,
     supplyByChain: held.supplyByChain,
   };
+}
+
+/**
+ * The book at the end of each of `days` from the journal, as `readBook` with `source:
+ * 'journal'` reads it, but with the balances given (`held`, one per day: a series computes
+ * them from one read of the journal) and the positions held read per day (the small
+ * positions table, not the journal).
+ * @example const books = await booksOn(ctx, ['2026-11-30', '2026-12-31'], balances)
+ */
+export async function booksOn(
+  reader: BookReader,
+  days: readonly string[],
+  held: readonly Balances[],
+): Promise<Book[]> {
+  const books: Book[] = [];
+  for (const [i, day] of days.entries())
+    books.push(
+      bookOf(day, 'book', undefined, await positionsHeldOn(reader.db, day), held[i]!, 'journal'),
+    );
+  return books;
 }
 
 /**

@@ -106,13 +106,14 @@ export function sqlRestatedPort(db: SqlExecutor): RestatedPort {
     async investments(after, limit) {
       const { rows } = await db.query<{
         id: string;
+        purpose: string;
         reference: string;
         name: string;
         bank: string;
         amount: string;
         status: string;
       }>(
-        `SELECT id::text, reference, name, bank, amount::text, status
+        `SELECT id::text, purpose, reference, name, bank, amount::text, status
          FROM investment_requests WHERE ${afterUuid} ORDER BY id LIMIT ${limit}`,
         [after],
       );

@@ -111,6 +111,7 @@ describe('verify-all: the business tables against the ledger', () => {
   it('an investment: posted from the bank to its account when executed, and only then', () => {
     const row = {
       id: 'i-1',
+      purpose: 'investment',
       reference: 'I-1',
       name: 'btc',
       bank: 'bank-a',
@@ -128,6 +129,32 @@ describe('verify-all: the business tables against the ledger', () => {
       assert.deepEqual(compareInvestment({ ...row, status }, undefined), []);
       assert.deepEqual(columns(compareInvestment({ ...row, status }, fact)), ['status']);
     }
+  });
+
+  it("an expense: posted from the bank to the expense's account, under its own key", () => {
+    const row = {
+      id: 'e-1',
+      purpose: 'operating',
+      reference: 'INV-7',
+      name: 'audit',
+      bank: 'bank-a',
+      amount: 7n,
+      status: 'executed',
+    };
+    assert.equal(
+      investmentTransfer(row),
+      namedUuid('clearpeg-reserves/1', 'expense:operating:audit:INV-7'),
+    );
+    const fact = posted('expenses:operating:audit', 'reserves:cash:bank-a', 7n);
+    assert.deepEqual(compareInvestment(row, fact), []);
+    // The same name as an investment, or as the other purpose, is another account.
+    assert.deepEqual(columns(compareInvestment({ ...row, purpose: 'distribution' }, fact)), [
+      'name',
+    ]);
+    assert.deepEqual(
+      columns(compareInvestment(row, posted('investments:audit', 'reserves:cash:bank-a', 7n))),
+      ['name'],
+    );
   });
 
   it('a redemption: the amount out of supply to the customer, the fee to income', () => {

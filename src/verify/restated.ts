@@ -18,7 +18,7 @@
  * | mint_requests | amount, status | the pending transfer `ledger_pending`: pending while open, posted when final (or the late transfer), voided/expired/none when failed or expired |
  * | redemptions | amount, fee, customer_id | the transfer `ledger_transfer`: supply → the customer's fiat (or `suspense:redemptions` when held), the fee → `income:fees` |
  * | payouts | amount, status | the pending transfer `ledger_pending`: pending until sent, posted when sent, voided/expired when cancelled |
- * | investment_requests | amount, bank, name, status | the transfer `clearpeg-reserves/1` named `invest:<name>:<reference>`: posted `reserves:cash:<bank>` → `investments:<name>` when executed, absent before and when cancelled |
+ * | investment_requests | amount, bank, name, purpose, status | the transfer `clearpeg-reserves/1` named `invest:<name>:<reference>` (an expense: `expense:<purpose>:<name>:<reference>`): posted `reserves:cash:<bank>` → `investments:<name>` (`expenses:<purpose>:<name>`) when executed, absent before and when cancelled |
  * | reserve_positions | cost, principal, carrying, status, and each account's lots | the transfers tagged `reserves.position` with the lot's id: its buy (or repo-open), its net on the lot's account, and the account's balance |
  */
 import { namedUuid } from '../ledger/uuid.ts';
@@ -85,6 +85,8 @@ export interface PayoutRow {
 
 export interface InvestmentRow {
   readonly id: string;
+  /** `investment`, or an expense's `distribution` or `operating` (migration 0013). */
+  readonly purpose: string;
   readonly reference: string;
   readonly name: string;
   readonly bank: string;
@@ -255,17 +257,25 @@ export function comparePayout(row: PayoutRow, fact: TransferFact | undefined): D
 }
 
 /**
- * The id of the ledger transfer an investment request posts when executed (treasury/book.ts
- * `treasuryTransfer`, keyed `invest:<name>:<reference>`).
- * @example investmentTransfer({ name: 'btc', reference: 'I-1' })
+ * The id of the ledger transfer a request out of excess posts when executed (treasury/book.ts
+ * `treasuryTransfer`, keyed `invest:<name>:<reference>` for an investment and
+ * `expense:<purpose>:<name>:<reference>` for an expense).
+ * @example investmentTransfer({ purpose: 'investment', name: 'btc', reference: 'I-1' })
  */
-export function investmentTransfer(row: Pick<InvestmentRow, 'name' | 'reference'>): string {
-  return namedUuid('clearpeg-reserves/1', `invest:${row.name}:${row.reference}`);
+export function investmentTransfer(
+  row: Pick<InvestmentRow, 'purpose' | 'name' | 'reference'>,
+): string {
+  return namedUuid(
+    'clearpeg-reserves/1',
+    row.purpose === 'investment'
+      ? `invest:${row.name}:${row.reference}`
+      : `expense:${row.purpose}:${row.name}:${row.reference}`,
+  );
 }
 
 /**
- * An investment request against its transfer: posted, from the bank's cash to the
- * investment's account, for its amount, exactly when it is executed; none otherwise.
+ * A request out of excess against its transfer: posted, from the bank's cash to the
+ * investment's (or the expense's) account, for its amount, exactly when it is executed; none otherwise.
  * @example compareInvestment(row, facts.get(investmentTransfer(row)))
  */
 export function compareInvestment(
@@ -286,7 +296,13 @@ export function compareInvestment(
   }
   check('amount', money(row.amount), money(posted.amount));
   check('bank', `reserves:cash:${row.bank}`, posted.credit);
-  check('name', `investments:${row.name}`, posted.debit);
+  check(
+    'name',
+    row.purpose === 'investment'
+      ? `investments:${row.name}`
+      : `expenses:${row.purpose}:${row.name}`,
+    posted.debit,
+  );
   return out;
 }
 

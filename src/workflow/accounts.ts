@@ -18,6 +18,11 @@
  * | `reserves:repo:<counterparty>`   | cash lent overnight against bills            | credits must not exceed debits |
  * | `reserves:mmf:<fund>`            | money-market fund shares ($1 each)           | credits must not exceed debits |
  * | `investments:<name>`             | what is not a reserve (bought out of excess) | credits must not exceed debits |
+ * | `expenses:distribution:<partner>`| revenue shared with a distribution partner   | credits must not exceed debits |
+ * | `expenses:operating:<category>`  | operating costs (salaries, audit, banking…)  | credits must not exceed debits |
+ *
+ * Income and expenses are the issuer's own: assets − liabilities (equity) = income − expenses
+ * (retained earnings; there are no owners' contributions or distributions in this ledger).
  */
 import type { Selection } from '../ledger/balances.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -94,6 +99,18 @@ export const incomeTrading: AccountSpec = { code: 'income:trading', asset: usd, 
 /** A name in account codes (a bank, a fund, a counterparty, an investment): as a bank's. */
 export const namePattern = bankPattern;
 
+/** What an expense pays for: revenue shared with a partner, or the issuer's own running costs. */
+export type ExpensePurpose = 'distribution' | 'operating';
+
+/**
+ * An expense account: revenue shared with a distribution partner (`distribution`, named by the
+ * partner) or an operating cost (`operating`, named by its category); debit balances that never
+ * go below zero.
+ * @example expense('operating', 'audit').code === 'expenses:operating:audit'
+ */
+export const expense = (purpose: ExpensePurpose, name: string): AccountSpec =>
+  asset(`expenses:${purpose}:${name}`);
+
 /** Tokens out on every chain (`supply:<chainId>`). */
 export const everySupply: Selection = { prefix: 'supply:', side: 'credit' };
 /** Every customer's dollars (`customers:<id>:fiat`). */
@@ -108,6 +125,14 @@ export const everySuspense: Selection = { prefix: 'suspense:', side: 'credit' };
 export const everyReserve: Selection = { prefix: 'reserves:', side: 'debit' };
 /** Every outside investment. */
 export const everyInvestment: Selection = { prefix: 'investments:', side: 'debit' };
+/** Every income account (`income:interest`, `income:fees`, `income:trading`). */
+export const everyIncome: Selection = { prefix: 'income:', side: 'credit' };
+/** Every expense account, of both purposes. */
+export const everyExpense: Selection = { prefix: 'expenses:', side: 'debit' };
+/** Revenue shared with every distribution partner. */
+export const everyDistribution: Selection = { prefix: 'expenses:distribution:', side: 'debit' };
+/** Every operating cost. */
+export const everyOperatingCost: Selection = { prefix: 'expenses:operating:', side: 'debit' };
 /**
  * Everything owed to customers: tokens out, dollars deposited and not yet minted or paid out,
  * and suspense. The reserves hold all of it.

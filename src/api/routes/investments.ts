@@ -13,15 +13,18 @@ import {
   type ExcessCheck,
   executeInvestment,
   getInvestment,
+  type InvestmentInput,
   type InvestmentRequest,
   listInvestments,
   proposeInvestment,
 } from '../../treasury/investments.ts';
+import type { Actor } from '../../workflow/actors.ts';
 import type { IssuanceContext } from '../../workflow/context.ts';
 import { pageBody, type Route, route } from '../route.ts';
 import {
   cancelInvestmentBody,
   executeInvestmentBody,
+  expenseBody,
   idParam,
   investBody,
   investmentDetail,
@@ -35,6 +38,17 @@ import { approvalRoute, withApprovals } from './approvals.ts';
 /** An investment request with who approved it. */
 const detailView = (db: SqlExecutor, found: InvestmentRequest) =>
   withApprovals(db, 'investment', investmentView(found));
+
+/** Problems of a proposal, an investment's or an expense's. */
+const proposeProblems: readonly ErrorCode[] = [
+  'forbidden',
+  'reserves-invalid',
+  'amount-invalid',
+  'reserves-no-excess',
+  'reserves-cash-short',
+  'investment-reference-taken',
+  'ledger-busy',
+];
 
 /** Problems of the steps after the request is made. */
 const stepProblems: readonly ErrorCode[] = [
@@ -55,6 +69,19 @@ export interface InvestmentRouteDeps {
 
 /** The investment routes, under `/v1/reserves/investments`. */
 export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps): Route[] {
+  /** A proposal, of an investment or an expense: one request out of excess. */
+  const propose = async (
+    actor: Actor,
+    body: Omit<InvestmentInput, 'amount'> & { amount: string },
+  ) => {
+    const made = await proposeInvestment(
+      ctx,
+      actor,
+      { ...body, amount: parseAmount(body.amount, 'amount') } as InvestmentInput,
+      await excess(),
+    );
+    return { status: 201 as const, body: await detailView(ctx.db, made) };
+  };
   return [
     route({
       method: 'post',
@@ -66,32 +93,28 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
       auth: 'key',
       body: investBody,
       responses: { 201: investmentDetail },
-      problems: [
-        'forbidden',
-        'reserves-invalid',
-        'amount-invalid',
-        'statement-invalid',
-        'statement-unknown',
-        'reserves-no-excess',
-        'reserves-cash-short',
-        'investment-reference-taken',
-        'ledger-busy',
-      ],
-      handle: async ({ actor, body }) => {
-        const made = await proposeInvestment(
-          ctx,
-          actor,
-          { ...body, amount: parseAmount(body.amount, 'amount') },
-          await excess(),
-        );
-        return { status: 201, body: await detailView(ctx.db, made) };
-      },
+      problems: [...proposeProblems, 'statement-invalid', 'statement-unknown'],
+      handle: ({ actor, body }) => propose(actor, body),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/reserves/expenses',
+      operationId: 'proposeExpense',
+      summary:
+        "Proposes paying an expense (a distribution partner's share, an operating cost) out of the excess, as an investment is: it waits for approvals, then is approved, executed and read as a request under /v1/reserves/investments/{id} (treasurer)",
+      tag: 'reserves',
+      auth: 'key',
+      body: expenseBody,
+      responses: { 201: investmentDetail },
+      problems: [...proposeProblems, 'date-invalid'],
+      handle: ({ actor, body }) => propose(actor, body),
     }),
     route({
       method: 'get',
       path: '/v1/reserves/investments',
       operationId: 'listInvestments',
-      summary: 'Investment requests, newest first, a page at a time, optionally by status',
+      summary:
+        'Requests out of excess (investments and expenses), newest first, a page at a time, optionally by status or purpose',
       tag: 'reserves',
       auth: 'operator',
       query: investmentsQuery,
@@ -146,6 +169,7 @@ export function investmentRoutes({ ctx, excess, rejudge }: InvestmentRouteDeps):
         'investment-not-approved',
         'quorum-reverify-failed',
         'reserves-no-excess',
+        'distribution-period-booked',
         'reserves-cash-short',
         'reserves-refused',
         'statement-unknown',

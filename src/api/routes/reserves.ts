@@ -13,7 +13,7 @@
 import { daysBetween, newYorkDate } from '../../calendar.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { ClearpegError } from '../../errors.ts';
-import { currentPolicy } from '../../issuance/policy.ts';
+import { currentPolicy, policyInForce } from '../../issuance/policy.ts';
 import { formatAmount, parseAmount } from '../../money/money.ts';
 import { type BillPrice, investmentRatePct, pricePer100 } from '../../reserves/bills.ts';
 import {
@@ -33,7 +33,8 @@ import {
   openRepo,
   sellBill,
 } from '../../treasury/book.ts';
-import type { ExcessCheck } from '../../treasury/investments.ts';
+import { incomeStatement, incomeStatementJson } from '../../treasury/income.ts';
+import { distributionsBooked, type ExcessCheck } from '../../treasury/investments.ts';
 import {
   getPosition,
   recordStatement,
@@ -68,6 +69,8 @@ import {
   eligibilityQuery,
   eligibilityReport,
   fundOrderBody,
+  incomeQuery,
+  incomeStatement as incomeStatementSchema,
   judgeBody,
   openRepoBody,
   pageLimit,
@@ -597,6 +600,29 @@ export function reserveRoutes(deps: RouteDeps): Route[] {
       },
       problems: [...readProblems, 'report-invalid'],
       handle: async ({ query }) => ({ status: 200, body: reportHtml(await report(query)) }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/income',
+      operationId: 'incomeStatement',
+      summary:
+        "The issuer's income statement of a period from the ledger: income, distribution and operating costs, net income, equity and the excess at each day, week or month, reconciled to the ledger",
+      tag: 'reserves',
+      auth: 'operator',
+      query: incomeQuery,
+      responses: { 200: incomeStatementSchema },
+      problems: ['income-invalid', 'date-invalid', 'as-of-before-issuer', 'bill-invalid'],
+      handle: async ({ query }) => {
+        const policy = await policyInForce(ctx.db);
+        const statement = await incomeStatement(ctx, query, {
+          today: today(),
+          ruleset: reserves.ruleset,
+          context: await contextFor(reserves.ruleset),
+          ...(policy.revenueShare === undefined ? {} : { revenueShare: policy.revenueShare }),
+          booked: await distributionsBooked(ctx.db, query.from, query.to),
+        });
+        return { status: 200, body: incomeStatementJson(statement) };
+      },
     }),
     route({
       method: 'get',
