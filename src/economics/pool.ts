@@ -66,7 +66,7 @@ export async function runPaths(
             ...range,
           };
           const worker = startWorker(import.meta.url, 'worker', job, {
-            resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 48) },
+            resourceLimits: { maxYoungGenerationSizeMb: threadYoungGenerationMb },
           });
           worker.on('message', (message: PoolMessage) => {
             if (message.kind === 'progress') {
