@@ -352,7 +352,7 @@ function describeHeadline(h: Headline): string[] {
   if (h.published !== null) detail += `, published ${show(h.published)}`;
   if (typeof h.simulated === 'bigint' && typeof h.published === 'bigint') {
     const gap = h.simulated - h.published;
-    if (h.unit === 'bps') detail += `, difference ${gap} bp`;
+    if (h.unit === 'bps') detail += `, difference ${gap < 0n ? `−${-gap}` : gap} bp`;
     else if (h.published !== 0n) {
       const bps = (gap * 10_000n) / (h.published < 0n ? -h.published : h.published);
       detail += `, difference ${formatCompact('bps', bps)}`;
