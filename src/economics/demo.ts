@@ -8,19 +8,17 @@
  * Treasury book, at the last published bill rate.
  */
 import { daysBetween, newYorkDate } from '../calendar.ts';
-import { formatAmount, parseAmount } from '../money/money.ts';
+import { parseAmount } from '../money/money.ts';
 import type { Attestation } from '../proofs/attestation.ts';
 import type { Preset } from './presets.ts';
-import { defaultMonteCarlo, treasuryPolicy } from './presets.ts';
-import type { ScenarioJson } from './scenario.ts';
+import { presetDefaults, treasuryPolicy } from './presets.ts';
+import { dollars, type ScenarioJson } from './scenario.ts';
 
 /** The day an attestation speaks for, in New York. */
 function attestationDay(a: Attestation): string {
   const at = Date.parse(a.asOf);
   return Number.isNaN(at) ? a.asOf.slice(0, 10) : newYorkDate(at);
 }
-
-const dollars = (micro: bigint) => formatAmount(micro).replace(/\.?0+$/, '');
 
 /**
  * The preset of the issuer whose latest attestation is `a`.
@@ -51,18 +49,13 @@ export function demoPreset(a: Attestation): Preset {
     title: `The running issuer's attested book of ${start}, a year ahead`,
     start,
     days: 365,
+    ...presetDefaults,
     seed: 1,
     capital: dollars(assets - owed),
     supply: { initial: dollars(owed), growthBpsPerYear: 0, points: [], turnoverBpsPerDay: 0 },
     reserves: treasuryPolicy,
-    fees: { mintBps: 0, redeemBps: 0 },
-    revenueShareBps: 0,
     operatingCostsPerYear: '0',
-    dividendBps: 0,
     rates: { kind: 'history' },
-    investments: [],
-    stresses: [],
-    monteCarlo: defaultMonteCarlo,
     book: {
       cash: dollars(cash),
       repo: dollars(repo),

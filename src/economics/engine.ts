@@ -61,12 +61,6 @@ interface Schedule {
   readonly accretion: readonly bigint[];
 }
 
-/** A schedule from carrying values. */
-function schedule(carrying: bigint[]): Schedule {
-  const accretion = carrying.map((value, t) => (t === 0 ? 0n : value - carrying[t - 1]!));
-  return { carrying, accretion };
-}
-
 /** A lot's carrying value at the end of day `d` (its face from maturity on). */
 function carryingOn(lot: Lot, d: number): bigint {
   const t = (d < lot.maturityDay ? d : lot.maturityDay) - lot.base;
@@ -91,25 +85,26 @@ export function unitSchedule(rateBp: number, tenor: number): Schedule {
   let table = unitSchedules.get(key);
   if (table !== undefined) return table;
   const price = pricePer100(bpRatio(rateBp < 0 ? 0 : rateBp), tenor);
-  const cost = billCost(faceUnit as Micro, price);
   const settlementDate = '2000-01-03';
-  const maturityDate = addDays(settlementDate, tenor);
-  const bill = { cost, face: faceUnit as Micro, settlementDate, maturityDate };
-  const out = [cost as bigint];
-  for (const a of accretionBetween(bill, settlementDate, maturityDate)) out.push(out.at(-1)! + a);
-  assert(out.at(-1) === faceUnit, 'a $100 bill accretes to $100');
+  table = wholeSchedule(
+    billCost(faceUnit as Micro, price),
+    faceUnit as Micro,
+    settlementDate,
+    addDays(settlementDate, tenor),
+  );
+  assert(table.carrying.at(-1) === faceUnit, 'a $100 bill accretes to $100');
   if (unitSchedules.size >= unitSchedulesMax) unitSchedules.clear();
-  table = schedule(out);
   unitSchedules.set(key, table);
   return table;
 }
 
-/** The carrying values of a whole bill, from `start` (its value) to maturity (its face). */
+/** The schedule of a whole bill, from `start` (its value) to maturity (its face): `accretionBetween`'s days, summed. */
 function wholeSchedule(value: Micro, face: Micro, start: string, maturityDate: string): Schedule {
   const bill = { cost: value, face, settlementDate: start, maturityDate };
-  const out = [value as bigint];
-  for (const a of accretionBetween(bill, start, maturityDate)) out.push(out.at(-1)! + a);
-  return schedule(out);
+  const accretion = [0n, ...accretionBetween(bill, start, maturityDate)];
+  const carrying = [value as bigint];
+  for (let t = 1; t < accretion.length; t++) carrying.push(carrying[t - 1]! + accretion[t]!);
+  return { carrying, accretion };
 }
 
 interface Bet {
@@ -243,10 +238,6 @@ class Book {
     this.betDays = scenario.investments.map((bet) => dayIndex(scenario, bet.day));
   }
 
-  bills(): bigint {
-    return this.billsTotal;
-  }
-
   betsValue(): bigint {
     let sum = 0n;
     for (const bet of this.bets) sum += bet.value;
@@ -255,7 +246,7 @@ class Book {
 
   /** Reserves that earn and pay: cash, repo, the fund, bills (not frozen cash, not bets). */
   reserves(): bigint {
-    return this.cash + this.repo + this.mmf + this.bills();
+    return this.cash + this.repo + this.mmf + this.billsTotal;
   }
 
   eligible(d: number): bigint {
@@ -268,7 +259,7 @@ class Book {
       this.frozen +
       this.repo +
       this.mmf +
-      this.bills() +
+      this.billsTotal +
       this.betsValue() -
       this.supply -
       this.owed

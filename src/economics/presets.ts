@@ -7,6 +7,7 @@
  */
 import { daysBetween } from '../calendar.ts';
 import { ClearpegError } from '../errors.ts';
+import { parseAmount } from '../money/money.ts';
 import type { Day, PathSummary } from './engine.ts';
 import type { ScenarioJson } from './scenario.ts';
 
@@ -69,15 +70,9 @@ export function withinTolerance(h: Headline): boolean | null {
   return size * 10_000n <= base * BigInt(t.bps);
 }
 
-const billion = (x: number | string) => parseDollars(`${x}`, 1_000_000_000n);
-const million = (x: number | string) => parseDollars(`${x}`, 1_000_000n);
-
-/** `x` (a decimal) × `scale` dollars, in micro-dollars: exact for up to 6 decimals. */
-function parseDollars(x: string, scale: bigint): bigint {
-  const [whole, fraction = ''] = x.split('.');
-  const digits = BigInt(`${whole}${fraction}`);
-  return (digits * scale * 1_000_000n) / 10n ** BigInt(fraction.length);
-}
+/** `x` billion (or million) dollars, in micro-dollars: `billion('4.95')`. */
+const billion = (x: number | string) => parseAmount(`${x}`) * 1_000_000_000n;
+const million = (x: number | string) => parseAmount(`${x}`) * 1_000_000n;
 
 /** Sums a day figure over the days from `from` to `to` (inclusive). */
 function sumBetween(days: readonly Day[], key: keyof Day, from: string, to: string): bigint {
@@ -120,7 +115,8 @@ export const defaultMonteCarlo = {
   runDays: 5,
 };
 
-const common = {
+/** What every preset's scenario shares unless it says otherwise. */
+export const presetDefaults = {
   seed: 20_240_101,
   fees: { mintBps: 0, redeemBps: 0 },
   revenueShareBps: 0,
@@ -148,7 +144,7 @@ export const treasuryPolicy = {
 const issuer2024: Preset = {
   name: 'issuer-2024',
   scenario: {
-    ...common,
+    ...presetDefaults,
     name: 'issuer-2024',
     title: "The largest issuer's Treasury book through 2024, on the 3-month bill rate",
     start: '2024-01-01',
@@ -183,7 +179,7 @@ const issuer2024: Preset = {
     const bets = issuer2024.scenario.investments.map((bet) => ({
       label: `${bet.name} ($${bet.amount}): its share of the year's profit before write-downs`,
       unit: 'bps' as const,
-      simulated: profit <= 0n ? null : (parseDollars(bet.amount, 1n) * 10_000n) / profit,
+      simulated: profit <= 0n ? null : (parseAmount(bet.amount) * 10_000n) / profit,
       published: null,
       source: 'the amount as reported (docs/economics.md)',
       tolerance: null,
@@ -245,7 +241,7 @@ const issuer2024: Preset = {
 const circle2024: Preset = {
   name: 'circle-2024',
   scenario: {
-    ...common,
+    ...presetDefaults,
     name: 'circle-2024',
     title: 'USDC through 2024: reserve income, distribution costs, operating costs',
     start: '2024-01-01',
@@ -301,7 +297,7 @@ const circle2024: Preset = {
 const svb2023: Preset = {
   name: 'svb-2023',
   scenario: {
-    ...common,
+    ...presetDefaults,
     name: 'svb-2023',
     title: 'USDC and Silicon Valley Bank, March 2023: $3.3B frozen over a weekend, and the run',
     start: '2023-03-01',
@@ -388,7 +384,7 @@ const svb2023: Preset = {
 const rateCuts: Preset = {
   name: 'rate-cuts',
   scenario: {
-    ...common,
+    ...presetDefaults,
     name: 'rate-cuts',
     title: 'A $100B Treasury book through the 2024–2026 cuts, on the shipped bill rate',
     start: '2024-01-01',

@@ -387,7 +387,6 @@ function openingBook(raw: NonNullable<ScenarioJson['book']>, start: string): Ope
  * @example parseScenario(scenarioJson(s)) // deep-equals s
  */
 export function scenarioJson(s: Scenario): ScenarioJson {
-  const dollars = (m: bigint) => trimZeros(formatAmount(m));
   const { book: _book, ...rest } = s;
   return {
     ...rest,
@@ -426,9 +425,12 @@ export function scenarioJson(s: Scenario): ScenarioJson {
   };
 }
 
-/** `1.500000` → `1.5`, `2.000000` → `2`. */
-function trimZeros(text: string): string {
-  return text.replace(/\.?0+$/, '');
+/**
+ * Micro-dollars as the scenario's JSON writes dollars: no trailing zeros.
+ * @example dollars(1_500_000n) === '1.5' && dollars(2_000_000n) === '2'
+ */
+export function dollars(micro: bigint): string {
+  return formatAmount(micro).replace(/\.?0+$/, '');
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
