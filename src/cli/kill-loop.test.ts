@@ -60,7 +60,11 @@ function printReport(backend: string, report: KillLoopReport, elapsedMs: number)
   for (const line of lines) console.log(`# ${line}`);
 }
 
-describe(`clearpeg serve SIGKILLed at random moments under load (seed ${seed})`, () => {
+// Both backends at once: each loop waits on its own server most of the time (a restart is
+// mostly one process's start-up), so the two overlap on two cores.
+describe(`clearpeg serve SIGKILLed at random moments under load (seed ${seed})`, {
+  concurrency: true,
+}, () => {
   const parent = mkdtempSync(join(tmpdir(), 'clearpeg-kill-loop-'));
   after(() => rmSync(parent, { recursive: true, force: true }));
   console.log(`# kill loop seed ${seed} (KILL_LOOP_SEED=${seed} replays it)`);
