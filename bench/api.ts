@@ -21,15 +21,17 @@
  *
  * Then, when the PostgreSQL server at :5432 answers (`CLEARPEG_TEST_DATABASE_URL`), issuer
  * processes (issue 17): `clearpeg serve` as child processes on one PostgreSQL database (a fresh
- * one, dropped after), one data directory and one `hardhat node` chain, seeded as above but
- * with eight treasurers. The same mix at 400 requests/s (two load generators of 200/s, four
- * API keys each) for 60 s (`BENCH_QUICK=1`: 8 s), first all of it on one process
- * (`api.one-process.…`), then each generator on its own process (`api.two-processes.…`).
- * Load average 1.5 or more at the start is printed as a loaded machine.
+ * one, dropped after), one data directory, `hardhat node` and two witnesses, as the cluster
+ * tests bring them up (src/cluster/testing.ts), each process with its own node name and its
+ * share of the leases; seeded as above but with eight treasurers. The same mix at 400
+ * requests/s (two load generators of 200/s, four API keys each) for 60 s (`BENCH_QUICK=1`:
+ * 8 s), first all of it on one process (`api.one-process.…`), then each generator on its own
+ * process (`api.two-processes.…`). A load average of 1.5 or more at the start is printed as a
+ * loaded machine.
  *
  * Prints one line per figure: `bench <name> <number> <unit>`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,25 +39,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
-import pg from 'pg';
 import { createApp, serveAuthCacheMs } from '../src/api/app.ts';
-import { type ChainConfig, defaultChains } from '../src/chain/config.ts';
-import { startHardhatNode } from '../src/chain/evm.ts';
-import { createIssuerKey } from '../src/chain/keys.ts';
+import { defaultChains } from '../src/chain/config.ts';
 import { deployToken, openIssuerChain } from '../src/chain/runtime.ts';
 import { devToken } from '../src/cli/serve.ts';
-import { clearpegBin } from '../src/cli/testing.ts';
+import {
+  createScratchDatabase,
+  type IssuerCluster,
+  startIssuerCluster,
+} from '../src/cluster/testing.ts';
 import { issuanceContext } from '../src/issuance/context.ts';
 import { createCustomer, registerWallet, setKyc } from '../src/issuance/customers.ts';
 import { recordDeposit } from '../src/issuance/deposits.ts';
 import { createOperator } from '../src/issuance/operators.ts';
 import { parseAmount } from '../src/money/money.ts';
-import { freePort } from '../src/net.ts';
 import { migrate } from '../src/storage/migrate.ts';
+import { openDatabase } from '../src/storage/open.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
-import { openPostgres } from '../src/storage/postgres/postgres.ts';
 import type { SqlDatabase } from '../src/storage/sql.ts';
-import { postgresUnavailable, testDatabaseUrl } from '../src/storage/testing.ts';
+import { postgresUnavailable } from '../src/storage/testing.ts';
 import type { OpenLoopPlan, OpenLoopResult } from './lib/open-loop.ts';
 import { print, printMachine } from './lib/report.ts';
 
@@ -226,46 +228,6 @@ const processWarmupSeconds = quick ? 2 : 5;
 const processGenerators = 2;
 const processTreasurers = 4 * processGenerators;
 
-/** A `clearpeg serve` child process. */
-interface ServeProcess {
-  readonly base: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `clearpeg serve` with `env` on a free port; resolves once it listens. */
-async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [clearpegBin, 'serve'], {
-    env: { ...env, CLEARPEG_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    out += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const deadline = Date.now() + 120_000;
-  const listening = () => /serving on (http:\/\/[^/\s]+)\//.exec(out)?.[1];
-  while (listening() === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`clearpeg serve did not start:\n${out}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { base: listening()!, stop };
-}
-
 /** Runs `plans` at once, each in its own generator process; their latencies merged. */
 async function spread(plans: readonly OpenLoopPlan[]): Promise<Phase> {
   const phases = await Promise.all(plans.map(openLoop));
@@ -297,7 +259,8 @@ function printProcessPhase(name: string, phase: Phase): void {
 
 /**
  * Issuer processes on one PostgreSQL: the mix at 400 requests/s on one `clearpeg serve`, then
- * spread over two. Skipped, saying why, when no PostgreSQL server answers.
+ * spread over two (src/cluster/testing.ts brings them up as the cluster tests do). Skipped,
+ * saying why, when no PostgreSQL server answers.
  */
 async function processPhases(): Promise<void> {
   const unavailable = await postgresUnavailable();
@@ -307,53 +270,20 @@ async function processPhases(): Promise<void> {
   }
   const load = loadavg()[0]!;
   console.log(
-    `# issuer processes: clearpeg serve on PostgreSQL (a fresh database), one data directory, hardhat node; open loop, ${processRatePerSecond} requests/s for ${processSeconds} s from ${processGenerators} generators (${processRatePerSecond / processGenerators}/s and 4 API keys each), the same mix; ${processWarmupSeconds} s of warm-up on both processes first; load average ${load.toFixed(2)} at the start${load >= 1.5 ? ' (a loaded machine: other work shared it, the figures are from it)' : ''}`,
+    `# issuer processes: clearpeg serve on PostgreSQL (a fresh database), one data directory, hardhat node, two witnesses; open loop, ${processRatePerSecond} requests/s for ${processSeconds} s from ${processGenerators} generators (${processRatePerSecond / processGenerators}/s and 4 API keys each), the same mix; ${processWarmupSeconds} s of warm-up on both processes first; load average ${load.toFixed(2)} at the start${load >= 1.5 ? ' (a loaded machine: other work shared it, the figures are from it)' : ''}`,
   );
-  const database = `clearpeg_bench_api_${process.pid}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(testDatabaseUrl);
-  url.pathname = `/${database}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'clearpeg-bench-api-processes-'));
-  const node = await startHardhatNode({ chainId: 31337 });
-  const servers: ServeProcess[] = [];
+  const database = await createScratchDatabase();
+  let cluster: IssuerCluster | undefined;
   try {
-    const chainConfig: ChainConfig = {
-      name: 'node',
-      chainId: 31337,
-      rpcUrl: node.url,
-      token: undefined,
-      deployBlock: undefined,
-      finalityDepth: 1,
-    };
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of Object.keys(env))
-      if (name.startsWith('CLEARPEG_') || name === 'DATABASE_URL') delete env[name];
-    Object.assign(env, {
-      DATABASE_URL: url.toString(),
-      CLEARPEG_DATA_DIR: dataDir,
-      CLEARPEG_HOST: '127.0.0.1',
-      CLEARPEG_CHAINS: JSON.stringify([
-        { name: 'node', chainId: 31337, rpcUrl: node.url, finalityDepth: 1 },
-      ]),
-      CLEARPEG_KEY_PASSPHRASE: 'bench passphrase, never for real keys',
-    });
-    // The issuer's key: a funded account of the node (its gas), encrypted in the data directory.
-    await createIssuerKey(dataDir, chainConfig, { privateKey: node.accounts[1]!.privateKey, env });
-    const db = await openPostgres({ url: url.toString() });
+    cluster = await startIssuerCluster({ databaseUrl: database.url });
+    const db = await openDatabase({ dataDir: cluster.dataDir, databaseUrl: database.url });
     let keys: string[];
     try {
-      await migrate(db);
-      const chain = await openIssuerChain(chainConfig, { db, dataDir, env });
-      const token = await deployToken(db, chain, devToken);
-      await chain.close();
-      keys = await seedIssuer(db, token.chainId, processTreasurers);
+      keys = await seedIssuer(db, cluster.chainConfig.chainId, processTreasurers);
     } finally {
       await db.close();
     }
-    servers.push(...(await Promise.all([startServe(env), startServe(env)])));
-    const [one, two] = servers as [ServeProcess, ServeProcess];
+    const [one, two] = await Promise.all([cluster.start('bench-a'), cluster.start('bench-b')]);
     const plans = (bases: readonly string[], seconds: number, prefix: string): OpenLoopPlan[] =>
       bases.map((base, g) => ({
         base,
@@ -362,30 +292,27 @@ async function processPhases(): Promise<void> {
         workload: 'mix',
         keys: keys.slice(4 * g, 4 * g + 4),
         customerId: 'CUST-0001',
-        chainId: 31337,
+        chainId: cluster!.chainConfig.chainId,
         holder,
         keyPrefix: `${prefix}-${g}`,
       }));
     await spread(
-      plans([one.base, two.base], processWarmupSeconds, 'warmup').map((p) => ({
+      plans([one.url, two.url], processWarmupSeconds, 'warmup').map((p) => ({
         ...p,
         ratePerSecond: p.ratePerSecond / 2,
       })),
     );
     printProcessPhase(
       'api.one-process',
-      await spread(plans([one.base, one.base], processSeconds, 'one')),
+      await spread(plans([one.url, one.url], processSeconds, 'one')),
     );
     printProcessPhase(
       'api.two-processes',
-      await spread(plans([one.base, two.base], processSeconds, 'two')),
+      await spread(plans([one.url, two.url], processSeconds, 'two')),
     );
   } finally {
-    for (const server of servers) await server.stop();
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await cluster?.close();
+    await database.drop();
   }
 }
 
