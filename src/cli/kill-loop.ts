@@ -40,6 +40,7 @@ import { freePort } from '../net.ts';
 import { signApproval } from '../policy/approvals.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import type { Intent } from '../policy/intent.ts';
+import { inheritedV8Flags } from '../testing.ts';
 import { verifyLog } from '../verifier/checks.ts';
 import { httpFetcher } from '../verifier/node.ts';
 import { clearpegBin } from './testing.ts';
@@ -133,7 +134,7 @@ async function spawnServer(
   killAfterMs?: number,
 ): Promise<Server | undefined> {
   const port = await freePort();
-  const child = spawn(process.execPath, [clearpegBin, 'serve', '--demo'], {
+  const child = spawn(process.execPath, [...inheritedV8Flags(), clearpegBin, 'serve', '--demo'], {
     env: serverEnv(options, port),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
