@@ -378,6 +378,12 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
       post.answer = answer.body;
       return;
     }
+    if (answer.status === 409 && answer.body?.type?.endsWith('/breaker-tripped')) {
+      const alerts = await get(url, demo.auditor, '/v1/alerts?open=true');
+      assert.fail(
+        `${post.kind} ${post.key}: refused ${JSON.stringify(answer.body)}; open alerts: ${JSON.stringify(alerts)}`,
+      );
+    }
     assert(
       answer.status >= 200 && answer.status < 300,
       `${post.kind} ${post.key}: refused ${answer.status} ${JSON.stringify(answer.body)}`,
@@ -700,11 +706,18 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
       const loadMs = 100 + random() * 1400;
       await time('load until the kill', async () => {
         let live = true;
-        const load = Array.from({ length: clients }, () => client(running.url, () => live));
-        await sleep(loadMs);
+        let failure: unknown;
+        const load = Array.from({ length: clients }, () =>
+          client(running.url, () => live && failure === undefined).catch((error: unknown) => {
+            failure ??= error;
+          }),
+        );
+        const deadline = Date.now() + loadMs;
+        while (Date.now() < deadline && failure === undefined) await sleep(10);
         await kill(running);
         live = false;
         await Promise.all(load);
+        if (failure !== undefined) throw failure;
       });
       await time('chain read and redemption (server down)', () =>
         chainBetween(iteration, knownMints(listedMints), true),
@@ -731,8 +744,12 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
       doubledMintRequests = Math.max(doubledMintRequests, doubled);
       await time('check log', async () => {
         // The restart attests once it has started: wait for it so that the new checkpoint is read.
+        const attestDeadline = Date.now() + 60_000;
         while (!/^ {2}attested: /m.test(next.output())) {
-          if (next.process.exitCode !== null) assert.fail(`serve exited:\n${next.output()}`);
+          const ended: string | null =
+            next.process.signalCode ?? next.process.exitCode?.toString() ?? null;
+          if (ended !== null) assert.fail(`serve exited (${ended}) before it attested`);
+          if (Date.now() > attestDeadline) assert.fail('serve did not attest within a minute');
           await sleep(20);
         }
         await checkLog(next.url, iteration);
