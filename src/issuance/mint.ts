@@ -638,6 +638,23 @@ export async function settleMints(
   const chainId = chain.config.chainId;
   const posted: string[] = [];
   const failed: string[] = [];
+  // A mint whose transaction was stored and sent by a process that stopped before it marked
+  // the request submitted (`writeMints`: two writes): the transaction is sent again at start
+  // and may be final already, so it is settled here like any submitted mint, before parity
+  // counts its block (else the chain shows tokens the ledger does not, and minting stops).
+  const sentApproved = await listMints(
+    ctx.db,
+    `m.chain_id = $1 AND m.status = 'approved' AND EXISTS (SELECT 1 FROM chain_requests r WHERE r.request_id = $2 || m.id::text)`,
+    [chainId, chainRequestIdOf('')],
+  );
+  for (const request of sentApproved) {
+    const state = await chain.connector.get(chainRequestIdOf(request.id));
+    if (state === undefined) continue;
+    await ctx.db.query(
+      `UPDATE mint_requests SET status = 'submitted', chain_request_id = $2, tx_hash = $3, updated_at_us = $4 WHERE id = $1 AND status = 'approved'`,
+      [request.id, chainRequestIdOf(request.id), state.txHash, ctx.clockUs()],
+    );
+  }
   const submittedMints = await listMints(ctx.db, `m.chain_id = $1 AND m.status = 'submitted'`, [
     chainId,
   ]);
