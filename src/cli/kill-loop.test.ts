@@ -67,7 +67,12 @@ describe(`clearpeg serve SIGKILLed at random moments under load (seed ${seed})`,
   concurrency: true,
 }, () => {
   const parent = mkdtempSync(join(tmpdir(), 'clearpeg-kill-loop-'));
-  after(() => rmSync(parent, { recursive: true, force: true }));
+  // KILL_LOOP_KEEP=1 keeps the data directories and the PostgreSQL database after a run.
+  const keep = process.env.KILL_LOOP_KEEP === '1';
+  after(() => {
+    if (keep) console.log(`# kept: ${parent}`);
+    else rmSync(parent, { recursive: true, force: true });
+  });
   console.log(`# kill loop seed ${seed} (KILL_LOOP_SEED=${seed} replays it)`);
 
   it(`on the embedded store: ${pgliteKills} kills, nothing lost or doubled`, async (t) => {
@@ -113,7 +118,8 @@ describe(`clearpeg serve SIGKILLed at random moments under load (seed ${seed})`,
       printReport('PostgreSQL', report, performance.now() - started);
       checkIdempotency(report);
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      if (keep) console.log(`# kept: ${url}`);
+      else await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.end();
     }
   });
