@@ -4,7 +4,7 @@
  * the embedded store with its persistent in-process chains, and on PostgreSQL (a fresh
  * database) when the server at :5432 answers.
  *
- * KILL_LOOPS (default 50) kills in all: three fifths on PGlite, the rest on PostgreSQL
+ * KILL_LOOPS (default 50) kills in all: half on PGlite, half on PostgreSQL, both at once
  * (KILL_LOOPS_PGLITE and KILL_LOOPS_POSTGRES set either).
  * KILL_LOOP_SEED replays a run (each run prints its seed). KILL_LOOP_FULL_CHECK_EVERY
  * (default 5): the settlement, parity and `GET /v1/verify` every this many kills and after
@@ -27,7 +27,7 @@ import { type KillLoopReport, runKillLoop } from './kill-loop.ts';
 const kills = Number(process.env.KILL_LOOPS ?? 50);
 const seed = Number(process.env.KILL_LOOP_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const fullCheckEvery = Number(process.env.KILL_LOOP_FULL_CHECK_EVERY ?? 5);
-const pgliteKills = Number(process.env.KILL_LOOPS_PGLITE ?? Math.ceil((kills * 3) / 5));
+const pgliteKills = Number(process.env.KILL_LOOPS_PGLITE ?? Math.ceil(kills / 2));
 const postgresKills = Number(process.env.KILL_LOOPS_POSTGRES ?? kills - pgliteKills);
 const strictIdempotency = process.env.KILL_LOOP_STRICT_IDEMPOTENCY === '1';
 
