@@ -322,9 +322,9 @@ export async function startCluster(
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'clearpeg-ha-'));
   const own = (path: string) => chownSync(path, ids.uid, ids.gid);
   own(dir);
-  const [etcdClient, etcdPeer, haproxyPort, ...nodePorts] = await Promise.all(
-    Array.from({ length: 7 }, () => freePort()),
-  );
+  const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  const [etcdClient, etcdPeer, haproxyPort] = ports as [number, number, number];
+  const nodePorts = ports.slice(3);
   const nodes: Node[] = ['pg1', 'pg2'].map((name, i) => ({
     name,
     pgPort: nodePorts[i * 2]!,
