@@ -18,7 +18,7 @@ import { parseAmount } from '../../money/money.ts';
 import { SqlLedgerStore } from '../ledger-store.ts';
 import { type SqlDatabase, SqlError } from '../sql.ts';
 import { openTestDatabase, postgresUnavailable, type TestDatabase } from '../testing.ts';
-import { type CommitCutProxy, startCommitCut } from './commit-cut.ts';
+import { type PgFaultProxy, startPgFaultProxy } from './fault-proxy.ts';
 import { openPostgres } from './postgres.ts';
 
 const skip = await postgresUnavailable();
@@ -36,7 +36,7 @@ const failsWith = (code: string) => (error: unknown) => {
 describe('PostgreSQL adapter: broken sessions', { skip }, () => {
   let t: TestDatabase;
   let admin: pg.Client;
-  let proxy: CommitCutProxy;
+  let proxy: PgFaultProxy;
   let cut: SqlDatabase;
 
   /** Terminates the backends running a statement that contains `marker`, once one is seen. */
@@ -59,7 +59,7 @@ describe('PostgreSQL adapter: broken sessions', { skip }, () => {
     await admin.connect();
     await t.db.exec('CREATE TABLE cut_rows (key text NOT NULL)');
     const url = new URL(t.url!);
-    proxy = await startCommitCut({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await startPgFaultProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);
     cut = await openPostgres({ url: url.toString(), searchPath: t.schema, max: 2 });
   });
@@ -107,7 +107,7 @@ describe('PostgreSQL adapter: broken sessions', { skip }, () => {
   });
 
   it('a COMMIT whose answer is cut: connection-lost, the rows are there once (not retried)', async () => {
-    const cutDone = proxy.armOnce();
+    const cutDone = proxy.cutAfter(/^\s*COMMIT\s*$/i, 'drop');
     const attempt = cut.transaction(async (tx) => {
       await tx.query(`INSERT INTO cut_rows VALUES ('commit-cut')`);
     });
@@ -133,7 +133,7 @@ describe('PostgreSQL adapter: broken sessions', { skip }, () => {
       asset: 'USD',
       postings: [{ debit: cash, credit: fiat, amount: parseAmount('12.5') }],
     };
-    const cutDone = proxy.armOnce();
+    const cutDone = proxy.cutAfter(/^\s*COMMIT\s*$/i, 'drop');
     await assert.rejects(ledger.submit([transfer]), failsWith('connection-lost'));
     await cutDone;
     const [again] = await ledger.submit([transfer]);
