@@ -28,9 +28,12 @@ import {
   idempotencyHeader,
   idempotencyKeyOf,
   idempotencyStaleUsDefault,
+  KeyRepairs,
+  type Reservation,
   releaseKey,
   replayedHeader,
   requestHash,
+  reservationMayStand,
   reserveKey,
   type StoredResponse,
 } from './idempotency.ts';
@@ -201,6 +204,7 @@ export function createApp(deps: AppDeps): Hono {
   const clientOf = deps.clientAddress ?? peerAddress;
   const bodyBytesMax = deps.jsonBodyBytesMax ?? jsonBodyBytesMax;
   const staleUs = deps.idempotencyStaleUs ?? idempotencyStaleUsDefault;
+  const repairs = new KeyRepairs(ctx.db, ctx.clockUs, staleUs);
 
   const answer = (r: Route, result: RouteResult): StoredResponse => {
     if (r.text !== undefined) {
@@ -242,7 +246,16 @@ export function createApp(deps: AppDeps): Hono {
     const url = new URL(c.req.url);
     const hash = requestHash('POST', `${url.pathname}${url.search}`, raw);
     const caller = actorName(actor);
-    const reservation = await reserveKey(ctx.db, caller, key, hash, ctx.clockUs(), staleUs);
+    // A write to the placeholder lost with the database is done again by `repairs`, so a
+    // retry under the key completes soon after the database is back (idempotency.ts).
+    const reservedUs = ctx.clockUs();
+    let reservation: Reservation;
+    try {
+      reservation = await reserveKey(ctx.db, caller, key, hash, reservedUs, staleUs);
+    } catch (error) {
+      if (reservationMayStand(error)) repairs.release(caller, key, reservedUs);
+      throw error;
+    }
     if (!reservation.run) return send(c, reservation.stored, true);
     let response: StoredResponse;
     try {
@@ -250,12 +263,19 @@ export function createApp(deps: AppDeps): Hono {
     } catch (error) {
       const problem = problemOf(error);
       if (problem.status >= 500) {
-        await releaseKey(ctx.db, caller, key);
+        await releaseKey(ctx.db, caller, key, reservedUs).catch(() =>
+          repairs.release(caller, key, reservedUs),
+        );
         throw error;
       }
       response = { status: problem.status, body: JSON.stringify(problem) };
     }
-    await completeKey(ctx.db, caller, key, response);
+    try {
+      await completeKey(ctx.db, caller, key, response, reservedUs);
+    } catch (error) {
+      repairs.complete(caller, key, reservedUs, response);
+      throw error;
+    }
     return send(c, response);
   };
 
