@@ -98,6 +98,11 @@ export interface HaCluster {
   primaryName(): Promise<string | undefined>;
   /** SIGKILLs Patroni and the postmaster of the primary; returns the node's name. */
   killPrimary(): Promise<string>;
+  /**
+   * A planned switchover (Patroni's REST `POST /switchover`): the primary steps down, its
+   * sessions are ended, and the standby takes over; returns the new primary's name.
+   */
+  switchover(): Promise<string>;
   /** Starts a killed node's Patroni again (it rewinds and rejoins as a standby). */
   restartNode(name: string): Promise<void>;
   /** Resolves (with the ms waited) once a write through HAProxy succeeds. */
@@ -543,6 +548,26 @@ export async function startCluster(
           throw new Error(`HA cluster: ${name}'s postmaster is not running`);
       });
       return name;
+    },
+    async switchover() {
+      const leader = await primaryName();
+      if (leader === undefined) throw new Error('HA cluster: no primary to switch over from');
+      const candidate = nodes.find((n) => n.name !== leader)!;
+      await timed(`switchover ${leader} to ${candidate.name}`, async () => {
+        const response = await fetch(`http://127.0.0.1:${candidate.restPort}/switchover`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ leader, candidate: candidate.name }),
+          signal: AbortSignal.timeout(clusterUpMs),
+        });
+        const text = await response.text();
+        if (!response.ok)
+          throw new Error(`HA cluster: switchover refused: ${response.status} ${text}`);
+        await until(`${candidate.name} primary`, clusterUpMs, async () =>
+          (await primaryName()) === candidate.name ? true : undefined,
+        );
+      });
+      return candidate.name;
     },
     async restartNode(name) {
       const node = nodes.find((n) => n.name === name);
