@@ -34,6 +34,7 @@ describe('idempotency across a database outage', { skip }, () => {
   let post: (
     key: string,
     json: unknown,
+    path?: string,
   ) => Promise<{ status: number; text: string; replayed: boolean }>;
 
   before(async () => {
