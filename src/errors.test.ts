@@ -14,6 +14,7 @@ import { problemStatus } from './api/problem.ts';
 import { attestErrorCodes } from './attest/errors.ts';
 import { chainErrorCodes } from './chain/errors.ts';
 import { cliErrorCodes } from './cli/errors.ts';
+import { clusterErrorCodes } from './cluster/errors.ts';
 import { economicsErrorCodes } from './economics/errors.ts';
 import { coreErrorCodes } from './errors.ts';
 import { issuanceErrorCodes } from './issuance/errors.ts';
@@ -34,6 +35,7 @@ const lists: Readonly<Record<string, readonly string[]>> = {
   attest: attestErrorCodes,
   chain: chainErrorCodes,
   cli: cliErrorCodes,
+  cluster: clusterErrorCodes,
   economics: economicsErrorCodes,
   issuance: issuanceErrorCodes,
   ledger: ledgerErrorCodes,

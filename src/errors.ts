@@ -17,6 +17,7 @@ import type { ApiErrorCode } from './api/errors.ts';
 import type { AttestErrorCode } from './attest/errors.ts';
 import type { ChainErrorCode } from './chain/errors.ts';
 import type { CliErrorCode } from './cli/errors.ts';
+import type { ClusterErrorCode } from './cluster/errors.ts';
 import type { EconomicsErrorCode } from './economics/errors.ts';
 import type { IssuanceErrorCode } from './issuance/errors.ts';
 import type { LedgerErrorCode } from './ledger/errors.ts';
@@ -40,6 +41,7 @@ export type ErrorCode =
   | AttestErrorCode
   | ChainErrorCode
   | CliErrorCode
+  | ClusterErrorCode
   | EconomicsErrorCode
   | IssuanceErrorCode
   | LedgerErrorCode

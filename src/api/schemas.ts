@@ -1359,6 +1359,43 @@ export const chainStatusList = z.strictObject({
   ),
 });
 
+/** `GET /v1/status`: the processes on this database and who holds each worker's lease. */
+export const clusterStatus = z.strictObject({
+  now: z.string().meta({ description: "the database's clock" }),
+  processes: z.array(
+    named(
+      'ClusterProcess',
+      z.strictObject({
+        node: z.string(),
+        instance: z.string(),
+        host: z.string(),
+        pid: z.number().int(),
+        version: z.string(),
+        apiUrl: z.string().nullable(),
+        startedAt: z.string(),
+        seenAt: z.string(),
+        alive: z.boolean().meta({ description: 'seen within the lease ttl' }),
+      }),
+    ),
+  ),
+  leases: z.array(
+    named(
+      'ClusterLease',
+      z.strictObject({
+        name: z.string(),
+        node: z.string().nullable(),
+        instance: z.string(),
+        token: z
+          .string()
+          .meta({ description: 'the fencing token: grows at every change of hands' }),
+        acquiredAt: z.string(),
+        expiresAt: z.string(),
+        expired: z.boolean(),
+      }),
+    ),
+  ),
+});
+
 export const restatedDifference = named(
   'RestatedDifference',
   z.strictObject({

@@ -7,7 +7,9 @@
  * who kept an earlier checkpoint, would prove the issuer showed different books to different
  * people. `append` keeps it across processes, restarts and crashes:
  *
- * - one appender at a time: the `log_lock` row is locked from reading the size to committing;
+ * - one appender at a time: the `log_lock` row is locked from reading the size to committing
+ *   (and, where several processes share the database, the appender must hold the log's lease:
+ *   its fencing token is checked under that lock, src/cluster/leases.ts);
  * - a checkpoint is signed over entries read back from the database in the transaction that
  *   commits it with them, after the tree of the previous checkpoint has been recomputed from
  *   those entries and found to have its signed root (an entry edited or removed behind the
@@ -132,13 +134,24 @@ export class TransparencyLog {
   /** The entries held in memory (the tree's leaves' bytes), for publishing bundles. */
   private readonly entries: Uint8Array[] = [];
 
+  private readonly fence: { check(tx: SqlExecutor): Promise<void> } | undefined;
+
   constructor(
     private readonly db: SqlDatabase,
-    options: { readonly origin: string; readonly signerKey: string },
+    options: {
+      readonly origin: string;
+      readonly signerKey: string;
+      /**
+       * The log's lease guard when several processes share the database (src/cluster/leases.ts):
+       * checked under the log's lock before anything is appended or signed.
+       */
+      readonly fence?: { check(tx: SqlExecutor): Promise<void> };
+    },
     private readonly clockUs: () => bigint = () => BigInt(Date.now()) * 1000n,
   ) {
     this.origin = options.origin;
     this.signer = ed25519Signer(options.signerKey);
+    this.fence = options.fence;
   }
 
   /** The newest signed checkpoint, or undefined for a log that never signed one. */
@@ -204,6 +217,7 @@ export class TransparencyLog {
     try {
       return await this.db.transaction(async (tx) => {
         await tx.query('SELECT id FROM log_lock FOR UPDATE');
+        await this.fence?.check(tx);
         const last = await this.latest(tx);
         const size = last?.size ?? 0n;
         const { rows: count } = await tx.query<{ n: string }>(

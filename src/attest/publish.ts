@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readTextIfExists } from '../files.ts';
 import type { NodeReader } from '../proofs/hash.ts';
 import { sumTilesFor } from '../proofs/sumtiles.ts';
 import type { SumTree } from '../proofs/sumtree.ts';
@@ -45,6 +46,15 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * The size a published checkpoint note states (its second line), or 0 for none.
+ * @example publishedCheckpointSize('example.com/log\n12\nAbC…=\n\n— …') === 12n
+ */
+export function publishedCheckpointSize(note: string | undefined): bigint {
+  const size = note?.split('\n')[1];
+  return size !== undefined && /^(?:0|[1-9][0-9]{0,19})$/.test(size) ? BigInt(size) : 0n;
+}
+
+/**
  * Publishes one log under `<root>/log/`.
  * @example const publisher = new LogPublisher(join(dataDir, 'public'), vkey)
  */
@@ -52,13 +62,20 @@ export class LogPublisher {
   /** The size whose tiles are published (-1: not known yet, so the first publish writes all). */
   private publishedSize = -1n;
   private readonly statements = new Set<string>();
-  /** The size of the checkpoint at `log/checkpoint` (0 before this process published one). */
-  checkpointSize = 0n;
 
   constructor(
     readonly root: string,
     private readonly vkey: string,
   ) {}
+
+  /**
+   * The size of the checkpoint published at `log/checkpoint` (0 before one is): read from the
+   * file, since with several processes (docs/deployment.md) the one that published it may be
+   * another one.
+   */
+  get checkpointSize(): bigint {
+    return publishedCheckpointSize(readTextIfExists(join(this.directory, 'checkpoint')));
+  }
 
   /** Where the log's files are: `<root>/log`. */
   get directory(): string {
@@ -91,8 +108,10 @@ export class LogPublisher {
       }
     }
     this.publishedSize = tree.size;
-    await writeAtomically(join(this.directory, 'checkpoint'), checkpointNote);
-    this.checkpointSize = tree.size;
+    // Never back: a process that lost the log's lease, late with an older checkpoint, must not
+    // replace a newer one that the log's next writer published.
+    if (this.checkpointSize <= tree.size)
+      await writeAtomically(join(this.directory, 'checkpoint'), checkpointNote);
     await writeAtomically(join(this.directory, 'vkey'), `${this.vkey}\n`);
   }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { LogDeps } from '../api/routes/transparency.ts';
 import { algorithmCosignatureV1, generateSignerKey } from '../proofs/note.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
-import type { SqlDatabase } from '../storage/sql.ts';
+import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { startWitnessServer, type WitnessServer } from '../witness/server.ts';
 import { DirectoryStateStore } from '../witness/state.ts';
 import { Witness } from '../witness/witness.ts';
@@ -59,11 +59,17 @@ export async function startLog(options: {
   readonly ruleset: Ruleset;
   readonly demo: boolean;
   readonly log?: (line: string) => void;
+  /** The log's lease guard (src/cluster/leases.ts), where several processes share the database. */
+  readonly fence?: { check(tx: SqlExecutor): Promise<void> };
 }): Promise<ServedLog> {
   const identity = logIdentity(options.dataDir);
   const master = liabilitiesSecret(options.dataDir);
   const root = join(options.dataDir, 'public');
-  const log = new TransparencyLog(options.db, identity, options.ctx.clockUs);
+  const log = new TransparencyLog(
+    options.db,
+    { ...identity, ...(options.fence === undefined ? {} : { fence: options.fence }) },
+    options.ctx.clockUs,
+  );
   const publisher = new LogPublisher(root, identity.vkey);
   const servers: WitnessServer[] = [];
   let setup = witnessesFromEnv();

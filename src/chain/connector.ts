@@ -106,6 +106,12 @@ export interface ConnectorOptions {
    * receipt was seen but not yet stored.
    */
   readonly checkpoint?: (point: 'stored' | 'sent' | 'receipt') => void;
+  /**
+   * The guard of the chain's lease (src/cluster/leases.ts) when several processes share the
+   * database: checked in the transaction that takes a nonce and stores a signed transaction,
+   * so a process that lost the lease signs nothing that is kept (and so sends nothing new).
+   */
+  readonly fence?: { check(tx: SqlExecutor): Promise<void> };
 }
 
 /** Fee bump factor, in percent: geth and Hardhat replace a transaction only for ≥ 10 % more. */
@@ -160,6 +166,7 @@ export class ChainConnector {
   private readonly finalityDepth: bigint;
   private readonly clockUs: () => bigint;
   private readonly checkpoint: NonNullable<ConnectorOptions['checkpoint']>;
+  private readonly fence: ConnectorOptions['fence'];
 
   constructor(options: ConnectorOptions) {
     if (!Number.isSafeInteger(options.finalityDepth) || options.finalityDepth < 1)
@@ -180,6 +187,7 @@ export class ChainConnector {
     this.finalityDepth = BigInt(options.finalityDepth);
     this.clockUs = options.clockUs ?? wallClockUs;
     this.checkpoint = options.checkpoint ?? (() => {});
+    this.fence = options.fence;
   }
 
   /**
@@ -225,6 +233,7 @@ export class ChainConnector {
       async (tx): Promise<{ again: RequestRow } | { raw: Hex }> => {
         const again = await this.request(tx, requestId, 'FOR UPDATE');
         if (again !== undefined) return { again };
+        await this.fence?.check(tx);
         const nonce = await this.takeNonce(tx);
         const raw = await this.sign({
           chainId: this.chainId,
@@ -326,9 +335,10 @@ export class ChainConnector {
     const maxFeePerGas = bump(latest.maxFeePerGas, fees.maxFeePerGas);
     const maxPriorityFeePerGas = bump(latest.maxPriorityFeePerGas, fees.maxPriorityFeePerGas);
     const raw = await this.sign({ ...previous, maxFeePerGas, maxPriorityFeePerGas });
-    const txHash = await this.db.transaction((tx) =>
-      this.storeAttempt(tx, requestId, raw, maxFeePerGas, maxPriorityFeePerGas),
-    );
+    const txHash = await this.db.transaction(async (tx) => {
+      await this.fence?.check(tx);
+      return this.storeAttempt(tx, requestId, raw, maxFeePerGas, maxPriorityFeePerGas);
+    });
     await this.send(raw);
     return txHash;
   }

@@ -30,7 +30,7 @@ import { assert, ClearpegError } from '../errors.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import type { ChainConfig } from './config.ts';
-import { ChainConnector, type RequestState } from './connector.ts';
+import { ChainConnector, type ConnectorOptions, type RequestState } from './connector.ts';
 import { type DevChain, openDevChain } from './dev-chain.ts';
 import { issuerAccount } from './keys.ts';
 
@@ -60,7 +60,13 @@ export function devChainFile(dataDir: string, chain: Pick<ChainConfig, 'name'>):
  */
 export async function openIssuerChain(
   config: ChainConfig,
-  options: { db: SqlDatabase; dataDir: string; env?: NodeJS.ProcessEnv },
+  options: {
+    db: SqlDatabase;
+    dataDir: string;
+    env?: NodeJS.ProcessEnv;
+    /** The chain's lease guard, when several processes share the database (ConnectorOptions). */
+    fence?: ConnectorOptions['fence'];
+  },
 ): Promise<IssuerChain> {
   const account = await issuerAccount(options.dataDir, config, options.env);
   let local: DevChain | undefined;
@@ -91,6 +97,7 @@ export async function openIssuerChain(
     chainId: config.chainId,
     account,
     finalityDepth: config.finalityDepth,
+    ...(options.fence === undefined ? {} : { fence: options.fence }),
   });
   return {
     config,

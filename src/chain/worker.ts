@@ -49,6 +49,7 @@ export class ChainWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private resumed = false;
   /** The last failure reported, so that a node that stays down is reported once. */
   private failing: string | undefined;
   /** Whether the last parity check held, so that a mismatch is reported when it begins. */
@@ -90,14 +91,23 @@ export class ChainWorker {
     return { requestsChanged, eventsStored, parity };
   }
 
-  /** Sends again what a previous process signed but may not have sent, then ticks until `stop`. */
+  /**
+   * Ticks until `stop`; the first tick first sends again what a previous process (or a previous
+   * holder of the chain's lease) signed but may not have sent. A node that does not answer is
+   * told and tried again, like any tick's failure.
+   */
   async start(): Promise<void> {
+    this.schedule(0);
+  }
+
+  /** Sends the stored, unmined transactions again (once per start, before the first tick). */
+  private async resume(): Promise<void> {
     const resent = await this.options.chain.connector.resume();
+    this.resumed = true;
     if (resent > 0)
       this.options.log(
         `chain ${this.options.chain.config.name}: sent ${resent} stored transactions again`,
       );
-    this.schedule(0);
   }
 
   private schedule(delayMs: number): void {
@@ -113,6 +123,7 @@ export class ChainWorker {
   private async guardedTick(): Promise<void> {
     const name = this.options.chain.config.name;
     try {
+      if (!this.resumed) await this.resume();
       const result = await this.tick();
       if (this.failing !== undefined) this.options.log(`chain ${name}: working again`);
       this.failing = undefined;

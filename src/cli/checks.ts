@@ -24,6 +24,7 @@ import {
   chainStatuses,
   parityHolds,
 } from '../chain/status.ts';
+import { type ClusterStatusView, clusterStatus } from '../cluster/leases.ts';
 import type { Config } from '../config.ts';
 import { toJson } from '../json.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
@@ -221,6 +222,39 @@ export const chainStatus: Command = checkCommand<ChainStatusView[]>({
   lines: (view) => view.map(statusLine),
   holds: () => true,
 });
+
+/** `clearpeg status`: the processes and who holds each worker's lease. */
+export const clusterStatusCommand: Command = checkCommand<ClusterStatusView>({
+  name: 'status',
+  usage: '',
+  remote: async (client) => (await client.get<ClusterStatusView>('/v1/status')).body,
+  local: (context) => withDatabase(context, (db) => clusterStatus(db)),
+  lines: clusterLines,
+  holds: () => true,
+});
+
+/** The lines of `clearpeg status`: each process, then each lease. */
+export function clusterLines(view: ClusterStatusView, where: string): string[] {
+  const nodeOf = new Map(view.processes.map((p) => [p.instance, p]));
+  return [
+    `processes (${where}, at ${view.now}):`,
+    ...(view.processes.length === 0 ? ['  none seen in the last day'] : []),
+    ...view.processes.map(
+      (p) =>
+        `  ${p.node.padEnd(16)} ${p.alive ? 'up  ' : 'gone'} pid ${p.pid} on ${p.host}, ${p.version}, started ${p.startedAt}, seen ${p.seenAt}${p.apiUrl === null ? '' : `, API ${p.apiUrl}`}`,
+    ),
+    'leases:',
+    ...(view.leases.length === 0 ? ['  none yet'] : []),
+    ...view.leases.map((l) => {
+      const holder = l.node ?? `instance ${l.instance.slice(0, 8)}`;
+      const state = l.expired
+        ? `EXPIRED at ${l.expiresAt} (the next process to ask takes it)`
+        : `until ${l.expiresAt}`;
+      const alive = nodeOf.get(l.instance)?.alive === false ? ' (its process is gone)' : '';
+      return `  ${l.name.padEnd(22)} ${holder}${alive}, token ${l.token}, since ${l.acquiredAt}, ${state}`;
+    }),
+  ];
+}
 
 export const chainParity: Command = checkCommand<ChainParityView[]>({
   name: 'chain parity',

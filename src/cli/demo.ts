@@ -114,6 +114,41 @@ async function waitFor(what: string, done: () => Promise<boolean>): Promise<void
 }
 
 /**
+ * The demo's operators, made in `directory` (the set-up ceremony: each approver's key is made
+ * where it will stay), with their credentials and keys files; the database must have none.
+ * Also what tests of several `clearpeg serve` processes seed (src/cluster/testing.ts).
+ * @example const { operators, keys } = await seedDemoOperators(ctx, join(dataDir, 'demo'))
+ */
+export async function seedDemoOperators(
+  ctx: Pick<IssuanceContext, 'db' | 'clockUs'>,
+  directory: string,
+): Promise<{ operators: DemoInfo['operators'][number][]; keys: Map<string, ApproverKey> }> {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const keys = new Map<string, ApproverKey>();
+  const operators: DemoInfo['operators'][number][] = [];
+  for (const operator of demoOperators) {
+    const approver = operator.roles.includes('approver');
+    const key = approver ? generateApproverKey() : undefined;
+    const keyFile = approver ? join(directory, `approver-${operator.id}.json`) : null;
+    if (key !== undefined && keyFile !== null) {
+      writeApproverKeyFile(keyFile, operator.id, key);
+      keys.set(operator.id, key);
+    }
+    const { apiKey } = await createOperator(
+      ctx.db,
+      { ...operator, ...(key === undefined ? {} : { approvalKey: key.publicKey }) },
+      ctx.clockUs,
+    );
+    operators.push({ id: operator.id, roles: operator.roles, apiKey, keyFile });
+  }
+  writeFileSync(credentialsFile(directory), `${JSON.stringify({ operators }, null, 2)}\n`, {
+    mode: 0o600,
+  });
+  writeKeysFile(directory, operators);
+  return { operators, keys };
+}
+
+/**
  * Seeds the demo issuer, or finds the one seeded before.
  * @example const info = await runDemo({ ctx, dataDir, chains, out: console.log })
  */
@@ -138,30 +173,7 @@ export async function runDemo(options: {
   const [first] = options.chains;
   if (first === undefined || first.chain.local === undefined)
     throw new Error('demo: needs an in-process chain with its token (the embedded defaults)');
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-
-  // The set-up ceremony: each approver's key is made where it will stay (here, the demo dir).
-  const keys = new Map<string, ApproverKey>();
-  const operators: DemoInfo['operators'][number][] = [];
-  for (const operator of demoOperators) {
-    const approver = operator.roles.includes('approver');
-    const key = approver ? generateApproverKey() : undefined;
-    const keyFile = approver ? join(directory, `approver-${operator.id}.json`) : null;
-    if (key !== undefined && keyFile !== null) {
-      writeApproverKeyFile(keyFile, operator.id, key);
-      keys.set(operator.id, key);
-    }
-    const { apiKey } = await createOperator(
-      ctx.db,
-      { ...operator, ...(key === undefined ? {} : { approvalKey: key.publicKey }) },
-      ctx.clockUs,
-    );
-    operators.push({ id: operator.id, roles: operator.roles, apiKey, keyFile });
-  }
-  writeFileSync(credentials, `${JSON.stringify({ operators }, null, 2)}\n`, {
-    mode: 0o600,
-  });
-  writeKeysFile(directory, operators);
+  const { operators, keys } = await seedDemoOperators(ctx, directory);
   const actor = (id: string): Actor => ({
     kind: 'operator',
     id,

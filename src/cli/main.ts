@@ -25,6 +25,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./serve.ts')).serveCommand,
   },
   {
+    name: 'status',
+    summary: "the issuer's processes on this database and who holds each worker's lease",
+    load: async () => (await import('./checks.ts')).clusterStatusCommand,
+  },
+  {
     name: 'ledger verify',
     summary: 'replay the journal: check every hash link and every balance',
     load: async () => (await import('./ledger.ts')).ledgerVerify,

@@ -20,6 +20,7 @@ import {
   type TokenRecord,
 } from '../chain/runtime.ts';
 import { ChainWorker } from '../chain/worker.ts';
+import { type Duty, type Fence, LeaseKeeper, nodeName, periodicDuty } from '../cluster/leases.ts';
 import type { Config } from '../config.ts';
 import { issuanceContext } from '../issuance/context.ts';
 import { repairMintReservations } from '../issuance/mint.ts';
@@ -54,30 +55,14 @@ const deadlineIntervalMs = 60_000;
  * caught up by the next.
  */
 const reservesIntervalMs = 3_600_000;
+/** The lease of the attestation log's writer. */
+const logLease = 'log';
 
 /** The reserves' daily job, as `serve` runs it: idempotent, so running it hourly is safe. */
 export async function reservesDay(ctx: IssuanceContext, ruleset: Ruleset): Promise<void> {
   const today = newYorkDate();
   await accrue(ctx, today);
   await judgeReserves(ctx, ruleset, today);
-}
-
-/** Runs `task` every `intervalMs`, never two at once; a failure is reported and tried again next time. */
-function every(
-  intervalMs: number,
-  task: () => Promise<unknown>,
-  failed: (error: Error) => void,
-): NodeJS.Timeout {
-  let running = false;
-  return setInterval(() => {
-    if (running) return;
-    running = true;
-    task()
-      .catch((error: unknown) => failed(error as Error))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
 }
 
 /**
@@ -93,21 +78,29 @@ export const devToken = {
 } as const;
 
 /**
- * Opens every configured chain and starts its worker. An in-process chain without a token
- * gets one; another chain without one is reported and left alone until `clearpeg chain deploy`.
+ * Opens every configured chain and makes its worker a duty: it runs in the one process that
+ * holds the chain's lease (`chain:<chainId>`), whose connector signs nothing without it. An
+ * in-process chain without a token gets one; another chain without one is reported and left
+ * alone until `clearpeg chain deploy`.
  */
-async function startChains(
+async function openChains(
   config: Config,
   ctx: IssuanceContext,
+  fenceOf: (lease: string) => Fence,
   out: (line: string) => void,
   err: (line: string) => void,
-): Promise<{ chains: IssuerChain[]; workers: ChainWorker[]; tokens: DemoChain[] }> {
+): Promise<{ chains: IssuerChain[]; duties: Duty[]; tokens: DemoChain[] }> {
   const { db, ledger } = ctx;
   const chains: IssuerChain[] = [];
-  const workers: ChainWorker[] = [];
+  const duties: Duty[] = [];
   const tokens: DemoChain[] = [];
   for (const chainConfig of loadChains()) {
-    const chain = await openIssuerChain(chainConfig, { db, dataDir: config.dataDir });
+    const lease = chainLease(chainConfig.chainId);
+    const chain = await openIssuerChain(chainConfig, {
+      db,
+      dataDir: config.dataDir,
+      fence: fenceOf(lease),
+    });
     chains.push(chain);
     let token: TokenRecord | undefined = await resolveToken(db, chainConfig);
     if (token === undefined && chainConfig.rpcUrl === 'in-process')
@@ -121,19 +114,34 @@ async function startChains(
     out(
       `  chain:    ${chainConfig.name} (id ${chainConfig.chainId}, ${chainConfig.rpcUrl}) token ${token.address}, issuer ${chain.account.address}`,
     );
-    const worker = new ChainWorker({
-      db,
-      ledger,
-      chain,
-      token,
-      log: err,
-      settle: issuanceSettle(ctx, chain, token),
+    const deployed = token;
+    let worker: ChainWorker | undefined;
+    duties.push({
+      name: lease,
+      async start() {
+        worker = new ChainWorker({
+          db,
+          ledger,
+          chain,
+          token: deployed,
+          log: err,
+          settle: issuanceSettle(ctx, chain, deployed),
+        });
+        await worker.start();
+      },
+      async stop() {
+        await worker?.stop();
+        worker = undefined;
+      },
     });
-    await worker.start();
-    workers.push(worker);
     tokens.push({ chain, token });
   }
-  return { chains, workers, tokens };
+  return { chains, duties, tokens };
+}
+
+/** The lease of a chain's worker (its writer, indexer and parity). */
+export function chainLease(chainId: number): string {
+  return `chain:${chainId}`;
 }
 
 /**
@@ -211,13 +219,22 @@ export const serveCommand: Command = {
     const database = describeDatabase(config);
     const issuance = issuanceContext(db);
     const { ledger } = issuance;
+    // Every worker runs under a lease (src/cluster/leases.ts): alone, this process wins them
+    // all at its first round; beside others on one PostgreSQL, each runs in one of them.
+    const keeper = new LeaseKeeper({ db, node: nodeName(), version, log: err });
     // Before serving: no mint request without its reservation (docs/operations.md).
     const repaired = await repairMintReservations(issuance);
     if (repaired.reserved.length + repaired.failed.length > 0)
       out(
         `repaired mint requests without a reservation: ${repaired.reserved.length} reserved, ${repaired.failed.length} failed`,
       );
-    const { chains, workers, tokens } = await startChains(config, issuance, out, err);
+    const { chains, duties, tokens } = await openChains(
+      config,
+      issuance,
+      (lease) => keeper.fence(lease),
+      out,
+      err,
+    );
     // One ruleset for the API's judgements and the daily job's.
     const reserves = shippedReserveDeps();
     const demo = args.includes('--demo');
@@ -229,6 +246,7 @@ export const serveCommand: Command = {
       ruleset: reserves.ruleset,
       demo,
       log: err,
+      fence: keeper.fence(logLease),
     });
     const app = createApp({
       database,
@@ -253,58 +271,79 @@ export const serveCommand: Command = {
         s.once('error', reject);
       },
     );
-    const sweeps = [
-      every(
+    keeper.setApiUrl(url);
+    // The first attestation comes after the demo's seeding (in whichever process holds the
+    // log's lease), then every minute and after every batch the journal records.
+    let seeded: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      seeded = resolve;
+    });
+    let firstAttestation = true;
+    for (const duty of [
+      ...duties,
+      {
+        name: logLease,
+        async start() {
+          void ready.then(async () => {
+            try {
+              const r = await log.attestor.runOnce();
+              if (firstAttestation)
+                out(
+                  `  attested: checkpoint ${r.checkpoint.size}, cosigned by ${r.cosignedBy.length} of ${log.witnesses.length} witnesses`,
+                );
+              firstAttestation = false;
+            } catch (error) {
+              err(`attestation failed: ${(error as Error).message}`);
+            }
+            log.attestor.start(attestIntervalMs, attestPollMs, (error) =>
+              err(`attestation failed: ${error.message}`),
+            );
+          });
+        },
+        stop: () => log.attestor.stop(),
+      },
+      periodicDuty(
+        'pending-expiry',
         expiryIntervalMs,
         () => ledger.expireDue(),
         (error) => err(`expiry sweep failed: ${error.message}`),
       ),
-      every(
+      periodicDuty(
+        'redemption-deadlines',
         deadlineIntervalMs,
         () => checkRedemptionDeadlines(issuance),
         (error) => err(`redemption deadline check failed: ${error.message}`),
       ),
-      every(
+      // Once at start: a server started after midnight books the day without waiting an hour.
+      periodicDuty(
+        'accrual',
         reservesIntervalMs,
         () => reservesDay(issuance, reserves.ruleset),
         (error) => err(`reserves daily job failed: ${error.message}`),
       ),
-      every(
+      // And a restarted one plans with fresh statistics.
+      periodicDuty(
+        'maintenance',
         maintenanceIntervalMs,
         () => maintain(db),
         (error) => err(`storage maintenance failed: ${error.message}`),
       ),
-    ];
-    // And once now: a server started after midnight books the day without waiting an hour,
-    // and a restarted one plans with fresh statistics.
-    await reservesDay(issuance, reserves.ruleset).catch((error: Error) =>
-      err(`reserves daily job failed: ${error.message}`),
-    );
-    await maintain(db).catch((error: Error) => err(`storage maintenance failed: ${error.message}`));
+    ])
+      keeper.add(duty);
+    await keeper.start();
+    // A lone process has just won every lease: its jobs run before the demo is seeded.
+    await keeper.idle();
     if (demo)
       await startDemo({ ctx: issuance, dataDir: config.dataDir, chains: tokens, out }, url, err);
-    // The first attestation now (after the demo's seeding), then every minute and after every
-    // batch the journal records.
-    await log.attestor
-      .runOnce()
-      .then((r) =>
-        out(
-          `  attested: checkpoint ${r.checkpoint.size}, cosigned by ${r.cosignedBy.length} of ${log.witnesses.length} witnesses`,
-        ),
-      )
-      .catch((error: Error) => err(`attestation failed: ${error.message}`));
-    log.attestor.start(attestIntervalMs, attestPollMs, (error) =>
-      err(`attestation failed: ${error.message}`),
-    );
+    seeded();
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    for (const sweep of sweeps) clearInterval(sweep);
+    await keeper.stop();
     await log.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const worker of workers) await worker.stop();
     for (const chain of chains) await chain.close();
     await db.close();
     out('stopped');

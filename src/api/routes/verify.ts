@@ -10,6 +10,7 @@
  */
 import { loadChains } from '../../chain/config.ts';
 import { chainParities, chainStatuses, parityHolds } from '../../chain/status.ts';
+import { clusterStatus } from '../../cluster/leases.ts';
 import { ClearpegError } from '../../errors.ts';
 import { auditCheck, ledgerCheck, parseExpectedHead, verifyAll } from '../../verify/checks.ts';
 import { type Route, route } from '../route.ts';
@@ -17,6 +18,7 @@ import {
   auditCheck as auditCheckSchema,
   chainParityList,
   chainStatusList,
+  clusterStatus as clusterStatusSchema,
   ledgerCheck as ledgerCheckSchema,
   ledgerVerifyQuery,
   verifyAllReport,
@@ -95,6 +97,18 @@ export function verifyRoutes({ ctx, store, chains }: RouteDeps): Route[] {
         status: 200,
         body: { chains: await chainStatuses(ctx.db, configured()) },
       }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/status',
+      operationId: 'clusterStatus',
+      summary:
+        "The issuer's processes on this database and who holds each worker's lease, with its fencing token",
+      tag: 'checks',
+      auth: 'operator',
+      responses: { 200: clusterStatusSchema },
+      problems: [],
+      handle: async () => ({ status: 200, body: await clusterStatus(ctx.db) }),
     }),
     route({
       method: 'get',

@@ -1,0 +1,3 @@
+import { defineLeaseSuite } from './leases.suite.ts';
+
+defineLeaseSuite('pglite');
