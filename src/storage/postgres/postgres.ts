@@ -11,7 +11,8 @@
  * nothing was applied (no session, or a transaction broken before its COMMIT was sent),
  * `connection-lost` when the outcome is unknown (a statement outside a transaction, or a
  * COMMIT, sent and unanswered). Neither is retried here: a retry of an unknown outcome could
- * apply it twice; callers resolve it by their ids (the ledger's command ids, a request's Idempotency-Key).
+ * apply it twice; callers resolve it by their ids (the ledger's command ids, a request's
+ * Idempotency-Key).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
