@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own runner. Node 20 needs the files listed explicitly (a
 // folder finds nothing and passes), so this lists every `*.test.ts` under src/.
-//   npm test                 every test (the PostgreSQL ones skip, saying so, without a server)
+//   npm test                 every test (the PostgreSQL ones skip, saying so, without a server);
+//                            the PostgreSQL half runs first and says how many of its tests ran
 //   npm run test:postgres    only the PostgreSQL half, then how many of its tests ran and skipped
 //   npm run test:ha          only the failover tests (`*.ha.test.ts`: Patroni, etcd, HAProxy),
 //                            one file at a time; the others never run them
@@ -32,7 +33,6 @@ if (files.length === 0) {
   console.error('test: no test files found');
   process.exit(1);
 }
-const tap = join(tmpdir(), `clearpeg-test-${process.pid}.tap`);
 /**
  * V8 protects WebAssembly code pages with the CPU's memory protection keys where it has them
  * (PKU: most server CPUs, this machine's and CI's). Under PGlite, whose PostgreSQL is
@@ -49,40 +49,60 @@ function withoutPkuFlags() {
     if (new RegExp(`^\\s*--${name} `, 'm').test(stdout)) return [`--no-${name}`];
   return [];
 }
-const args = [
-  ...withoutPkuFlags(),
-  '--import',
-  'tsx',
-  '--test',
-  // The failover tests run one at a time: two clusters with ttl 10 on two cores fail over spuriously.
-  `--test-concurrency=${onlyHa ? 1 : 2}`,
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  '--test-reporter=tap',
-  `--test-reporter-destination=${tap}`,
-  ...files,
-];
-const { status } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-const summary = readFileSync(tap, 'utf8');
-rmSync(tap, { force: true });
-const count = (name) => Number(summary.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-const [pass, fail, skipped] = [count('pass'), count('fail'), count('skipped')];
-if (fail > 0 || status !== 0) {
-  // The spec reporter names a file that failed as a whole but not why (exit code, signal,
-  // an error after its tests): the TAP diagnostics do.
-  console.log('\nfailures (TAP diagnostics):');
-  const lines = summary.split('\n');
-  lines.forEach((line, i) => {
-    if (!/^\s*not ok /.test(line)) return;
-    const indent = line.search(/\S/);
-    const block = [line];
-    for (let j = i + 1; j < lines.length && j < i + 60; j++) {
-      if (lines[j].trim() !== '' && lines[j].search(/\S/) <= indent) break;
-      block.push(lines[j]);
-    }
-    console.log(block.join('\n'));
-  });
+/**
+ * Runs `list` with Node's runner: the spec reporter on stdout, TAP into a file for the counts
+ * and, when something failed, the diagnostics the spec reporter leaves out.
+ */
+function run(list) {
+  const tap = join(tmpdir(), `clearpeg-test-${process.pid}-${Date.now()}.tap`);
+  const args = [
+    ...withoutPkuFlags(),
+    '--import',
+    'tsx',
+    '--test',
+    // The failover tests one at a time: two clusters with ttl 10 on two cores fail over spuriously.
+    `--test-concurrency=${onlyHa ? 1 : 2}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...list,
+  ];
+  const { status } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  const summary = readFileSync(tap, 'utf8');
+  rmSync(tap, { force: true });
+  const count = (name) => Number(summary.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  const [pass, fail, skipped] = [count('pass'), count('fail'), count('skipped')];
+  if (fail > 0 || status !== 0) {
+    // The spec reporter names a file that failed as a whole but not why (exit code, signal,
+    // an error after its tests): the TAP diagnostics do.
+    console.log('\nfailures (TAP diagnostics):');
+    const lines = summary.split('\n');
+    lines.forEach((line, i) => {
+      if (!/^\s*not ok /.test(line)) return;
+      const indent = line.search(/\S/);
+      const block = [line];
+      for (let j = i + 1; j < lines.length && j < i + 60; j++) {
+        if (lines[j].trim() !== '' && lines[j].search(/\S/) <= indent) break;
+        block.push(lines[j]);
+      }
+      console.log(block.join('\n'));
+    });
+  }
+  return { ok: status === 0 && fail === 0, pass, fail, skipped };
 }
-if (onlyPostgres) console.log(`postgres: ${pass + fail} tests ran, ${skipped} skipped`);
+
+// The PostgreSQL half first, on its own, so that every run says whether it ran.
+const postgresFiles = files.filter((f) => f.endsWith('.postgres.test.ts'));
+const otherFiles = files.filter((f) => !f.endsWith('.postgres.test.ts'));
+const runs = [];
+if (postgresFiles.length > 0) {
+  const r = run(postgresFiles);
+  console.log(`postgres: ${r.pass + r.fail} tests ran, ${r.skipped} skipped`);
+  runs.push(r);
+}
+if (otherFiles.length > 0) runs.push(run(otherFiles));
+const total = (key) => runs.reduce((sum, r) => sum + r[key], 0);
+const [pass, fail, skipped] = [total('pass'), total('fail'), total('skipped')];
 console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
-process.exit(status === 0 && fail === 0 && pass > 0 ? 0 : 1);
+process.exit(runs.every((r) => r.ok) && fail === 0 && pass > 0 ? 0 : 1);

@@ -5,7 +5,7 @@
  * with its key and state under `<dataDir>/demo/`, listening on 127.0.0.1), and the attestor.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LogDeps } from '../api/routes/transparency.ts';
 import { algorithmCosignatureV1, generateSignerKey } from '../proofs/note.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
@@ -33,6 +33,18 @@ export interface ServedLog {
   readonly witnesses: readonly WitnessEndpoint[];
   readonly quorum: number;
   close(): Promise<void>;
+}
+
+/**
+ * Where the log's static files are written and served from: `CLEARPEG_PUBLIC_DIR`, else
+ * `<dataDir>/public`. With several processes on several hosts, a directory they share (the
+ * mount of an object store a CDN serves), written by whichever holds the log's lease
+ * (docs/deployment.md).
+ * @example publishedDirectory('/data', {}) === '/data/public'
+ */
+export function publishedDirectory(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.CLEARPEG_PUBLIC_DIR;
+  return given === undefined || given === '' ? join(dataDir, 'public') : resolve(given);
 }
 
 /** A demo witness's signer key, made on first use. */
@@ -64,7 +76,7 @@ export async function startLog(options: {
 }): Promise<ServedLog> {
   const identity = logIdentity(options.dataDir);
   const master = liabilitiesSecret(options.dataDir);
-  const root = join(options.dataDir, 'public');
+  const root = publishedDirectory(options.dataDir);
   const log = new TransparencyLog(
     options.db,
     { ...identity, ...(options.fence === undefined ? {} : { fence: options.fence }) },

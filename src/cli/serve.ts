@@ -96,10 +96,12 @@ async function openChains(
   const tokens: DemoChain[] = [];
   for (const chainConfig of loadChains()) {
     const lease = chainLease(chainConfig.chainId);
+    // An in-process chain lives in this process alone (its journal's lock file refuses a
+    // second), so nobody else can sign for it: only a shared chain's connector is fenced.
     const chain = await openIssuerChain(chainConfig, {
       db,
       dataDir: config.dataDir,
-      fence: fenceOf(lease),
+      ...(chainConfig.rpcUrl === 'in-process' ? {} : { fence: fenceOf(lease) }),
     });
     chains.push(chain);
     let token: TokenRecord | undefined = await resolveToken(db, chainConfig);
