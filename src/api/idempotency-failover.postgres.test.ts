@@ -111,7 +111,8 @@ describe('idempotency across a database outage', { skip }, () => {
     const cut = proxy.cutAfter(pattern, answer, { down: true });
     const first = await post(key, line);
     await cut;
-    assert.ok(first.status >= 500, `the first attempt fails with the database: ${first.text}`);
+    assert.equal(first.status, 503, `the first attempt fails with the database: ${first.text}`);
+    assert.equal(JSON.parse(first.text).type, '/problems/database-unavailable');
     await sleep(awayMs);
     const backAt = performance.now();
     proxy.up();
