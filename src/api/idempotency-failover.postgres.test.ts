@@ -35,7 +35,7 @@ describe('idempotency across a database outage', { skip }, () => {
     key: string,
     json: unknown,
     path?: string,
-  ) => Promise<{ status: number; text: string; replayed: boolean }>;
+  ) => Promise<{ status: number; text: string; replayed: boolean; retryAfter: string | null }>;
 
   before(async () => {
     a = await apiFixture('postgres');
@@ -71,6 +71,7 @@ describe('idempotency across a database outage', { skip }, () => {
         status: res.status,
         text: await res.text(),
         replayed: res.headers.get('idempotent-replayed') === 'true',
+        retryAfter: res.headers.get('retry-after'),
       };
     };
   });
@@ -113,6 +114,7 @@ describe('idempotency across a database outage', { skip }, () => {
     await cut;
     assert.equal(first.status, 503, `the first attempt fails with the database: ${first.text}`);
     assert.equal(JSON.parse(first.text).type, '/problems/database-unavailable');
+    assert.equal(first.retryAfter, '1');
     await sleep(awayMs);
     const backAt = performance.now();
     proxy.up();
