@@ -52,9 +52,14 @@ test('two primaries killed under an insert load: nothing acknowledged is lost or
       const killed = await cluster.killPrimary();
       const outage = await outageAfter(load.outages, killedAt);
       failovers.push(outage);
+      const promoted = await cluster.primaryName();
+      assert.ok(
+        promoted !== undefined && promoted !== killed,
+        `the other node is primary (${promoted})`,
+      );
       const seconds = (outage.toMs - outage.fromMs) / 1000;
       console.log(
-        `ha: round ${round}: ${killed} killed; writes failed for ${seconds.toFixed(2)} s (${outage.failures} failed attempts), kill to first failure ${Math.round(outage.fromMs - killedAt)} ms; new primary ${await cluster.primaryName()}`,
+        `ha: round ${round}: ${killed} killed; writes failed for ${seconds.toFixed(2)} s (${outage.failures} failed attempts), kill to first failure ${Math.round(outage.fromMs - killedAt)} ms; new primary ${promoted}`,
       );
       if (round === 1) {
         await cluster.restartNode(killed);

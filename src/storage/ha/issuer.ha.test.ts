@@ -323,6 +323,7 @@ test('two issuer processes, two database failovers and a process kill under load
         [mintIds],
       );
       if (rows[0]!.open === 0 && rows[0]!.burning === 0) break;
+      if (performance.now() - settleStarted >= settleMsMax) await diagnose(db, mintIds, processes);
       assert.ok(
         performance.now() - settleStarted < settleMsMax,
         `not settled within ${settleMsMax} ms: ${rows[0]!.open} mints not final, ${rows[0]!.burning} redemptions not burned`,
@@ -457,4 +458,33 @@ async function leaseHolders(url: string): Promise<string[]> {
   } finally {
     await db.close();
   }
+}
+
+/** What is stuck, printed when the run does not settle: open mints, their chain requests, leases, the survivors' output. */
+async function diagnose(
+  db: SqlDatabase,
+  mintIds: readonly string[],
+  processes: readonly ServeProcess[],
+): Promise<void> {
+  const show = async (title: string, sql: string, params: unknown[] = []) =>
+    console.log(`ha: ${title}: ${JSON.stringify((await db.query(sql, params as never)).rows)}`);
+  await show(
+    'mints not final',
+    `SELECT m.id, m.status, m.chain_request_id, m.tx_hash, m.failure, r.status AS chain_status, r.nonce::text
+     FROM mint_requests m LEFT JOIN chain_requests r ON r.request_id = m.chain_request_id
+     WHERE m.id = ANY($1::uuid[]) AND m.status <> 'final'`,
+    [mintIds],
+  );
+  await show(
+    'chain requests not final',
+    `SELECT request_id, status, nonce::text, '0x' || encode(tx_hash, 'hex') AS tx FROM chain_requests WHERE status <> 'final' ORDER BY nonce`,
+  );
+  await show(
+    'leases',
+    `SELECT l.name, p.node, l.token::text, l.expires_at > clock_timestamp() AS live FROM cluster_leases l JOIN cluster_processes p USING (instance)`,
+  );
+  for (const p of processes)
+    console.log(
+      `ha: serve ${p.node} (${p.exited ? 'exited' : 'running'}), last output:\n${p.output().split('\n').slice(-40).join('\n')}`,
+    );
 }

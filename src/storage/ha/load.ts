@@ -47,10 +47,13 @@ export function startInsertLoad(db: SqlDatabase, table: string, workers: number)
 
   const insert = async (key: string) => {
     for (;;) {
+      const sentMs = performance.now();
       try {
         await db.query(`INSERT INTO ${table} (key) VALUES ($1) ON CONFLICT DO NOTHING`, [key]);
         const now = performance.now();
-        if (failingSince !== undefined) {
+        // Only a write sent after the outage began ends it (one sent before may have been
+        // answered by the old primary in its last moments).
+        if (failingSince !== undefined && sentMs >= failingSince) {
           outages.push({ fromMs: failingSince, toMs: now, failures });
           failingSince = undefined;
           failures = 0;
