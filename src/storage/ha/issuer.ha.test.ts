@@ -43,8 +43,13 @@ if (skip) console.log(`# ${skip}`);
 
 const failoverMsMax = 15_000;
 const rejoinMsMax = 60_000;
-/** How long one request may keep failing before the test gives up on it. */
-const requestMsMax = 60_000;
+/**
+ * How long one request may keep failing before the test gives up on it: a request in flight on
+ * the serve process that is SIGKILLed leaves its Idempotency-Key's placeholder, which nobody
+ * frees, and a retry is refused as in progress until it is stale (60 s after its reservation,
+ * src/api/idempotency.ts), then takes it over.
+ */
+const requestMsMax = 85_000;
 /** How long the mints and redemptions may take to settle after the load. */
 const settleMsMax = 60_000;
 const chainId = 31337;
@@ -60,17 +65,22 @@ interface Answer {
 
 /** Failed attempts and the spans they fell in, across every loop of the load. */
 class Outages {
-  readonly spans: { fromMs: number; toMs: number; failures: number }[] = [];
+  readonly spans: { fromMs: number; toMs: number; failures: number; endedBy: string }[] = [];
   #since: number | undefined;
   #failures = 0;
   failed(): void {
     this.#since ??= performance.now();
     this.#failures++;
   }
-  succeeded(startedMs: number): void {
+  succeeded(startedMs: number, endedBy: string): void {
     // Only a request sent after the outage began ends it.
     if (this.#since === undefined || startedMs < this.#since) return;
-    this.spans.push({ fromMs: this.#since, toMs: performance.now(), failures: this.#failures });
+    this.spans.push({
+      fromMs: this.#since,
+      toMs: performance.now(),
+      failures: this.#failures,
+      endedBy,
+    });
     this.#since = undefined;
     this.#failures = 0;
   }
@@ -82,6 +92,7 @@ class Outages {
 /** The API of the live serve processes, each POST retried under its key until it is answered. */
 function apiClient(processes: () => readonly ServeProcess[], outages: Outages) {
   let turn = 0;
+  let waitedMsMax = 0;
   const once = async (
     target: ServeProcess,
     method: 'GET' | 'POST',
@@ -126,7 +137,8 @@ function apiClient(processes: () => readonly ServeProcess[], outages: Outages) {
           answer.status === 429 ||
           answer.body.type === '/problems/idempotency-in-progress';
         if (!transient) {
-          outages.succeeded(attemptMs);
+          outages.succeeded(attemptMs, `${method} ${path} ${answer.status} on ${target.node}`);
+          waitedMsMax = Math.max(waitedMsMax, performance.now() - started);
           return { ...answer, failures };
         }
       } catch {
@@ -140,7 +152,7 @@ function apiClient(processes: () => readonly ServeProcess[], outages: Outages) {
       await sleep(100);
     }
   };
-  return { send };
+  return { send, waitedMsMax: () => waitedMsMax };
 }
 
 test('two issuer processes, two database failovers and a process kill under load: nothing lost, nothing doubled', {
@@ -271,7 +283,13 @@ test('two issuer processes, two database failovers and a process kill under load
     loops.catch(() => {}); // awaited below
 
     // The faults.
-    const failovers: { fromMs: number; toMs: number; failures: number; killMs: number }[] = [];
+    const failovers: {
+      fromMs: number;
+      toMs: number;
+      failures: number;
+      endedBy: string;
+      killMs: number;
+    }[] = [];
     const killPrimary = async (label: string) => {
       const at = performance.now();
       const killed = await ha.killPrimary();
@@ -281,7 +299,7 @@ test('two issuer processes, two database failovers and a process kill under load
       assert.ok(span, `${label}: the load saw the failover and came back`);
       failovers.push({ ...span, killMs: at });
       console.log(
-        `ha: ${label}: ${killed} killed; through HAProxy writable again after ${writable} ms of waiting; the API's requests failed for ${((span.toMs - span.fromMs) / 1000).toFixed(2)} s (${span.failures} failed attempts; from the kill to the first request acknowledged after the outage ${((span.toMs - at) / 1000).toFixed(2)} s)`,
+        `ha: ${label}: ${killed} killed; through HAProxy writable again after ${writable} ms of waiting; the API's requests failed for ${((span.toMs - span.fromMs) / 1000).toFixed(2)} s (${span.failures} failed attempts; from the kill to the first request acknowledged after the outage ${((span.toMs - at) / 1000).toFixed(2)} s: ${span.endedBy})`,
       );
       return killed;
     };
@@ -387,8 +405,11 @@ test('two issuer processes, two database failovers and a process kill under load
     const duplicates = depositsDoubled + mintsNotOnChain + mintsOnChainTwice + redemptionsDoubled;
     const worst = Math.max(...failovers.map((f) => f.toMs - f.fromMs));
     const worstFromKill = Math.max(...failovers.map((f) => f.toMs - f.killMs));
-    console.log(`bench ha.issuer.failover.seconds ${(worst / 1000).toFixed(2)} s`);
-    console.log(`bench ha.issuer.kill_to_ack.seconds ${(worstFromKill / 1000).toFixed(2)} s`);
+    console.log(`bench ha.issuer.failover.seconds ${(worstFromKill / 1000).toFixed(2)} s`);
+    console.log(`bench ha.issuer.first_failure_to_ack.seconds ${(worst / 1000).toFixed(2)} s`);
+    console.log(
+      `bench ha.issuer.request_wait.max.seconds ${(api.waitedMsMax() / 1000).toFixed(2)} s`,
+    );
     console.log(`bench ha.issuer.acknowledged.lost ${lost} requests`);
     console.log(`bench ha.issuer.duplicates ${duplicates} requests`);
     console.log(
@@ -437,7 +458,10 @@ test('two issuer processes, two database failovers and a process kill under load
       /— w1\.cluster[\s\S]*— w2\.cluster/,
       'the newest checkpoint cosigned by both witnesses (they cosign only a consistent one)',
     );
-    assert.ok(worst <= failoverMsMax, `failover within ${failoverMsMax} ms (${worst} ms)`);
+    assert.ok(
+      worstFromKill <= failoverMsMax,
+      `failover within ${failoverMsMax} ms of the kill (${worstFromKill} ms)`,
+    );
   } finally {
     await db?.close().catch(() => {});
     await cluster?.close().catch(() => {});

@@ -117,7 +117,7 @@ const ENDING_SESSION = /^(08...|57P0[123])$/;
 /** Errors node-postgres and the socket raise when a session breaks or cannot be made. */
 const BROKEN_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 const BROKEN_MESSAGE =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed|Connection terminated due to connection timeout)/;
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
 
 /** Whether `error` means the session broke (or none could be made), not a refusal. */
 function brokenSession(error: unknown): boolean {
