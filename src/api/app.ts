@@ -100,6 +100,11 @@ export interface AppDeps {
   readonly jsonBodyBytesMax?: number;
   /** How long a placeholder of a request in flight holds its key (default 60 s). */
   readonly idempotencyStaleUs?: bigint;
+  /**
+   * This process's instance (`LeaseKeeper.instance`): its placeholders name it, so that a
+   * retry on another process takes over at once those of a process that died on this host.
+   */
+  readonly instance?: string;
   /** Checks every success response against its schema: a mismatch is a 500 (tests). */
   readonly checkResponses?: boolean;
   /**
@@ -251,7 +256,7 @@ export function createApp(deps: AppDeps): Hono {
     const reservedUs = ctx.clockUs();
     let reservation: Reservation;
     try {
-      reservation = await reserveKey(ctx.db, caller, key, hash, reservedUs, staleUs);
+      reservation = await reserveKey(ctx.db, caller, key, hash, reservedUs, staleUs, deps.instance);
     } catch (error) {
       if (reservationMayStand(error)) repairs.release(caller, key, reservedUs);
       throw error;

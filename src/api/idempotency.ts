@@ -11,6 +11,9 @@
  *
  * A placeholder left by a crash is refused as in progress for `staleAfterUs`, then taken over
  * by the next request with the same key and body (docs/api.md says why that cannot pay twice).
+ * Sooner when the placeholder names its process (`KeyHolder`, a `clearpeg serve` process of
+ * src/cluster/) and that process is known dead: it ran on this host and its pid is gone, as
+ * `LeaseKeeper` judges a lease's holder; another host's process is given `staleAfterUs`.
  *
  * A placeholder left while the database was away (a failover: the deletion after a 5xx, or
  * the stored response, or the reservation's own answer, lost with the connection) is not left
@@ -19,6 +22,7 @@
  * completes within about that long of the database's return.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { SqlConnectionError, type SqlExecutor } from '../storage/sql.ts';
 import { ApiError } from './problem.ts';
 
@@ -83,11 +87,13 @@ export async function reserveKey(
   hash: Uint8Array,
   nowUs: bigint,
   staleAfterUs: bigint = idempotencyStaleUsDefault,
+  holder?: string,
 ): Promise<Reservation> {
+  // A placeholder's body is empty until the response replaces it: it names the holder meanwhile.
   const inserted = await db.query(
     `INSERT INTO idempotency_keys (caller, key, request_sha256, status, body, created_at_us)
-     VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (caller, key) DO NOTHING RETURNING key`,
-    [caller, key, hash, nowUs],
+     VALUES ($1, $2, $3, 0, $5, $4) ON CONFLICT (caller, key) DO NOTHING RETURNING key`,
+    [caller, key, hash, nowUs, holder ?? ''],
   );
   if (inserted.rows.length === 1) return { run: true };
   const { rows } = await db.query<{
@@ -101,7 +107,7 @@ export async function reserveKey(
   );
   const row = rows[0];
   // Deleted after a 5xx in between: the key is free again.
-  if (row === undefined) return reserveKey(db, caller, key, hash, nowUs, staleAfterUs);
+  if (row === undefined) return reserveKey(db, caller, key, hash, nowUs, staleAfterUs, holder);
   if (!Buffer.from(row.request_sha256).equals(Buffer.from(hash)))
     throw new ApiError(
       'idempotency-key-reused',
@@ -110,11 +116,15 @@ export async function reserveKey(
     );
   if (row.status !== 0) return { run: false, stored: { status: row.status, body: row.body } };
   const createdUs = BigInt(row.created_at_us);
-  if (nowUs - createdUs >= staleAfterUs) {
+  if (
+    nowUs - createdUs >= staleAfterUs ||
+    (row.body !== '' && row.body !== holder && (await holderDead(db, row.body)))
+  ) {
     // Left by a crashed request: the first retry to take it over runs.
     const taken = await db.query(
-      `UPDATE idempotency_keys SET created_at_us = $3 WHERE caller = $1 AND key = $2 AND status = 0 AND created_at_us = $4`,
-      [caller, key, nowUs, createdUs],
+      `UPDATE idempotency_keys SET created_at_us = $3, body = $5
+       WHERE caller = $1 AND key = $2 AND status = 0 AND created_at_us = $4`,
+      [caller, key, nowUs, createdUs, holder ?? ''],
     );
     if (taken.affectedRows === 1) return { run: true };
   }
@@ -123,6 +133,28 @@ export async function reserveKey(
     'a request with this Idempotency-Key is still being processed; retry later for its response',
     { field: 'Idempotency-Key', rule: 'one request at a time per key' },
   );
+}
+
+/**
+ * Whether the `clearpeg serve` process `instance` (src/cluster/leases.ts, `cluster_processes`)
+ * is known dead: it ran on this host and its pid is gone, or is this process's own pid (a
+ * restart given its predecessor's pid). Unknown (another host, not registered) is not dead.
+ */
+async function holderDead(db: SqlExecutor, instance: string): Promise<boolean> {
+  const { rows } = await db.query<{ host: string; pid: number }>(
+    'SELECT host, pid FROM cluster_processes WHERE instance = $1',
+    [instance],
+  );
+  const row = rows[0];
+  if (row === undefined || row.host !== hostname()) return false;
+  const pid = Number(row.pid);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EPERM';
+  }
 }
 
 /**

@@ -257,6 +257,7 @@ export const serveCommand: Command = {
       authCacheMs: serveAuthCacheMs,
       reserves,
       log: log.deps,
+      instance: keeper.instance,
     });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
       (resolve, reject) => {
