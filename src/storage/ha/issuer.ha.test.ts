@@ -341,7 +341,10 @@ test('two issuer processes, two database failovers and a process kill under load
         [mintIds],
       );
       if (rows[0]!.open === 0 && rows[0]!.burning === 0) break;
-      if (performance.now() - settleStarted >= settleMsMax) await diagnose(db, mintIds, processes);
+      const tripped = await db.query('SELECT name FROM breakers');
+      if (tripped.rows.length > 0 || performance.now() - settleStarted >= settleMsMax)
+        await diagnose(db, mintIds, processes);
+      assert.deepEqual(tripped.rows, [], 'no breaker tripped (minting stopped)');
       assert.ok(
         performance.now() - settleStarted < settleMsMax,
         `not settled within ${settleMsMax} ms: ${rows[0]!.open} mints not final, ${rows[0]!.burning} redemptions not burned`,
@@ -498,6 +501,17 @@ async function diagnose(
      FROM mint_requests m LEFT JOIN chain_requests r ON r.request_id = m.chain_request_id
      WHERE m.id = ANY($1::uuid[]) AND m.status <> 'final'`,
     [mintIds],
+  );
+  await show(
+    'mints approved whose chain request exists (submitted, not marked)',
+    `SELECT m.id, m.status, r.status AS chain_status, r.nonce::text, r.block_number::text
+     FROM mint_requests m JOIN chain_requests r ON r.request_id = 'mint:' || m.id::text
+     WHERE m.status = 'approved'`,
+  );
+  await show('breakers', 'SELECT name, reason, tripped_at_us::text FROM breakers');
+  await show(
+    'parity mismatches',
+    `SELECT block_number::text, total_supply::text, ledger_supply::text FROM chain_parity WHERE NOT ok ORDER BY block_number`,
   );
   await show(
     'chain requests not final',
