@@ -341,7 +341,7 @@ test('two issuer processes, two database failovers and a process kill under load
         [mintIds],
       );
       if (rows[0]!.open === 0 && rows[0]!.burning === 0) break;
-      const tripped = await db.query('SELECT name FROM breakers');
+      const tripped = await db.query<{ name: string }>('SELECT name FROM breakers');
       if (tripped.rows.length > 0 || performance.now() - settleStarted >= settleMsMax)
         await diagnose(db, mintIds, processes);
       assert.deepEqual(tripped.rows, [], 'no breaker tripped (minting stopped)');
