@@ -35,7 +35,7 @@ import { parseAmount } from '../../money/money.ts';
 import { signApproval } from '../../policy/approvals.ts';
 import { inheritedV8Flags } from '../../testing.ts';
 import { openPostgres } from '../postgres/postgres.ts';
-import type { SqlDatabase } from '../sql.ts';
+import type { SqlDatabase, SqlResult } from '../sql.ts';
 import { haUnavailable, startCluster } from './cluster.ts';
 
 const skip = haUnavailable();
@@ -341,7 +341,7 @@ test('two issuer processes, two database failovers and a process kill under load
         [mintIds],
       );
       if (rows[0]!.open === 0 && rows[0]!.burning === 0) break;
-      const tripped = await db.query<{ name: string }>('SELECT name FROM breakers');
+      const tripped: SqlResult<{ name: string }> = await db.query('SELECT name FROM breakers');
       if (tripped.rows.length > 0 || performance.now() - settleStarted >= settleMsMax)
         await diagnose(db, mintIds, processes);
       assert.deepEqual(tripped.rows, [], 'no breaker tripped (minting stopped)');
