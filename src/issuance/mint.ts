@@ -51,6 +51,7 @@ import {
   reverifyQuorum,
 } from '../workflow/approving.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
+import { oncePerKey } from '../workflow/request-key.ts';
 import {
   type Customer,
   customerFromRow,
@@ -380,7 +381,34 @@ async function mintGates(
 export async function requestMint(
   ctx: IssuanceContext,
   actor: Actor,
-  input: { customerId: string; chainId: number; to: string; amount: Micro },
+  input: {
+    customerId: string;
+    chainId: number;
+    to: string;
+    amount: Micro;
+    /** The API request's key: a run again answers the request it made (src/workflow/request-key.ts). */
+    requestKey?: Uint8Array;
+  },
+): Promise<MintRequest> {
+  const key = input.requestKey;
+  return oncePerKey(
+    ctx.db,
+    key,
+    'mint_requests',
+    (id) => getMint(ctx.db, id),
+    (found) =>
+      found.customerId === input.customerId &&
+      found.chainId === input.chainId &&
+      found.to.toLowerCase() === String(input.to).toLowerCase() &&
+      found.amount === input.amount,
+    () => makeMintRequest(ctx, actor, input),
+  );
+}
+
+async function makeMintRequest(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: Parameters<typeof requestMint>[2],
 ): Promise<MintRequest> {
   const id = uuidv7();
   return audited(ctx, actor, 'mint.request', id, async (commit) => {
@@ -428,8 +456,8 @@ export async function requestMint(
       const saved = saveBuckets(tx, { hourly: check.hourBucket, daily: check.dayBucket });
       const stored = tx.query(
         `INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
-           ledger_pending, created_at_us, expires_at_us, updated_at_us)
-         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9)`,
+           ledger_pending, created_at_us, expires_at_us, updated_at_us, request_key)
+         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9, $11)`,
         [
           id,
           customer.id,
@@ -441,6 +469,7 @@ export async function requestMint(
           ledgerPending,
           nowUs,
           nowUs + BigInt(policy.mint.expirySeconds) * 1_000_000n,
+          input.requestKey ?? null,
         ],
       );
       const request: MintRequest = {
