@@ -41,6 +41,7 @@ import {
   systemActor,
 } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   recordApproval,
   recordWriteRefusal,
@@ -835,6 +836,10 @@ export async function approveChange(
         (change.status === 'pending-approval' && change.expiresAtUs <= nowUs)
       )
         throw expiredError(change);
+      if (change.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'change', change.id, change, approval);
+        if (again !== undefined) return again;
+      }
       if (change.status !== 'pending-approval')
         throw new ClearpegError('change-not-pending', `change ${change.id} is ${change.status}`, {
           field: 'changeId',

@@ -143,6 +143,28 @@ describe('mint, end to end on the in-process chain', () => {
     assert.equal(await f.balance('customers:CUST-0001:fiat'), 0n);
     assert.equal(tick.parity?.ok, true);
     assert.equal(tick.parity?.circulating, usd('5000000'));
+    // An approval run again once the mint is final (its first answer lost) is answered as the
+    // first was, and counts nothing new; a new approval of a final mint is refused.
+    const approvals = async () =>
+      (
+        await f.t.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM approvals WHERE subject_kind = 'mint' AND subject_id = $1",
+          [request.id],
+        )
+      ).rows[0]!.n;
+    const again = await approveMint(
+      f.ctx,
+      approver('op-bob'),
+      request.id,
+      await sign(request.id, 'op-bob'),
+    );
+    assert.equal(again.status, 'final');
+    assert.equal(await approvals(), 2);
+    await assert.rejects(
+      approveMint(f.ctx, approver('op-cat'), request.id, await sign(request.id, 'op-cat')),
+      (error: unknown) => error instanceof Error && /is final/.test(error.message),
+    );
+    assert.equal(await approvals(), 2);
   });
 
   it('the 300-trillion mint is refused with every reason at once, and changes nothing', async () => {

@@ -44,6 +44,7 @@ import {
 } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   approveSubject,
   recordWriteRefusal,
@@ -545,11 +546,14 @@ export async function approveMint(
     commit(async (tx) => {
       requireOwnApproval(actor, approval, 'approve mints');
       const request = await getMint(tx, requestId, true);
-      if (request.status !== 'pending-approval')
+      if (request.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'mint', request.id, request, approval);
+        if (again !== undefined) return again;
         throw new ClearpegError('mint-not-pending', `mint ${request.id} is ${request.status}`, {
           field: 'requestId',
           rule: 'a request awaiting approval',
         });
+      }
       return approveSubject(tx, 'mint_requests', request, {
         kind: 'mint',
         subjectId: request.id,

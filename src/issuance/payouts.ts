@@ -21,6 +21,7 @@ import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import { accountId, bankPattern, customerFiat, reservesCash, usd } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   approveSubject,
   requireOwnApproval,
@@ -342,8 +343,11 @@ export async function approvePayout(
     commit(async (tx) => {
       requireOwnApproval(actor, approval, 'approve payouts');
       const payout = await getPayout(tx, payoutId, true);
-      if (payout.status !== 'pending-approval')
+      if (payout.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'payout', payout.id, payout, approval);
+        if (again !== undefined) return again;
         notIn(payout, 'payout-not-pending-approval', 'a payout awaiting approval');
+      }
       return approveSubject(tx, 'payouts', payout, {
         kind: 'payout',
         subjectId: payout.id,
