@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import {
   type Abi,
   BaseError,
+  BlockNotFoundError,
   bytesToHex,
   ContractFunctionRevertedError,
   decodeErrorResult,
@@ -276,8 +277,12 @@ export class ChainConnector {
    * Follows every open request: a mined attempt moves it to mined (or reverted), a mined one
    * deep enough to final; one whose block left the canonical chain goes back to signed and is
    * sent again. Returns the requests whose status changed.
+   *
+   * Finality is judged on `head` when the caller gives it (the chain worker gives the head it
+   * read at the start of its tick, the one parity is checked against: a second read could
+   * answer an older head, from a node that lags behind the first), else on the head read now.
    */
-  async poll(): Promise<RequestState[]> {
+  async poll(head?: bigint): Promise<RequestState[]> {
     const { rows } = await this.db.query<RequestRow>(
       // By the bigint column: the query returns nonce as text.
       `SELECT ${requestColumns} FROM chain_requests r WHERE r.chain_id = $1 AND r.sender = $2 AND r.status IN ('signed', 'mined') ORDER BY r.nonce`,
@@ -285,10 +290,10 @@ export class ChainConnector {
     );
     if (rows.length === 0) return [];
     // Not viem's cached block number: finality is judged on the head as it is now.
-    const head = await this.client.getBlockNumber({ cacheTime: 0 });
+    const judgedAt = head ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
     const changed: RequestState[] = [];
     for (const row of rows) {
-      const next = await this.follow(row, head);
+      const next = await this.follow(row, judgedAt);
       if (next !== undefined) changed.push(next);
     }
     return changed;
@@ -346,9 +351,13 @@ export class ChainConnector {
   private async follow(row: RequestRow, head: bigint): Promise<RequestState | undefined> {
     const now = this.clockUs();
     if (row.status === 'mined') {
+      // Gone only if the node says it has no such block: a failed read fails the poll.
       const block = await this.client
         .getBlock({ blockNumber: BigInt(row.block_number!) })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          if (error instanceof BlockNotFoundError) return undefined;
+          throw error;
+        });
       if (block === undefined || block.hash !== hex(row.block_hash!)) {
         // Reorganized away: back to signed, and the same transaction is sent again.
         await this.db.query(

@@ -109,6 +109,16 @@ describe('fault proxy', () => {
     assert.equal(JSON.parse(again.text).result, 'eth_sendRawTransaction-done');
   });
 
+  it('after: lets the first matching requests pass', async () => {
+    proxy.inject({ kind: 'status', methods: ['eth_blockNumber'], after: 2, times: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await post(proxy.url, call('eth_blockNumber'))).status);
+    statuses.push((await post(proxy.url, call('eth_chainId'))).status);
+    statuses.push((await post(proxy.url, call('eth_blockNumber'))).status);
+    assert.deepEqual(statuses, [200, 200, 503, 200, 200]);
+  });
+
   it('status: answers a 5xx without forwarding', async () => {
     proxy.inject({ kind: 'status', status: 502, times: 2 });
     assert.equal((await post(proxy.url, call('eth_chainId'))).status, 502);

@@ -5,7 +5,7 @@
  *
  * Faults (`inject`), each for some methods or for all, with a probability (a seeded PRNG: the
  * same seed and the same requests give the same faults) and/or for the next `times` requests
- * it matches:
+ * it matches (optionally only `after` some have passed):
  *   - `delay`: waits `delayMs` before forwarding;
  *   - `drop-before`: destroys the socket without forwarding (the node never sees the request);
  *   - `drop-after`: forwards, waits for the node's answer, then destroys the socket without
@@ -43,6 +43,8 @@ export interface Fault {
   readonly probability?: number;
   /** It acts on at most this many requests, then is spent (default: no limit). */
   readonly times?: number;
+  /** It lets this many matching requests pass before it starts (default 0). */
+  readonly after?: number;
   /** `delay`: how long, in milliseconds. */
   readonly delayMs?: number;
   /** `status`: the HTTP status answered (default 503). */
@@ -101,8 +103,11 @@ export function seededRandom(seed: number): () => number {
 function checkFault(fault: Fault): void {
   const p = fault.probability ?? 1;
   if (!(p >= 0 && p <= 1)) throw new RangeError(`fault probability ${p} is not between 0 and 1`);
-  if (fault.times !== undefined && !(Number.isSafeInteger(fault.times) && fault.times >= 0))
-    throw new RangeError(`fault times ${fault.times} is not a count`);
+  for (const key of ['times', 'after'] as const) {
+    const n = fault[key];
+    if (n !== undefined && !(Number.isSafeInteger(n) && n >= 0))
+      throw new RangeError(`fault ${key} ${n} is not a count`);
+  }
   if (fault.kind === 'delay') {
     const ms = fault.delayMs;
     if (ms === undefined || !(Number.isSafeInteger(ms) && ms >= 0 && ms <= delayMsMax))
@@ -131,7 +136,7 @@ export async function startFaultProxy(options: {
 }): Promise<FaultProxy> {
   const upstream = new URL(options.upstream);
   const random = seededRandom(options.seed ?? 1);
-  const faults = new Map<number, { fault: Fault; left: number }>();
+  const faults = new Map<number, { fault: Fault; left: number; skip: number }>();
   let nextId = 1;
   const counts: FaultCounts = {
     requests: 0,
@@ -155,6 +160,10 @@ export async function startFaultProxy(options: {
       const { fault } = entry;
       if (entry.left <= 0) continue;
       if (fault.methods !== undefined && !methods.some((m) => fault.methods!.includes(m))) continue;
+      if (entry.skip > 0) {
+        entry.skip--;
+        continue;
+      }
       // Drawn for every matching fault, fired or not: the sequence depends only on the requests.
       if (random() >= (fault.probability ?? 1)) continue;
       entry.left--;
@@ -230,7 +239,11 @@ export async function startFaultProxy(options: {
     inject(fault) {
       checkFault(fault);
       const id = nextId++;
-      faults.set(id, { fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+      faults.set(id, {
+        fault,
+        left: fault.times ?? Number.POSITIVE_INFINITY,
+        skip: fault.after ?? 0,
+      });
       return id;
     },
     remove(id) {

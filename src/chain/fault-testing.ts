@@ -75,6 +75,10 @@ export interface FaultFixture {
   tickUntil(done: () => Promise<boolean>, what: string, ticksMax?: number): Promise<void>;
   /** Ticks that threw so far, and their messages' first lines. */
   readonly failures: string[];
+  /** What the worker reported while started (`worker.start()`). */
+  readonly logs: string[];
+  /** Mines `blocks` empty blocks on the node. */
+  mine(blocks: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,13 +149,15 @@ async function setUp(
     minterAllowance: 10n ** 15n,
     pollIntervalMs: 20,
   });
+  const logs: string[] = [];
   const worker = new ChainWorker({
     db: f.t.db,
     ledger: f.ctx.ledger,
     chain,
     token,
-    log: () => {},
+    log: (line) => logs.push(line),
     settle: issuanceSettle(f.ctx, chain, token),
+    intervalMs: 50,
   });
   const treasurer: Actor = { kind: 'operator', id: 'op-tess', roles: ['treasurer'] };
   await createOperator(f.t.db, { id: 'op-tess', name: 'Tess', roles: ['treasurer'] });
@@ -175,7 +181,7 @@ async function setUp(
       await worker.tick();
       return true;
     } catch (error) {
-      failures.push((error as Error).message.split('\n')[0] ?? String(error));
+      failures.push((error as Error).message.split("\n").slice(0, 6).join(" / "));
       return false;
     }
   };
@@ -191,6 +197,10 @@ async function setUp(
     finalityDepth: options.finalityDepth,
     rpc,
     failures,
+    logs,
+    mine: async (blocks) => {
+      await rpc('hardhat_mine', [`0x${blocks.toString(16)}`]);
+    },
     tick,
     async mint(reference, amount) {
       await recordDeposit(f.ctx, treasurer, {

@@ -67,7 +67,16 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     }
     const counts = x.proxy.counts();
     x.proxy.clear();
-    await x.tickUntil(settled, 'everything settled once the faults are cleared');
+    await x.tickUntil(settled, 'everything settled once the faults are cleared').catch(async (e) => {
+      const dump = await f.t.db.query(
+        `SELECT 'mint' AS k, id::text, status, failure AS note FROM mint_requests WHERE status <> 'final'
+         UNION ALL SELECT 'redemption', id::text, status, refusal FROM redemptions WHERE status <> 'burned'
+         UNION ALL SELECT 'chain', request_id, status, nonce::text FROM chain_requests WHERE status <> 'final'
+         UNION ALL SELECT 'breaker', name, '', reason::text FROM breakers
+         UNION ALL SELECT 'alert', kind, subject, detail::text FROM alerts`,
+      );
+      throw new Error(`${(e as Error).message}\n${JSON.stringify(dump.rows)}`);
+    });
     await x.tick(); // parity at the newest final block
     const report = await issuerInvariants(x);
     assert.equal(report.mintRequests, before.mintRequests + work.mints);
@@ -167,6 +176,15 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     await x.tickUntil(settled, 'the mint final once the head is seen');
     await x.tick();
     await issuerInvariants(x);
+  });
+
+  it('a head that comes and goes (a lagging node behind a balancer): no false mismatch', async () => {
+    const stale = await x.direct.getBlockNumber({ cacheTime: 0 });
+    const { counts } = await scenario(
+      [{ kind: 'stale-head', staleBlock: stale, probability: 0.5 }],
+      { mints: 3, redemptions: 2, ticks: 20 },
+    );
+    assert.ok(counts['stale-head'] > 5, 'the head was stale half the time');
   });
 
   it('mixed, at random (seeded): every fault at once', async () => {
