@@ -181,7 +181,7 @@ async function setUp(
       await worker.tick();
       return true;
     } catch (error) {
-      failures.push((error as Error).message.split("\n").slice(0, 6).join(" / "));
+      failures.push((error as Error).message.split('\n').slice(0, 6).join(' / '));
       return false;
     }
   };

@@ -67,16 +67,18 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     }
     const counts = x.proxy.counts();
     x.proxy.clear();
-    await x.tickUntil(settled, 'everything settled once the faults are cleared').catch(async (e) => {
-      const dump = await f.t.db.query(
-        `SELECT 'mint' AS k, id::text, status, failure AS note FROM mint_requests WHERE status <> 'final'
+    await x
+      .tickUntil(settled, 'everything settled once the faults are cleared')
+      .catch(async (e) => {
+        const dump = await f.t.db.query(
+          `SELECT 'mint' AS k, id::text, status, failure AS note FROM mint_requests WHERE status <> 'final'
          UNION ALL SELECT 'redemption', id::text, status, refusal FROM redemptions WHERE status <> 'burned'
          UNION ALL SELECT 'chain', request_id, status, nonce::text FROM chain_requests WHERE status <> 'final'
          UNION ALL SELECT 'breaker', name, '', reason::text FROM breakers
          UNION ALL SELECT 'alert', kind, subject, detail::text FROM alerts`,
-      );
-      throw new Error(`${(e as Error).message}\n${JSON.stringify(dump.rows)}`);
-    });
+        );
+        throw new Error(`${(e as Error).message}\n${JSON.stringify(dump.rows)}`);
+      });
     await x.tick(); // parity at the newest final block
     const report = await issuerInvariants(x);
     assert.equal(report.mintRequests, before.mintRequests + work.mints);

@@ -12,13 +12,14 @@
  * chain's mint breaker with an alert (`chain-reorg-final`) before anything is settled or sent:
  * what was counted final may not be, and an operator decides.
  */
+
+import { wallClockUs } from '../calendar.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Uuid } from '../ledger/types.ts';
 import { tripBreaker } from '../policy/alerts.ts';
 import { mintBreaker } from '../policy/breakers.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 import { supplyAccountSpec } from '../workflow/accounts.ts';
-import { wallClockUs } from '../calendar.ts';
 import type { RequestState } from './connector.ts';
 import { ChainIndexer } from './indexer.ts';
 import { checkParity, type ParityResult } from './parity.ts';
