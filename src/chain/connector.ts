@@ -33,6 +33,7 @@ import {
   type LocalAccount,
   type PublicClient,
   parseTransaction,
+  TransactionReceiptNotFoundError,
   type TransactionSerializableEIP1559,
 } from 'viem';
 import { wallClockUs } from '../calendar.ts';
@@ -379,9 +380,14 @@ export class ChainConnector {
       [row.request_id],
     );
     for (const attempt of attempts) {
+      // Not mined (yet) only if the node says it has no receipt: a read that failed fails the
+      // poll, since parity, checked next, counts every issuer transaction final on chain.
       const receipt = await this.client
         .getTransactionReceipt({ hash: hex(attempt.tx_hash) })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          if (error instanceof TransactionReceiptNotFoundError) return undefined;
+          throw error;
+        });
       if (receipt === undefined) continue;
       this.checkpoint('receipt');
       const status = receipt.status === 'success' ? 'mined' : 'reverted';

@@ -8,6 +8,9 @@
  * mints approved by a quorum, holders' transfers into redemption addresses, burns, each driven
  * by the chain worker's tick with issuance's `settle`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createPublicClient,
   createWalletClient,
@@ -18,6 +21,10 @@ import {
   zeroAddress,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { Attestor, type AttestResult } from '../attest/cycle.ts';
+import { liabilitiesSecret, logIdentity } from '../attest/keys.ts';
+import { TransparencyLog } from '../attest/log.ts';
+import { LogPublisher } from '../attest/publish.ts';
 import { assert } from '../errors.ts';
 import { createCustomer, registerWallet, setKyc } from '../issuance/customers.ts';
 import { recordDeposit } from '../issuance/deposits.ts';
@@ -35,7 +42,19 @@ import { issuanceSettle } from '../issuance/worker.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import type { Micro } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
+import { discrepancies } from '../proofs/attestation.ts';
+import { checkWitnesses } from '../proofs/cosignature.ts';
+import {
+  algorithmCosignatureV1,
+  ed25519Verifier,
+  generateSignerKey,
+  openNote,
+} from '../proofs/note.ts';
+import { loadRuleset } from '../reserves/eligibility.ts';
 import { SqlLedgerStore } from '../storage/ledger-store.ts';
+import { startWitnessServer, type WitnessServer } from '../witness/server.ts';
+import { DirectoryStateStore } from '../witness/state.ts';
+import { Witness } from '../witness/witness.ts';
 import { supplyAccountSpec } from '../workflow/accounts.ts';
 import type { Actor } from '../workflow/actors.ts';
 import { verifyAudit } from '../workflow/audit-store.ts';
@@ -73,6 +92,13 @@ export interface FaultFixture {
   tick(): Promise<boolean>;
   /** Ticks (every `pauseMs`) until `done` holds; fails after `ticksMax`. */
   tickUntil(done: () => Promise<boolean>, what: string, ticksMax?: number): Promise<void>;
+  /**
+   * Runs an attestation cycle (it refuses unless the journal replays and the business tables
+   * agree with it; the chain's figures are read through the proxy) and checks what it
+   * published: the checkpoint opens under the log's key, the witness cosigned it (it checks
+   * each checkpoint's consistency with the one before), and the attestation's figures add up.
+   */
+  attest(): Promise<AttestResult>;
   /** Ticks that threw so far, and their messages' first lines. */
   readonly failures: string[];
   /** What the worker reported while started (`worker.start()`). */
@@ -175,6 +201,24 @@ async function setUp(
     account: privateKeyToAccount(holderAccount.privateKey),
     transport: http(node.url, { retryCount: 0 }),
   });
+  const dir = mkdtempSync(join(tmpdir(), 'clearpeg-faults-'));
+  const identity = logIdentity(dir, {});
+  const witness = new Witness({
+    key: generateSignerKey('witness.test/faults', algorithmCosignatureV1),
+    logs: [identity.vkey],
+    store: new DirectoryStateStore(join(dir, 'witness')),
+  });
+  const witnessServer: WitnessServer = await startWitnessServer(witness);
+  const attestor = new Attestor({
+    ctx: f.ctx,
+    log: new TransparencyLog(f.t.db, identity, f.ctx.clockUs),
+    publisher: new LogPublisher(join(dir, 'public'), identity.vkey),
+    chains: [{ chain, token }],
+    ruleset: loadRuleset('genius'),
+    master: liabilitiesSecret(dir),
+    witnesses: [{ vkey: witness.verifierKey, url: witnessServer.url }],
+    quorum: 1,
+  });
   const failures: string[] = [];
   const tick = async () => {
     try {
@@ -252,10 +296,27 @@ async function setUp(
         `not reached after ${ticksMax} ticks: ${what} (tick failures: ${failures.slice(-3).join(' | ')})`,
       );
     },
+    async attest() {
+      const result = await attestor.runOnce();
+      assert(
+        result.cosignedBy.length === 1 && result.cosignedBy[0] === witness.verifierKey,
+        'the witness cosigned the checkpoint (consistent with the one it cosigned before)',
+      );
+      openNote(result.published, [ed25519Verifier(identity.vkey)]);
+      assert(
+        checkWitnesses(result.published, [witness.verifierKey], 1).satisfied,
+        'the published checkpoint carries the cosignature',
+      );
+      const wrong = discrepancies(result.attestation);
+      assert(wrong.length === 0, `the attestation adds up (${JSON.stringify(wrong)})`);
+      return result;
+    },
     close: async () => {
       await worker.stop();
+      await witnessServer.close();
       await proxy.close();
       await node.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -364,8 +425,10 @@ export async function issuerInvariants(x: FaultFixture): Promise<InvariantReport
     parity === undefined ? mints.length === 0 : parity.ok,
     `parity holds (${parity?.circulating} vs ${parity?.ledgerSupply})`,
   );
-  const { rows: breakers } = await db.query<{ name: string }>('SELECT name FROM breakers');
-  assert(breakers.length === 0, `no breaker tripped (${breakers.map((b) => b.name).join(', ')})`);
+  const { rows: breakers } = await db.query<{ name: string; reason: unknown }>(
+    'SELECT name, reason FROM breakers',
+  );
+  assert(breakers.length === 0, `no breaker tripped (${JSON.stringify(breakers)})`);
   const { rows: bad } = await db.query('SELECT 1 FROM chain_parity WHERE NOT ok');
   assert(bad.length === 0, 'no parity check ever failed');
   const ledger = await verifyLedger(new SqlLedgerStore(db));

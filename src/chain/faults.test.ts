@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
-import { parseAmount } from '../money/money.ts';
+import { formatAmount, parseAmount } from '../money/money.ts';
 import type { Fault } from './fault-proxy.ts';
 import { type FaultFixture, faultFixture, issuerInvariants, neverWrong } from './fault-testing.ts';
 
@@ -23,6 +23,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
   let f: IssuanceFixture;
   let x: FaultFixture;
   let deposits = 0;
+  let checkpoints = 0n;
 
   before(async () => {
     f = await issuanceFixture('pglite');
@@ -81,6 +82,11 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
       });
     await x.tick(); // parity at the newest final block
     const report = await issuerInvariants(x);
+    const attested = await x.attest();
+    const figures = attested.attestation.chains.find((c) => c.chainId === '31337');
+    assert.ok(figures !== undefined, 'the attestation states the chain');
+    assert.equal(figures.totalSupply, formatAmount(report.totalSupply), 'as the chain has it');
+    assert.equal(attested.checkpoint.size, ++checkpoints, 'one more checkpoint');
     assert.equal(report.mintRequests, before.mintRequests + work.mints);
     assert.equal(report.mintsOnChain, report.mintRequests);
     return { counts, tickFailures: x.failures.length - failuresBefore, report };

@@ -661,8 +661,9 @@ export async function writeMints(
 }
 
 /**
- * Settles one chain's submitted mints from the connector's state: final → the reservation is
- * posted, tied to the mint's block; reverted → voided. Also lapses requests never approved.
+ * Settles one chain's submitted mints (and approved ones already signed) from the connector's
+ * state: final → the reservation is posted, tied to the mint's block; reverted → voided. Also
+ * lapses requests never approved.
  */
 export async function settleMints(
   ctx: IssuanceContext,
@@ -671,9 +672,15 @@ export async function settleMints(
   const chainId = chain.config.chainId;
   const posted: string[] = [];
   const failed: string[] = [];
-  const submittedMints = await listMints(ctx.db, `m.chain_id = $1 AND m.status = 'submitted'`, [
-    chainId,
-  ]);
+  // Approved ones too: a mint whose transaction reached the node but whose answer was lost
+  // (the connection dropped) stays approved until the writer's next pass, and may be final on
+  // chain by then. Parity counts it from its block: the ledger must too, in this same tick.
+  // One with no chain request was never signed and is skipped below.
+  const submittedMints = await listMints(
+    ctx.db,
+    `m.chain_id = $1 AND m.status IN ('approved', 'submitted')`,
+    [chainId],
+  );
   for (const request of submittedMints) {
     const state = await chain.connector.get(chainRequestIdOf(request.id));
     if (state === undefined) continue;
@@ -714,8 +721,8 @@ export async function settleMints(
       await audited(ctx, systemActor, 'mint.final', request.id, (commit) =>
         commit(async (tx) => {
           await tx.query(
-            `UPDATE mint_requests SET status = 'final', tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
-            [request.id, state.txHash, state.blockNumber, ctx.clockUs()],
+            `UPDATE mint_requests SET status = 'final', chain_request_id = $5, tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
+            [request.id, state.txHash, state.blockNumber, ctx.clockUs(), state.requestId],
           );
           return {
             result: undefined,
