@@ -12,10 +12,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
+import { postgresUnavailable, type TestBackend } from '../storage/testing.ts';
 import type { Fault } from './fault-proxy.ts';
 import { type FaultFixture, faultFixture, issuerInvariants, neverWrong } from './fault-testing.ts';
 
 const usd = parseAmount;
+/** PostgreSQL, the production backend, when it answers (and it sets up in a second); else PGlite. */
+const backend: TestBackend = (await postgresUnavailable()) === undefined ? 'postgres' : 'pglite';
 /** A test chain whose blocks are final three deep. */
 const finalityDepth = 3;
 
@@ -26,8 +29,8 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
   let checkpoints = 0n;
 
   before(async () => {
-    f = await issuanceFixture('pglite');
-    x = await faultFixture(f, { finalityDepth, blockIntervalMs: 60, seed: 17 });
+    f = await issuanceFixture(backend);
+    x = await faultFixture(f, { finalityDepth, blockIntervalMs: 50, seed: 17 });
   });
   after(async () => {
     await x?.close();
@@ -99,10 +102,10 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
   });
 
   it('delay: slow answers only slow things down', async () => {
-    const { counts } = await scenario([{ kind: 'delay', delayMs: 40, probability: 0.5 }], {
-      mints: 2,
+    const { counts } = await scenario([{ kind: 'delay', delayMs: 20, probability: 0.3 }], {
+      mints: 1,
       redemptions: 1,
-      ticks: 6,
+      ticks: 4,
     });
     assert.ok(counts.delay > 0, 'calls were delayed');
   });
@@ -113,7 +116,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
         { kind: 'drop-before', methods: ['eth_sendRawTransaction'], times: 3 },
         { kind: 'drop-before', probability: 0.15 },
       ],
-      { mints: 3, redemptions: 1, ticks: 10 },
+      { mints: 2, redemptions: 1, ticks: 8 },
     );
     assert.ok(counts['drop-before'] >= 3, `requests dropped (${counts['drop-before']})`);
   });
@@ -122,7 +125,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     const dropped = x.proxy.countOf('drop-after', 'eth_sendRawTransaction');
     const { tickFailures } = await scenario(
       [{ kind: 'drop-after', methods: ['eth_sendRawTransaction'], times: 4 }],
-      { mints: 3, redemptions: 1, ticks: 10 },
+      { mints: 3, redemptions: 1, ticks: 8 },
     );
     assert.ok(
       x.proxy.countOf('drop-after', 'eth_sendRawTransaction') - dropped >= 3,
@@ -133,9 +136,9 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
 
   it('5xx: a gateway that fails a third of the calls', async () => {
     const { counts, tickFailures } = await scenario([{ kind: 'status', probability: 0.3 }], {
-      mints: 3,
+      mints: 2,
       redemptions: 1,
-      ticks: 12,
+      ticks: 8,
     });
     assert.ok(counts.status > 0 && tickFailures > 0, 'calls failed and ticks with them');
   });
@@ -150,7 +153,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
           probability: 0.25,
         },
       ],
-      { mints: 3, redemptions: 1, ticks: 12 },
+      { mints: 2, redemptions: 1, ticks: 8 },
     );
     assert.ok(counts.truncate >= 2, `answers cut (${counts.truncate})`);
   });
@@ -163,7 +166,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     const request = await x.mint(`WIRE-${deposits}`, usd('2500'));
     // The mint is sent and mined; the real chain goes far past its finality depth.
     let minedAt: bigint | undefined;
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 10; i++) {
       await x.tick();
       await neverWrong(x);
       const state = await x.chain.connector.get(`mint:${request.id}`);
@@ -190,7 +193,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     const stale = await x.direct.getBlockNumber({ cacheTime: 0 });
     const { counts } = await scenario(
       [{ kind: 'stale-head', staleBlock: stale, probability: 0.5 }],
-      { mints: 3, redemptions: 2, ticks: 20 },
+      { mints: 2, redemptions: 1, ticks: 12 },
     );
     assert.ok(counts['stale-head'] > 5, 'the head was stale half the time');
   });
@@ -205,7 +208,7 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
         { kind: 'truncate', probability: 0.08 },
         { kind: 'drop-after', methods: ['eth_sendRawTransaction'], probability: 0.5 },
       ],
-      { mints: 4, redemptions: 2, ticks: 20 },
+      { mints: 3, redemptions: 2, ticks: 14 },
     );
     const acted = counts.delay + counts['drop-before'] + counts['drop-after'] + counts.status;
     assert.ok(acted + counts.truncate > 10, `the proxy was busy (${JSON.stringify(counts)})`);

@@ -15,6 +15,7 @@ import { getMint } from '../issuance/mint.ts';
 import { listRedemptions } from '../issuance/redemption.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
 import { parseAmount } from '../money/money.ts';
+import { postgresUnavailable, type TestBackend } from '../storage/testing.ts';
 import { clearpegTokenAbi } from './artifacts.ts';
 import {
   type FaultFixture,
@@ -24,6 +25,8 @@ import {
 } from './fault-testing.ts';
 
 const usd = parseAmount;
+/** PostgreSQL, the production backend, when it answers (and it sets up in a second); else PGlite. */
+const backend: TestBackend = (await postgresUnavailable()) === undefined ? 'postgres' : 'pglite';
 const finalityDepth = 3;
 
 describe('finality on hardhat node: a lagging head, a shallow reorg, a reorg past finality', () => {
@@ -31,7 +34,7 @@ describe('finality on hardhat node: a lagging head, a shallow reorg, a reorg pas
   let x: FaultFixture;
 
   before(async () => {
-    f = await issuanceFixture('pglite');
+    f = await issuanceFixture(backend);
     x = await faultFixture(f, { finalityDepth, blockIntervalMs: 50 });
     // From here the test makes every block (automine still mines each transaction).
     await x.rpc('evm_setIntervalMining', [0]);
