@@ -279,6 +279,8 @@ export class ChainConnector {
    * deep enough to final; one whose block left the canonical chain goes back to signed and is
    * sent again. Returns the requests whose status changed.
    *
+   * The lowest request not mined is sent again (see below).
+   *
    * Finality is judged on `head` when the caller gives it (the chain worker gives the head it
    * read at the start of its tick, the one parity is checked against: a second read could
    * answer an older head, from a node that lags behind the first), else on the head read now.
@@ -293,10 +295,18 @@ export class ChainConnector {
     // Not viem's cached block number: finality is judged on the head as it is now.
     const judgedAt = head ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
     const changed: RequestState[] = [];
+    let lowestUnmined: string | undefined;
     for (const row of rows) {
       const next = await this.follow(row, judgedAt);
       if (next !== undefined) changed.push(next);
+      if ((next?.status ?? row.status) === 'signed') lowestUnmined ??= row.request_id;
     }
+    // The lowest nonce not mined holds back every transaction after it. Its send may have been
+    // lost (a dropped connection) while a later one was signed and refused for the gap (as
+    // nodes that do not queue do), and the workflow that would send it again may be the one
+    // that waits behind the later one: sent again here, every poll, the same signed bytes.
+    // Best effort: a refusal here is its workflow's to report, when it sends it again.
+    if (lowestUnmined !== undefined) await this.sendLatest(lowestUnmined).catch(() => {});
     return changed;
   }
 

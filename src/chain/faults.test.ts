@@ -158,6 +158,24 @@ describe('the issuer under RPC faults (hardhat node behind the fault proxy)', ()
     assert.ok(counts.truncate >= 2, `answers cut (${counts.truncate})`);
   });
 
+  it('a send lost before the node saw it does not hold back the transactions signed after it', async () => {
+    const dropped = x.proxy.counts()['drop-before'];
+    x.proxy.inject({ kind: 'drop-before', methods: ['eth_sendRawTransaction'], times: 1 });
+    await x.redeem(usd('1'));
+    // The tick that credits the redemption signs its burn (the next nonce); its send is lost.
+    await x.tickUntil(
+      async () => x.proxy.counts()['drop-before'] > dropped,
+      'the burn signed and its send lost',
+    );
+    // A mint approved now is signed with the nonce after the burn's, before the burn is sent
+    // again: a node that refuses a gap in nonces (Hardhat's automine, some providers) refuses it.
+    deposits++;
+    await x.mint(`WIRE-${deposits}`, usd('7'));
+    await x.tickUntil(settled, 'the burn and the mint final');
+    await x.tick();
+    await issuerInvariants(x);
+  });
+
   it('a stale head only delays: nothing is final before the head the issuer sees makes it so', async () => {
     const stale = await x.direct.getBlockNumber({ cacheTime: 0 });
     x.proxy.inject({ kind: 'stale-head', staleBlock: stale });
