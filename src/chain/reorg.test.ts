@@ -2,8 +2,8 @@
  * Finality under a moving chain, on `hardhat node` (evm_snapshot / evm_revert replace blocks;
  * blocks are mined by the test, one call at a time), finality three blocks deep:
  *
- *   - a head that moves back between two reads of one tick (a lagging node behind a balancer)
- *     makes no false parity mismatch;
+ *   - a head that moves back between two reads of one tick (a lagging node behind a balancer),
+ *     or a receipt read that fails, makes no false parity mismatch;
  *   - a redemption is credited only once its transfer is final, so a shallow reorg that drops
  *     the transfer credits nothing;
  *   - a reorg deeper than the finality depth that drops a final mint stops minting and says
@@ -85,6 +85,24 @@ describe('finality on hardhat node: a lagging head, a shallow reorg, a reorg pas
     assert.equal(x.proxy.counts()['stale-head'], 1, 'the second head read was stale');
     assert.equal(result.parity?.ok, true, 'parity holds at the block the tick judged final');
     assert.equal(await count('SELECT count(*)::text AS n FROM breakers'), 0, 'nothing stopped');
+    await settleWithBlocks(mintFinal(request.id), 'the mint final');
+    await x.tick();
+    await issuerInvariants(x);
+  });
+
+  it('a receipt read that fails is not taken for "not mined" (no false parity mismatch)', async () => {
+    const request = await x.mint('WIRE-R', usd('300'));
+    await x.tick(); // sent, and mined at once; its receipt not read yet
+    assert.equal((await chainState(request.id))?.status, 'signed');
+    await x.mine(finalityDepth);
+    // The tick that would find it mined and final gets a cut answer for its receipt.
+    x.proxy.inject({ kind: 'truncate', methods: ['eth_getTransactionReceipt'], times: 1 });
+    const failed = x.failures.length;
+    await x.tick();
+    x.proxy.clear();
+    assert.equal(x.failures.length, failed + 1, 'the tick failed, and is tried again');
+    assert.equal(await count('SELECT count(*)::text AS n FROM breakers'), 0, 'nothing stopped');
+    assert.equal(await count('SELECT count(*)::text AS n FROM chain_parity WHERE NOT ok'), 0);
     await settleWithBlocks(mintFinal(request.id), 'the mint final');
     await x.tick();
     await issuerInvariants(x);
