@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { assert, ClearpegError } from '../errors.ts';
 import { type Actor, actorName } from '../workflow/actors.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
+import { requestKeyOf } from '../workflow/request-key.ts';
 import {
   completeKey,
   idempotencyHeader,
@@ -264,7 +265,8 @@ export function createApp(deps: AppDeps): Hono {
     if (!reservation.run) return send(c, reservation.stored, true);
     let response: StoredResponse;
     try {
-      response = answer(r, await r.handle({ actor, ...parts, body, raw }));
+      const requestKey = requestKeyOf(caller, key);
+      response = answer(r, await r.handle({ actor, ...parts, body, raw, requestKey }));
     } catch (error) {
       const problem = problemOf(error);
       if (problem.status >= 500) {
@@ -310,7 +312,16 @@ export function createApp(deps: AppDeps): Hono {
     if (r.method === 'post') return post(c, r, actor!, parts);
     return send(
       c,
-      answer(r, await r.handle({ actor: actor!, ...parts, body: undefined, raw: noBody })),
+      answer(
+        r,
+        await r.handle({
+          actor: actor!,
+          ...parts,
+          body: undefined,
+          raw: noBody,
+          requestKey: undefined,
+        }),
+      ),
       false,
       r.text === undefined ? 'application/json' : `${r.text.mediaType}; charset=utf-8`,
     );
