@@ -19,12 +19,22 @@
  * Baseline, in the same run, first: GET /health at the same rate for a third of the time
  * (the server, node's HTTP and fetch, without auth, idempotency or a workflow).
  *
+ * Then, when the PostgreSQL server at :5432 answers (`CLEARPEG_TEST_DATABASE_URL`), issuer
+ * processes (issue 17): `clearpeg serve` as child processes on one PostgreSQL database (a fresh
+ * one, dropped after), one data directory, `hardhat node` and two witnesses, as the cluster
+ * tests bring them up (src/cluster/testing.ts), each process with its own node name and its
+ * share of the leases; seeded as above but with eight treasurers. The same mix at 400
+ * requests/s (two load generators of 200/s, four API keys each) for 60 s (`BENCH_QUICK=1`:
+ * 8 s), first all of it on one process (`api.one-process.…`), then each generator on its own
+ * process (`api.two-processes.…`). A load average of 1.5 or more at the start is printed as a
+ * loaded machine.
+ *
  * Prints one line per figure: `bench <name> <number> <unit>`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,13 +43,21 @@ import { createApp, serveAuthCacheMs } from '../src/api/app.ts';
 import { defaultChains } from '../src/chain/config.ts';
 import { deployToken, openIssuerChain } from '../src/chain/runtime.ts';
 import { devToken } from '../src/cli/serve.ts';
+import {
+  createScratchDatabase,
+  type IssuerCluster,
+  startIssuerCluster,
+} from '../src/cluster/testing.ts';
 import { issuanceContext } from '../src/issuance/context.ts';
 import { createCustomer, registerWallet, setKyc } from '../src/issuance/customers.ts';
 import { recordDeposit } from '../src/issuance/deposits.ts';
 import { createOperator } from '../src/issuance/operators.ts';
 import { parseAmount } from '../src/money/money.ts';
 import { migrate } from '../src/storage/migrate.ts';
+import { openDatabase } from '../src/storage/open.ts';
 import { openPglite } from '../src/storage/pglite/pglite.ts';
+import type { SqlDatabase } from '../src/storage/sql.ts';
+import { postgresUnavailable } from '../src/storage/testing.ts';
 import type { OpenLoopPlan, OpenLoopResult } from './lib/open-loop.ts';
 import { print, printMachine } from './lib/report.ts';
 
@@ -90,6 +108,41 @@ async function openLoop(plan: OpenLoopPlan): Promise<Phase> {
   };
 }
 
+/**
+ * Seeds what the load needs, untimed: `count` treasurers with an API key each (returned), a
+ * customer with KYC approved, a registered wallet on `chainId` and $10,000,000 posted.
+ */
+async function seedIssuer(db: SqlDatabase, chainId: number, count: number): Promise<string[]> {
+  const ctx = issuanceContext(db);
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++)
+    keys.push(
+      (
+        await createOperator(db, {
+          id: `op-treasurer-${i}`,
+          name: `Treasurer ${i}`,
+          roles: ['treasurer'],
+        })
+      ).apiKey,
+    );
+  const compliance = { kind: 'operator', id: 'op-compliance', roles: ['compliance'] } as const;
+  await createCustomer(ctx, compliance, { id: 'CUST-0001', name: 'Acme Treasury LLC' });
+  await setKyc(ctx, compliance, 'CUST-0001', 'approved');
+  await registerWallet(ctx, compliance, { customerId: 'CUST-0001', chainId, address: holder });
+  await recordDeposit(
+    ctx,
+    { kind: 'operator', id: 'op-treasurer-0', roles: ['treasurer'] },
+    {
+      reference: 'BENCH-1',
+      bank: 'bank-a',
+      amount: parseAmount('10000000'),
+      customerId: 'CUST-0001',
+      bookingDate: '2026-11-20',
+    },
+  );
+  return keys;
+}
+
 async function main(): Promise<void> {
   printMachine();
   console.log(
@@ -104,36 +157,7 @@ async function main(): Promise<void> {
     closers.push(() => chain.close());
     const token = await deployToken(db, chain, devToken);
     const ctx = issuanceContext(db);
-    const keys: string[] = [];
-    for (let i = 0; i < treasurers; i++)
-      keys.push(
-        (
-          await createOperator(db, {
-            id: `op-treasurer-${i}`,
-            name: `Treasurer ${i}`,
-            roles: ['treasurer'],
-          })
-        ).apiKey,
-      );
-    const compliance = { kind: 'operator', id: 'op-compliance', roles: ['compliance'] } as const;
-    await createCustomer(ctx, compliance, { id: 'CUST-0001', name: 'Acme Treasury LLC' });
-    await setKyc(ctx, compliance, 'CUST-0001', 'approved');
-    await registerWallet(ctx, compliance, {
-      customerId: 'CUST-0001',
-      chainId: token.chainId,
-      address: holder,
-    });
-    await recordDeposit(
-      ctx,
-      { kind: 'operator', id: 'op-treasurer-0', roles: ['treasurer'] },
-      {
-        reference: 'BENCH-1',
-        bank: 'bank-a',
-        amount: parseAmount('10000000'),
-        customerId: 'CUST-0001',
-        bookingDate: '2026-11-20',
-      },
-    );
+    const keys = await seedIssuer(db, token.chainId, treasurers);
     // As `clearpeg serve` builds it (src/cli/serve.ts): keys remembered for a second.
     const app = createApp({
       issuance: ctx,
@@ -197,4 +221,100 @@ async function main(): Promise<void> {
   }
 }
 
+/** The issuer processes' phases: the rate in all, its length, the treasurers (four a generator). */
+const processRatePerSecond = 400;
+const processSeconds = quick ? 8 : 60;
+const processWarmupSeconds = quick ? 2 : 5;
+const processGenerators = 2;
+const processTreasurers = 4 * processGenerators;
+
+/** Runs `plans` at once, each in its own generator process; their latencies merged. */
+async function spread(plans: readonly OpenLoopPlan[]): Promise<Phase> {
+  const phases = await Promise.all(plans.map(openLoop));
+  const ascending = (x: number, y: number) => x - y;
+  const byKind = new Map<string, number[]>();
+  for (const phase of phases)
+    for (const [kind, ms] of phase.byKind) byKind.set(kind, [...(byKind.get(kind) ?? []), ...ms]);
+  for (const ms of byKind.values()) ms.sort(ascending);
+  return {
+    latenciesMs: phases.flatMap((p) => p.latenciesMs).sort(ascending),
+    byKind,
+    errors: phases.reduce((n, p) => n + p.errors, 0),
+    sent: phases.reduce((n, p) => n + p.sent, 0),
+    seconds: Math.max(...phases.map((p) => p.seconds)),
+    firstErrors: phases.flatMap((p) => p.firstErrors).slice(0, 5),
+  };
+}
+
+/** Prints one process phase's figures under `name`. */
+function printProcessPhase(name: string, phase: Phase): void {
+  print(`${name}.rps`, (phase.sent - phase.errors) / phase.seconds, 'requests/s');
+  print(`${name}.p50`, percentile(phase.latenciesMs, 50), 'ms');
+  print(`${name}.p99`, percentile(phase.latenciesMs, 99), 'ms');
+  print(`${name}.max`, phase.latenciesMs.at(-1) ?? Number.NaN, 'ms');
+  print(`${name}.mint.post.p99`, percentile(phase.byKind.get('mint.post') ?? [], 99), 'ms');
+  console.log(`bench ${name}.errors ${phase.errors} requests`);
+  for (const error of phase.firstErrors) console.log(`# error: ${error}`);
+}
+
+/**
+ * Issuer processes on one PostgreSQL: the mix at 400 requests/s on one `clearpeg serve`, then
+ * spread over two (src/cluster/testing.ts brings them up as the cluster tests do). Skipped,
+ * saying why, when no PostgreSQL server answers.
+ */
+async function processPhases(): Promise<void> {
+  const unavailable = await postgresUnavailable();
+  if (unavailable !== undefined) {
+    console.log(`# issuer processes: ${unavailable}`);
+    return;
+  }
+  const load = loadavg()[0]!;
+  console.log(
+    `# issuer processes: clearpeg serve on PostgreSQL (a fresh database), one data directory, hardhat node, two witnesses; open loop, ${processRatePerSecond} requests/s for ${processSeconds} s from ${processGenerators} generators (${processRatePerSecond / processGenerators}/s and 4 API keys each), the same mix; ${processWarmupSeconds} s of warm-up on both processes first; load average ${load.toFixed(2)} at the start${load >= 1.5 ? ' (a loaded machine: other work shared it, the figures are from it)' : ''}`,
+  );
+  const database = await createScratchDatabase();
+  let cluster: IssuerCluster | undefined;
+  try {
+    cluster = await startIssuerCluster({ databaseUrl: database.url });
+    const db = await openDatabase({ dataDir: cluster.dataDir, databaseUrl: database.url });
+    let keys: string[];
+    try {
+      keys = await seedIssuer(db, cluster.chainConfig.chainId, processTreasurers);
+    } finally {
+      await db.close();
+    }
+    const [one, two] = await Promise.all([cluster.start('bench-a'), cluster.start('bench-b')]);
+    const plans = (bases: readonly string[], seconds: number, prefix: string): OpenLoopPlan[] =>
+      bases.map((base, g) => ({
+        base,
+        ratePerSecond: processRatePerSecond / processGenerators,
+        seconds,
+        workload: 'mix',
+        keys: keys.slice(4 * g, 4 * g + 4),
+        customerId: 'CUST-0001',
+        chainId: cluster!.chainConfig.chainId,
+        holder,
+        keyPrefix: `${prefix}-${g}`,
+      }));
+    await spread(
+      plans([one.url, two.url], processWarmupSeconds, 'warmup').map((p) => ({
+        ...p,
+        ratePerSecond: p.ratePerSecond / 2,
+      })),
+    );
+    printProcessPhase(
+      'api.one-process',
+      await spread(plans([one.url, one.url], processSeconds, 'one')),
+    );
+    printProcessPhase(
+      'api.two-processes',
+      await spread(plans([one.url, two.url], processSeconds, 'two')),
+    );
+  } finally {
+    await cluster?.close();
+    await database.drop();
+  }
+}
+
 await main();
+await processPhases();

@@ -219,7 +219,9 @@ export class Attestor {
     if (round?.tree !== undefined) await publisher.publishRound(round.round, round.tree);
     await publisher.publishStatements(ctx.db);
     const tree = await log.synced();
-    await publisher.publish(tree, checkpoint.note);
+    // The checkpoint is published once, after the witnesses' round, with the cosignatures it
+    // got (none if none answered): published before it, a reader (or a kill) in between would
+    // find the newest checkpoint without cosignatures, which a holder's check refuses.
     const cosignedBy: string[] = [];
     const lines: string[] = [];
     for (const witness of options.witnesses) {
@@ -233,10 +235,8 @@ export class Attestor {
       } else options.report?.(`witness ${witness.url}: ${answer.message}`);
     }
     const published = withCosignatures(checkpoint.note, lines);
-    if (lines.length > 0) {
-      await log.saveCosigned(checkpoint.size, published);
-      await publisher.publish(tree, published);
-    }
+    if (lines.length > 0) await log.saveCosigned(checkpoint.size, published);
+    await publisher.publish(tree, published);
     if (cosignedBy.length < options.quorum)
       await raiseAlert(
         ctx.db,

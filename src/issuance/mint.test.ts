@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Hex } from 'viem';
 import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { defaultChains } from '../chain/config.ts';
+import { trippedBreakers } from '../chain/parity.ts';
 import type { IssuerChain, TokenRecord } from '../chain/runtime.ts';
 import type { ChainWorker } from '../chain/worker.ts';
 import { parseAmount } from '../money/money.ts';
@@ -295,6 +296,34 @@ describe('mint, end to end on the in-process chain', () => {
       [made[0]!.ledgerPending],
     );
     assert.equal(rows[0]!.n, 1, 'one reservation');
+  });
+
+  it('a mint sent by a process killed before it marked the request submitted is settled before parity counts it', async () => {
+    const request = await requestMint(f.ctx, treasurer, {
+      customerId: 'CUST-0001',
+      chainId,
+      to: holder,
+      amount: usd('1000'),
+    });
+    await approveMint(f.ctx, approver('op-ann'), request.id, await sign(request.id, 'op-ann'));
+    const supplyBefore = await f.balance(`supply:${chainId}`);
+    // What writeMints did before the kill: the transaction stored and sent (mined at once,
+    // final at depth 1), the request still approved.
+    await chain.connector.submit(`mint:${request.id}`, {
+      to: token.address,
+      function: 'mint',
+      args: [request.to, request.amount],
+    });
+    assert.equal((await getMint(f.t.db, request.id)).status, 'approved');
+    const tick = await worker.tick();
+    assert.equal(
+      tick.parity?.ok,
+      true,
+      JSON.stringify(tick.parity, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+    assert.equal((await getMint(f.t.db, request.id)).status, 'final');
+    assert.equal(await f.balance(`supply:${chainId}`), supplyBefore + usd('1000'));
+    assert.deepEqual(await trippedBreakers(f.t.db), []);
   });
 
   it('the audit log verifies and holds the refusals', async () => {
