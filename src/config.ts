@@ -13,10 +13,16 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly host: string;
   readonly port: number;
+  /**
+   * `production` (CLEARPEG_MODE=production): `serve` refuses a store that could lose an
+   * acknowledged write to one failure (storage/postgres/production.ts); undefined: development.
+   */
+  readonly mode?: 'production';
 }
 
 /**
- * Reads the configuration: `CLEARPEG_DATA_DIR`, `DATABASE_URL`, `CLEARPEG_HOST`, `CLEARPEG_PORT`.
+ * Reads the configuration: `CLEARPEG_DATA_DIR`, `DATABASE_URL`, `CLEARPEG_HOST`, `CLEARPEG_PORT`,
+ * `CLEARPEG_MODE` (`production`, or unset or `development`).
  * @example loadConfig({}).port === 7373
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -28,7 +34,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { field: 'CLEARPEG_PORT', rule: 'port number' },
     );
   }
+  const mode = env.CLEARPEG_MODE || 'development';
+  if (mode !== 'production' && mode !== 'development') {
+    throw new ClearpegError(
+      'config-invalid',
+      `CLEARPEG_MODE: must be production or development (got ${env.CLEARPEG_MODE})`,
+      { field: 'CLEARPEG_MODE', rule: 'production or development' },
+    );
+  }
   return {
+    ...(mode === 'production' ? { mode } : {}),
     dataDir: resolve(env.CLEARPEG_DATA_DIR ?? '.clearpeg'),
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.CLEARPEG_HOST ?? '127.0.0.1',

@@ -23,14 +23,18 @@ import { z } from 'zod';
 import { assert, ClearpegError } from '../errors.ts';
 import { type Actor, actorName } from '../workflow/actors.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
+import { requestKeyOf } from '../workflow/request-key.ts';
 import {
   completeKey,
   idempotencyHeader,
   idempotencyKeyOf,
   idempotencyStaleUsDefault,
+  KeyRepairs,
+  type Reservation,
   releaseKey,
   replayedHeader,
   requestHash,
+  reservationMayStand,
   reserveKey,
   type StoredResponse,
 } from './idempotency.ts';
@@ -97,6 +101,11 @@ export interface AppDeps {
   readonly jsonBodyBytesMax?: number;
   /** How long a placeholder of a request in flight holds its key (default 60 s). */
   readonly idempotencyStaleUs?: bigint;
+  /**
+   * This process's instance (`LeaseKeeper.instance`): its placeholders name it, so that a
+   * retry on another process takes over at once those of a process that died on this host.
+   */
+  readonly instance?: string;
   /** Checks every success response against its schema: a mismatch is a 500 (tests). */
   readonly checkResponses?: boolean;
   /**
@@ -201,6 +210,7 @@ export function createApp(deps: AppDeps): Hono {
   const clientOf = deps.clientAddress ?? peerAddress;
   const bodyBytesMax = deps.jsonBodyBytesMax ?? jsonBodyBytesMax;
   const staleUs = deps.idempotencyStaleUs ?? idempotencyStaleUsDefault;
+  const repairs = new KeyRepairs(ctx.db, ctx.clockUs, staleUs);
 
   const answer = (r: Route, result: RouteResult): StoredResponse => {
     if (r.text !== undefined) {
@@ -242,20 +252,37 @@ export function createApp(deps: AppDeps): Hono {
     const url = new URL(c.req.url);
     const hash = requestHash('POST', `${url.pathname}${url.search}`, raw);
     const caller = actorName(actor);
-    const reservation = await reserveKey(ctx.db, caller, key, hash, ctx.clockUs(), staleUs);
+    // A write to the placeholder lost with the database is done again by `repairs`, so a
+    // retry under the key completes soon after the database is back (idempotency.ts).
+    const reservedUs = ctx.clockUs();
+    let reservation: Reservation;
+    try {
+      reservation = await reserveKey(ctx.db, caller, key, hash, reservedUs, staleUs, deps.instance);
+    } catch (error) {
+      if (reservationMayStand(error)) repairs.release(caller, key, reservedUs);
+      throw error;
+    }
     if (!reservation.run) return send(c, reservation.stored, true);
     let response: StoredResponse;
     try {
-      response = answer(r, await r.handle({ actor, ...parts, body, raw }));
+      const requestKey = requestKeyOf(caller, key);
+      response = answer(r, await r.handle({ actor, ...parts, body, raw, requestKey }));
     } catch (error) {
       const problem = problemOf(error);
       if (problem.status >= 500) {
-        await releaseKey(ctx.db, caller, key);
+        await releaseKey(ctx.db, caller, key, reservedUs).catch(() =>
+          repairs.release(caller, key, reservedUs),
+        );
         throw error;
       }
       response = { status: problem.status, body: JSON.stringify(problem) };
     }
-    await completeKey(ctx.db, caller, key, response);
+    try {
+      await completeKey(ctx.db, caller, key, response, reservedUs);
+    } catch (error) {
+      repairs.complete(caller, key, reservedUs, response);
+      throw error;
+    }
     return send(c, response);
   };
 
@@ -285,7 +312,16 @@ export function createApp(deps: AppDeps): Hono {
     if (r.method === 'post') return post(c, r, actor!, parts);
     return send(
       c,
-      answer(r, await r.handle({ actor: actor!, ...parts, body: undefined, raw: noBody })),
+      answer(
+        r,
+        await r.handle({
+          actor: actor!,
+          ...parts,
+          body: undefined,
+          raw: noBody,
+          requestKey: undefined,
+        }),
+      ),
       false,
       r.text === undefined ? 'application/json' : `${r.text.mediaType}; charset=utf-8`,
     );

@@ -9,6 +9,7 @@ export const apiErrorCodes = [
   'bill-invalid',
   'body-too-large',
   'content-type-unsupported',
+  'database-unavailable',
   'forbidden',
   'idempotency-in-progress',
   'idempotency-key-invalid',

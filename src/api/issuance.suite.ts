@@ -229,10 +229,12 @@ export function defineApiSuite(backend: TestBackend, skip?: string): void {
         approved.body.approvals.map((x: { approverId: string }) => x.approverId),
         ['op-ann'],
       );
-      isProblem(
-        await post('op-ann', `/v1/mints/${mintId}/approvals`, { approval }),
-        409,
-        'mint-not-pending',
+      // The same approval again (its answer lost, say): the request as it is, counted once.
+      const again = await post('op-ann', `/v1/mints/${mintId}/approvals`, { approval });
+      assert.equal(again.status, 200, again.text);
+      assert.deepEqual(
+        again.body.approvals.map((x: { approverId: string }) => x.approverId),
+        ['op-ann'],
       );
       const listed = (await get('/v1/mints?status=approved')).body;
       assert.deepEqual(
@@ -419,6 +421,61 @@ export function defineApiSuite(backend: TestBackend, skip?: string): void {
         idempotencyKey: 'crashed',
       });
       assert.equal(retried.status, 201, retried.text);
+    });
+
+    it('idempotency: a request run again after its answer was lost makes nothing new (mints, payouts, changes)', async () => {
+      // As after a COMMIT whose answer the server never saw: the request made, its placeholder
+      // released after the 5xx (deleted here), and the client's retry runs it again.
+      const lost = (key: string) =>
+        a.f.t.db.query("DELETE FROM idempotency_keys WHERE caller = 'op-tess' AND key = $1", [key]);
+      const count = async (table: string) =>
+        (await a.f.t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+      const cases = [
+        {
+          table: 'mint_requests',
+          path: '/v1/mints',
+          body: { customerId: 'CUST-0001', chainId: testChainId, to: holder, amount: '3' },
+          other: { customerId: 'CUST-0001', chainId: testChainId, to: holder, amount: '4' },
+        },
+        {
+          table: 'payouts',
+          path: '/v1/payouts',
+          body: {
+            customerId: 'CUST-0001',
+            amount: '7',
+            bank: 'bank-a',
+            beneficiary: 'Acme Treasury LLC, IBAN DE89370400440532013000',
+          },
+          other: {
+            customerId: 'CUST-0001',
+            amount: '8',
+            bank: 'bank-a',
+            beneficiary: 'Acme Treasury LLC, IBAN DE89370400440532013000',
+          },
+        },
+      ];
+      for (const c of cases) {
+        const key = `lost-${uuidv7()}`;
+        const before = await count(c.table);
+        const first = await post('op-tess', c.path, c.body, { idempotencyKey: key });
+        assert.equal(first.status, 201, first.text);
+        await lost(key);
+        const snapshot = await a.snapshot();
+        const again = await post('op-tess', c.path, c.body, { idempotencyKey: key });
+        assert.equal(again.status, 201, again.text);
+        assert.equal(again.body.id, first.body.id, `${c.path}: the request the first run made`);
+        assert.equal(await count(c.table), before + 1, `${c.path}: one request for one key`);
+        assert.equal(await a.snapshot(), snapshot, `${c.path}: the run again changed nothing`);
+        // The same key for other fields, once its stored answer is gone: refused, not answered
+        // with the first request.
+        await lost(key);
+        isProblem(
+          await post('op-tess', c.path, c.other, { idempotencyKey: key }),
+          422,
+          'idempotency-key-reused',
+        );
+        assert.equal(await count(c.table), before + 1);
+      }
     });
 
     it('rate-limits per API key with Retry-After, then recovers', async () => {

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ClearpegError, type ErrorCode } from '../errors.ts';
 import { MintRefusedError } from '../issuance/mint.ts';
+import { SqlConnectionError } from '../storage/sql.ts';
 import type { ApiErrorCode } from './errors.ts';
 
 /**
@@ -226,7 +227,8 @@ export const problemStatus: Readonly<Record<ErrorCode, ContentfulStatusCode>> = 
   'server-unreachable': 500,
   'setup-done': 500,
   'statement-unreadable': 500,
-  // 503: Busy: retry.
+  // 503: Busy, or the database away (a failover): retry.
+  'database-unavailable': 503,
   'ledger-busy': 503,
 };
 
@@ -301,8 +303,21 @@ export function problemOf(error: unknown): Problem {
       ...(error instanceof ApiError && error.errors !== undefined ? { errors: error.errors } : {}),
     };
   }
+  if (error instanceof SqlConnectionError)
+    return {
+      type: '/problems/database-unavailable',
+      title: 'database unavailable',
+      status: statusOf('database-unavailable'),
+      detail:
+        error.code === 'connection-lost'
+          ? 'the connection to the database was lost before its answer (a failover?): the outcome is unknown; retry with the same Idempotency-Key'
+          : 'the database cannot be reached (a failover?): retry with the same Idempotency-Key',
+    };
   return { type: '/problems/internal', title: 'internal error', status: 500 };
 }
+
+/** Seconds a client should wait before retrying when the database is away (a failover takes about 10). */
+const databaseRetryAfterSeconds = 1;
 
 /** The content type of problem documents. */
 export const problemContentType = 'application/problem+json';
@@ -313,9 +328,13 @@ export const problemContentType = 'application/problem+json';
  */
 export function sendProblem(c: Context, error: unknown): Response {
   const problem = problemOf(error);
-  if (problem.status >= 500) console.error(error);
+  const away = error instanceof SqlConnectionError;
+  // A failover answers hundreds of these in ten seconds: one line each, not a stack.
+  if (away) console.error(`database unavailable: ${error.message}`);
+  else if (problem.status >= 500) console.error(error);
   return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
     ...(error instanceof ApiError ? error.headers : {}),
+    ...(away ? { 'retry-after': String(databaseRetryAfterSeconds) } : {}),
     'content-type': problemContentType,
   });
 }

@@ -21,6 +21,11 @@ export interface RouteCall<A extends RouteAuth, P, Q, B> {
   readonly body: Parsed<B>;
   /** The body's bytes as received (an XML statement). */
   readonly raw: Uint8Array;
+  /**
+   * A POST's request key: the digest of its caller and `Idempotency-Key`, which a workflow that
+   * makes a request stores so that a run again makes none (src/workflow/request-key.ts).
+   */
+  readonly requestKey: Uint8Array | undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import {
   type Abi,
   BaseError,
+  BlockNotFoundError,
   bytesToHex,
   ContractFunctionRevertedError,
   decodeErrorResult,
@@ -32,6 +33,7 @@ import {
   type LocalAccount,
   type PublicClient,
   parseTransaction,
+  TransactionReceiptNotFoundError,
   type TransactionSerializableEIP1559,
 } from 'viem';
 import { wallClockUs } from '../calendar.ts';
@@ -276,8 +278,14 @@ export class ChainConnector {
    * Follows every open request: a mined attempt moves it to mined (or reverted), a mined one
    * deep enough to final; one whose block left the canonical chain goes back to signed and is
    * sent again. Returns the requests whose status changed.
+   *
+   * The lowest request not mined is sent again (see below).
+   *
+   * Finality is judged on `head` when the caller gives it (the chain worker gives the head it
+   * read at the start of its tick, the one parity is checked against: a second read could
+   * answer an older head, from a node that lags behind the first), else on the head read now.
    */
-  async poll(): Promise<RequestState[]> {
+  async poll(head?: bigint): Promise<RequestState[]> {
     const { rows } = await this.db.query<RequestRow>(
       // By the bigint column: the query returns nonce as text.
       `SELECT ${requestColumns} FROM chain_requests r WHERE r.chain_id = $1 AND r.sender = $2 AND r.status IN ('signed', 'mined') ORDER BY r.nonce`,
@@ -285,12 +293,20 @@ export class ChainConnector {
     );
     if (rows.length === 0) return [];
     // Not viem's cached block number: finality is judged on the head as it is now.
-    const head = await this.client.getBlockNumber({ cacheTime: 0 });
+    const judgedAt = head ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
     const changed: RequestState[] = [];
+    let lowestUnmined: string | undefined;
     for (const row of rows) {
-      const next = await this.follow(row, head);
+      const next = await this.follow(row, judgedAt);
       if (next !== undefined) changed.push(next);
+      if ((next?.status ?? row.status) === 'signed') lowestUnmined ??= row.request_id;
     }
+    // The lowest nonce not mined holds back every transaction after it. Its send may have been
+    // lost (a dropped connection) while a later one was signed and refused for the gap (as
+    // nodes that do not queue do), and the workflow that would send it again may be the one
+    // that waits behind the later one: sent again here, every poll, the same signed bytes.
+    // Best effort: a refusal here is its workflow's to report, when it sends it again.
+    if (lowestUnmined !== undefined) await this.sendLatest(lowestUnmined).catch(() => {});
     return changed;
   }
 
@@ -346,9 +362,13 @@ export class ChainConnector {
   private async follow(row: RequestRow, head: bigint): Promise<RequestState | undefined> {
     const now = this.clockUs();
     if (row.status === 'mined') {
+      // Gone only if the node says it has no such block: a failed read fails the poll.
       const block = await this.client
         .getBlock({ blockNumber: BigInt(row.block_number!) })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          if (error instanceof BlockNotFoundError) return undefined;
+          throw error;
+        });
       if (block === undefined || block.hash !== hex(row.block_hash!)) {
         // Reorganized away: back to signed, and the same transaction is sent again.
         await this.db.query(
@@ -370,9 +390,14 @@ export class ChainConnector {
       [row.request_id],
     );
     for (const attempt of attempts) {
+      // Not mined (yet) only if the node says it has no receipt: a read that failed fails the
+      // poll, since parity, checked next, counts every issuer transaction final on chain.
       const receipt = await this.client
         .getTransactionReceipt({ hash: hex(attempt.tx_hash) })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          if (error instanceof TransactionReceiptNotFoundError) return undefined;
+          throw error;
+        });
       if (receipt === undefined) continue;
       this.checkpoint('receipt');
       const status = receipt.status === 'success' ? 'mined' : 'reverted';

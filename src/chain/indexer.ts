@@ -14,6 +14,7 @@
  * path must stop on it.
  */
 import {
+  BlockNotFoundError,
   bytesToHex,
   decodeEventLog,
   type Hex,
@@ -141,12 +142,17 @@ export class ChainIndexer {
     let cursor = (await this.cursor()) ?? this.startBlock - 1n;
     let rolledBack: StepResult['rolledBack'];
     let finalReorged = false;
+    // A node behind what was read (one that lags behind a balancer) cannot tell whether the
+    // blocks above its head changed: nothing to do until it has them.
+    if (cursor > head) return { stored: 0, finalReorged, rpcMs, processMs: 0 };
     if (cursor >= this.startBlock) {
       const ancestor = await this.commonAncestor(cursor, timed);
       if (ancestor < cursor) {
         rolledBack = { from: ancestor + 1n, to: cursor };
-        // The first block undone had `head - ancestor` blocks on it, counting itself.
-        finalReorged = head - ancestor >= this.finalityDepth;
+        // The first block undone had at least `cursor - ancestor` blocks on it when it was
+        // read, counting itself: final by then if that reaches the depth. (Not the new head:
+        // a branch that grew while nobody looked would make a shallow reorg look deep.)
+        finalReorged = cursor - ancestor >= this.finalityDepth;
         await this.rollBack(ancestor);
         cursor = ancestor;
       }
@@ -234,8 +240,14 @@ export class ChainIndexer {
     );
     for (const row of rows) {
       const number = BigInt(row.number);
+      // A block the node says it does not have is gone; a read that failed (a timeout, a 5xx,
+      // a cut answer) says nothing, and fails the step: taken as a mismatch it would undo
+      // blocks that are still there, and report a reorg past finality that never happened.
       const block = await timed(() =>
-        this.client.getBlock({ blockNumber: number }).catch(() => undefined),
+        this.client.getBlock({ blockNumber: number }).catch((error: unknown) => {
+          if (error instanceof BlockNotFoundError) return undefined;
+          throw error;
+        }),
       );
       if (block?.hash === bytesToHex(row.hash)) return number;
     }

@@ -4,9 +4,20 @@
  * settle (`settle`), and checks supply parity at the newest final, indexed block. A failing tick (a node that does not answer) is
  * reported once and tried again next tick; nothing it does is lost or done twice, since each
  * part is idempotent on its own.
+ *
+ * Every part judges finality on one head, read once at the start of the tick: a second read
+ * may be answered by a node that lags behind the first (a balancer in front of several), and a
+ * request judged on an older head than parity is would be a false mismatch. A reorg that
+ * undoes a block the issuer could have counted final (the indexer's `finalReorged`) trips the
+ * chain's mint breaker with an alert (`chain-reorg-final`) before anything is settled or sent:
+ * what was counted final may not be, and an operator decides.
  */
+
+import { wallClockUs } from '../calendar.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Uuid } from '../ledger/types.ts';
+import { tripBreaker } from '../policy/alerts.ts';
+import { mintBreaker } from '../policy/breakers.ts';
 import type { SqlDatabase } from '../storage/sql.ts';
 import { supplyAccountSpec } from '../workflow/accounts.ts';
 import type { RequestState } from './connector.ts';
@@ -24,12 +35,12 @@ export interface ChainWorkerOptions {
   /** Where problems and recoveries are reported. */
   readonly log: (line: string) => void;
   /**
-   * Called after the issuer's requests are followed and the new final events are read: the
-   * issuance workflows settle what became final (post mints, credit redemptions) and send what
-   * is approved. Parity is then checked no higher than the final block as of the tick's start,
-   * which `settle` has covered.
+   * Called after the issuer's requests are followed and the new final events are read, with
+   * the head read at the tick's start: the issuance workflows settle what became final as of
+   * that head (post mints, credit redemptions) and send what is approved. Parity is then
+   * checked no higher than that head's final block, which `settle` has covered.
    */
-  readonly settle?: () => Promise<void>;
+  readonly settle?: (head: bigint) => Promise<void>;
 }
 
 /** What one tick did. */
@@ -37,6 +48,8 @@ export interface TickResult {
   readonly requestsChanged: readonly RequestState[];
   readonly eventsStored: number;
   readonly parity: ParityResult | undefined;
+  /** Blocks undone by a reorg deeper than the finality depth, if the tick found one. */
+  readonly finalReorged?: { readonly from: bigint; readonly to: bigint };
 }
 
 /** Pause between ticks by default: about a block time of a fast chain. */
@@ -75,10 +88,15 @@ export class ChainWorker {
     this.supplyAccount ??= await ledger.accountIdOf(supplyAccountSpec(chainId));
     // Read first: every request final at or below this head's final block is settled below.
     const head = await chain.client.getBlockNumber({ cacheTime: 0 });
-    const requestsChanged = await chain.connector.poll();
+    const requestsChanged = await chain.connector.poll(head);
     let eventsStored = 0;
-    for (const step of await this.indexer.catchUp()) eventsStored += step.stored;
-    await this.options.settle?.();
+    let finalReorged: TickResult['finalReorged'];
+    for (const step of await this.indexer.catchUp()) {
+      eventsStored += step.stored;
+      if (step.finalReorged && step.rolledBack !== undefined) finalReorged = step.rolledBack;
+    }
+    if (finalReorged !== undefined) await this.stopMinting(finalReorged);
+    await this.options.settle?.(head);
     const parity = await checkParity({
       db,
       client: chain.client,
@@ -88,7 +106,34 @@ export class ChainWorker {
       supplyAccount: this.supplyAccount,
       head,
     });
-    return { requestsChanged, eventsStored, parity };
+    return {
+      requestsChanged,
+      eventsStored,
+      parity,
+      ...(finalReorged === undefined ? {} : { finalReorged }),
+    };
+  }
+
+  /** Trips the chain's mint breaker for a reorg past finality, with an alert (once per trip). */
+  private async stopMinting(undone: { from: bigint; to: bigint }): Promise<void> {
+    const { chain, db } = this.options;
+    const chainId = chain.config.chainId;
+    const detail = {
+      chainId,
+      undoneFrom: String(undone.from),
+      undoneTo: String(undone.to),
+      finalityDepth: chain.config.finalityDepth,
+    };
+    const subject = `chain ${chainId}: blocks ${undone.from}–${undone.to} reorganized`;
+    await db.transaction((tx) =>
+      tripBreaker(
+        tx,
+        mintBreaker(chainId),
+        { kind: 'chain-reorg-final', ...detail },
+        { kind: 'chain-reorg-final', subject, detail },
+        wallClockUs(),
+      ),
+    );
   }
 
   /**
@@ -127,6 +172,10 @@ export class ChainWorker {
       const result = await this.tick();
       if (this.failing !== undefined) this.options.log(`chain ${name}: working again`);
       this.failing = undefined;
+      if (result.finalReorged !== undefined)
+        this.options.log(
+          `chain ${name}: REORG deeper than the finality depth (${this.options.chain.config.finalityDepth}) undid blocks ${result.finalReorged.from}–${result.finalReorged.to}; minting stopped until an operator clears mint:${this.options.chain.config.chainId}`,
+        );
       const ok = result.parity?.ok;
       if (ok !== undefined && ok !== this.parityOk && (ok === false || this.parityOk === false))
         this.options.log(

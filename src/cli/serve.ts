@@ -30,6 +30,7 @@ import { parseAmount } from '../money/money.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
 import { maintain, maintenanceIntervalMs } from '../storage/maintenance.ts';
 import { describeDatabase, openDatabase } from '../storage/open.ts';
+import { refuseUnsafeProduction } from '../storage/postgres/production.ts';
 import { accrue } from '../treasury/accrual.ts';
 import { judgeReserves } from '../treasury/valuation.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
@@ -215,6 +216,7 @@ export const serveCommand: Command = {
       err(`error: ${refusal}`);
       return exitCode.failed;
     }
+    await refuseUnsafeProduction(config);
     const db = await openDatabase(config);
     const database = describeDatabase(config);
     const issuance = issuanceContext(db);
@@ -255,6 +257,7 @@ export const serveCommand: Command = {
       authCacheMs: serveAuthCacheMs,
       reserves,
       log: log.deps,
+      instance: keeper.instance,
     });
     const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
       (resolve, reject) => {

@@ -80,7 +80,7 @@ describe('two clearpeg serve processes on one PostgreSQL', { skip }, () => {
   const checkpoints = async () =>
     (
       await db.query<{ size: string; cosigned: string | null }>(
-        'SELECT size::text, cosigned FROM log_checkpoints ORDER BY size',
+        'SELECT c.size::text, c.cosigned FROM log_checkpoints c ORDER BY c.size',
       )
     ).rows;
   const auditorKey = () => cluster.operators.find((o) => o.id === 'op-audit')!.apiKey;

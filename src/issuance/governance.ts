@@ -41,6 +41,7 @@ import {
   systemActor,
 } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   recordApproval,
   recordWriteRefusal,
@@ -48,6 +49,7 @@ import {
   reverifyQuorum,
 } from '../workflow/approving.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
+import { oncePerKey } from '../workflow/request-key.ts';
 import {
   currentPolicy,
   defaultPolicy,
@@ -732,7 +734,32 @@ function expiredError(change: Change): ClearpegError {
 export async function proposeChange(
   ctx: IssuanceContext,
   actor: Actor,
-  input: { action: string; body: unknown },
+  input: {
+    action: string;
+    body: unknown;
+    /** The API request's key: a run again answers the change it proposed (src/workflow/request-key.ts). */
+    requestKey?: Uint8Array;
+  },
+): Promise<Change> {
+  const key = input?.requestKey;
+  return oncePerKey(
+    ctx.db,
+    key,
+    'changes',
+    (id) => getChange(ctx.db, id),
+    // The same change: its action, and its body as normalized (stored as jsonb, so compared
+    // in canonical form).
+    (found) =>
+      found.action === input.action &&
+      canonicalJson(found.body) === canonicalJson(validateChange(input.action, input.body).body),
+    () => makeChange(ctx, actor, input),
+  );
+}
+
+async function makeChange(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: Parameters<typeof proposeChange>[2],
 ): Promise<Change> {
   const id = uuidv7();
   return audited(ctx, actor, 'change.propose', id, async (commit) => {
@@ -755,8 +782,8 @@ export async function proposeChange(
         expiresAtUs: nowUs + BigInt(changeLimits.expirySeconds) * 1_000_000n,
       };
       await tx.query(
-        `INSERT INTO changes (id, action, body, proposed_by, status, approvals_required, created_at_us, expires_at_us, updated_at_us)
-         VALUES ($1, $2, $3::jsonb, $4, 'pending-approval', $5, $6, $7, $6)`,
+        `INSERT INTO changes (id, action, body, proposed_by, status, approvals_required, created_at_us, expires_at_us, updated_at_us, request_key)
+         VALUES ($1, $2, $3::jsonb, $4, 'pending-approval', $5, $6, $7, $6, $8)`,
         [
           id,
           action,
@@ -765,6 +792,7 @@ export async function proposeChange(
           change.approvalsRequired,
           nowUs,
           change.expiresAtUs,
+          input.requestKey ?? null,
         ],
       );
       return {
@@ -808,6 +836,10 @@ export async function approveChange(
         (change.status === 'pending-approval' && change.expiresAtUs <= nowUs)
       )
         throw expiredError(change);
+      if (change.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'change', change.id, change, approval);
+        if (again !== undefined) return again;
+      }
       if (change.status !== 'pending-approval')
         throw new ClearpegError('change-not-pending', `change ${change.id} is ${change.status}`, {
           field: 'changeId',

@@ -15,6 +15,7 @@ import { parseAmount } from '../money/money.ts';
 import { type ApproverKey, signApproval } from '../policy/approvals.ts';
 import type { Actor } from '../workflow/actors.ts';
 import { verifyAudit } from '../workflow/audit-store.ts';
+import { requestKeyOf } from '../workflow/request-key.ts';
 import { createCustomer, registerWallet, setKyc } from './customers.ts';
 import { recordDeposit } from './deposits.ts';
 import {
@@ -143,6 +144,28 @@ describe('mint, end to end on the in-process chain', () => {
     assert.equal(await f.balance('customers:CUST-0001:fiat'), 0n);
     assert.equal(tick.parity?.ok, true);
     assert.equal(tick.parity?.circulating, usd('5000000'));
+    // An approval run again once the mint is final (its first answer lost) is answered as the
+    // first was, and counts nothing new; a new approval of a final mint is refused.
+    const approvals = async () =>
+      (
+        await f.t.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM approvals WHERE subject_kind = 'mint' AND subject_id = $1",
+          [request.id],
+        )
+      ).rows[0]!.n;
+    const again = await approveMint(
+      f.ctx,
+      approver('op-bob'),
+      request.id,
+      await sign(request.id, 'op-bob'),
+    );
+    assert.equal(again.status, 'final');
+    assert.equal(await approvals(), 2);
+    await assert.rejects(
+      approveMint(f.ctx, approver('op-cat'), request.id, await sign(request.id, 'op-cat')),
+      (error: unknown) => error instanceof Error && /is final/.test(error.message),
+    );
+    assert.equal(await approvals(), 2);
   });
 
   it('the 300-trillion mint is refused with every reason at once, and changes nothing', async () => {
@@ -252,6 +275,27 @@ describe('mint, end to end on the in-process chain', () => {
       usd('3000'),
       'the reservation was released',
     );
+  });
+
+  it('two runs of one API request at once make one mint request (its request key)', async () => {
+    const requestKey = requestKeyOf('op-tess', 'raced-key');
+    const input = { customerId: 'CUST-0001', chainId, to: holder, amount: usd('11'), requestKey };
+    const count = async () =>
+      (await f.t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM mint_requests')).rows[0]!
+        .n;
+    const before = await count();
+    const made = await Promise.all([
+      requestMint(f.ctx, treasurer, input),
+      requestMint(f.ctx, treasurer, input),
+      requestMint(f.ctx, treasurer, input),
+    ]);
+    assert.equal(new Set(made.map((m) => m.id)).size, 1, 'one request for the three runs');
+    assert.equal(await count(), before + 1);
+    const { rows } = await f.t.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM ledger_journal WHERE id = $1',
+      [made[0]!.ledgerPending],
+    );
+    assert.equal(rows[0]!.n, 1, 'one reservation');
   });
 
   it('a mint sent by a process killed before it marked the request submitted is settled before parity counts it', async () => {

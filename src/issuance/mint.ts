@@ -44,6 +44,7 @@ import {
 } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole, systemActor } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   approveSubject,
   recordWriteRefusal,
@@ -51,6 +52,7 @@ import {
   reverifyQuorum,
 } from '../workflow/approving.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
+import { oncePerKey } from '../workflow/request-key.ts';
 import {
   type Customer,
   customerFromRow,
@@ -380,7 +382,34 @@ async function mintGates(
 export async function requestMint(
   ctx: IssuanceContext,
   actor: Actor,
-  input: { customerId: string; chainId: number; to: string; amount: Micro },
+  input: {
+    customerId: string;
+    chainId: number;
+    to: string;
+    amount: Micro;
+    /** The API request's key: a run again answers the request it made (src/workflow/request-key.ts). */
+    requestKey?: Uint8Array;
+  },
+): Promise<MintRequest> {
+  const key = input.requestKey;
+  return oncePerKey(
+    ctx.db,
+    key,
+    'mint_requests',
+    (id) => getMint(ctx.db, id),
+    (found) =>
+      found.customerId === input.customerId &&
+      found.chainId === input.chainId &&
+      found.to.toLowerCase() === String(input.to).toLowerCase() &&
+      found.amount === input.amount,
+    () => makeMintRequest(ctx, actor, input),
+  );
+}
+
+async function makeMintRequest(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: Parameters<typeof requestMint>[2],
 ): Promise<MintRequest> {
   const id = uuidv7();
   return audited(ctx, actor, 'mint.request', id, async (commit) => {
@@ -428,8 +457,8 @@ export async function requestMint(
       const saved = saveBuckets(tx, { hourly: check.hourBucket, daily: check.dayBucket });
       const stored = tx.query(
         `INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
-           ledger_pending, created_at_us, expires_at_us, updated_at_us)
-         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9)`,
+           ledger_pending, created_at_us, expires_at_us, updated_at_us, request_key)
+         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9, $11)`,
         [
           id,
           customer.id,
@@ -441,6 +470,7 @@ export async function requestMint(
           ledgerPending,
           nowUs,
           nowUs + BigInt(policy.mint.expirySeconds) * 1_000_000n,
+          input.requestKey ?? null,
         ],
       );
       const request: MintRequest = {
@@ -516,11 +546,14 @@ export async function approveMint(
     commit(async (tx) => {
       requireOwnApproval(actor, approval, 'approve mints');
       const request = await getMint(tx, requestId, true);
-      if (request.status !== 'pending-approval')
+      if (request.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'mint', request.id, request, approval);
+        if (again !== undefined) return again;
         throw new ClearpegError('mint-not-pending', `mint ${request.id} is ${request.status}`, {
           field: 'requestId',
           rule: 'a request awaiting approval',
         });
+      }
       return approveSubject(tx, 'mint_requests', request, {
         kind: 'mint',
         subjectId: request.id,
@@ -628,8 +661,9 @@ export async function writeMints(
 }
 
 /**
- * Settles one chain's submitted mints from the connector's state: final → the reservation is
- * posted, tied to the mint's block; reverted → voided. Also lapses requests never approved.
+ * Settles one chain's submitted mints (and approved ones already signed) from the connector's
+ * state: final → the reservation is posted, tied to the mint's block; reverted → voided. Also
+ * lapses requests never approved.
  */
 export async function settleMints(
   ctx: IssuanceContext,
@@ -638,26 +672,15 @@ export async function settleMints(
   const chainId = chain.config.chainId;
   const posted: string[] = [];
   const failed: string[] = [];
-  // A mint whose transaction was stored and sent by a process that stopped before it marked
-  // the request submitted (`writeMints`: two writes): the transaction is sent again at start
-  // and may be final already, so it is settled here like any submitted mint, before parity
-  // counts its block (else the chain shows tokens the ledger does not, and minting stops).
-  const sentApproved = await listMints(
+  // Approved ones too: a mint whose transaction reached the node but whose answer was lost
+  // (the connection dropped) stays approved until the writer's next pass, and may be final on
+  // chain by then. Parity counts it from its block: the ledger must too, in this same tick.
+  // One with no chain request was never signed and is skipped below.
+  const submittedMints = await listMints(
     ctx.db,
-    `m.chain_id = $1 AND m.status = 'approved' AND EXISTS (SELECT 1 FROM chain_requests r WHERE r.request_id = $2 || m.id::text)`,
-    [chainId, chainRequestIdOf('')],
+    `m.chain_id = $1 AND m.status IN ('approved', 'submitted')`,
+    [chainId],
   );
-  for (const request of sentApproved) {
-    const state = await chain.connector.get(chainRequestIdOf(request.id));
-    if (state === undefined) continue;
-    await ctx.db.query(
-      `UPDATE mint_requests SET status = 'submitted', chain_request_id = $2, tx_hash = $3, updated_at_us = $4 WHERE id = $1 AND status = 'approved'`,
-      [request.id, chainRequestIdOf(request.id), state.txHash, ctx.clockUs()],
-    );
-  }
-  const submittedMints = await listMints(ctx.db, `m.chain_id = $1 AND m.status = 'submitted'`, [
-    chainId,
-  ]);
   for (const request of submittedMints) {
     const state = await chain.connector.get(chainRequestIdOf(request.id));
     if (state === undefined) continue;
@@ -698,8 +721,8 @@ export async function settleMints(
       await audited(ctx, systemActor, 'mint.final', request.id, (commit) =>
         commit(async (tx) => {
           await tx.query(
-            `UPDATE mint_requests SET status = 'final', tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
-            [request.id, state.txHash, state.blockNumber, ctx.clockUs()],
+            `UPDATE mint_requests SET status = 'final', chain_request_id = $5, tx_hash = $2, block_number = $3, updated_at_us = $4 WHERE id = $1`,
+            [request.id, state.txHash, state.blockNumber, ctx.clockUs(), state.requestId],
           );
           return {
             result: undefined,

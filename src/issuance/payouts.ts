@@ -21,12 +21,14 @@ import { pageQuery, type SqlExecutor, type SqlParam } from '../storage/sql.ts';
 import { accountId, bankPattern, customerFiat, reservesCash, usd } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   approveSubject,
   requireOwnApproval,
   reverifyQuorum,
 } from '../workflow/approving.ts';
 import { audited, type IssuanceContext } from '../workflow/context.ts';
+import { oncePerKey } from '../workflow/request-key.ts';
 import { getCustomer } from './customers.ts';
 import { currentPolicy } from './policy.ts';
 import { getRedemption } from './redemption.ts';
@@ -179,7 +181,30 @@ export async function createPayout(
     bank: string;
     beneficiary: string;
     redemptionId?: string;
+    /** The API request's key: a run again answers the payout it made (src/workflow/request-key.ts). */
+    requestKey?: Uint8Array;
   },
+): Promise<Payout> {
+  const key = input.requestKey;
+  return oncePerKey(
+    ctx.db,
+    key,
+    'payouts',
+    (id) => getPayout(ctx.db, id),
+    (found) =>
+      found.customerId === input.customerId &&
+      found.amount === input.amount &&
+      found.bank === input.bank &&
+      found.beneficiary === input.beneficiary &&
+      found.redemptionId === (input.redemptionId ?? null),
+    () => makePayout(ctx, actor, input),
+  );
+}
+
+async function makePayout(
+  ctx: IssuanceContext,
+  actor: Actor,
+  input: Parameters<typeof createPayout>[2],
 ): Promise<Payout> {
   const id = uuidv7();
   return audited(ctx, actor, 'payout.create', id, async (commit) => {
@@ -246,8 +271,8 @@ export async function createPayout(
       const nowUs = ctx.clockUs();
       await tx.query(
         `INSERT INTO payouts (id, customer_id, bank, amount, beneficiary, status, maker, approvals_required,
-           ledger_pending, redemption_id, due_at_us, created_at_us, updated_at_us)
-         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $11, $11)`,
+           ledger_pending, redemption_id, due_at_us, created_at_us, updated_at_us, request_key)
+         VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $11, $11, $12)`,
         [
           id,
           customer.id,
@@ -260,6 +285,7 @@ export async function createPayout(
           input.redemptionId ?? null,
           dueAtUs,
           nowUs,
+          input.requestKey ?? null,
         ],
       );
       const payout: Payout = {
@@ -317,8 +343,11 @@ export async function approvePayout(
     commit(async (tx) => {
       requireOwnApproval(actor, approval, 'approve payouts');
       const payout = await getPayout(tx, payoutId, true);
-      if (payout.status !== 'pending-approval')
+      if (payout.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'payout', payout.id, payout, approval);
+        if (again !== undefined) return again;
         notIn(payout, 'payout-not-pending-approval', 'a payout awaiting approval');
+      }
       return approveSubject(tx, 'payouts', payout, {
         kind: 'payout',
         subjectId: payout.id,

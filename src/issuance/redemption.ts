@@ -253,19 +253,22 @@ async function holdReason(
 }
 
 /**
- * Credits every transfer into a redemption address on the chain that the indexer has stored
- * (final blocks only), in chain order; each once, however often this runs. Returns the ids
- * credited and held.
- * @example await creditRedemptions(ctx, 31337)
+ * Credits every transfer into a redemption address on the chain that the indexer has stored,
+ * in blocks up to `finalBlock` (the newest final block: the indexer reads to the head, and a
+ * transfer in a block a reorg may still drop must not become fiat), in chain order; each
+ * once, however often this runs. Returns the ids credited and held.
+ * @example await creditRedemptions(ctx, 31337, head - BigInt(finalityDepth) + 1n)
  */
 export async function creditRedemptions(
   ctx: IssuanceContext,
   chainId: number,
+  finalBlock: bigint,
 ): Promise<{ credited: string[]; held: string[] }> {
   const credited: string[] = [];
   const held: string[] = [];
-  const upTo = await indexedBlock(ctx.db, chainId);
-  if (upTo === undefined) return { credited, held };
+  const indexed = await indexedBlock(ctx.db, chainId);
+  if (indexed === undefined) return { credited, held };
+  const upTo = indexed < finalBlock ? indexed : finalBlock;
   const { rows } = await ctx.db.query<{ last: string | null }>(
     'SELECT max(block_number)::text AS last FROM redemptions WHERE chain_id = $1',
     [chainId],

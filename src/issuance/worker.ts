@@ -3,7 +3,8 @@
  * keeps parity true at every block the tick checks:
  *
  *   1. mints final on chain are posted (tied to their block), reverted ones voided;
- *   2. transfers into redemption addresses, final and indexed, are credited (tied to theirs);
+ *   2. transfers into redemption addresses, final (as of the tick's head) and indexed, are
+ *      credited (tied to theirs);
  *   3. approved mints are re-verified and sent; credited redemptions are burned; adopted
  *      governance changes that act on chain (unpause) are re-verified and sent.
  *
@@ -23,10 +24,12 @@ export function issuanceSettle(
   ctx: IssuanceContext,
   chain: IssuerChain,
   token: TokenRecord,
-): () => Promise<void> {
-  return async () => {
+): (head: bigint) => Promise<void> {
+  return async (head) => {
     await settleMints(ctx, chain);
-    await creditRedemptions(ctx, chain.config.chainId);
+    // Final as of the tick's head, as the mints the connector judged final on it.
+    const finalBlock = head - BigInt(chain.config.finalityDepth) + 1n;
+    await creditRedemptions(ctx, chain.config.chainId, finalBlock);
     await writeMints(ctx, chain, token);
     await burnRedemptions(ctx, chain, token);
     await applyChainChanges(ctx, chain, token);

@@ -126,12 +126,44 @@ export class SqlError extends Error {
   override readonly name = 'SqlError';
   constructor(
     message: string,
-    /** The SQLSTATE code, e.g. `23505` for a unique violation. */
+    /**
+     * The SQLSTATE code, e.g. `23505` for a unique violation; `connection-failed` or
+     * `connection-lost` on a `SqlConnectionError` (a broken session, not a refusal).
+     */
     readonly code: string | undefined,
     readonly detail?: string,
     readonly constraint?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The session to the database broke (a failover, a restart, a network cut, a backend
+ * terminated). `code` says what is known of the statement or transaction it carried:
+ *
+ * - `connection-failed`: nothing was applied (no session could be made, or it broke before a
+ *   transaction's COMMIT was sent, so PostgreSQL rolled it back): safe to try again.
+ * - `connection-lost`: the outcome is unknown (it broke after a statement outside a
+ *   transaction, or a COMMIT, was sent and before its answer came): it may have committed.
+ *   The adapter never retries it; the caller resolves it by its own idempotency (the ledger's
+ *   command ids, a request's Idempotency-Key), by trying again with the same ids.
+ *
+ * Either way the broken session is discarded and the next call opens a new one.
+ * @example if (error instanceof SqlConnectionError && error.code === 'connection-lost') await resubmitSameIds()
+ */
+export class SqlConnectionError extends SqlError {
+  override readonly name = 'SqlError';
+  declare readonly code: 'connection-failed' | 'connection-lost';
+  constructor(code: 'connection-failed' | 'connection-lost', cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      code === 'connection-lost'
+        ? `the database connection was lost before the answer came; the outcome is unknown (${reason})`
+        : `the database connection failed; nothing was applied (${reason})`,
+      code,
+    );
+    this.cause = cause;
   }
 }
 

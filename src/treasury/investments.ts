@@ -40,6 +40,7 @@ import {
 } from '../workflow/accounts.ts';
 import { type Actor, actorName, requireRole } from '../workflow/actors.ts';
 import {
+  approvedBefore,
   approverRegister,
   approveSubject,
   requireOwnApproval,
@@ -594,8 +595,11 @@ export async function approveInvestment(
     commit(async (tx) => {
       requireOwnApproval(actor, approval, 'approve investments');
       const request = await getInvestment(tx, investmentId, true);
-      if (request.status !== 'pending-approval')
+      if (request.status !== 'pending-approval') {
+        const again = await approvedBefore(tx, 'investment', request.id, request, approval);
+        if (again !== undefined) return again;
         notIn(request, 'investment-not-pending-approval', 'an investment awaiting approval');
+      }
       return approveSubject(tx, 'investment_requests', request, {
         kind: 'investment',
         subjectId: request.id,

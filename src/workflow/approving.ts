@@ -196,6 +196,27 @@ export async function approveSubject<S extends { readonly status: string }>(
   };
 }
 
+/**
+ * An approval run again after its subject moved on (the first run's answer was lost: a crash,
+ * a database failover), answered as the first run was: when this very approval (the approver's
+ * id and signature) is stored for the subject, the subject as it is now, with an audit detail
+ * that says so; else undefined, and the caller refuses as it would have.
+ * @example if (request.status !== 'pending-approval') return (await approvedBefore(tx, 'mint', request.id, request, approval)) ?? refuse()
+ */
+export async function approvedBefore<S>(
+  tx: SqlExecutor,
+  kind: ApprovalSubjectKind,
+  subjectId: string,
+  subject: S,
+  approval: Approval,
+): Promise<Change<S> | undefined> {
+  const signature = String(approval?.signature ?? '').toLowerCase();
+  const stored = await storedApprovals(tx, kind, subjectId);
+  return stored.some((a) => a.approverId === approval?.approverId && a.signature === signature)
+    ? { result: subject, detail: { approvedBefore: true } }
+    : undefined;
+}
+
 /** The arguments of `reverifyQuorum`. */
 export interface ReverifyQuorumInput {
   readonly kind: ApprovalSubjectKind;

@@ -9,6 +9,7 @@ export const workflowErrorCodes = [
   'approval-self',
   'approver-unknown',
   'forbidden',
+  'idempotency-key-reused',
   'quorum-reverify-failed',
 ] as const;
 

@@ -55,9 +55,14 @@ export function governanceRoutes({ ctx }: RouteDeps): Route[] {
         'chain-unknown',
         'quorum-unreachable',
       ],
-      handle: async ({ actor, body }) => ({
+      handle: async ({ actor, body, requestKey }) => ({
         status: 201,
-        body: changeView(await proposeChange(ctx, actor, body)),
+        body: changeView(
+          await proposeChange(ctx, actor, {
+            ...body,
+            ...(requestKey === undefined ? {} : { requestKey }),
+          }),
+        ),
       }),
     }),
     route({

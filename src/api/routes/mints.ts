@@ -55,10 +55,11 @@ export function mintRoutes({ ctx }: RouteDeps): Route[] {
         'mint-refused',
         'ledger-busy',
       ],
-      handle: async ({ actor, body }) => {
+      handle: async ({ actor, body, requestKey }) => {
         const request = await requestMint(ctx, actor, {
           ...body,
           amount: parseAmount(body.amount),
+          ...(requestKey === undefined ? {} : { requestKey }),
         });
         return { status: 201, body: mintView(request) };
       },

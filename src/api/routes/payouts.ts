@@ -64,10 +64,11 @@ export function payoutRoutes({ ctx }: RouteDeps): Route[] {
         'payout-exceeds-balance',
         'ledger-busy',
       ],
-      handle: async ({ actor, body }) => {
+      handle: async ({ actor, body, requestKey }) => {
         const made = await createPayout(ctx, actor, {
           ...body,
           amount: parseAmount(body.amount),
+          ...(requestKey === undefined ? {} : { requestKey }),
         });
         return { status: 201, body: payoutView(made) };
       },

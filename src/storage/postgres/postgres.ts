@@ -4,7 +4,15 @@
  * format; the cast in the SQL gives it its type).
  * Values are put into the normal form of ../sql.ts by per-pool type parsers; every session
  * runs with TimeZone=UTC (as PGlite does) so timestamptz text is the same on both.
- * A COMMIT that fails with a connection error has an unknown outcome, as with any client.
+ *
+ * A broken session (a failover: HAProxy cuts the sessions to a primary that died or stepped
+ * down; a restart; a terminated backend) is discarded, and the next call opens a new one.
+ * The call it carried fails with a `SqlConnectionError` (../sql.ts): `connection-failed` when
+ * nothing was applied (no session, or a transaction broken before its COMMIT was sent),
+ * `connection-lost` when the outcome is unknown (a statement outside a transaction, or a
+ * COMMIT, sent and unanswered). Neither is retried here: a retry of an unknown outcome could
+ * apply it twice; callers resolve it by their ids (the ledger's command ids, a request's
+ * Idempotency-Key).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
@@ -14,6 +22,7 @@ import { from as copyFromStream } from 'pg-copy-streams';
 import { binaryArray } from '../copy-binary.ts';
 import {
   SqlArray,
+  SqlConnectionError,
   type SqlDatabase,
   SqlError,
   type SqlExecutor,
@@ -73,15 +82,23 @@ export async function openPostgres(options: PostgresOptions): Promise<SqlDatabas
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? DEFAULT_POOL_SIZE,
+    // A session whose peer vanished without a word (a host gone) is found out by TCP.
+    keepAlive: true,
     types,
     options: settings.map((setting) => `-c ${escapeOption(setting)}`).join(' '),
   });
   pool.on('error', () => {}); // an idle client died; the pool replaces it on next use
+  // A client checked out (in a transaction) whose session breaks emits 'error' too, with no
+  // listener of the pool's then: without this one the process would die of it. Its calls
+  // fail with the error and the client is discarded on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await pool.query('SELECT 1');
   } catch (error) {
     await pool.end();
-    throw toSqlError(error);
+    throw brokenSession(error)
+      ? new SqlConnectionError('connection-failed', error)
+      : toSqlError(error);
   }
   return new PostgresDatabase(pool);
 }
@@ -89,6 +106,27 @@ export async function openPostgres(options: PostgresOptions): Promise<SqlDatabas
 /** Escapes a value for the libpq `options` startup parameter (spaces and backslashes). */
 function escapeOption(value: string): string {
   return value.replace(/[\\ ]/g, (c) => `\\${c}`);
+}
+
+/**
+ * SQLSTATEs of a session that is ending: class 08 (connection exception), 57P01 (terminated
+ * by an administrator: pg_terminate_backend, a fast shutdown), 57P02 (crash shutdown), 57P03
+ * (not accepting connections: starting up, recovering).
+ */
+const ENDING_SESSION = /^(08...|57P0[123])$/;
+/** Errors node-postgres and the socket raise when a session breaks or cannot be made. */
+const BROKEN_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const BROKEN_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/** Whether `error` means the session broke (or none could be made), not a refusal. */
+function brokenSession(error: unknown): boolean {
+  if (error instanceof SqlConnectionError) return true;
+  if (error instanceof SqlError || error instanceof pg.DatabaseError)
+    return error.code !== undefined && ENDING_SESSION.test(error.code);
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && BROKEN_SOCKET.has(code)) || BROKEN_MESSAGE.test(error.message);
 }
 
 function toSqlError(error: unknown): unknown {
@@ -179,22 +217,15 @@ class PostgresDatabase implements SqlDatabase {
   }
 
   query<Row = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]) {
-    return this.#run(() => query<Row>(this.#pool, sql, params));
+    return this.#run(() => this.#onClient((client) => query<Row>(client, sql, params)));
   }
 
   copyFrom(table: string, columns: readonly string[], data: string | Uint8Array) {
-    return this.#run(async () => {
-      const client = await this.#pool.connect();
-      try {
-        return await copy(client, table, columns, data);
-      } finally {
-        client.release();
-      }
-    });
+    return this.#run(() => this.#onClient((client) => copy(client, table, columns, data)));
   }
 
   exec(sql: string) {
-    return this.#run(async () => void (await exec(this.#pool, sql)));
+    return this.#run(() => this.#onClient(async (client) => void (await exec(client, sql))));
   }
 
   transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -218,8 +249,39 @@ class PostgresDatabase implements SqlDatabase {
     return running;
   }
 
+  /** A session from the pool; `connection-failed` when none can be made. */
+  async #connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.#pool.connect();
+    } catch (error) {
+      throw brokenSession(error) ? new SqlConnectionError('connection-failed', error) : error;
+    }
+  }
+
+  /**
+   * Runs `work` (one statement, sent in autocommit) on a session of its own: a broken session
+   * is discarded, and the call fails with `connection-lost` (it may have committed).
+   */
+  async #onClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    try {
+      const value = await work(client);
+      client.release();
+      return value;
+    } catch (error) {
+      if (!brokenSession(error)) {
+        client.release();
+        throw error;
+      }
+      client.release(error as Error); // destroys the connection
+      throw new SqlConnectionError('connection-lost', error);
+    }
+  }
+
   async #transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#connect();
+    /** Set once COMMIT is queued: from then on a broken session leaves the outcome unknown. */
+    let commitSent = false;
     const scope: TxScope = { active: true };
     const statements = new TxStatements();
     const send = inOrder();
@@ -238,6 +300,7 @@ class PostgresDatabase implements SqlDatabase {
       const value = await this.#scope.run(scope, () => body(tx));
       scope.active = false;
       // Queued behind the statements still unanswered.
+      commitSent = true;
       const committed = send(() => exec(client, 'COMMIT'));
       committed.catch(() => {}); // awaited below, after the statements
       await statements.answered();
@@ -246,6 +309,10 @@ class PostgresDatabase implements SqlDatabase {
       return value;
     } catch (error) {
       scope.active = false;
+      if (brokenSession(error)) {
+        client.release(error as Error); // destroys the connection; the server rolls back
+        throw new SqlConnectionError(commitSent ? 'connection-lost' : 'connection-failed', error);
+      }
       try {
         await send(() => client.query('ROLLBACK'));
         client.release();
