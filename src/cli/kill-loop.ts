@@ -87,9 +87,9 @@ export interface KillLoopReport {
    * deposit answered `duplicate`.
    */
   readonly misanswered: { approvals: number; deposits: number };
-  /** Requests still unanswered at the end (their placeholder not yet stale). */
+  /** Requests still unanswered at the end (a placeholder not taken over, a server that never answered). */
   readonly unresolved: number;
-  /** Mint requests made twice by a request run again after its placeholder went stale. */
+  /** Mint requests made twice by a request run again after a kill. */
   readonly doubledMintRequests: number;
   /** Kills that landed during start-up (before the server listened). */
   readonly startupKills: number;
@@ -365,7 +365,7 @@ export async function runKillLoop(options: KillLoopOptions): Promise<KillLoopRep
       answer.status === 409 &&
       answer.body?.type?.endsWith('/mint-not-pending')
     ) {
-      // A killed approval that had committed, run again once its placeholder went stale: the
+      // A killed approval that had committed, run again once its placeholder was taken over: the
       // mint has moved on, so the re-run is refused, and that refusal is stored as the key's
       // answer. The approval must be there all the same.
       const mint = await get(url, demo.auditor, `/v1/mints/${post.mintId}`);
