@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { type FaultProxy, seededRandom, startFaultProxy } from './fault-proxy.ts';
+import { seededRandom } from '../random.ts';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
 type Call = { jsonrpc: string; id: number; method: string; params?: unknown[] };
 

@@ -23,8 +23,10 @@
  * At most one of drop-before, drop-after, status and truncate acts on a request (the first
  * injected that fires); a delay and a stale head combine with anything.
  */
+
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../random.ts';
 
 export type FaultKind =
   | 'delay'
@@ -84,21 +86,6 @@ const delayMsMax = 60_000;
 const headTags = new Set(['latest', 'pending', 'safe', 'finalized']);
 
 type Call = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown };
-
-/**
- * A small seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed.
- * @example const next = seededRandom(7); next() // 0.…
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkFault(fault: Fault): void {
   const p = fault.probability ?? 1;

@@ -25,6 +25,7 @@
  * Randomness comes from one seeded generator (`seed`): a failing run is replayed with the
  * seed it printed (the server's own timing still varies).
  */
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -40,25 +41,11 @@ import { freePort } from '../net.ts';
 import { signApproval } from '../policy/approvals.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import type { Intent } from '../policy/intent.ts';
+import { seededRandom } from '../random.ts';
 import { inheritedV8Flags } from '../testing.ts';
 import { verifyLog } from '../verifier/checks.ts';
 import { httpFetcher } from '../verifier/node.ts';
 import { clearpegBin } from './testing.ts';
-
-/**
- * A seeded generator (mulberry32): the kill moments and the load replay from the seed.
- * @example const random = seededRandom(42); random() // 0.6011…
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** What a run is given. */
 export interface KillLoopOptions {
