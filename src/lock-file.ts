@@ -89,14 +89,23 @@ export function lockHolder(file: string): number | undefined {
   return owner !== undefined && holding(owner) ? owner.pid : undefined;
 }
 
+/**
+ * Whether process `pid` of this host runs (EPERM: it does, as another user).
+ * @example pidAlive(process.pid) === true
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Whether the lock's owner still runs (this process only for the locks it took). */
 function holding(owner: Owner): boolean {
   if (owner.pid === process.pid) return false; // not in `held`: an earlier process's
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidAlive(owner.pid)) return false;
   const now = startTime(owner.pid);
   return owner.startTime === undefined || now === undefined || now === owner.startTime;
 }

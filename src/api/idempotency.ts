@@ -22,7 +22,7 @@
  * completes within about that long of the database's return.
  */
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { deadHere } from '../cluster/leases.ts';
 import { SqlConnectionError, type SqlExecutor } from '../storage/sql.ts';
 import { ApiError } from './problem.ts';
 
@@ -137,24 +137,14 @@ export async function reserveKey(
 
 /**
  * Whether the `clearpeg serve` process `instance` (src/cluster/leases.ts, `cluster_processes`)
- * is known dead: it ran on this host and its pid is gone, or is this process's own pid (a
- * restart given its predecessor's pid). Unknown (another host, not registered) is not dead.
+ * is known dead, as the leases judge a holder (`deadHere`). Unknown (not registered) is not.
  */
 async function holderDead(db: SqlExecutor, instance: string): Promise<boolean> {
   const { rows } = await db.query<{ host: string; pid: number }>(
     'SELECT host, pid FROM cluster_processes WHERE instance = $1',
     [instance],
   );
-  const row = rows[0];
-  if (row === undefined || row.host !== hostname()) return false;
-  const pid = Number(row.pid);
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return rows[0] !== undefined && deadHere(rows[0]);
 }
 
 /**

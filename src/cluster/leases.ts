@@ -31,6 +31,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ClearpegError } from '../errors.ts';
+import { pidAlive } from '../lock-file.ts';
 import type { SqlDatabase, SqlExecutor } from '../storage/sql.ts';
 
 /** How long a lease lasts without renewal: a dead holder's lease is free this long after its last renewal. */
@@ -180,14 +181,30 @@ export function nodeName(env: NodeJS.ProcessEnv = process.env): string {
   return name;
 }
 
-/** Whether process `pid` of this host is alive (EPERM: alive, another user's). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Where a judging process runs, and how it tells whether a pid of its host runs. */
+export interface Here {
+  readonly host: string;
+  readonly pid: number;
+  readonly alive: (pid: number) => boolean;
+}
+
+/** This process. */
+const thisProcess: Here = { host: hostname(), pid: process.pid, alive: pidAlive };
+
+/**
+ * Whether a registered process (`cluster_processes`: its host and pid) is known dead from
+ * `here`: it ran on this host and its pid is gone, or is this process's own pid (a restart
+ * given its predecessor's pid: pid 1 in a container). Another host's is never known dead.
+ * The leases and the API's idempotency placeholders both judge a holder by it.
+ * @example deadHere({ host: hostname(), pid: 999_999 }) // true once pid 999999 is gone
+ */
+export function deadHere(
+  registered: { readonly host: string; readonly pid: number },
+  here: Here = thisProcess,
+): boolean {
+  if (registered.host !== here.host) return false;
+  const pid = Number(registered.pid);
+  return pid === here.pid || !here.alive(pid);
 }
 
 /** A duty's state in this process. */
@@ -212,9 +229,8 @@ export class LeaseKeeper {
   private readonly duties: Held[] = [];
   /** The fences by lease name, made before their duty is added when a component needs one early. */
   private readonly fences = new Map<string, Fence>();
-  private readonly host: string;
-  private readonly pid: number;
-  private readonly alive: (pid: number) => boolean;
+  /** This process, as `deadHere` judges others from it. */
+  private readonly here: Here;
   private apiUrl: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -228,9 +244,11 @@ export class LeaseKeeper {
     if (!(this.renewMs > 0 && this.renewMs * 2 <= this.ttlMs))
       throw new Error('assertion failed: a lease is renewed at least twice within its ttl');
     for (const duty of options.duties ?? []) this.add(duty);
-    this.host = options.host ?? hostname();
-    this.pid = options.pid ?? process.pid;
-    this.alive = options.alive ?? processAlive;
+    this.here = {
+      host: options.host ?? thisProcess.host,
+      pid: options.pid ?? thisProcess.pid,
+      alive: options.alive ?? thisProcess.alive,
+    };
     this.apiUrl = options.apiUrl;
   }
 
@@ -300,8 +318,8 @@ export class LeaseKeeper {
         [
           this.instance,
           this.options.node,
-          this.host,
-          this.pid,
+          this.here.host,
+          this.here.pid,
           this.options.version,
           this.apiUrl ?? null,
         ],
@@ -328,15 +346,12 @@ export class LeaseKeeper {
 
   /** The instances holding a lease that ran on this host and are no longer alive. */
   private async deadHolders(): Promise<string[]> {
-    const { rows } = await this.options.db.query<{ instance: string; pid: number }>(
-      `SELECT l.instance, p.pid FROM cluster_leases l JOIN cluster_processes p ON p.instance = l.instance
+    const { rows } = await this.options.db.query<{ instance: string; host: string; pid: number }>(
+      `SELECT l.instance, p.host, p.pid FROM cluster_leases l JOIN cluster_processes p ON p.instance = l.instance
        WHERE l.instance <> $1 AND p.host = $2`,
-      [this.instance, this.host],
+      [this.instance, this.here.host],
     );
-    // A restart may be given its predecessor's pid (pid 1 in a container): that one is dead.
-    return rows
-      .filter((row) => Number(row.pid) === this.pid || !this.alive(Number(row.pid)))
-      .map((row) => row.instance);
+    return rows.filter((row) => deadHere(row, this.here)).map((row) => row.instance);
   }
 
   /** Asks for (or renews) one lease; returns its token, or undefined when another process holds it. */
