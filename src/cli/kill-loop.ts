@@ -27,7 +27,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, createWalletClient, custom, type Hex } from 'viem';
@@ -36,16 +36,15 @@ import { clearpegTokenAbi } from '../chain/artifacts.ts';
 import { openDevChain } from '../chain/dev-chain.ts';
 import { testAccounts } from '../chain/evm.ts';
 import { devChainFile } from '../chain/runtime.ts';
+import { spawnServe } from '../cluster/testing.ts';
 import { formatAmount, parseAmount } from '../money/money.ts';
 import { freePort } from '../net.ts';
 import { signApproval } from '../policy/approvals.ts';
 import { readApproverKeyFile } from '../policy/approver-key-file.ts';
 import type { Intent } from '../policy/intent.ts';
 import { seededRandom } from '../random.ts';
-import { inheritedV8Flags } from '../testing.ts';
 import { verifyLog } from '../verifier/checks.ts';
 import { httpFetcher } from '../verifier/node.ts';
-import { clearpegBin } from './testing.ts';
 
 /** What a run is given. */
 export interface KillLoopOptions {
@@ -89,6 +88,8 @@ interface Server {
   readonly process: ChildProcess;
   readonly url: string;
   output(): string;
+  /** Sends the signal and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** How long a start may take before the run fails (a start that hangs is a finding). */
@@ -100,72 +101,46 @@ const requestTimeoutMs = 15_000;
 /** The load's concurrent clients. */
 const clients = 3;
 
-/** The environment of a server: none of the caller's Clearpeg settings. */
-function serverEnv(options: KillLoopOptions, port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('CLEARPEG_') || name === 'DATABASE_URL') delete env[name];
+/** The environment of a server (`spawnServe` drops the caller's Clearpeg settings). */
+function serverEnv(options: KillLoopOptions): NodeJS.ProcessEnv {
   return {
-    ...env,
     CLEARPEG_DATA_DIR: options.dataDir,
     CLEARPEG_HOST: '127.0.0.1',
-    CLEARPEG_PORT: String(port),
     DATABASE_URL: options.databaseUrl ?? '',
   };
 }
 
-/** Spawns the server; `ready` resolves at `pattern` in its output, or rejects if it exits first. */
+/**
+ * Spawns the server; resolves once `pattern` is in its output, or rejects if it exits first.
+ * With `killAfterMs`: SIGKILLed if it has not got that far by then (undefined).
+ */
 async function spawnServer(
   options: KillLoopOptions,
   pattern: RegExp,
   killAfterMs?: number,
 ): Promise<Server | undefined> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...inheritedV8Flags(), clearpegBin, 'serve', '--demo'], {
-    env: serverEnv(options, port),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    out += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + (killAfterMs ?? startTimeoutMs);
-  while (!pattern.test(out)) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`clearpeg serve exited (${child.exitCode ?? child.signalCode}):\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      if (killAfterMs !== undefined) return undefined;
-      throw new Error(`clearpeg serve did not start within ${startTimeoutMs} ms:\n${out}`);
-    }
-    await sleep(10);
+  const p = spawnServe(serverEnv(options), { port: await freePort(), args: ['--demo'] });
+  try {
+    await p.waitFor(pattern, killAfterMs ?? startTimeoutMs);
+  } catch (error) {
+    if (p.exited) throw error;
+    await p.kill('SIGKILL');
+    if (killAfterMs !== undefined) return undefined;
+    throw new Error(`clearpeg serve did not start within ${startTimeoutMs} ms:\n${p.output()}`);
   }
-  const url = /serving on (http:\/\/[^/\s]+)\//.exec(out)?.[1];
-  assert(url !== undefined, `serve printed its URL:\n${out}`);
-  return { process: child, url, output: () => out };
+  const url = /serving on (http:\/\/[^/\s]+)\//.exec(p.output())?.[1];
+  assert(url !== undefined, `serve printed its URL:\n${p.output()}`);
+  return { process: p.child, url, output: p.output, kill: p.kill };
 }
 
 /** SIGKILL, and waits for the exit. */
-async function kill(server: Server): Promise<void> {
-  const child = server.process;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+function kill(server: Server): Promise<void> {
+  return server.kill('SIGKILL');
 }
 
 /** SIGTERM, and waits for the exit (the end of a run). */
-async function stop(server: Server): Promise<void> {
-  const child = server.process;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+function stop(server: Server): Promise<void> {
+  return server.kill('SIGTERM');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -192,14 +192,39 @@ export async function startIssuerCluster(options: {
  * @example const p = await startServe('a', cluster.env); …; await p.kill('SIGKILL')
  */
 export async function startServe(node: string, env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const port = await freePort();
+  const p = spawnServe({ ...env, CLEARPEG_NODE: node }, { port: await freePort() });
+  try {
+    await p.waitFor(/serving on http/);
+  } catch (error) {
+    await p.kill('SIGKILL');
+    throw error;
+  }
+  return p;
+}
+
+/**
+ * Spawns `clearpeg serve [args]` on `port` with `env` and none of the caller's Clearpeg
+ * settings, and returns at once: the caller waits for what it needs (`waitFor`), or kills it
+ * while it starts (the kill loop).
+ * @example const p = spawnServe(env, { port, args: ['--demo'] }); await p.waitFor(/attested: /)
+ */
+export function spawnServe(
+  env: NodeJS.ProcessEnv,
+  options: { readonly port: number; readonly args?: readonly string[] },
+): ServeProcess {
+  const { port } = options;
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(base)) if (name.startsWith('CLEARPEG_')) delete base[name];
   delete base.DATABASE_URL;
-  const child = spawn(process.execPath, [...inheritedV8Flags(), clearpegBin, 'serve'], {
-    env: { ...base, ...env, CLEARPEG_NODE: node, CLEARPEG_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const node = env.CLEARPEG_NODE ?? 'serve';
+  const child = spawn(
+    process.execPath,
+    [...inheritedV8Flags(), clearpegBin, 'serve', ...(options.args ?? [])],
+    {
+      env: { ...base, ...env, CLEARPEG_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let text = '';
   child.stdout?.on('data', (chunk) => {
     text += chunk;
@@ -214,7 +239,7 @@ export async function startServe(node: string, env: NodeJS.ProcessEnv): Promise<
       resolve();
     }),
   );
-  const p: ServeProcess = {
+  return {
     node,
     port,
     url: `http://127.0.0.1:${port}`,
@@ -226,12 +251,15 @@ export async function startServe(node: string, env: NodeJS.ProcessEnv): Promise<
     waitFor: async (pattern, timeoutMs = serveStartMsMax) => {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(text)) {
-        if (exited) throw new Error(`clearpeg serve (${node}) exited:\n${text}`);
+        if (exited)
+          throw new Error(
+            `clearpeg serve (${node}) exited (${child.exitCode ?? child.signalCode}):\n${text}`,
+          );
         if (Date.now() > deadline)
           throw new Error(
             `clearpeg serve (${node}): no ${pattern} within ${timeoutMs} ms:\n${text}`,
           );
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
     kill: async (signal = 'SIGTERM') => {
@@ -240,13 +268,6 @@ export async function startServe(node: string, env: NodeJS.ProcessEnv): Promise<
       await exit;
     },
   };
-  try {
-    await p.waitFor(/serving on http/);
-  } catch (error) {
-    await p.kill('SIGKILL');
-    throw error;
-  }
-  return p;
 }
 
 /** The token's supply on chain, for checks after a run. */
