@@ -7,11 +7,11 @@
  * `clearpeg serve` processes as a test starts, each with its own node name and port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type Hex, parseAbi } from 'viem';
+import type { Hex } from 'viem';
 import { logIdentity } from '../attest/keys.ts';
 import type { ChainConfig } from '../chain/config.ts';
 import { type HardhatNode, startHardhatNode } from '../chain/evm.ts';
@@ -160,7 +160,6 @@ export async function startIssuerCluster(options: {
       endpoints.push(`${witness.verifierKey} ${server.url}`);
     }
     env.CLEARPEG_WITNESSES = endpoints.join(', ');
-    writeFileSync(join(dataDir, 'cluster.env.json'), JSON.stringify(env, null, 2));
     const theChain = chain;
     return {
       dataDir,
@@ -269,6 +268,3 @@ export function spawnServe(
     },
   };
 }
-
-/** The token's supply on chain, for checks after a run. */
-export const erc20Abi = parseAbi(['function totalSupply() view returns (uint256)']);
