@@ -43,13 +43,15 @@ export const limits = {
   /** The burst of those: a batch of bad requests from a buggy script is answered, then slowed. */
   apiFailuresBurst: 60,
   /**
-   * Journal records up to which every attestation cycle replays the whole journal (about 10 s
-   * on the benchmark machine; docs/transparency.md): past it, a cycle replays the records
-   * appended since the previous cycle's replay, and the whole journal once an hour.
+   * The attestation cycle's full self-check (the whole journal replayed, every business table
+   * compared with it) starts no sooner after the last one ended than this many times as long
+   * as that one took: it takes at most a twentieth of the time, whatever the journal's size.
+   * Cycles in between replay the records appended since and compare every stored balance
+   * (docs/transparency.md, "One cycle").
    */
-  attestFullReplayRecordsMax: 200_000,
-  /** How often a cycle replays the whole journal once it is past `attestFullReplayRecordsMax`. */
-  attestFullReplayIntervalMs: 3_600_000,
+  attestFullCheckGapFactor: 19,
+  /** The longest gap between two full self-checks, however long one takes. */
+  attestFullCheckIntervalMs: 3_600_000,
   /**
    * Points of an income statement's series (equity and excess at the end of each day, week or
    * month): a year and a month of days. Each point reads the positions held on its day (the

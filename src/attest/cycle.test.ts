@@ -7,6 +7,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { ClearpegError } from '../errors.ts';
 import { createCustomer } from '../issuance/customers.ts';
 import { type IssuanceFixture, issuanceFixture } from '../issuance/testing.ts';
+import { limits } from '../limits.ts';
 import { parseAmount } from '../money/money.ts';
 import { discrepancies, parseAttestation } from '../proofs/attestation.ts';
 import { parseCheckpoint } from '../proofs/checkpoint.ts';
@@ -36,6 +37,11 @@ interface Issuer {
   witness: Witness;
   server: WitnessServer;
   published: (path: string) => Uint8Array;
+  /**
+   * The attestor's clock for its full self-checks: it reads `ms`, then moves it `step` on. Still
+   * (the default), every self-check is a full one.
+   */
+  clock: { ms: number; step: number };
   close(): Promise<void>;
 }
 
@@ -52,6 +58,7 @@ async function issuer(): Promise<Issuer> {
     store: new DirectoryStateStore(join(dir, 'witness')),
   });
   const server = await startWitnessServer(witness);
+  const clock = { ms: 0, step: 0 };
   const attestor = new Attestor({
     ctx: f.ctx,
     log,
@@ -61,9 +68,14 @@ async function issuer(): Promise<Issuer> {
     master: liabilitiesSecret(dir),
     witnesses: [{ vkey: witness.verifierKey, url: server.url }],
     quorum: 1,
+    clockMs: () => {
+      clock.ms += clock.step;
+      return clock.ms;
+    },
   });
   return {
     f,
+    clock,
     dir,
     attestor,
     log,
@@ -223,6 +235,37 @@ describe('the attestation cycle', () => {
     // Put back, the records hold together again and the log goes on.
     const result = await it_.attestor.runOnce();
     assert.equal(result.checkpoint.size, before!.size + 1n);
+  });
+
+  it('between full self-checks replays what is new, and compares the business tables at the next full one', async () => {
+    const { attestor, clock } = it_;
+    const db = it_.f.t.db;
+    const refused = (error: unknown) =>
+      error instanceof ClearpegError &&
+      error.code === 'attestation-refused' &&
+      /business record\(s\) differ/.test(error.message);
+    // Each full check now takes 100 ms by this clock: the next is due 1,900 ms after it ends.
+    clock.step = 100;
+    try {
+      clock.ms += limits.attestFullCheckIntervalMs;
+      const full = await attestor.runOnce();
+      await db.query("UPDATE deposits SET amount = amount + 1 WHERE reference = 'WIRE-1'");
+      try {
+        const between = await attestor.runOnce();
+        assert.equal(between.checkpoint.size, full.checkpoint.size + 1n, 'not compared yet');
+        clock.ms += 100 * limits.attestFullCheckGapFactor;
+        await assert.rejects(attestor.runOnce(), refused);
+        // Refused: the next cycle checks in full again, however soon it comes.
+        await assert.rejects(attestor.runOnce(), refused);
+        assert.equal((await it_.log.latest())!.size, between.checkpoint.size, 'nothing signed');
+      } finally {
+        await db.query("UPDATE deposits SET amount = amount - 1 WHERE reference = 'WIRE-1'");
+      }
+      const again = await attestor.runOnce();
+      assert.equal(again.checkpoint.size, full.checkpoint.size + 2n);
+    } finally {
+      clock.step = 0;
+    }
   });
 
   it('signs nothing over a log whose stored entries were edited', async () => {

@@ -23,7 +23,7 @@ import {
 } from '../proofs/attestation.ts';
 import { consistencyProof } from '../proofs/merkle.ts';
 import type { Ruleset } from '../reserves/eligibility.ts';
-import { type LedgerCheckView, ledgerCheck, restatedCheck } from '../verify/checks.ts';
+import { ledgerCheck, restatedCheck } from '../verify/checks.ts';
 import { requestCosignature } from '../witness/client.ts';
 import type { IssuanceContext } from '../workflow/context.ts';
 import {
@@ -52,6 +52,8 @@ export interface AttestorOptions {
   readonly selfCheck?: boolean;
   /** Where a witness's failure is told (it also raises `witness-quorum-short` when too few cosign). */
   readonly report?: (line: string) => void;
+  /** The clock that spaces full self-checks, in milliseconds (default `Date.now`; tests move it). */
+  readonly clockMs?: () => number;
 }
 
 /** What one cycle did. */
@@ -80,9 +82,10 @@ export class Attestor {
   private timers: NodeJS.Timeout[] = [];
   private lastSeq = -1n;
   private lastRunMs = 0;
-  /** The journal as replayed by the last self-check, and when it was last replayed whole. */
+  /** The journal as replayed by the last self-check. */
   private follower = new LedgerFollower();
-  private fullReplayMs = Number.NEGATIVE_INFINITY;
+  /** When the last full self-check ended, and how long it took (`limits.attestFullCheckGapFactor`). */
+  private fullCheck = { endedMs: Number.NEGATIVE_INFINITY, tookMs: 0 };
 
   constructor(private readonly options: AttestorOptions) {}
 
@@ -138,30 +141,52 @@ export class Attestor {
   }
 
   /**
-   * Replays the journal: all of it while it is small, and at most `attestFullReplayIntervalMs`
-   * apart; in between, the records since the last replay (`LedgerFollower`).
+   * Whether this cycle's self-check is a full one: the first of this attestor, then as often as
+   * a twentieth of the time allows (every cycle while it is cheap) and at least hourly.
    */
-  private async replayJournal(headSeq: bigint): Promise<LedgerCheckView> {
-    const { ctx } = this.options;
-    const nowMs = Date.now();
-    if (
-      headSeq <= BigInt(limits.attestFullReplayRecordsMax) ||
-      nowMs - this.fullReplayMs >= limits.attestFullReplayIntervalMs
-    ) {
-      this.follower = new LedgerFollower();
-      this.fullReplayMs = nowMs;
-    }
-    return ledgerCheck(ctx.db, ctx.ledger.store, {}, this.follower);
+  private fullCheckDue(nowMs: number): boolean {
+    const { endedMs, tookMs } = this.fullCheck;
+    const gapMs = Math.min(
+      limits.attestFullCheckIntervalMs,
+      tookMs * limits.attestFullCheckGapFactor,
+    );
+    return nowMs - endedMs >= gapMs;
   }
 
-  private async selfCheck(last: StoredCheckpoint | undefined, headSeq: bigint): Promise<void> {
-    const { ctx, log } = this.options;
-    const ledger = await this.replayJournal(headSeq);
+  /**
+   * A full self-check replays the whole journal and compares every business table with it;
+   * one in between replays the records appended since the last replay (`LedgerFollower`: their
+   * hash links from the head it verified, and every stored balance).
+   */
+  private async selfCheck(last: StoredCheckpoint | undefined): Promise<void> {
+    const clockMs = this.options.clockMs ?? Date.now;
+    const startedMs = clockMs();
+    const full = this.fullCheckDue(startedMs);
+    try {
+      await this.checkRecords(full);
+    } catch (error) {
+      // A refused cycle is followed by a full check, whenever the last one was.
+      this.fullCheck = { endedMs: Number.NEGATIVE_INFINITY, tookMs: 0 };
+      throw error;
+    }
+    if (full) {
+      const endedMs = clockMs();
+      this.fullCheck = { endedMs, tookMs: endedMs - startedMs };
+    }
+    await this.checkLastHead(last);
+  }
+
+  /** The journal replayed (whole when `full`) and, when `full`, the business tables compared. */
+  private async checkRecords(full: boolean): Promise<void> {
+    const { ctx } = this.options;
+    if (full) this.follower = new LedgerFollower();
+    const ledger = await ledgerCheck(ctx.db, ctx.ledger.store, {}, this.follower);
     await this.refuseUnless(
       ledger.ok,
       `the journal does not replay: record ${ledger.broken?.seq} ${ledger.broken?.reason} (${ledger.broken?.detail})`,
       ledger,
     );
+    if (!full) return;
     const differences = await restatedCheck(ctx.db);
     const first = differences[0];
     await this.refuseUnless(
@@ -171,6 +196,11 @@ export class Attestor {
         : `${differences.length} business record(s) differ from the journal, first ${first.table} ${first.id} ${first.column}: stored ${first.stored}, journal ${first.journal}`,
       differences,
     );
+  }
+
+  /** The journal still holds, unchanged, the head the last attestation stated. */
+  private async checkLastHead(last: StoredCheckpoint | undefined): Promise<void> {
+    const { ctx, log } = this.options;
     if (last === undefined) return;
     const { rows } = await ctx.db.query<{ data: Uint8Array }>(
       'SELECT data FROM log_entries WHERE idx = $1',
@@ -192,7 +222,7 @@ export class Attestor {
     this.lastRunMs = Date.now();
     const last = await log.latest();
     const head = await ctx.ledger.store.head();
-    if (options.selfCheck !== false) await this.selfCheck(last, head.seq);
+    if (options.selfCheck !== false) await this.selfCheck(last);
     const chains: ChainFigures[] = [];
     for (const chain of options.chains) {
       const figures = await chainFigures(ctx.db, chain);

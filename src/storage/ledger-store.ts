@@ -243,51 +243,169 @@ const amountOf = (p: Posting) => p.amount;
 type WriteStep = (tx: SqlExecutor) => Promise<void>;
 
 /**
+ * One statement of a batch's write as data: its SQL (one INSERT or UPDATE, no WITH), its
+ * parameters, the rows it may touch, and the rows it must affect.
+ */
+interface WriteStatement {
+  readonly sql: string;
+  readonly params: readonly SqlParam[];
+  /**
+   * The rows it may change, named: two statements naming the same rows are never merged into
+   * one (the sub-statements of one statement see one snapshot, so an UPDATE would miss a row
+   * inserted beside it, and two UPDATEs of one row keep only one).
+   */
+  readonly rows: string;
+  /** The number of rows it must affect, and the `StaleState` message when it does not. */
+  readonly affects?: { readonly count: number; readonly stale: string };
+  /** A unique violation on a command id is `SeenId` (the journal's and the failures' inserts). */
+  readonly ids?: true;
+}
+
+/**
+ * Records up to which a batch's journal rows go in one INSERT (one round trip, and merged with
+ * the rest of the write); a larger batch sends them as one binary COPY (two round trips, but
+ * far less to encode and parse per row).
+ */
+const journalInsertRecordsMax = 32;
+
+/** The journal's columns as an INSERT's placeholders' casts, in `journalCopyColumns` order. */
+const journalCasts = [
+  'bigint',
+  'uuid',
+  'smallint',
+  'bigint',
+  'text',
+  'text',
+  'integer',
+  'uuid',
+  'uuid',
+  'integer',
+  'uuid[]',
+  'uuid[]',
+  'numeric[]',
+  'jsonb',
+  'bytea',
+  'bytea',
+];
+
+/** The records as one INSERT (for a few: `journalInsertRecordsMax`); NULLs as `journalCopy`. */
+function journalInsert(records: readonly JournalRecord[]): WriteStatement {
+  const params: SqlParam[] = [];
+  const rows = records.map((r) => {
+    const json =
+      r.metadata === unusedFields.metadata || Object.keys(r.metadata).length === 0
+        ? null
+        : JSON.stringify(r.metadata);
+    const values: SqlParam[] = [
+      r.seq,
+      r.id,
+      r.kind,
+      r.timestampUs,
+      r.asset,
+      r.code === '' ? null : r.code,
+      r.flags === 0 ? null : r.flags,
+      r.accountId === nilUuid ? null : r.accountId,
+      r.pendingId === nilUuid ? null : r.pendingId,
+      r.timeoutSeconds === 0 ? null : r.timeoutSeconds,
+      column('uuid', r.postings, debitOf),
+      column('uuid', r.postings, creditOf),
+      column('numeric', r.postings, amountOf),
+      json,
+      r.inputHash,
+      r.hash,
+    ];
+    const placeholders = values.map((value, i) => `$${params.push(value)}::${journalCasts[i]}`);
+    return `(${placeholders.join(', ')})`;
+  });
+  return {
+    sql: `INSERT INTO ledger_journal (${journalCopyColumns.join(', ')}) VALUES ${rows.join(', ')}`,
+    params,
+    rows: 'ledger_journal',
+    affects: { count: records.length, stale: 'every record was inserted' },
+    ids: true,
+  };
+}
+
+/**
  * Everything a plan writes, as statements with their parameters computed, so that a batch
  * planned ahead is also encoded ahead, outside the transaction (the head lock is held only
- * while the statements run). `base` is the head the plan extends.
+ * while the statements run). `base` is the head the plan extends. A small write (the usual
+ * one: a request's atomic step, a quiet moment's batch) is one statement, each part of it a
+ * data-modifying WITH: one round trip to the store instead of five or more.
  */
 function prepareWrites(base: JournalHead, plan: BatchPlan): WriteStep[] {
+  const statements: WriteStatement[] = [];
   const steps: WriteStep[] = [];
-  if (plan.records.length > 0) {
+  const count = plan.records.length;
+  if (count > journalInsertRecordsMax) {
     const data = journalCopy(plan.records).slice(); // a copy: the writer's buffer is reused
-    const count = plan.records.length;
     steps.push(async (tx) => {
       const copied = await seenIdOnDuplicate(
         tx.copyFrom('ledger_journal', journalCopyColumns, data),
       );
       assert(copied === count, 'every record was copied');
     });
-  }
-  steps.push(...prepareAccounts(plan), ...preparePendings(plan));
-  if (plan.failures.length > 0) {
-    const params = [
-      column('uuid', plan.failures, (f) => f.id),
-      plan.failures.map((f) => hexBytes(f.inputHash)),
-      plan.failures.map((f) => JSON.stringify(f.error)),
-      plan.head.timestampUs,
-    ];
-    steps.push(async (tx) => {
-      await seenIdOnDuplicate(
-        tx.query(
-          `INSERT INTO ledger_failures (id, input_hash, error, failed_at_us)
+  } else if (count > 0) statements.push(journalInsert(plan.records));
+  statements.push(...prepareAccounts(plan), ...preparePendings(plan));
+  if (plan.failures.length > 0)
+    statements.push({
+      sql: `INSERT INTO ledger_failures (id, input_hash, error, failed_at_us)
            SELECT id, decode(h, 'hex'), e::jsonb, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f(id, h, e)`,
-          params,
-        ),
-      );
+      params: [
+        column('uuid', plan.failures, (f) => f.id),
+        plan.failures.map((f) => hexBytes(f.inputHash)),
+        plan.failures.map((f) => JSON.stringify(f.error)),
+        plan.head.timestampUs,
+      ],
+      rows: 'ledger_failures',
+      ids: true,
     });
-  }
-  if (plan.head.seq !== base.seq) {
-    const params = [plan.head.seq, plan.head.hash, plan.head.timestampUs, base.seq];
-    steps.push(async (tx) => {
-      const { affectedRows } = await tx.query(
-        'UPDATE ledger_head SET seq = $1, hash = $2, timestamp_us = $3 WHERE seq = $4',
-        params,
-      );
-      if (affectedRows !== 1) throw new StaleState('the journal head moved');
+  if (plan.head.seq !== base.seq)
+    statements.push({
+      sql: 'UPDATE ledger_head SET seq = $1, hash = $2, timestamp_us = $3 WHERE seq = $4',
+      params: [plan.head.seq, plan.head.hash, plan.head.timestampUs, base.seq],
+      rows: 'ledger_head',
+      affects: { count: 1, stale: 'the journal head moved' },
     });
-  }
+  const named = new Set(statements.map((statement) => statement.rows));
+  if (statements.length > 1 && named.size === statements.length) steps.push(mergedStep(statements));
+  else steps.push(...statements.map((statement) => mergedStep([statement])));
   return steps;
+}
+
+/**
+ * The statements as one: each a data-modifying WITH whose affected rows are counted, their
+ * placeholders renumbered. One statement alone is sent as it is.
+ */
+function mergedStep(statements: readonly WriteStatement[]): WriteStep {
+  const ids = statements.some((statement) => statement.ids);
+  const judge = (counts: readonly number[]) => {
+    statements.forEach((statement, i) => {
+      const { affects } = statement;
+      if (affects !== undefined && counts[i] !== affects.count) throw new StaleState(affects.stale);
+    });
+  };
+  const only = statements.length === 1 ? statements[0] : undefined;
+  if (only !== undefined)
+    return async (tx) => {
+      const sent = tx.query(only.sql, only.params);
+      judge([(await (ids ? seenIdOnDuplicate(sent) : sent)).affectedRows]);
+    };
+  const params: SqlParam[] = [];
+  const parts = statements.map((statement, i) => {
+    assert(!/^\s*WITH\b/i.test(statement.sql), 'a merged statement is a plain INSERT or UPDATE');
+    const offset = params.length;
+    params.push(...statement.params);
+    const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `w${i} AS (${sql} RETURNING 1)`;
+  });
+  const counts = statements.map((_, i) => `(SELECT count(*) FROM w${i})::int AS n${i}`);
+  const sql = `WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`;
+  return async (tx) => {
+    const sent = tx.query<Record<string, number>>(sql, params);
+    const { rows } = await (ids ? seenIdOnDuplicate(sent) : sent);
+    judge(statements.map((_, i) => Number(rows[0]![`n${i}`])));
+  };
 }
 
 /** Turns a unique violation on a command id into `SeenId`. */
@@ -904,8 +1022,8 @@ async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uu
   return priors;
 }
 
-function prepareAccounts(plan: BatchPlan): WriteStep[] {
-  const steps: WriteStep[] = [];
+function prepareAccounts(plan: BatchPlan): WriteStatement[] {
+  const steps: WriteStatement[] = [];
   // One pass: new accounts, and the changed sums of the others.
   const created: Account[] = [];
   const changed: Uuid[] = [];
@@ -951,12 +1069,12 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
       ...sums(created),
       column('int8', created, (a) => createdSeq.get(a.id)!),
     ];
-    steps.push(async (tx) => {
-      await tx.query(
-        `INSERT INTO ledger_accounts (id, code, asset, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_seq)
+    steps.push({
+      sql: `INSERT INTO ledger_accounts (id, code, asset, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_seq)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::bigint[])`,
-        params,
-      );
+      params,
+      // New accounts: no other statement of the batch touches them.
+      rows: 'ledger_accounts (new)',
     });
   }
   if (changed.length > 0) {
@@ -969,15 +1087,15 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
       new SqlArray('numeric', cp),
       new SqlArray('numeric', cpo),
     ];
-    steps.push(async (tx) => {
-      await tx.query(
-        `UPDATE ledger_accounts a SET debits_pending = coalesce(v.dp, a.debits_pending),
+    steps.push({
+      sql: `UPDATE ledger_accounts a SET debits_pending = coalesce(v.dp, a.debits_pending),
          debits_posted = coalesce(v.dpo, a.debits_posted), credits_pending = coalesce(v.cp, a.credits_pending),
          credits_posted = coalesce(v.cpo, a.credits_posted)
        FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[]) AS v(id, dp, dpo, cp, cpo)
        WHERE a.id = v.id`,
-        params,
-      );
+      params,
+      rows: 'ledger_accounts',
+      affects: { count: changed.length, stale: 'an account vanished under the writer' },
     });
   }
   if (reflagged.length > 0) {
@@ -985,11 +1103,10 @@ function prepareAccounts(plan: BatchPlan): WriteStep[] {
       column('uuid', reflagged, (a) => a.id),
       column('int4', reflagged, (a) => a.flags),
     ];
-    steps.push(async (tx) => {
-      await tx.query(
-        'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
-        flags,
-      );
+    steps.push({
+      sql: 'UPDATE ledger_accounts a SET flags = v.flags FROM unnest($1::uuid[], $2::int[]) AS v(id, flags) WHERE a.id = v.id',
+      params: flags,
+      rows: 'ledger_accounts',
     });
   }
   return steps;
@@ -1013,8 +1130,8 @@ function sums(accounts: readonly Account[]): SqlArray[] {
   ];
 }
 
-function preparePendings(plan: BatchPlan): WriteStep[] {
-  const steps: WriteStep[] = [];
+function preparePendings(plan: BatchPlan): WriteStatement[] {
+  const steps: WriteStatement[] = [];
   const created = plan.pendingsCreated;
   if (created.length > 0) {
     const params = [
@@ -1022,12 +1139,11 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
       column('int8', created, (p) => p.seq),
       column('int8', created, (p) => p.expiresAtUs!),
     ];
-    steps.push(async (tx) => {
-      await tx.query(
-        `INSERT INTO ledger_pending (id, seq, expires_at_us, status)
+    steps.push({
+      sql: `INSERT INTO ledger_pending (id, seq, expires_at_us, status)
          SELECT id, seq, expires, 'pending' FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS p(id, seq, expires)`,
-        params,
-      );
+      params,
+      rows: 'ledger_pending',
     });
   }
   const resolved = plan.pendingsResolved;
@@ -1037,15 +1153,16 @@ function preparePendings(plan: BatchPlan): WriteStep[] {
       resolved.map((r) => r.status),
       column('int8', resolved, (r) => r.seq),
     ];
-    steps.push(async (tx) => {
-      const { affectedRows } = await tx.query(
-        `UPDATE ledger_pending p SET status = v.status, resolved_seq = v.seq
+    steps.push({
+      sql: `UPDATE ledger_pending p SET status = v.status, resolved_seq = v.seq
          FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS v(id, status, seq)
          WHERE p.id = v.id AND p.status = 'pending'`,
-        params,
-      );
-      if (affectedRows !== resolved.length)
-        throw new StaleState('a pending transfer was resolved under the writer');
+      params,
+      rows: 'ledger_pending',
+      affects: {
+        count: resolved.length,
+        stale: 'a pending transfer was resolved under the writer',
+      },
     });
   }
   return steps;
