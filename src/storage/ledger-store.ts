@@ -639,12 +639,16 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
       let committed: BatchPlan | undefined;
       try {
         const result = await this.db.transaction(async (tx) => {
-          const head = await lockHead(tx);
-          if (head.seq !== this.cacheSeq) {
-            this.cache.clear();
-            this.cacheSeq = head.seq;
-          }
+          // Not awaited: the body's first statements (its locks) travel with it, and the session
+          // runs them after it, under the lock.
+          const locked = lockHead(tx);
+          locked.catch(() => {}); // the transaction fails with it; awaited where it is used
           return body(tx, async (commands) => {
+            const head = await locked;
+            if (head.seq !== this.cacheSeq) {
+              this.cache.clear();
+              this.cacheSeq = head.seq;
+            }
             assert(committed === undefined, 'an atomic step applies its commands once');
             // Earlier outcomes of these ids are loaded (knowPriors): a retried step is the
             // same command, answered as before.
@@ -993,14 +997,26 @@ async function loadPendings(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<
   return pendings;
 }
 
+/**
+ * The earlier outcomes of `ids`, committed (journal records) or failed, in one statement: a
+ * failure's row has no `seq`.
+ */
 async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uuid, PriorOutcome>> {
   const priors = new Map<Uuid, PriorOutcome>();
-  const committed = await tx.query<RecordRow>(
-    `SELECT ${recordColumns} FROM ledger_journal WHERE id = ANY($1::uuid[])`,
+  const { rows } = await tx.query<
+    RecordRow & { seq: string | null; error: Refusal | null; input_hash: Uint8Array | null }
+  >(
+    `SELECT ${recordColumns}, NULL::jsonb AS error FROM ledger_journal WHERE id = ANY($1::uuid[])
+     UNION ALL
+     SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       input_hash, NULL, error FROM ledger_failures WHERE id = ANY($1::uuid[])`,
     [ids],
   );
-  for (const row of committed.rows) {
-    const record = toRecord(row);
+  // Failures after the records, as two statements read them (an id in both is a bug
+  // `checkIdsUnused` keeps out).
+  for (const row of rows) {
+    if (row.seq === null) continue;
+    const record = toRecord(row as RecordRow);
     const outcome: Outcome = {
       id: record.id,
       status: 'committed',
@@ -1009,14 +1025,11 @@ async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uu
     };
     priors.set(record.id, { inputHash: record.inputHash ?? derivedCommandHash(record), outcome });
   }
-  const failed = await tx.query<{ id: string; input_hash: Uint8Array; error: Refusal }>(
-    'SELECT id, input_hash, error FROM ledger_failures WHERE id = ANY($1::uuid[])',
-    [ids],
-  );
-  for (const row of failed.rows) {
+  for (const row of rows) {
+    if (row.seq !== null) continue;
     priors.set(row.id, {
-      inputHash: new Uint8Array(row.input_hash),
-      outcome: { id: row.id, status: 'failed', error: row.error },
+      inputHash: new Uint8Array(row.input_hash!),
+      outcome: { id: row.id, status: 'failed', error: row.error! },
     });
   }
   return priors;

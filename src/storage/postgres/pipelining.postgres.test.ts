@@ -87,4 +87,22 @@ describe('node-postgres: pipelined statements in a transaction', () => {
     assert.equal(rows.length, 0);
     assert.deepEqual(await deprecations(), []);
   });
+  it('runs nothing outside the transaction when a statement sent with BEGIN does not parse', async (t) => {
+    if (!db) return t.skip('PostgreSQL is unavailable');
+    // 'SELEC 1' goes in one message with BEGIN (no parameters): the server parses the message
+    // whole and runs none of it, so BEGIN did not run either.
+    const transaction = db.transaction(async (tx) => {
+      void tx.query('SELEC 1').catch(() => {});
+      await tx.query('INSERT INTO piped (n) VALUES ($1)', [200]).catch(() => {});
+      await tx.query('INSERT INTO piped (n) VALUES (201)').catch(() => {});
+    });
+    // The body swallowed the failures: the transaction is refused as aborted.
+    await assert.rejects(transaction, (error: unknown) => {
+      assert.ok(error instanceof SqlError);
+      assert.equal(error.code, '25P02');
+      return true;
+    });
+    const { rows } = await db.query('SELECT n FROM piped WHERE n >= 200');
+    assert.equal(rows.length, 0);
+  });
 });
