@@ -239,20 +239,26 @@ async function lockedBuckets(
   return { hourly: bucket(bucketNames.hourly, hourly), daily: bucket(bucketNames.daily, daily) };
 }
 
-/** Saves both buckets, in one statement. */
-async function saveBuckets(
-  tx: SqlExecutor,
+/**
+ * Saving both buckets as a part of a WITH (sent with the statement it is part of), its
+ * parameters numbered from `$first`.
+ */
+function bucketsSaved(
   buckets: { hourly: TokenBucket; daily: TokenBucket },
-): Promise<void> {
-  await tx.query(
-    `UPDATE limit_buckets b SET level = v.level, updated_at_us = v.at
-     FROM unnest($1::text[], $2::numeric[], $3::bigint[]) AS v(name, level, at) WHERE b.name = v.name`,
-    [
+  first: number,
+): { sql: string; params: SqlParam[] } {
+  const [names, levels, at] = [first, first + 1, first + 2];
+  return {
+    sql: `buckets AS (
+       UPDATE limit_buckets b SET level = v.level, updated_at_us = v.at
+       FROM unnest($${names}::text[], $${levels}::numeric[], $${at}::bigint[]) AS v(name, level, at)
+       WHERE b.name = v.name)`,
+    params: [
       [bucketNames.hourly, bucketNames.daily],
       [String(buckets.hourly.level), String(buckets.daily.level)],
       [String(buckets.hourly.updatedAtUs), String(buckets.daily.updatedAtUs)],
     ],
-  );
+  };
 }
 
 /**
@@ -427,9 +433,11 @@ async function makeMintRequest(
     // its reservation, and no two requests can spend the same dollars or reserves.
     return commit.ledger(async (tx, apply) => {
       const nowUs = ctx.clockUs();
-      const [buckets, balances] = await Promise.all([
-        lockedBuckets(tx, policy, nowUs),
+      // The balances first: their first statement has no parameters and goes with BEGIN and
+      // the locks (src/storage/postgres/postgres.ts, `coalescing`).
+      const [balances, buckets] = await Promise.all([
         gateBalances(ctx, tx, customer.id),
+        lockedBuckets(tx, policy, nowUs),
       ]);
       const check = checkMintLimits({
         amount: input.amount,
@@ -453,10 +461,12 @@ async function makeMintRequest(
           `mint refused: the ledger refused the reservation: ${reserved?.status === 'failed' ? reserved.error.message : 'no outcome'}`,
           { field: 'amount', rule: 'a reservation the ledger accepts' },
         );
-      // Sent unawaited: they travel with the audit entry in one round trip (`writes`).
-      const saved = saveBuckets(tx, { hourly: check.hourBucket, daily: check.dayBucket });
+      // Sent unawaited, with the audit entry and COMMIT behind it (`writes`); the buckets are
+      // saved by the same statement.
+      const saved = bucketsSaved({ hourly: check.hourBucket, daily: check.dayBucket }, 12);
       const stored = tx.query(
-        `INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
+        `WITH ${saved.sql}
+         INSERT INTO mint_requests (id, customer_id, chain_id, to_address, amount, status, initiator, approvals_required,
            ledger_pending, created_at_us, expires_at_us, updated_at_us, request_key)
          VALUES ($1, $2, $3, $4, $5, 'pending-approval', $6, $7, $8, $9, $10, $9, $11)`,
         [
@@ -471,6 +481,7 @@ async function makeMintRequest(
           nowUs,
           nowUs + BigInt(policy.mint.expirySeconds) * 1_000_000n,
           input.requestKey ?? null,
+          ...saved.params,
         ],
       );
       const request: MintRequest = {
@@ -497,7 +508,7 @@ async function makeMintRequest(
           amount: formatAmount(input.amount),
           approvalsRequired: String(approvalsRequired),
         },
-        writes: Promise.all([saved, stored]),
+        writes: stored,
       };
     });
   });
