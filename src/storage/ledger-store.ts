@@ -259,6 +259,11 @@ interface WriteStatement {
   readonly affects?: { readonly count: number; readonly stale: string };
   /** A unique violation on a command id is `SeenId` (the journal's and the failures' inserts). */
   readonly ids?: true;
+  /**
+   * A SELECT that must find nothing, else `SeenId` with this message (an id seen before, in
+   * the other table: see `idChecks`). Merged, it sees the tables as they were before the write.
+   */
+  readonly seen?: string;
 }
 
 /**
@@ -333,8 +338,8 @@ function journalInsert(records: readonly JournalRecord[]): WriteStatement {
  * one: a request's atomic step, a quiet moment's batch) is one statement, each part of it a
  * data-modifying WITH: one round trip to the store instead of five or more.
  */
-function prepareWrites(base: JournalHead, plan: BatchPlan): WriteStep[] {
-  const statements: WriteStatement[] = [];
+function prepareWrites(base: JournalHead, plan: BatchPlan, checkIds: boolean): WriteStep[] {
+  const statements: WriteStatement[] = checkIds ? idChecks(plan) : [];
   const steps: WriteStep[] = [];
   const count = plan.records.length;
   if (count > journalInsertRecordsMax) {
@@ -374,6 +379,30 @@ function prepareWrites(base: JournalHead, plan: BatchPlan): WriteStep[] {
 }
 
 /**
+ * After an optimistic plan (earlier outcomes not looked up): no id committed now had failed
+ * before, and no id that failed now was committed before. (The unique indexes catch an id
+ * committed twice or failed twice.)
+ */
+function idChecks(plan: BatchPlan): WriteStatement[] {
+  const checks: WriteStatement[] = [];
+  if (plan.records.length > 0)
+    checks.push({
+      sql: 'SELECT 1 FROM ledger_failures WHERE id = ANY($1::uuid[])',
+      params: [column('uuid', plan.records, (r) => r.id)],
+      rows: 'ledger_failures (read)',
+      seen: 'an id committed now failed before',
+    });
+  if (plan.failures.length > 0)
+    checks.push({
+      sql: 'SELECT 1 FROM ledger_journal WHERE id = ANY($1::uuid[])',
+      params: [column('uuid', plan.failures, (f) => f.id)],
+      rows: 'ledger_journal (read)',
+      seen: 'an id that failed now was committed before',
+    });
+  return checks;
+}
+
+/**
  * The statements as one: each a data-modifying WITH whose affected rows are counted, their
  * placeholders renumbered. One statement alone is sent as it is.
  */
@@ -381,7 +410,8 @@ function mergedStep(statements: readonly WriteStatement[]): WriteStep {
   const ids = statements.some((statement) => statement.ids);
   const judge = (counts: readonly number[]) => {
     statements.forEach((statement, i) => {
-      const { affects } = statement;
+      const { affects, seen } = statement;
+      if (seen !== undefined && counts[i] !== 0) throw new SeenId(seen);
       if (affects !== undefined && counts[i] !== affects.count) throw new StaleState(affects.stale);
     });
   };
@@ -389,7 +419,8 @@ function mergedStep(statements: readonly WriteStatement[]): WriteStep {
   if (only !== undefined)
     return async (tx) => {
       const sent = tx.query(only.sql, only.params);
-      judge([(await (ids ? seenIdOnDuplicate(sent) : sent)).affectedRows]);
+      const { rows, affectedRows } = await (ids ? seenIdOnDuplicate(sent) : sent);
+      judge([only.seen === undefined ? affectedRows : rows.length]);
     };
   const params: SqlParam[] = [];
   const parts = statements.map((statement, i) => {
@@ -397,7 +428,7 @@ function mergedStep(statements: readonly WriteStatement[]): WriteStep {
     const offset = params.length;
     params.push(...statement.params);
     const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    return `w${i} AS (${sql} RETURNING 1)`;
+    return `w${i} AS (${sql}${statement.seen === undefined ? ' RETURNING 1' : ''})`;
   });
   const counts = statements.map((_, i) => `(SELECT count(*) FROM w${i})::int AS n${i}`);
   const sql = `WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`;
@@ -421,27 +452,6 @@ async function seenIdOnDuplicate<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/**
- * After an optimistic write: no id committed now had failed before, and no id that failed
- * now was committed before (the unique indexes caught the other cases).
- */
-async function checkIdsUnused(tx: SqlExecutor, head: JournalHead, plan: BatchPlan): Promise<void> {
-  if (plan.head.seq > head.seq) {
-    const { rows } = await tx.query(
-      'SELECT 1 FROM ledger_journal j JOIN ledger_failures f ON f.id = j.id WHERE j.seq > $1 LIMIT 1',
-      [head.seq],
-    );
-    if (rows.length > 0) throw new SeenId('an id committed now failed before');
-  }
-  if (plan.failures.length > 0) {
-    const { rows } = await tx.query(
-      'SELECT 1 FROM ledger_journal WHERE id = ANY($1::uuid[]) LIMIT 1',
-      [plan.failures.map((f) => f.id)],
-    );
-    if (rows.length > 0) throw new SeenId('an id that failed now was committed before');
-  }
-}
-
 const pendingStatuses: readonly PendingStatus[] = ['pending', 'posted', 'voided', 'expired'];
 
 /** The ledger store over any `SqlDatabase`. */
@@ -460,7 +470,7 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
    * head is exactly the one that batch committed; otherwise it is planned again.
    *
    * Optimistic about ids: the first attempt does not look up earlier outcomes of the batch's
-   * ids (almost every id is new); the journal's unique index and `checkIdsUnused` catch any
+   * ids (almost every id is new); the journal's unique index and `idChecks` catch any
    * id seen before, and the batch is then planned again, knowing them.
    */
   writeBatch(commands: readonly PlannedCommand[], plan: Planning): Promise<BatchPlan> {
@@ -537,7 +547,11 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
       prior: () => undefined,
     });
     if (missed) return undefined;
-    return { plan: planned, base: previous.head, steps: prepareWrites(previous.head, planned) };
+    return {
+      plan: planned,
+      base: previous.head,
+      steps: prepareWrites(previous.head, planned, true),
+    };
   }
 
   private remember(plan: BatchPlan): void {
@@ -573,11 +587,8 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
     planned(result);
     // The writes and the check after them in one round trip: each statement is sent without
     // waiting for the one before (the session runs them in order; the first error wins).
-    const steps = holds ? speculative.steps : prepareWrites(head, result);
-    await Promise.all([
-      ...steps.map((step) => step(tx)),
-      ...(knowPriors ? [] : [checkIdsUnused(tx, head, result)]),
-    ]);
+    const steps = holds ? speculative.steps : prepareWrites(head, result, !knowPriors);
+    await Promise.all(steps.map((step) => step(tx)));
     return result;
   }
 
@@ -636,41 +647,53 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
     };
     const work = (async () => {
       await previous?.done;
-      let committed: BatchPlan | undefined;
-      try {
-        const result = await this.db.transaction(async (tx) => {
-          // Not awaited: the body's first statements (its locks) travel with it, and the session
-          // runs them after it, under the lock.
-          const locked = lockHead(tx);
-          locked.catch(() => {}); // the transaction fails with it; awaited where it is used
-          return body(tx, async (commands) => {
-            const head = await locked;
-            if (head.seq !== this.cacheSeq) {
-              this.cache.clear();
-              this.cacheSeq = head.seq;
-            }
-            assert(committed === undefined, 'an atomic step applies its commands once');
-            // Earlier outcomes of these ids are loaded (knowPriors): a retried step is the
-            // same command, answered as before.
-            const plan = await planFor(commands)(await this.load(tx, head, commands, true));
-            await Promise.all(prepareWrites(head, plan).map((step) => step(tx)));
-            committed = plan;
-            return plan;
-          });
-        });
-        if (committed === undefined) return result;
-        this.remember(committed);
-        return result;
-      } catch (error) {
-        this.forget();
-        throw error;
+      // Optimistic about ids first, as batches are; an id seen before runs the step again,
+      // from its start (its transaction rolled back), with the earlier outcomes loaded: a
+      // retried step is the same command, answered as before.
+      for (const knowPriors of [false, true]) {
+        try {
+          return await this.atomicStep(body, planFor, knowPriors);
+        } catch (error) {
+          this.forget();
+          if (!(error instanceof SeenId) || knowPriors) throw error;
+        }
       }
+      throw new Error('assertion failed: an atomic step ends in its second attempt');
     })();
     mine.done = work.catch(() => undefined);
     this.inFlight = mine;
     return work.finally(() => {
       if (this.inFlight === mine) this.inFlight = undefined;
     });
+  }
+
+  /** One attempt of an atomic step (`atomically`). */
+  private async atomicStep<T>(
+    body: (tx: SqlExecutor, apply: ApplyPlanned) => Promise<T>,
+    planFor: (commands: readonly PlannedCommand[]) => Planning,
+    knowPriors: boolean,
+  ): Promise<T> {
+    let committed: BatchPlan | undefined;
+    const result = await this.db.transaction(async (tx) => {
+      // Not awaited: the body's first statements (its locks) travel with it, and the session
+      // runs them after it, under the lock.
+      const locked = lockHead(tx);
+      locked.catch(() => {}); // the transaction fails with it; awaited where it is used
+      return body(tx, async (commands) => {
+        const head = await locked;
+        if (head.seq !== this.cacheSeq) {
+          this.cache.clear();
+          this.cacheSeq = head.seq;
+        }
+        assert(committed === undefined, 'an atomic step applies its commands once');
+        const plan = await planFor(commands)(await this.load(tx, head, commands, knowPriors));
+        await Promise.all(prepareWrites(head, plan, !knowPriors).map((step) => step(tx)));
+        committed = plan;
+        return plan;
+      });
+    });
+    if (committed !== undefined) this.remember(committed);
+    return result;
   }
 
   /** See `LedgerStore.balances`: one statement for every selection. */
@@ -1013,7 +1036,7 @@ async function loadPriors(tx: SqlExecutor, ids: readonly Uuid[]): Promise<Map<Uu
     [ids],
   );
   // Failures after the records, as two statements read them (an id in both is a bug
-  // `checkIdsUnused` keeps out).
+  // `idChecks` keeps out).
   for (const row of rows) {
     if (row.seq === null) continue;
     const record = toRecord(row as RecordRow);

@@ -804,6 +804,42 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.equal((await h.ledger.balance('target', 'credit')).posted, usd('12'));
     });
 
+    test('an atomic step whose command was seen before is answered as before, its body run again', async (h) => {
+      const source = await h.account('source');
+      const target = await h.account('target');
+      const capped = await h.account('capped', { flags: accountFlag.debitsMustNotExceedCredits });
+      await h.t.db.exec('CREATE TABLE step_again (id text)');
+      const command = (debit: string, amount: string): Command => ({
+        type: 'transfer',
+        id: uuidv7(),
+        asset: 'USD',
+        postings: [{ debit, credit: target, amount: usd(amount) }],
+      });
+      const committed = command(source, '3');
+      const failed = command(capped, '4'); // capped has no credits: refused by its flag
+      const earlier = await h.ledger.submit([committed, failed]);
+      assert.deepEqual(
+        earlier.map((o) => o.status),
+        ['committed', 'failed'],
+      );
+      for (const [i, seen] of [committed, failed].entries()) {
+        let runs = 0;
+        const outcome = await h.ledger.atomically(async (tx, apply) => {
+          runs++;
+          await (tx as { query: (sql: string) => Promise<unknown> }).query(
+            `INSERT INTO step_again VALUES ('${seen.id}')`,
+          );
+          const [answer] = await apply([seen]);
+          return answer;
+        });
+        assert.deepEqual(outcome, earlier[i], 'answered as before');
+        assert.equal(runs, 2, 'optimistic first; then again, knowing the earlier outcome');
+        const { rows } = await h.t.db.query('SELECT id FROM step_again WHERE id = $1', [seen.id]);
+        assert.equal(rows.length, 1, "the first attempt's rows were rolled back");
+      }
+      assert.equal((await h.ledger.balance('target', 'credit')).posted, usd('3'));
+    });
+
     test('atomic steps race: 50 concurrent checks against one cap, from three writers, never exceed it', async (h) => {
       const source = await h.account('source');
       const target = await h.account('target', { flags: accountFlag.debitsMustNotExceedCredits });
