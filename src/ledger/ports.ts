@@ -110,6 +110,10 @@ export interface LedgerStore<Tx = unknown> {
   records(afterSeq: bigint, limit: number): Promise<JournalRecord[]>;
   /** Every pending transfer (any status) with seq > `afterSeq`, in seq order, at most `limit`. */
   pendings(afterSeq: bigint, limit: number): Promise<Array<Pending & { seq: bigint }>>;
+  /** The pending transfers (any status) of these ids that are stored. */
+  pendingsByIds(ids: readonly Uuid[]): Promise<Array<Pending & { seq: bigint }>>;
+  /** How many pending transfers (any status) are stored. */
+  pendingCount(): Promise<bigint>;
   /** Pending transfers whose timeout passed by `nowUs`, oldest first. */
   duePendingIds(nowUs: bigint, limit: number): Promise<Uuid[]>;
 }

@@ -32,6 +32,8 @@ export interface VerifyReport {
 export class Replayer {
   readonly accounts = new Map<Uuid, Account & { createdSeq: bigint }>();
   readonly pendings = new Map<Uuid, Pending & { seq: bigint }>();
+  /** The pending transfers created or resolved since this was last cleared. */
+  readonly touched = new Set<Uuid>();
 
   /** Applies one record; returns a reason if the record cannot apply to the state so far. */
   apply(record: JournalRecord): string | undefined {
@@ -78,6 +80,7 @@ export class Replayer {
             status: 'pending',
             seq: record.seq,
           });
+        if (pending) this.touched.add(record.id);
         return this.checkLimits(record);
       }
       default:
@@ -108,6 +111,7 @@ export class Replayer {
           ? 'voided'
           : 'expired';
     pending.status = status;
+    this.touched.add(record.pendingId);
     return this.checkLimits(record);
   }
 
@@ -202,11 +206,13 @@ export function verifyLedger(
 /**
  * `verifyLedger` that can go on: after a verification that passed, the next one replays only
  * the records appended since (their hash links from the head it verified, and their effect on
- * the balances it rebuilt), then compares every stored balance, pending transfer and the head
- * again. What it does not do again is re-read the records it already checked: a record edited
- * behind the ledger's back (its table refuses updates, so only someone who disabled that) is
- * found by the next full replay, not by a follower that passed it. After a failure it starts
- * over from genesis.
+ * the balances it rebuilt), then compares every stored balance and the head again, and the
+ * pending transfers those records created or resolved (the others by their number). What it
+ * does not do again is re-read the records it already checked, or compare a pending transfer
+ * no new record touched: a record edited behind the ledger's back (its table refuses updates,
+ * so only someone who disabled that), or such a pending transfer's stored state, is found by
+ * the next full replay, not by a follower that passed it. After a failure it starts over from
+ * genesis.
  * @example const follower = new LedgerFollower(); await follower.verify(store); … await follower.verify(store)
  */
 export class LedgerFollower {
@@ -268,6 +274,10 @@ export class LedgerFollower {
         await yieldToEventLoop();
       }
     };
+    // After a verification that passed, the pending transfers compared one by one are those
+    // the records replayed now create or resolve (the others by their number).
+    const quick = this.count > 0n;
+    replay.touched.clear();
     const early = await replayFrom(store);
     if (early !== undefined) return fail(early);
     const snapshot: StoreSnapshot = options.snapshot ?? ((body) => body(store));
@@ -277,7 +287,7 @@ export class LedgerFollower {
         (await replayFrom(view)) ??
         chain.finish(head) ??
         expectedHeadReached(chain.head, options.expectHead) ??
-        (await compareState(view, replay))
+        (await compareState(view, replay, quick ? replay.touched : undefined))
       );
     });
     return broken
@@ -299,7 +309,16 @@ function expectedHeadReached(
   };
 }
 
-async function compareState(store: LedgerStore, replay: Replayer): Promise<BrokenLink | undefined> {
+/**
+ * Compares the stored accounts, pending transfers and their number with the replay's. With
+ * `pendingIds`, only those pending transfers are compared one by one (the others by their
+ * number): the ones the records just replayed created or resolved.
+ */
+async function compareState(
+  store: LedgerStore,
+  replay: Replayer,
+  pendingIds?: ReadonlySet<Uuid>,
+): Promise<BrokenLink | undefined> {
   let stored = 0;
   for (let afterCode: string | undefined; ; ) {
     const page = await store.accounts({
@@ -342,33 +361,73 @@ async function compareState(store: LedgerStore, replay: Replayer): Promise<Broke
       reason: 'balance-mismatch',
       detail: `the journal creates ${replay.accounts.size} accounts, ${stored} are stored`,
     };
+  if (pendingIds !== undefined) return comparePendings(store, replay, pendingIds);
   let pendings = 0;
   for (let after = 0n; ; ) {
     const page = await store.pendings(after, pageSize);
     for (const pending of page) {
       pendings++;
-      const expected = replay.pendings.get(pending.id);
-      if (
-        expected === undefined ||
-        expected.status !== pending.status ||
-        expected.seq !== pending.seq ||
-        expected.expiresAtUs !== pending.expiresAtUs
-      ) {
-        return {
-          seq: pending.seq,
-          reason: 'balance-mismatch',
-          detail: `pending transfer ${pending.id}: stored ${pending.status}, the journal gives ${expected?.status ?? 'nothing'}`,
-        };
-      }
+      const broken = comparePending(pending, replay);
+      if (broken !== undefined) return broken;
     }
     if (page.length < pageSize) break;
     after = page[page.length - 1]!.seq;
   }
-  if (pendings !== replay.pendings.size)
-    return {
-      seq: 0n,
-      reason: 'balance-mismatch',
-      detail: `the journal has ${replay.pendings.size} pending transfers, ${pendings} are stored`,
-    };
-  return undefined;
+  return pendingsCounted(BigInt(pendings), replay);
+}
+
+/** The stored pending transfers of `ids` and the number of all, compared with the replay's. */
+async function comparePendings(
+  store: LedgerStore,
+  replay: Replayer,
+  ids: ReadonlySet<Uuid>,
+): Promise<BrokenLink | undefined> {
+  const wanted = [...ids];
+  for (let i = 0; i < wanted.length; i += pageSize) {
+    const page = wanted.slice(i, i + pageSize);
+    const stored = await store.pendingsByIds(page);
+    for (const pending of stored) {
+      const broken = comparePending(pending, replay);
+      if (broken !== undefined) return broken;
+    }
+    if (stored.length !== page.length) {
+      const found = new Set(stored.map((p) => p.id));
+      const missing = page.find((id) => !found.has(id))!;
+      return {
+        seq: replay.pendings.get(missing)?.seq ?? 0n,
+        reason: 'balance-mismatch',
+        detail: `pending transfer ${missing}: stored nothing, the journal gives ${replay.pendings.get(missing)?.status}`,
+      };
+    }
+  }
+  return pendingsCounted(await store.pendingCount(), replay);
+}
+
+function pendingsCounted(stored: bigint, replay: Replayer): BrokenLink | undefined {
+  if (stored === BigInt(replay.pendings.size)) return undefined;
+  return {
+    seq: 0n,
+    reason: 'balance-mismatch',
+    detail: `the journal has ${replay.pendings.size} pending transfers, ${stored} are stored`,
+  };
+}
+
+/** One stored pending transfer against the replay's. */
+function comparePending(
+  pending: Pending & { seq: bigint },
+  replay: Replayer,
+): BrokenLink | undefined {
+  const expected = replay.pendings.get(pending.id);
+  if (
+    expected !== undefined &&
+    expected.status === pending.status &&
+    expected.seq === pending.seq &&
+    expected.expiresAtUs === pending.expiresAtUs
+  )
+    return undefined;
+  return {
+    seq: pending.seq,
+    reason: 'balance-mismatch',
+    detail: `pending transfer ${pending.id}: stored ${pending.status}, the journal gives ${expected?.status ?? 'nothing'}`,
+  };
 }

@@ -900,6 +900,24 @@ export class SqlLedgerStore implements LedgerStore<SqlExecutor> {
     return rows.map(toPending);
   }
 
+  /** See `LedgerStore.pendingsByIds`. */
+  async pendingsByIds(ids: readonly Uuid[]): Promise<Array<Pending & { seq: bigint }>> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query<PendingRow>(
+      `${pendingSelect} WHERE p.id = ANY($1::uuid[])`,
+      [new SqlArray('uuid', ids)],
+    );
+    return rows.map(toPending);
+  }
+
+  /** See `LedgerStore.pendingCount`. */
+  async pendingCount(): Promise<bigint> {
+    const { rows } = await this.db.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM ledger_pending',
+    );
+    return BigInt(rows[0]!.n);
+  }
+
   /** See `LedgerStore.duePendingIds`. */
   async duePendingIds(nowUs: bigint, limit: number): Promise<Uuid[]> {
     const { rows } = await this.db.query<{ id: string }>(

@@ -998,6 +998,59 @@ export function defineLedgerSuite(backend: TestBackend, skip?: string): void {
       assert.equal(again.records, 7n);
     });
 
+    test('a follower compares the pending transfers new records touch, and the number of all', async (h) => {
+      const a = await h.account('a');
+      const b = await h.account('b');
+      const hold = async () => {
+        const id = uuidv7();
+        committed(
+          await h.one({
+            type: 'transfer',
+            id,
+            asset: 'USD',
+            postings: [{ debit: a, credit: b, amount: usd('1') }],
+            pendingTimeoutSeconds: 3600,
+          }),
+        );
+        return id;
+      };
+      const db = h.t.db;
+      const untouched = await hold();
+      const follower = new LedgerFollower();
+      assert.equal((await follower.verify(h.store)).ok, true);
+      // A stored pending transfer no new record touches is compared at a full replay.
+      await db.query("UPDATE ledger_pending SET status = 'voided' WHERE id = $1", [untouched]);
+      await hold();
+      assert.equal((await follower.verify(h.store)).ok, true, 'not compared again');
+      const full = await verifyLedger(h.store);
+      assert.equal(full.broken?.reason, 'balance-mismatch');
+      assert.match(full.broken?.detail ?? '', new RegExp(untouched));
+      await db.query("UPDATE ledger_pending SET status = 'pending' WHERE id = $1", [untouched]);
+      // One the new records created is compared.
+      const fresh = await hold();
+      await db.query('UPDATE ledger_pending SET expires_at_us = expires_at_us + 1 WHERE id = $1', [
+        fresh,
+      ]);
+      const changed = await follower.verify(h.store);
+      assert.equal(changed.broken?.reason, 'balance-mismatch');
+      assert.match(changed.broken?.detail ?? '', new RegExp(fresh));
+      await db.query('UPDATE ledger_pending SET expires_at_us = expires_at_us - 1 WHERE id = $1', [
+        fresh,
+      ]);
+      assert.equal((await follower.verify(h.store)).ok, true, 'from genesis again');
+      // A row the journal does not know is found by their number.
+      const bogus = uuidv7();
+      await db.query(
+        "INSERT INTO ledger_pending (id, seq, expires_at_us, status) SELECT $1, min(seq), 0, 'pending' FROM ledger_journal",
+        [bogus],
+      );
+      await hold();
+      const counted = await follower.verify(h.store);
+      assert.equal(counted.broken?.reason, 'balance-mismatch');
+      assert.match(counted.broken?.detail ?? '', /pending transfers, \d+ are stored/);
+      await db.query('DELETE FROM ledger_pending WHERE id = $1', [bogus]);
+    });
+
     test('verify names the sequence number of a flipped byte and of a deleted row', async (h) => {
       const a = await h.account('a');
       const b = await h.account('b');
