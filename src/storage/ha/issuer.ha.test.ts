@@ -230,6 +230,11 @@ test('two issuer processes, two database failovers and a process kill under load
           { customerId, chainId, to: holder.address, amount: '10' },
           key,
         );
+        if (made.status === 409) {
+          // A breaker: name the alert that tripped it (a false parity mismatch, a reorg).
+          const alerts = await api.send('GET', '/v1/alerts?open=true&limit=10', apiKey('op-audit'));
+          assert.fail(`mint ${key}: ${made.text}; alerts: ${alerts.text}`);
+        }
         assert.equal(made.status, 201, `mint ${key}: ${made.text}`);
         const id = made.body.id!;
         acked.mints.push({ key, id });
