@@ -231,8 +231,19 @@ test('two issuer processes, two database failovers and a process kill under load
           key,
         );
         if (made.status === 409) {
-          // A breaker: name the alert that tripped it (a false parity mismatch, a reorg).
+          // A breaker: name the alert that tripped it (a false parity mismatch, a reorg), with
+          // the parity rows, the chain requests and what the processes said.
           const alerts = await api.send('GET', '/v1/alerts?open=true&limit=10', apiKey('op-audit'));
+          const probe = await openPostgres({ url: database!.url, max: 1 });
+          try {
+            await diagnose(
+              probe,
+              acked.mints.map((m) => m.id),
+              processes,
+            );
+          } finally {
+            await probe.close();
+          }
           assert.fail(`mint ${key}: ${made.text}; alerts: ${alerts.text}`);
         }
         assert.equal(made.status, 201, `mint ${key}: ${made.text}`);
