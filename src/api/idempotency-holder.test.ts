@@ -1,7 +1,8 @@
 /**
  * A placeholder that names its process (`AppDeps.instance`, a `clearpeg serve` process of
- * src/cluster/): a retry takes it over at once when that process died on this host, and is
- * refused as in progress while it lives, or when it ran on another host (stale after 60 s).
+ * src/cluster/): a retry takes it over at once when that process died on this host, or has not
+ * been seen for `holderSilentMs` (on any host), and is refused as in progress while it lives,
+ * or while a process on another host was seen lately (stale after 60 s).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { createApp } from './app.ts';
-import { requestHash, reserveKey } from './idempotency.ts';
+import { holderSilentMs, requestHash, reserveKey } from './idempotency.ts';
 import { type ApiFixture, apiFixture } from './testing.ts';
 
 describe('idempotency: a placeholder names its process', () => {
@@ -45,13 +46,17 @@ describe('idempotency: a placeholder names its process', () => {
   });
   after(() => a?.close());
 
-  /** A placeholder for a fresh deposit under `key`, held by a process at `host` with `pid`. */
-  const heldBy = async (key: string, host: string, pid: number) => {
+  /**
+   * A placeholder for a fresh deposit under `key`, held by a process at `host` with `pid`, last
+   * seen `seenMsAgo` ago.
+   */
+  const heldBy = async (key: string, host: string, pid: number, seenMsAgo = 0) => {
     const instance = randomBytes(16).toString('hex');
     await a.f.t.db.query(
       `INSERT INTO cluster_processes (instance, node, host, pid, version, started_at, seen_at)
-       VALUES ($1, 'other', $2, $3, '0', now(), now())`,
-      [instance, host, pid],
+       VALUES ($1, 'other', $2, $3, '0', now() - interval '1 hour',
+               clock_timestamp() - $4::bigint * interval '1 millisecond')`,
+      [instance, host, pid, seenMsAgo],
     );
     const raw = JSON.stringify({
       reference: `WIRE-${uuidv7()}`,
@@ -74,12 +79,24 @@ describe('idempotency: a placeholder names its process', () => {
     assert.equal(res.status, 201, res.text);
   });
 
-  it('waits for a live process of this host, and for one of another host', async () => {
+  it('takes over the placeholder of a process not seen for a lease ttl and a round, on any host', async () => {
     for (const [key, host, pid] of [
-      ['alive-here', hostname(), process.ppid],
-      ['elsewhere', 'another-host.invalid', deadPid],
+      ['silent-elsewhere', 'another-host.invalid', deadPid],
+      ['silent-here', hostname(), process.ppid],
     ] as const) {
-      const raw = await heldBy(key, host, pid);
+      const raw = await heldBy(key, host, pid, holderSilentMs + 1_000);
+      const res = await post(key, raw);
+      assert.equal(res.status, 201, `${key}: ${res.text}`);
+    }
+  });
+
+  it('waits for a live process of this host, and for one of another host seen lately', async () => {
+    for (const [key, host, pid, seenMsAgo] of [
+      ['alive-here', hostname(), process.ppid, 0],
+      ['elsewhere', 'another-host.invalid', deadPid, 0],
+      ['elsewhere-lately', 'another-host.invalid', deadPid, holderSilentMs - 3_000],
+    ] as const) {
+      const raw = await heldBy(key, host, pid, seenMsAgo);
       const res = await post(key, raw);
       assert.equal(res.status, 409, `${key}: ${res.text}`);
       assert.match(res.text, /idempotency-in-progress/);

@@ -11,9 +11,11 @@
  *
  * A placeholder left by a crash is refused as in progress for `staleAfterUs`, then taken over
  * by the next request with the same key and body (docs/api.md says why that cannot pay twice).
- * Sooner when the placeholder names its process (`KeyHolder`, a `clearpeg serve` process of
- * src/cluster/) and that process is known dead: it ran on this host and its pid is gone, as
- * `LeaseKeeper` judges a lease's holder; another host's process is given `staleAfterUs`.
+ * Sooner when the placeholder names its process (a `clearpeg serve` process of src/cluster/)
+ * and that process is taken for dead: it ran on this host and its pid is gone, as
+ * `LeaseKeeper` judges a lease's holder (at once), or it has not been seen for as long as it
+ * takes every lease it held to pass to another process (`holderSilentMs`, 12 s: a process on
+ * another host that died, or one that is paused or cut off from the database).
  *
  * A placeholder left while the database was away (a failover: the deletion after a 5xx, or
  * the stored response, or the reservation's own answer, lost with the connection) is not left
@@ -22,7 +24,7 @@
  * completes within about that long of the database's return.
  */
 import { createHash } from 'node:crypto';
-import { deadHere } from '../cluster/leases.ts';
+import { deadHere, leaseRenewMsDefault, leaseTtlMsDefault } from '../cluster/leases.ts';
 import { SqlConnectionError, type SqlExecutor } from '../storage/sql.ts';
 import { ApiError } from './problem.ts';
 
@@ -136,15 +138,27 @@ export async function reserveKey(
 }
 
 /**
+ * A process not seen (its keeper's heartbeat, `cluster_processes.seen_at`, on the database's
+ * clock) for this long is taken for dead: by then every lease it held could have passed to
+ * another process (a lease's ttl and a round). Running its request again is safe even if it
+ * only paused (docs/api.md, "A crash in flight"): the request's own idempotency makes nothing
+ * twice, and the first run's late answer is not stored over the second's.
+ */
+export const holderSilentMs = leaseTtlMsDefault + leaseRenewMsDefault;
+
+/**
  * Whether the `clearpeg serve` process `instance` (src/cluster/leases.ts, `cluster_processes`)
- * is known dead, as the leases judge a holder (`deadHere`). Unknown (not registered) is not.
+ * is taken for dead: as the leases judge a holder of this host (`deadHere`), or silent for
+ * `holderSilentMs`. Unknown (not registered) is not.
  */
 async function holderDead(db: SqlExecutor, instance: string): Promise<boolean> {
-  const { rows } = await db.query<{ host: string; pid: number }>(
-    'SELECT host, pid FROM cluster_processes WHERE instance = $1',
-    [instance],
+  const { rows } = await db.query<{ host: string; pid: number; silent: boolean }>(
+    `SELECT host, pid, seen_at < clock_timestamp() - $2::bigint * interval '1 millisecond' AS silent
+     FROM cluster_processes WHERE instance = $1`,
+    [instance, holderSilentMs],
   );
-  return rows[0] !== undefined && deadHere(rows[0]);
+  const row = rows[0];
+  return row !== undefined && (row.silent || deadHere(row));
 }
 
 /**
