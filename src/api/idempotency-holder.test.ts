@@ -1,7 +1,7 @@
 /**
  * A placeholder that names its process (`AppDeps.instance`, a `clearpeg serve` process of
  * src/cluster/): a retry takes it over at once when that process died on this host, or has not
- * been seen for `holderSilentMs` (on any host), and is refused as in progress while it lives,
+ * been seen for `processSilentMs` (on any host), and is refused as in progress while it lives,
  * or while a process on another host was seen lately (stale after 60 s).
  */
 import assert from 'node:assert/strict';
@@ -9,9 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { processSilentMs } from '../cluster/leases.ts';
 import { uuidv7 } from '../ledger/uuid.ts';
 import { createApp } from './app.ts';
-import { holderSilentMs, requestHash, reserveKey } from './idempotency.ts';
+import { requestHash, reserveKey } from './idempotency.ts';
 import { type ApiFixture, apiFixture } from './testing.ts';
 
 describe('idempotency: a placeholder names its process', () => {
@@ -84,7 +85,7 @@ describe('idempotency: a placeholder names its process', () => {
       ['silent-elsewhere', 'another-host.invalid', deadPid],
       ['silent-here', hostname(), process.ppid],
     ] as const) {
-      const raw = await heldBy(key, host, pid, holderSilentMs + 1_000);
+      const raw = await heldBy(key, host, pid, processSilentMs + 1_000);
       const res = await post(key, raw);
       assert.equal(res.status, 201, `${key}: ${res.text}`);
     }
@@ -94,7 +95,7 @@ describe('idempotency: a placeholder names its process', () => {
     for (const [key, host, pid, seenMsAgo] of [
       ['alive-here', hostname(), process.ppid, 0],
       ['elsewhere', 'another-host.invalid', deadPid, 0],
-      ['elsewhere-lately', 'another-host.invalid', deadPid, holderSilentMs - 3_000],
+      ['elsewhere-lately', 'another-host.invalid', deadPid, processSilentMs - 3_000],
     ] as const) {
       const raw = await heldBy(key, host, pid, seenMsAgo);
       const res = await post(key, raw);

@@ -14,8 +14,11 @@
  * Sooner when the placeholder names its process (a `clearpeg serve` process of src/cluster/)
  * and that process is taken for dead: it ran on this host and its pid is gone, as
  * `LeaseKeeper` judges a lease's holder (at once), or it has not been seen for as long as it
- * takes every lease it held to pass to another process (`holderSilentMs`, 12 s: a process on
- * another host that died, or one that is paused or cut off from the database).
+ * takes every lease it held to pass to another process (12 s: a process on another host that
+ * died, or one that is paused or cut off from the database). `processGone` in src/cluster/
+ * judges it. Running its request again is safe even if it only paused (docs/api.md, "A crash
+ * in flight"): the request's own idempotency makes nothing twice, and the first run's late
+ * answer is not stored over the second's.
  *
  * A placeholder left while the database was away (a failover: the deletion after a 5xx, or
  * the stored response, or the reservation's own answer, lost with the connection) is not left
@@ -24,7 +27,7 @@
  * completes within about that long of the database's return.
  */
 import { createHash } from 'node:crypto';
-import { deadHere, leaseRenewMsDefault, leaseTtlMsDefault } from '../cluster/leases.ts';
+import { processGone } from '../cluster/leases.ts';
 import { SqlConnectionError, type SqlExecutor } from '../storage/sql.ts';
 import { ApiError } from './problem.ts';
 
@@ -120,7 +123,7 @@ export async function reserveKey(
   const createdUs = BigInt(row.created_at_us);
   if (
     nowUs - createdUs >= staleAfterUs ||
-    (row.body !== '' && row.body !== holder && (await holderDead(db, row.body)))
+    (row.body !== '' && row.body !== holder && (await processGone(db, row.body)))
   ) {
     // Left by a crashed request: the first retry to take it over runs.
     const taken = await db.query(
@@ -135,30 +138,6 @@ export async function reserveKey(
     'a request with this Idempotency-Key is still being processed; retry later for its response',
     { field: 'Idempotency-Key', rule: 'one request at a time per key' },
   );
-}
-
-/**
- * A process not seen (its keeper's heartbeat, `cluster_processes.seen_at`, on the database's
- * clock) for this long is taken for dead: by then every lease it held could have passed to
- * another process (a lease's ttl and a round). Running its request again is safe even if it
- * only paused (docs/api.md, "A crash in flight"): the request's own idempotency makes nothing
- * twice, and the first run's late answer is not stored over the second's.
- */
-export const holderSilentMs = leaseTtlMsDefault + leaseRenewMsDefault;
-
-/**
- * Whether the `clearpeg serve` process `instance` (src/cluster/leases.ts, `cluster_processes`)
- * is taken for dead: as the leases judge a holder of this host (`deadHere`), or silent for
- * `holderSilentMs`. Unknown (not registered) is not.
- */
-async function holderDead(db: SqlExecutor, instance: string): Promise<boolean> {
-  const { rows } = await db.query<{ host: string; pid: number; silent: boolean }>(
-    `SELECT host, pid, seen_at < clock_timestamp() - $2::bigint * interval '1 millisecond' AS silent
-     FROM cluster_processes WHERE instance = $1`,
-    [instance, holderSilentMs],
-  );
-  const row = rows[0];
-  return row !== undefined && (row.silent || deadHere(row));
 }
 
 /**

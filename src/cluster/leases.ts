@@ -195,7 +195,7 @@ const thisProcess: Here = { host: hostname(), pid: process.pid, alive: pidAlive 
  * Whether a registered process (`cluster_processes`: its host and pid) is known dead from
  * `here`: it ran on this host and its pid is gone, or is this process's own pid (a restart
  * given its predecessor's pid: pid 1 in a container). Another host's is never known dead.
- * The leases and the API's idempotency placeholders both judge a holder by it.
+ * The leases and the API's idempotency placeholders (`processGone`) both judge a holder by it.
  * @example deadHere({ host: hostname(), pid: 999_999 }) // true once pid 999999 is gone
  */
 export function deadHere(
@@ -205,6 +205,30 @@ export function deadHere(
   if (registered.host !== here.host) return false;
   const pid = Number(registered.pid);
   return pid === here.pid || !here.alive(pid);
+}
+
+/**
+ * A process not seen (its keeper's heartbeat, `cluster_processes.seen_at`, on the database's
+ * clock) for this long is taken for dead by `processGone`: by then every lease it held could
+ * have passed to another process (a lease's ttl and a round).
+ */
+export const processSilentMs = leaseTtlMsDefault + leaseRenewMsDefault;
+
+/**
+ * Whether the process `instance` (`cluster_processes`) is taken for dead: known dead from here
+ * (`deadHere`: at once), or silent for `processSilentMs` (a process on another host that died,
+ * or one paused or cut off from the database). Unknown (not registered) is not. The API's
+ * idempotency placeholders judge the process that made them by it (src/api/idempotency.ts).
+ * @example await processGone(db, instance) // true 12 s after a process on another host died
+ */
+export async function processGone(db: SqlExecutor, instance: string): Promise<boolean> {
+  const { rows } = await db.query<{ host: string; pid: number; silent: boolean }>(
+    `SELECT host, pid, seen_at < clock_timestamp() - $2::bigint * interval '1 millisecond' AS silent
+     FROM cluster_processes WHERE instance = $1`,
+    [instance, processSilentMs],
+  );
+  const row = rows[0];
+  return row !== undefined && (row.silent || deadHere(row));
 }
 
 /** A duty's state in this process. */
