@@ -234,16 +234,13 @@ test('two issuer processes, two database failovers and a process kill under load
           // A breaker: name the alert that tripped it (a false parity mismatch, a reorg), with
           // the parity rows, the chain requests and what the processes said.
           const alerts = await api.send('GET', '/v1/alerts?open=true&limit=10', apiKey('op-audit'));
-          const probe = await openPostgres({ url: database!.url, max: 1 });
-          try {
-            await diagnose(
+          await onFreshConnection(database!.url, (probe) =>
+            diagnose(
               probe,
               acked.mints.map((m) => m.id),
               processes,
-            );
-          } finally {
-            await probe.close();
-          }
+            ),
+          );
           assert.fail(`mint ${key}: ${made.text}; alerts: ${alerts.text}`);
         }
         assert.equal(made.status, 201, `mint ${key}: ${made.text}`);
@@ -486,18 +483,31 @@ test('two issuer processes, two database failovers and a process kill under load
   }
 });
 
-/** The nodes holding a live lease now. */
-async function leaseHolders(url: string): Promise<string[]> {
+/**
+ * Runs `body` on a connection of its own, opened now and closed after: mid-load, between
+ * failovers, where a connection opened before a failover would be gone.
+ */
+async function onFreshConnection<T>(
+  url: string,
+  body: (db: SqlDatabase) => Promise<T>,
+): Promise<T> {
   const db = await openPostgres({ url, max: 1 });
   try {
+    return await body(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The nodes holding a live lease now. */
+function leaseHolders(url: string): Promise<string[]> {
+  return onFreshConnection(url, async (db) => {
     const { rows } = await db.query<{ node: string }>(
       `SELECT DISTINCT p.node FROM cluster_leases l JOIN cluster_processes p USING (instance)
        WHERE l.expires_at > clock_timestamp()`,
     );
     return rows.map((r) => r.node);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 /** What is stuck, printed when the run does not settle: open mints, their chain requests, leases, the survivors' output. */
